@@ -1,0 +1,71 @@
+"""The ASGI entry point of every role: ``commerce_hub.asgi:create_app`` (a factory).
+
+The app answers the ASGI lifespan by building its role (``roles.build``) and
+closing everything on shutdown; until startup completes, requests get 503.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import AsyncExitStack
+from typing import Callable
+
+from commerce_hub import roles
+from shared.settings import Settings, load_settings
+from shared.telemetry import setup_tracing
+
+log = logging.getLogger("commerce_hub")
+
+
+class HubApp:
+    def __init__(self, settings: Settings, role: str) -> None:
+        self.settings = settings
+        self.role = role
+        self.edge = None
+        self._stack: AsyncExitStack | None = None
+
+    async def startup(self) -> None:
+        setup_tracing(f"commerce-hub-{self.role}")
+        self._stack = AsyncExitStack()
+        await self._stack.__aenter__()
+        self.edge = await roles.build(self.settings, self.role, self._stack)
+
+    async def shutdown(self) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+            self._stack = None
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif self.edge is None:
+            await send({"type": "http.response.start", "status": 503,
+                        "headers": [(b"content-type", b"application/problem+json"), (b"retry-after", b"1")]})
+            await send({"type": "http.response.body",
+                        "body": b'{"type":"/docs/problems#starting","title":"Starting","status":503,"code":"starting"}'})
+        else:
+            await self.edge(scope, receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def create_app() -> HubApp:
+    """Granian's factory: settings from the environment the CLI prepared."""
+    logging.basicConfig(level=os.environ.get("HUB_LOG_LEVEL", "info").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return HubApp(load_settings(), os.environ.get("HUB_ROLE", "all"))

@@ -1,0 +1,156 @@
+"""The `hub` command: serve a role, manage keys, migrate the database.
+
+Every command reads the same settings (environment, then ``hub.toml``); a
+wrong setting ends the command with one line naming it and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+from typing import Any, Awaitable, Callable
+
+import msgspec
+
+from shared.settings import ROLES, Settings, SettingsError, load_settings
+
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(host=getattr(args, "host", None), port=getattr(args, "port", None))
+        return args.run(settings, args)
+    except SettingsError as exc:
+        print(f"hub: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hub", description="Commerce Hub: API gateway and integration hub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the hub (one process by default, or one role)")
+    serve.add_argument("--role", choices=ROLES, default=os.environ.get("HUB_ROLE", "all"))
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes for this role (default HUB_WORKERS or 1)")
+    serve.set_defaults(run=_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply all migrations").set_defaults(run=_db_upgrade)
+
+    keys = sub.add_parser("keys", help="API keys").add_subparsers(dest="keys_command", required=True)
+    create = keys.add_parser("create", help="make a key; prints its secret once")
+    create.add_argument("--consumer", required=True)
+    create.add_argument("--scope", action="append", required=True, dest="scopes")
+    create.add_argument("--plan")
+    create.add_argument("--customer")
+    create.add_argument("--expires-in", type=_duration, help="e.g. 3600s, 90m, 12h, 30d")
+    create.add_argument("--json", action="store_true")
+    create.set_defaults(run=_keys(_create_key))
+    listing = keys.add_parser("list", help="list keys (never secrets)")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=_keys(lambda svc, a: svc.list()))
+    revoke = keys.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("id")
+    revoke.add_argument("--json", action="store_true")
+    revoke.set_defaults(run=_keys(lambda svc, a: svc.revoke(a.id)))
+    rotate = keys.add_parser("rotate", help="new secret; the old one works for --grace seconds")
+    rotate.add_argument("id")
+    rotate.add_argument("--grace", type=int, default=3600)
+    rotate.add_argument("--json", action="store_true")
+    rotate.set_defaults(run=_keys(lambda svc, a: svc.rotate(a.id, a.grace)))
+    return parser
+
+
+def _duration(text: str) -> int:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("use a number and a unit: 3600s, 90m, 12h, 30d")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce_hub.preflight import preflight
+
+    preflight(settings, args.role)
+    os.environ.update({"HUB_ROLE": args.role, "HUB_HOST": settings.host, "HUB_PORT": str(settings.port)})
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    workers = args.workers or settings.workers
+    print(f"hub: serving role {args.role} on http://{settings.host}:{settings.port} ({workers} worker(s))", flush=True)
+    Granian(
+        "commerce_hub.asgi:create_app", factory=True, interface=Interfaces.ASGI,
+        address=settings.host, port=settings.port, workers=workers, log_enabled=True,
+        log_level=settings.log_level.lower(), backlog=2048,
+    ).serve()
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce_hub.preflight import migrate
+
+    migrate(settings)
+    print("hub: database is at the latest schema")
+    return 0
+
+
+def _keys(action: Callable[[Any, argparse.Namespace], Awaitable[Any]]) -> Callable[[Settings, argparse.Namespace], int]:
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        from commerce_hub.preflight import migrate
+
+        migrate(settings)
+        result = asyncio.run(_with_key_service(settings, lambda svc: action(svc, args)))
+        if isinstance(result, list):
+            result = {"items": result}
+        print(msgspec.json.encode(result).decode() if args.json else _human(result))
+        return 0
+
+    return run
+
+
+async def _create_key(svc: Any, args: argparse.Namespace) -> Any:
+    from gateway.keys.schemas import KeyCreate
+
+    try:
+        spec = msgspec.convert(
+            {"consumer": args.consumer, "scopes": args.scopes, "plan": args.plan,
+             "customer": args.customer, "expires_in_seconds": args.expires_in},
+            KeyCreate,
+        )
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"hub: {exc}") from None
+    return await svc.create(spec)
+
+
+async def _with_key_service(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    from gateway.keys.repository import KeyRepository
+    from gateway.keys.service import KeyService
+    from shared.db.engine import create_engine
+    from shared.errors import HubError
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await fn(KeyService(KeyRepository(engine), lambda: set(settings.plans), settings.default_plan))
+    except HubError as exc:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
+        raise SystemExit(f"hub: {detail}") from None
+    finally:
+        await engine.dispose()
+
+
+def _human(result: Any) -> str:
+    data = msgspec.to_builtins(result)
+    rows = data["items"] if isinstance(data, dict) and "items" in data else [data]
+    return "\n".join("  ".join(f"{k}={v}" for k, v in row.items() if v is not None) for row in rows) or "(none)"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

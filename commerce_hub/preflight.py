@@ -1,0 +1,61 @@
+"""Checks before a role starts, so that a wrong setting stops the start with one line
+naming it instead of a traceback from a worker process."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+
+from shared.db.engine import create_engine
+from shared.settings import Settings, SettingsError
+
+DB_ROLES = {"all", "gateway", "process", "worker"}
+
+
+def preflight(settings: Settings, role: str) -> None:
+    if role in DB_ROLES:
+        asyncio.run(_check_database(settings))
+        migrate(settings)
+    if settings.redis_url:
+        asyncio.run(_check_redis(settings.redis_url))
+    needed = {
+        "gateway": ["experience_url"],
+        "experience": ["process_url"],
+        "process": ["system_url"],
+        "system": ["sandbox_url"] if settings.sandbox else [],
+    }.get(role, [])
+    for name in needed:
+        if getattr(settings, name) is None:
+            raise SettingsError(f"HUB_{name.upper()}: required for the {role} role")
+
+
+def migrate(settings: Settings) -> None:
+    from shared.db.migrate import upgrade
+
+    asyncio.run(_check_database(settings))
+    upgrade(settings.database_url)
+
+
+async def _check_database(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), 5)
+    except Exception as exc:  # any failure to reach the database is the same message
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise SettingsError(f"HUB_DATABASE_URL: cannot connect to the database ({reason})") from None
+    finally:
+        await engine.dispose()
+
+
+async def _check_redis(url: str) -> None:
+    import redis.asyncio as redis
+
+    client = redis.from_url(url, socket_connect_timeout=3)
+    try:
+        await asyncio.wait_for(client.ping(), 5)
+    except Exception as exc:  # any failure to reach Redis is the same message
+        raise SettingsError(f"HUB_REDIS_URL: cannot connect to Redis ({type(exc).__name__})") from None
+    finally:
+        await client.aclose()

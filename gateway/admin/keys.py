@@ -1,0 +1,47 @@
+"""Admin API: keys (CONTRACT section 7). Scope `admin`; secrets appear only when made."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, post
+
+from gateway.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyRotate, KeyView
+from gateway.keys.service import KeyService
+from experience_apis.http import INJECTED, CurrentPrincipal
+
+
+Keys = Annotated[KeyService, INJECTED]
+
+
+class KeysController(Controller):
+    path = "/admin/v1/keys"
+    tags = ["keys"]
+
+    @post("/", operation_id="createKey", status_code=201)
+    async def create(self, data: KeyCreate, principal: CurrentPrincipal, keys: Keys) -> KeyCreated:
+        """A new key; the `key` secret is shown only in this answer."""
+        principal.require("admin")
+        return await keys.create(data)
+
+    @get("/", operation_id="listKeys")
+    async def list_keys(self, principal: CurrentPrincipal, keys: Keys) -> KeyList:
+        principal.require("admin")
+        return KeyList(items=await keys.list())
+
+    @get("/{key_id:str}", operation_id="getKey")
+    async def get_key(self, key_id: str, principal: CurrentPrincipal, keys: Keys) -> KeyView:
+        principal.require("admin")
+        return await keys.get(key_id)
+
+    @post("/{key_id:str}/rotate", operation_id="rotateKey", status_code=200)
+    async def rotate(self, key_id: str, principal: CurrentPrincipal, keys: Keys, data: KeyRotate | None = None) -> KeyCreated:
+        """A new secret; the old one keeps working for `grace_seconds` (default 3600)."""
+        principal.require("admin")
+        return await keys.rotate(key_id, (data or KeyRotate()).grace_seconds)
+
+    @delete("/{key_id:str}", operation_id="revokeKey", status_code=200)
+    async def revoke(self, key_id: str, principal: CurrentPrincipal, keys: Keys) -> KeyView:
+        """Revoked at once on this instance, within 1 s on every other."""
+        principal.require("admin")
+        return await keys.revoke(key_id)

@@ -1,0 +1,51 @@
+"""Liveness, readiness and Prometheus metrics (pure ASGI, no authentication).
+
+`/health/live` answers while the process runs. `/health/ready` checks each
+dependency the role needs (database, Redis when set) with a short timeout
+and answers 503 naming the failing one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+import msgspec
+
+from shared.metrics import Registry
+
+Check = Callable[[], Awaitable[None]]
+
+
+class HealthApp:
+    def __init__(self, checks: dict[str, Check], metrics: Registry, timeout: float = 2.0) -> None:
+        self._checks = checks
+        self._metrics = metrics
+        self._timeout = timeout
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        path = scope["path"]
+        if path == "/metrics":
+            await _send(send, 200, b"text/plain; version=0.0.4; charset=utf-8", self._metrics.render().encode())
+        elif path == "/health/live":
+            await _send(send, 200, b"application/json", b'{"status":"ok"}')
+        elif path == "/health/ready":
+            results = {name: await self._run(check) for name, check in self._checks.items()}
+            ok = all(r == "ok" for r in results.values())
+            body = msgspec.json.encode({"status": "ok" if ok else "unavailable", "checks": results})
+            await _send(send, 200 if ok else 503, b"application/json", body)
+        else:
+            await _send(send, 404, b"application/problem+json", b'{"type":"/docs/problems#not_found","title":"Not found","status":404,"code":"not_found"}')
+
+    async def _run(self, check: Check) -> str:
+        try:
+            await asyncio.wait_for(check(), self._timeout)
+        except Exception as exc:  # a readiness probe reports every failure, it never raises
+            return f"failing: {type(exc).__name__}"
+        return "ok"
+
+
+async def _send(send: Callable, status: int, content_type: bytes, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", content_type), (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,44 @@
+"""Who is calling, from the request's credentials.
+
+``X-API-Key`` is checked against the key store (hashes only). A bearer token
+is handed to the token verifiers (hub-signed OAuth tokens, identity-provider
+JWTs) when they are configured; until then it is refused like any bad
+credential. Every failure is the same 401, so nothing tells a caller which
+part was wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Awaitable, Callable, Protocol
+
+from gateway.keys.service import KeyService
+from shared.errors import Unauthorized
+from shared.identity import Principal
+
+TokenVerifier = Callable[[str], Awaitable[Principal]]
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, scope: dict) -> Principal: ...
+
+
+class CredentialAuthenticator:
+    def __init__(self, keys: KeyService, bearer: TokenVerifier | None = None) -> None:
+        self._keys = keys
+        self._bearer = bearer
+
+    async def authenticate(self, scope: dict) -> Principal:
+        api_key = authorization = None
+        for name, value in scope["headers"]:
+            if name == b"x-api-key":
+                api_key = value.decode("latin-1").strip()
+            elif name == b"authorization":
+                authorization = value.decode("latin-1").strip()
+        if api_key:
+            return await self._keys.authenticate(api_key)
+        if authorization:
+            kind, _, token = authorization.partition(" ")
+            if kind.lower() == "bearer" and token.strip() and self._bearer is not None:
+                return await self._bearer(token.strip())
+            raise Unauthorized("The bearer token is not valid.")
+        raise Unauthorized("Send an API key in X-API-Key or a bearer token in Authorization.")

@@ -1,0 +1,120 @@
+"""The key lifecycle (create, rotate, revoke) and authentication of a presented secret.
+
+Authentication answers from a small local cache of hash -> record that lives
+at most ``cache_seconds`` (default 1 s), so a key revoked through any
+instance sharing the database stops working everywhere within that time;
+revocations made through this instance drop the entry at once.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Callable
+
+from gateway.keys import secrets
+from gateway.keys.repository import KeyRepository
+from gateway.keys.schemas import KeyCreate, KeyCreated, KeyRecord, KeyView
+from shared.errors import NotFound, Unauthorized, ValidationFailed
+from shared.identity import Principal
+
+
+class KeyService:
+    def __init__(
+        self,
+        repo: KeyRepository,
+        plans: Callable[[], set[str]],
+        default_plan: str,
+        *,
+        cache_seconds: float = 1.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._repo = repo
+        self._plans = plans
+        self._default_plan = default_plan
+        self._cache_seconds = cache_seconds
+        self._now = now
+        self._cache: dict[str, tuple[float, KeyRecord | None, bool]] = {}
+
+    async def create(self, spec: KeyCreate) -> KeyCreated:
+        plan = spec.plan or self._default_plan
+        if plan not in self._plans():
+            raise ValidationFailed(errors=[{"field": "plan", "message": f"unknown plan {plan!r}"}])
+        now = self._now()
+        record = KeyRecord(
+            id=secrets.new_key_id(),
+            consumer=spec.consumer,
+            scopes=tuple(sorted(set(spec.scopes))),
+            plan=plan,
+            customer_id=spec.customer,
+            created_at=now,
+            expires_at=now + timedelta(seconds=spec.expires_in_seconds) if spec.expires_in_seconds else None,
+        )
+        secret = secrets.new_secret()
+        await self._repo.add(record, secrets.hash_secret(secret))
+        view = KeyView.of(record, now)
+        return KeyCreated(**{f: getattr(view, f) for f in view.__struct_fields__}, key=secret)
+
+    async def ensure_bootstrap_admin(self, secret: str) -> None:
+        """Make sure an active admin key with exactly this secret exists."""
+        found = await self._repo.find_by_hash(secrets.hash_secret(secret))
+        if found and found[0].is_active(self._now()) and not found[1]:
+            return
+        now = self._now()
+        record = KeyRecord(
+            id=secrets.new_key_id(), consumer="bootstrap-admin", scopes=("admin",),
+            plan="internal" if "internal" in self._plans() else self._default_plan, created_at=now,
+        )
+        if found:  # the old holder of this secret is revoked or expired: free the hash
+            await self._repo.rotate(found[0].id, secrets.hash_secret(secrets.new_secret()), now)
+            await self._repo.revoke(found[0].id, now)
+        await self._repo.add(record, secrets.hash_secret(secret), bootstrap=True)
+
+    async def get(self, key_id: str) -> KeyView:
+        record = await self._repo.get(key_id)
+        if record is None:
+            raise NotFound("No such key.")
+        return KeyView.of(record, self._now())
+
+    async def list(self) -> list[KeyView]:
+        now = self._now()
+        return [KeyView.of(r, now) for r in await self._repo.list()]
+
+    async def revoke(self, key_id: str) -> KeyView:
+        await self._repo.revoke(key_id, self._now())
+        self._cache.clear()
+        return await self.get(key_id)
+
+    async def rotate(self, key_id: str, grace_seconds: int = 3600) -> KeyCreated:
+        secret = secrets.new_secret()
+        grace_until = self._now() + timedelta(seconds=grace_seconds)
+        if not await self._repo.rotate(key_id, secrets.hash_secret(secret), grace_until):
+            raise NotFound("No such active key.")
+        self._cache.clear()
+        view = await self.get(key_id)
+        return KeyCreated(**{f: getattr(view, f) for f in view.__struct_fields__}, key=secret)
+
+    async def authenticate(self, secret: str) -> Principal:
+        """The principal of an API key secret; anything wrong is the same 401."""
+        digest = secrets.hash_secret(secret)
+        clock = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached is None or cached[0] < clock:
+            found = await self._repo.find_by_hash(digest)
+            record, previous = found if found else (None, False)
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = cached = (clock + self._cache_seconds, record, previous)
+        _, record, previous = cached
+        now = self._now()
+        if record is None or not record.is_active(now):
+            raise Unauthorized("The API key is not valid.")
+        if previous and (record.previous_expires_at is None or record.previous_expires_at <= now):
+            raise Unauthorized("The API key is not valid.")
+        return Principal(
+            consumer=record.consumer,
+            scopes=frozenset(record.scopes),
+            plan=record.plan,
+            key_id=record.id,
+            customer_id=record.customer_id,
+        )

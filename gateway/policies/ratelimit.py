@@ -1,0 +1,76 @@
+"""Rate limits per consumer and plan: a token bucket (rate per second, burst).
+
+The plan shows on every authenticated response as the IETF RateLimit fields:
+the bucket of burst ``b`` refilling at ``r``/s is the policy ``q=b`` per
+window ``w=ceil(b/r)`` seconds; ``r`` is the whole tokens left and ``t`` the
+seconds until the bucket is full again. This module is the in-process
+limiter (embedded default). Fail-open or fail-closed does not arise here:
+memory cannot be unreachable.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable, Protocol
+
+import msgspec
+
+from shared.settings import Plan
+
+
+class Decision(msgspec.Struct, frozen=True):
+    allowed: bool
+    plan: str
+    quota: int
+    window: int
+    remaining: int
+    reset: int
+    retry_after: int = 0
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        return [
+            (b"ratelimit-policy", f'"{self.plan}";q={self.quota};w={self.window}'.encode()),
+            (b"ratelimit", f'"{self.plan}";r={self.remaining};t={self.reset}'.encode()),
+        ]
+
+
+class RateLimiter(Protocol):
+    async def hit(self, consumer: str, plan_name: str) -> Decision: ...
+
+
+def decide(plan_name: str, plan: Plan, tokens: float, allowed: bool) -> Decision:
+    """The decision and its header values for a bucket holding `tokens` after the hit."""
+    rate, burst = plan.rate_per_second, plan.burst
+    missing = max(burst - tokens, 0.0)
+    return Decision(
+        allowed=allowed,
+        plan=plan_name,
+        quota=burst,
+        window=max(1, math.ceil(burst / rate)),
+        remaining=max(int(tokens), 0),
+        reset=math.ceil(missing / rate),
+        retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)),
+    )
+
+
+class LocalRateLimiter:
+    """Token buckets in this process's memory, one per consumer."""
+
+    def __init__(self, plans: Callable[[], dict[str, Plan]], clock: Callable[[], float] = time.monotonic) -> None:
+        self._plans = plans
+        self._clock = clock
+        self._buckets: dict[str, list[float]] = {}
+
+    async def hit(self, consumer: str, plan_name: str) -> Decision:
+        plan = self._plans()[plan_name]
+        now = self._clock()
+        bucket = self._buckets.get(consumer)
+        if bucket is None:
+            bucket = self._buckets[consumer] = [float(plan.burst), now]
+        tokens = min(float(plan.burst), bucket[0] + (now - bucket[1]) * plan.rate_per_second)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        bucket[0], bucket[1] = tokens, now
+        return decide(plan_name, plan, tokens, allowed)

@@ -1,0 +1,39 @@
+"""The developer portal's machine-readable half: each experience API version's
+OpenAPI 3.1 document at ``/openapi/{api}-{version}.json``, generated from the
+same Litestar apps that serve it, so document and behaviour cannot drift."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import msgspec
+from litestar import Litestar
+
+from shared.problems import PROBLEM_TYPE_BASE
+
+
+class PortalApp:
+    def __init__(self, experiences: dict[str, Litestar]) -> None:
+        self._experiences = experiences
+        self._documents: dict[str, bytes] = {}
+
+    def document(self, key: str) -> bytes | None:
+        if key not in self._documents and key in self._experiences:
+            schema = self._experiences[key].openapi_schema.to_schema()
+            schema["info"]["x-problem-types"] = PROBLEM_TYPE_BASE
+            self._documents[key] = msgspec.json.encode(schema)
+        return self._documents.get(key)
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        path = scope["path"]
+        name = path.removeprefix("/openapi/").removesuffix(".json")
+        body = self.document(name) if path.endswith(".json") else None
+        if body is None:
+            await send({"type": "http.response.start", "status": 404,
+                        "headers": [(b"content-type", b"application/problem+json")]})
+            await send({"type": "http.response.body",
+                        "body": b'{"type":"/docs/problems#not_found","title":"Not found","status":404,"code":"not_found","detail":"No such API document."}'})
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=300")]})
+        await send({"type": "http.response.body", "body": body})

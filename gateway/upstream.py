@@ -1,0 +1,41 @@
+"""A remote target for the edge: forwards a request to a split role over HTTP.
+
+Streams nothing twice: the request body (already bounded by the edge) is
+read once and sent, the answer is relayed with its status and headers.
+Hop-by-hop headers are dropped both ways.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import httpx
+
+from shared.errors import BackendUnavailable
+
+_HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"upgrade", b"host", b"content-length",
+        b"proxy-authorization", b"proxy-authenticate", b"trailer"}
+
+
+class Upstream:
+    def __init__(self, client: httpx.AsyncClient, name: str) -> None:
+        self._client = client
+        self._name = name
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        body = bytearray()
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = [(k, v) for k, v in scope["headers"] if k not in _HOP]
+        url = scope["path"] + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
+        try:
+            response = await self._client.request(scope["method"], url, headers=headers, content=bytes(body))
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"The {self._name} role did not answer.", backend=self._name) from exc
+        out = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP and k.lower() != b"x-request-id"]
+        out.append((b"content-length", str(len(response.content)).encode()))
+        await send({"type": "http.response.start", "status": response.status_code, "headers": out})
+        await send({"type": "http.response.body", "body": response.content})

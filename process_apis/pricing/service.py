@@ -1,0 +1,142 @@
+"""Price and availability: list, quantity-break and contract pricing from the ERP,
+availability from the WMS warehouses and the POS stores, fetched concurrently.
+
+A basket answers every line on its own: a line whose item lookup fails or is
+too slow comes back `unavailable` while the others are priced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Callable
+
+from process_apis.pricing import rules
+from process_apis.pricing.schemas import (
+    BasketLine,
+    BasketLineResult,
+    BasketResult,
+    PriceListEntry,
+    PriceListPage,
+    ProductPrice,
+)
+from shared.errors import BackendError, BusinessRuleViolation, HubError, NotFound
+from shared.models import ContractPrices, Item, StockLevel
+from system_apis.erp.port import ErpPort
+from system_apis.wms.port import StockPort
+
+
+class PricingService:
+    def __init__(
+        self,
+        erp: ErpPort,
+        stock_sources: list[StockPort],
+        *,
+        line_timeout: float = 3.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._erp = erp
+        self._stock_sources = stock_sources
+        self._line_timeout = line_timeout
+        self._now = now
+
+    async def get_product(
+        self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD"
+    ) -> ProductPrice:
+        item, contract, levels = await asyncio.gather(
+            self._erp.get_item(sku), self._contract(customer_id), self._stock([sku])
+        )
+        _check_currency(item, currency)
+        unit_price, source = rules.price_for(item, quantity, contract.prices.get(sku))
+        locations = rules.locations_of(levels, sku)
+        available = sum(loc.available for loc in locations)
+        return ProductPrice(
+            sku=item.sku, name=item.name, currency=item.currency, quantity=quantity,
+            unit_price=unit_price, list_price=item.list_price, price_source=source,
+            orderable=item.orderable, final_sale=item.final_sale,
+            available_quantity=available, in_stock=available > 0,
+            locations=locations, breaks=item.breaks, as_of=self._now(),
+        )
+
+    async def price_basket(
+        self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD"
+    ) -> BasketResult:
+        skus = sorted({line.sku for line in lines})
+        contract = await self._contract(customer_id)  # unknown customer fails the request
+        stock_task = asyncio.ensure_future(self._stock(skus))
+        items = dict(zip(skus, await asyncio.gather(*(self._item_or_error(s) for s in skus))))
+        try:
+            levels: list[StockLevel] | None = await stock_task
+        except (BackendError, asyncio.TimeoutError):
+            levels = None
+        results = tuple(self._line(line, items[line.sku], contract, levels, currency) for line in lines)
+        total = sum((r.extended_price for r in results if r.status == "ok" and r.extended_price), Decimal("0.00"))
+        return BasketResult(currency=currency, lines=results, total=total.quantize(rules.CENTS))
+
+    async def price_list(
+        self, customer_id: str | None = None, offset: int = 0, limit: int = 100
+    ) -> PriceListPage:
+        page, contract = await asyncio.gather(self._erp.list_items(offset, limit), self._contract(customer_id))
+        entries = []
+        for item in page.items:
+            if not item.orderable:
+                continue
+            unit_price, source = rules.price_for(item, 1, contract.prices.get(item.sku))
+            entries.append(PriceListEntry(
+                sku=item.sku, name=item.name, currency=item.currency,
+                unit_price=unit_price, price_source=source, breaks=item.breaks,
+            ))
+        return PriceListPage(items=tuple(entries), next_offset=page.next_offset)
+
+    def _line(
+        self, line: BasketLine, item: Item | HubError, contract: ContractPrices,
+        levels: list[StockLevel] | None, currency: str,
+    ) -> BasketLineResult:
+        if isinstance(item, NotFound):
+            return BasketLineResult(sku=line.sku, quantity=line.quantity, status="unknown_sku")
+        if isinstance(item, HubError) or levels is None or item.currency != currency:
+            return BasketLineResult(sku=line.sku, quantity=line.quantity, status="unavailable")
+        unit_price, source = rules.price_for(item, line.quantity, contract.prices.get(line.sku))
+        available = sum(loc.available for loc in rules.locations_of(levels, line.sku))
+        status = "ok"
+        if not item.orderable:
+            status = "not_orderable"
+        elif available < line.quantity:
+            status = "insufficient_stock"
+        return BasketLineResult(
+            sku=line.sku, quantity=line.quantity, status=status, unit_price=unit_price,
+            extended_price=rules.extended(unit_price, line.quantity), price_source=source,
+            available_quantity=available,
+        )
+
+    async def _item_or_error(self, sku: str) -> Item | HubError:
+        try:
+            return await asyncio.wait_for(self._erp.get_item(sku), self._line_timeout)
+        except HubError as exc:
+            return exc
+        except asyncio.TimeoutError:
+            return BackendError("The ERP took too long for this line.", backend="erp")
+
+    async def _contract(self, customer_id: str | None) -> ContractPrices:
+        if customer_id is None:
+            return ContractPrices(customer_id="")
+        try:
+            return await self._erp.get_contract_prices(customer_id)
+        except NotFound as exc:
+            raise BusinessRuleViolation(
+                f"The customer {customer_id!r} is not known to the ERP.", code="unknown_customer"
+            ) from exc
+
+    async def _stock(self, skus: list[str]) -> list[StockLevel]:
+        parts = await asyncio.wait_for(
+            asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources)), self._line_timeout
+        )
+        return [level for part in parts for level in part]
+
+
+def _check_currency(item: Item, currency: str) -> None:
+    if item.currency != currency:
+        raise BusinessRuleViolation(
+            f"Prices for {item.sku} are kept in {item.currency}, not {currency}.", code="unsupported_currency"
+        )

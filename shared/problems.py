@@ -1,0 +1,118 @@
+"""RFC 9457 problem details: the one shape every error takes on the wire.
+
+`problem_body()` renders a `HubError`; `litestar_exception_handlers` is the
+translator every Litestar app registers once: HubError as itself, Litestar's
+own validation errors as 400 (malformed JSON) or 422 (with ``errors``), and
+anything unexpected as a bare 500 with a trace id and nothing else (the
+exception is logged, never shown).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+
+from shared.errors import HubError, ValidationFailed
+from shared.telemetry import trace_id_hex
+
+log = logging.getLogger("commerce_hub.errors")
+PROBLEM_TYPE_BASE = "/docs/problems#"
+_encoder = msgspec.json.Encoder()
+
+
+def problem_document(error: HubError, instance: str | None = None) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + error.code,
+        "title": error.title,
+        "status": error.status,
+        "detail": error.detail,
+        "code": error.code,
+        "trace_id": trace_id_hex(),
+    }
+    if instance:
+        doc["instance"] = instance
+    if error.errors:
+        doc["errors"] = error.errors
+    for key, value in error.extra.items():
+        if key in {"retry_after"} and value is not None:
+            doc[key] = value
+    return doc
+
+
+def problem_body(error: HubError, instance: str | None = None) -> bytes:
+    return _encoder.encode(problem_document(error, instance))
+
+
+def problem_headers(error: HubError) -> dict[str, str]:
+    headers = dict(error.headers)
+    if error.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="commerce-hub", ApiKey header="X-API-Key"')
+    return headers
+
+
+_MISSING = re.compile(r"missing required field `([^`]+)`")
+
+
+def validation_errors(extra: Any) -> list[dict[str, str]] | None:
+    """Litestar's validation `extra` list as our `errors`, or None for malformed JSON."""
+    if not isinstance(extra, list) or not extra:
+        return None
+    errors = []
+    for entry in extra:
+        if not isinstance(entry, dict):
+            return None
+        message = str(entry.get("message", "invalid"))
+        field = str(entry.get("key") or "")
+        missing = _MISSING.search(message)
+        if missing:
+            field = f"{field}.{missing.group(1)}" if field not in ("", "data") else missing.group(1)
+        elif field == "data":
+            field = ""
+        errors.append({"field": field or "body", "message": message})
+    return errors
+
+
+def _litestar_handlers() -> dict:
+    from litestar import Request, Response
+    from litestar.exceptions import HTTPException, ValidationException
+
+    from shared.errors import BadRequest
+
+    def respond(request: Request, error: HubError) -> Response:
+        return Response(
+            content=problem_body(error, request.url.path),
+            status_code=error.status,
+            media_type="application/problem+json",
+            headers=problem_headers(error),
+        )
+
+    def on_hub_error(request: Request, exc: HubError) -> Response:
+        return respond(request, exc)
+
+    def on_validation(request: Request, exc: ValidationException) -> Response:
+        errors = validation_errors(exc.extra)
+        if errors is None:
+            return respond(request, BadRequest("The body is not valid JSON.", code="malformed_json"))
+        return respond(request, ValidationFailed(errors=errors))
+
+    def on_http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code >= 500:
+            log.error("server error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
+        error = HubError(exc.detail if exc.status_code < 500 else None)
+        error.status = exc.status_code  # type: ignore[misc]
+        error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")  # type: ignore[misc]
+        error.title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")  # type: ignore[misc]
+        return respond(request, error)
+
+    def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return respond(request, HubError("An unexpected error occurred."))
+
+    return {HubError: on_hub_error, ValidationException: on_validation, HTTPException: on_http, Exception: on_unexpected}
+
+
+def litestar_exception_handlers() -> dict:
+    return _litestar_handlers()

@@ -1,0 +1,72 @@
+"""``ErpPort`` over CloudERP's REST API, and CloudERP's throttle classifier."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from shared.errors import BackendThrottled, NotFound
+from shared.models import ContractPrices, Customer, Item, ItemPage
+from system_apis.erp import mapping
+from system_apis.erp.vendor_schemas import ErpCustomer, ErpErrorBody, ErpItem, ErpItemList, ErpItemPrices
+from system_apis.vendor_http import VendorHttp, parse_retry_after, raise_for_vendor_status
+
+T = TypeVar("T")
+
+THROTTLE_CODES = frozenset({"SSS_REQUEST_LIMIT_EXCEEDED", "CONCURRENCY_LIMIT_EXCEEDED"})
+
+
+def classify(response: httpx.Response) -> None:
+    """Like every backend, plus NetSuite style: a 400/403 with a limit code is a throttle."""
+    if response.status_code in (400, 403) and _error_code(response) in THROTTLE_CODES:
+        raise BackendThrottled(
+            "ERP is throttling the hub", backend="erp", retry_after=parse_retry_after(response)
+        )
+    raise_for_vendor_status("erp", response)
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return msgspec.json.decode(response.content, type=ErpErrorBody).error.code
+    except msgspec.DecodeError:
+        return None
+
+
+class ErpHttpAdapter:
+    """CloudERP behind ``ErpPort``; build its ``VendorHttp`` with ``classify`` above."""
+
+    def __init__(self, http: VendorHttp) -> None:
+        self._http = http
+
+    async def get_item(self, sku: str) -> Item:
+        path = f"/api/v1/items/{quote(sku, safe='')}"
+        try:
+            item = await self._http.get_json(ErpItem, "get_item", path, span_attributes={"hub.sku": sku})
+        except NotFound as exc:
+            raise NotFound(f"unknown SKU {sku}", code="unknown_sku") from exc
+        return mapping.to_item(item)
+
+    async def list_items(self, offset: int = 0, limit: int = 100) -> ItemPage:
+        page = await self._http.get_json(
+            ErpItemList, "list_items", "/api/v1/items", params={"offset": offset, "limit": limit}
+        )
+        return mapping.to_item_page(page)
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        path = f"/api/v1/customers/{quote(customer_id, safe='')}"
+        customer = await self._customer_call(ErpCustomer, "get_customer", path, customer_id)
+        return mapping.to_customer(customer)
+
+    async def get_contract_prices(self, customer_id: str) -> ContractPrices:
+        path = f"/api/v1/customers/{quote(customer_id, safe='')}/item-prices"
+        prices = await self._customer_call(ErpItemPrices, "get_contract_prices", path, customer_id)
+        return mapping.to_contract_prices(prices)
+
+    async def _customer_call(self, type: type[T], operation: str, path: str, customer_id: str) -> T:
+        try:
+            return await self._http.get_json(type, operation, path, span_attributes={"hub.customer_id": customer_id})
+        except NotFound as exc:
+            raise NotFound(f"unknown customer {customer_id}", code="unknown_customer") from exc

@@ -1,0 +1,64 @@
+"""The composition root of the sandbox backends: ``create_sandbox_app``.
+
+Serves ERP, WMS and POS (vendor APIs and controls, every path under
+``/sandbox/``). All state is built here, per app; nothing needs the lifespan
+to have run, so the hub can call the app in-process via ``httpx.ASGITransport``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+from litestar import Litestar
+from litestar.datastructures import State
+
+from system_apis.sandbox.backend import BackendSpec, provide_value
+from system_apis.sandbox.config import SandboxConfig
+from system_apis.sandbox.control_errors import CONTROL_EXCEPTION_HANDLERS
+from system_apis.sandbox.controls import APP_CONTROLS
+from system_apis.sandbox.erp_routes import ERP
+from system_apis.sandbox.events import Announcer, EventDelivery
+from system_apis.sandbox.faults import FaultBoard
+from system_apis.sandbox.pos import POS
+from system_apis.sandbox.runtime import Sandbox
+from system_apis.sandbox.wms import WMS
+
+BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS)
+
+
+def build_sandbox(
+    config: SandboxConfig,
+    specs: Sequence[BackendSpec] = BACKENDS,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Sandbox:
+    """The backends of ``specs`` at their seed data, with faults and announcers."""
+    delivery = EventDelivery(config.event_timeout_seconds, transport)
+    backends = {}
+    for spec in specs:
+        url = config.event_urls.get(spec.name)
+        secret = config.webhook_secrets.get(spec.name)
+        if url and not secret:
+            raise ValueError(f"sandbox backend {spec.name!r} has an event URL but no webhook secret")
+        backends[spec.name] = spec.build(Announcer(spec.name, delivery, url, secret or ""))
+    return Sandbox(backends, FaultBoard(backends, config.seed), delivery)
+
+
+def create_sandbox_app(
+    config: SandboxConfig | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Litestar:
+    """The sandbox ASGI app; ``transport`` carries its event deliveries (tests, in-process)."""
+    sandbox = build_sandbox(config or SandboxConfig(), BACKENDS, transport)
+    routers = [r for spec in BACKENDS for r in spec.routers(sandbox.backends[spec.name], sandbox.faults)]
+    return Litestar(
+        route_handlers=[*routers, *APP_CONTROLS],
+        dependencies={"sandbox": provide_value(sandbox), "faults": provide_value(sandbox.faults)},
+        exception_handlers=dict(CONTROL_EXCEPTION_HANDLERS),
+        on_shutdown=[sandbox.aclose],
+        state=State({"sandbox": sandbox}),
+        openapi_config=None,
+        logging_config=None,
+        debug=False,
+    )

@@ -1,0 +1,32 @@
+"""Settings of the sandbox backends: one typed object, built by the caller."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+def _default_secrets() -> dict[str, str]:
+    return {
+        "wms": "sandbox-wms-secret",
+        "pos": "sandbox-pos-secret",
+        "erp": "sandbox-erp-secret",
+    }
+
+
+class SandboxConfig(msgspec.Struct, kw_only=True):
+    """How the sandbox announces its events and rolls its dice.
+
+    Attributes:
+        event_urls: backend name -> URL its events are POSTed to (the hub's
+            ``/hooks/<backend>``). A backend without one keeps its events in
+            its outbox only.
+        webhook_secrets: backend name -> HMAC-SHA256 secret signing its events.
+        seed: seed of the random source behind ``error_rate``; ``None`` for a
+            fresh one (set it in tests for deterministic faults).
+        event_timeout_seconds: timeout of one event delivery attempt.
+    """
+
+    event_urls: dict[str, str] = msgspec.field(default_factory=dict)
+    webhook_secrets: dict[str, str] = msgspec.field(default_factory=_default_secrets)
+    seed: int | None = None
+    event_timeout_seconds: float = 2.0

@@ -1,0 +1,125 @@
+"""The CloudERP sandbox state: items, customers and contract prices.
+
+State is kept directly in the vendor's shapes (the sandbox *is* the vendor);
+mutations replace frozen Structs and never await.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TypeVar
+
+import msgspec
+
+from system_apis.sandbox import seed
+from system_apis.sandbox.erp_schemas import (
+    CustomerItemPrices,
+    ErpCustomer,
+    ErpEvent,
+    ErpItem,
+    ErpItemPage,
+    ItemPrice,
+    PriceRecord,
+    QuantityPrice,
+)
+from system_apis.sandbox.events import Announcer, new_event_id
+from system_apis.sandbox.formats import money, rfc3339_now
+
+T = TypeVar("T")
+
+
+class RecordNotFound(Exception):
+    """The ERP has no record with that id (answered 404 ``RCRD_DSNT_EXIST``)."""
+
+
+def _item(s: seed.SeedItem, modified: str) -> ErpItem:
+    return ErpItem(
+        item_id=s.sku,
+        display_name=s.name,
+        base_price=money(s.list_price),
+        currency_code=seed.CURRENCY,
+        item_status="DISCONTINUED" if s.discontinued else "ACTIVE",
+        final_sale=s.final_sale,
+        quantity_pricing=tuple(QuantityPrice(min_quantity=b.min_quantity, unit_price=money(b.unit_price)) for b in s.breaks),
+        last_modified=modified,
+    )
+
+
+def _customer(s: seed.SeedCustomer) -> ErpCustomer:
+    return ErpCustomer(
+        customer_id=s.customer_id,
+        company_name=s.name,
+        terms=s.terms,
+        credit_limit=money(s.credit_limit),
+        credit_hold=s.credit_hold,
+        currency_code=seed.CURRENCY,
+    )
+
+
+def _contract(s: seed.SeedCustomer) -> CustomerItemPrices:
+    prices = tuple(ItemPrice(item_id=sku, unit_price=money(price)) for sku, price in s.contract_prices)
+    return CustomerItemPrices(customer_id=s.customer_id, item_prices=prices)
+
+
+class ErpBackend:
+    """The ERP's records, seeded from ``seed``; announces price changes."""
+
+    name = "erp"
+
+    def __init__(self, announcer: Announcer) -> None:
+        self.announcer = announcer
+        self._items: dict[str, ErpItem] = {}
+        self._customers: dict[str, ErpCustomer] = {}
+        self._contracts: dict[str, CustomerItemPrices] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        now = rfc3339_now()
+        self._items = {s.sku: _item(s, now) for s in seed.ITEMS}
+        self._customers = {s.customer_id: _customer(s) for s in seed.CUSTOMERS}
+        self._contracts = {s.customer_id: _contract(s) for s in seed.CUSTOMERS}
+
+    def item(self, item_id: str) -> ErpItem:
+        return _found(self._items.get(item_id), "item", item_id)
+
+    def item_page(self, offset: int, limit: int) -> ErpItemPage:
+        """A page of items sorted by ``itemId``."""
+        ordered = [self._items[k] for k in sorted(self._items)]
+        page = ordered[offset : offset + limit]
+        return ErpItemPage(
+            items=page,
+            offset=offset,
+            limit=limit,
+            total_results=len(ordered),
+            has_more=offset + len(page) < len(ordered),
+        )
+
+    def customer(self, customer_id: str) -> ErpCustomer:
+        return _found(self._customers.get(customer_id), "customer", customer_id)
+
+    def item_prices(self, customer_id: str) -> CustomerItemPrices:
+        return _found(self._contracts.get(customer_id), "customer", customer_id)
+
+    def change_price(self, item_id: str, list_price: Decimal) -> ErpItem | None:
+        """Set the base price, bump ``lastModified`` and announce; ``None`` for an unknown item."""
+        old = self._items.get(item_id)
+        if old is None:
+            return None
+        item = msgspec.structs.replace(old, base_price=money(list_price), last_modified=rfc3339_now())
+        self._items[item_id] = item
+        record = PriceRecord(item_id=item.item_id, base_price=item.base_price, currency_code=item.currency_code)
+        self.announcer.announce(
+            ErpEvent(
+                event_id=new_event_id(self.name),
+                event_type="item.price.changed",
+                occurred_at=item.last_modified,
+                record=record,
+            )
+        )
+        return item
+
+
+def _found(record: T | None, kind: str, record_id: str) -> T:
+    if record is None:
+        raise RecordNotFound(f"That record does not exist. {kind}: {record_id}")
+    return record

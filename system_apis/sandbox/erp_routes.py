@@ -1,0 +1,80 @@
+"""CloudERP over HTTP: its vendor API (``/sandbox/erp/api/v1``) and price control."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from litestar import Request, Response, get, put
+from litestar.params import Parameter
+
+from system_apis.sandbox.backend import BackendSpec
+from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
+from system_apis.sandbox.erp import ErpBackend, RecordNotFound
+from system_apis.sandbox.erp_schemas import (
+    THROTTLED,
+    CustomerItemPrices,
+    ErpCustomer,
+    ErpError,
+    ErpErrorDetail,
+    ErpItem,
+    ErpItemPage,
+    PriceChange,
+)
+
+
+@get("/items/{item_id:str}")
+async def get_item(erp: ErpBackend, item_id: str) -> ErpItem:
+    """One item of the item master."""
+    return erp.item(item_id)
+
+
+@get("/items")
+async def list_items(
+    erp: ErpBackend,
+    offset: int = Parameter(default=0, ge=0),
+    limit: int = Parameter(default=100, ge=1, le=1000),
+) -> ErpItemPage:
+    """A page of the item master, sorted by ``itemId``."""
+    return erp.item_page(offset, limit)
+
+
+@get("/customers/{customer_id:str}")
+async def get_customer(erp: ErpBackend, customer_id: str) -> ErpCustomer:
+    """One customer with terms, credit limit and hold."""
+    return erp.customer(customer_id)
+
+
+@get("/customers/{customer_id:str}/item-prices")
+async def get_item_prices(erp: ErpBackend, customer_id: str) -> CustomerItemPrices:
+    """The customer's contract prices (possibly none)."""
+    return erp.item_prices(customer_id)
+
+
+@put("/items/{sku:str}/price", status_code=200)
+async def set_price(request: Request[Any, Any, Any], erp: ErpBackend, sku: str) -> ErpItem:
+    """Control: change an item's list price; the ERP announces it. Answers the item."""
+    change = decode_control(await request.body(), PriceChange)
+    price = Decimal(change.list_price)
+    if price <= 0:
+        raise ControlInputError([FieldError("list_price", "must be greater than 0")])
+    item = erp.change_price(sku, price)
+    if item is None:
+        raise ControlNotFound(f"unknown sku {sku}")
+    return item
+
+
+def record_not_found(_: Request[Any, Any, Any], exc: RecordNotFound) -> Response[ErpError]:
+    """CloudERP's 404 body."""
+    return Response(ErpError(error=ErpErrorDetail(code="RCRD_DSNT_EXIST", message=str(exc))), status_code=404)
+
+
+ERP = BackendSpec(
+    name="erp",
+    api_path="/api/v1",
+    api_handlers=(get_item, list_items, get_customer, get_item_prices),
+    build=ErpBackend,
+    throttle_body=THROTTLED,
+    control_handlers=(set_price,),
+    api_exception_handlers={RecordNotFound: record_not_found},
+)

@@ -1,0 +1,172 @@
+"""The one HTTP transport every vendor adapter uses.
+
+``VendorHttp`` wraps each call in a span ``<system>.<operation>``, runs it
+through the backend's ``Guard``, turns httpx failures into
+``BackendUnavailable`` and lets the backend's classifier judge the answer.
+``raise_for_vendor_status`` is the status mapping the classifiers share:
+
+    2xx -> fine            429 -> BackendThrottled(retry_after)
+    404 -> NotFound        5xx -> BackendUnavailable
+    other -> BackendError (permanent)
+
+Error details stay generic ("ERP answered 500"): vendor text never reaches
+a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
+from shared.resilience import Guard
+
+T = TypeVar("T")
+SpanValue = str | int | float | bool | Sequence[str]
+
+
+class VendorHttp:
+    """A backend's HTTP client, guarded and traced; adapters speak only through it."""
+
+    def __init__(
+        self,
+        name: str,
+        client: httpx.AsyncClient,
+        guard: Guard,
+        classify: Callable[[httpx.Response], None],
+        *,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
+        self.name = name
+        self._client = client
+        self._guard = guard
+        self._classify = classify
+        self._tracer = tracer or trace.get_tracer("commerce_hub.system_apis")
+
+    async def get(
+        self,
+        operation: str,
+        path: str,
+        *,
+        params: Any = None,
+        span_attributes: Mapping[str, SpanValue] | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """The body of a successful GET; retried per the guard's policy."""
+        request = self._client.build_request("GET", path, params=params)
+        return await self._send(operation, request, span_attributes, retry=True, deadline=deadline)
+
+    async def post(
+        self,
+        operation: str,
+        path: str,
+        body: Any,
+        *,
+        idempotency_key: str | None = None,
+        span_attributes: Mapping[str, SpanValue] | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """POST ``body`` as JSON; retried only with an ``idempotency_key`` (sent as ``Idempotency-Key``)."""
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        request = self._client.build_request("POST", path, content=msgspec.json.encode(body), headers=headers)
+        retry = idempotency_key is not None
+        return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline)
+
+    async def get_json(self, type: type[T], operation: str, path: str, **kwargs: Any) -> T:
+        """``get`` and ``decode`` in one."""
+        return self.decode(await self.get(operation, path, **kwargs), type)
+
+    def decode(self, body: bytes, type: type[T]) -> T:
+        """A vendor body as its Struct; one that does not fit is a permanent ``BackendError``."""
+        try:
+            return msgspec.json.decode(body, type=type)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            raise BackendError(f"unexpected {self.name.upper()} response", backend=self.name) from exc
+
+    async def _send(
+        self,
+        operation: str,
+        request: httpx.Request,
+        span_attributes: Mapping[str, SpanValue] | None,
+        *,
+        retry: bool,
+        deadline: float | None,
+    ) -> bytes:
+        attributes = {"hub.backend": self.name, "http.request.method": request.method, "url.path": request.url.path}
+        attributes.update(span_attributes or {})
+        with self._tracer.start_as_current_span(
+            f"{self.name}.{operation}",
+            kind=SpanKind.CLIENT,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            attempts = 0
+
+            async def attempt() -> bytes:
+                nonlocal attempts
+                attempts += 1
+                span.set_attribute("hub.attempts", attempts)
+                response = await self._exchange(request)
+                span.set_attribute("http.response.status_code", response.status_code)
+                self._classify(response)
+                return response.content
+
+            try:
+                return await self._guard.call(operation, attempt, retry=retry, deadline=deadline)
+            except NotFound:
+                raise  # an answer, not a failure
+            except Exception as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, getattr(exc, "code", type(exc).__name__)))
+                raise
+
+    async def _exchange(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            raise BackendUnavailable(f"{self.name.upper()} timed out", backend=self.name) from exc
+        except httpx.HTTPError as exc:
+            raise BackendUnavailable(f"{self.name.upper()} unreachable", backend=self.name) from exc
+
+
+def raise_for_vendor_status(backend: str, response: httpx.Response) -> None:
+    """The status mapping every classifier starts from (see the module docstring)."""
+    status = response.status_code
+    label = backend.upper()
+    if status < 300:
+        return
+    if status == 429:
+        raise BackendThrottled(
+            f"{label} is throttling the hub", backend=backend, retry_after=parse_retry_after(response)
+        )
+    if status >= 500:
+        raise BackendUnavailable(f"{label} answered {status}", backend=backend)
+    if status == 404:
+        raise NotFound(f"{label} has no such record")
+    raise BackendError(f"{label} answered {status}", backend=backend)
+
+
+def parse_retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """``Retry-After`` in seconds from delta-seconds or an HTTP-date; ``None`` if absent or unreadable."""
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    if value.strip().replace(".", "", 1).isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - (now or datetime.now(UTC))).total_seconds(), 0.0)
