@@ -3,9 +3,11 @@ use, and the Litestar app factory with problem answers and an OpenAPI 3.1 docume
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Sequence
+from typing import Annotated, Any, Callable, Sequence
 
 from litestar import Litestar, Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.params import Dependency
@@ -19,12 +21,22 @@ INJECTED = Dependency(skip_validation=True)
 CurrentPrincipal = Annotated[Principal, INJECTED]
 
 
-def current_principal(request: Request) -> Principal:
+def current_principal(request: ASGIConnection) -> Principal:
     """The gateway's principal: handed over in process, or signed in a header when split."""
     principal = request.scope.get(PRINCIPAL_SCOPE_KEY)  # type: ignore[call-overload]
     if principal is not None:
         return principal
     return verify_principal(request.headers.get(PRINCIPAL_HEADER), request.app.state.internal_secret)
+
+
+def requires(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
+    """A route guard: the caller's principal must hold `scope` (403 otherwise). Guards run
+    before the body is read, so a caller without the scope learns nothing of the API."""
+
+    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+        current_principal(connection).require(scope)  # type: ignore[arg-type]
+
+    return guard
 
 
 def _port(name: str) -> Provide:

@@ -12,9 +12,13 @@ from typing import Callable
 import httpx
 
 from shared.errors import BackendUnavailable
+from shared.telemetry import inject_trace_headers
 
 _HOP = {b"connection", b"keep-alive", b"transfer-encoding", b"te", b"upgrade", b"host", b"content-length",
         b"proxy-authorization", b"proxy-authenticate", b"trailer"}
+
+
+_TRACE = {b"traceparent", b"tracestate"}
 
 
 class Upstream:
@@ -29,7 +33,8 @@ class Upstream:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        headers = [(k, v) for k, v in scope["headers"] if k not in _HOP]
+        headers = [(k, v) for k, v in scope["headers"] if k not in _HOP and k not in _TRACE]
+        headers += [(k.encode(), v.encode()) for k, v in inject_trace_headers({}).items()]
         url = scope["path"] + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
         try:
             response = await self._client.request(scope["method"], url, headers=headers, content=bytes(body))

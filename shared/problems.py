@@ -48,6 +48,9 @@ def problem_body(error: HubError, instance: str | None = None) -> bytes:
 
 def problem_headers(error: HubError) -> dict[str, str]:
     headers = dict(error.headers)
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None and error.status in (429, 503):
+        headers.setdefault("Retry-After", str(max(1, round(retry_after))))
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="commerce-hub", ApiKey header="X-API-Key"')
     return headers
@@ -101,6 +104,11 @@ def _litestar_handlers() -> dict:
     def on_http(request: Request, exc: HTTPException) -> Response:
         if exc.status_code >= 500:
             log.error("server error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
+        if exc.status_code == 400:
+            malformed = "malformed" in str(exc.detail).lower() or "decode" in str(exc.detail).lower()
+            error: HubError = BadRequest("The body is not valid JSON." if malformed else None,
+                                         code="malformed_json" if malformed else "bad_request")
+            return respond(request, error)
         error = HubError(exc.detail if exc.status_code < 500 else None)
         error.status = exc.status_code  # type: ignore[misc]
         error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")  # type: ignore[misc]

@@ -9,7 +9,9 @@ caller's side (it travels as an RFC 9457 problem). So a split deployment
 answers exactly as the one-process hub does.
 
 Wire: ``POST {base}/rpc/{service}/{method}`` with a JSON object of the
-keyword arguments; 200 with the JSON result, or a problem document.
+keyword arguments; 200 with the JSON result, or a problem document. The
+caller's remaining deadline (``shared.resilience.deadline_scope``) travels in
+``X-Hub-Deadline`` (seconds) and bounds the callee's backend calls too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import httpx
 import msgspec
 
 from shared.errors import BackendUnavailable, HubError, error_class_for
+from shared.resilience import deadline_scope, remaining_deadline
 from shared.telemetry import inject_trace_headers, server_span
 
 _JSON = [(b"content-type", b"application/json")]
@@ -76,7 +79,7 @@ class RpcApp:
             if not message.get("more_body"):
                 break
         fn, args_type = route
-        with server_span(scope, f"rpc {scope['path']}"):
+        with server_span(scope, f"rpc {scope['path']}"), deadline_scope(_deadline(scope)):
             try:
                 args = msgspec.json.decode(bytes(body), type=args_type)
                 result = await fn(**msgspec.structs.asdict(args))
@@ -99,6 +102,19 @@ class RpcApp:
         await send({"type": "http.response.body", "body": body})
 
 
+def _deadline(scope: dict) -> float:
+    for name, value in scope["headers"]:
+        if name == b"x-hub-deadline":
+            try:
+                return min(max(float(value), 0.0), _MAX_DEADLINE)
+            except ValueError:
+                break
+    return _MAX_DEADLINE
+
+
+_MAX_DEADLINE = 30.0
+
+
 def rpc_client(protocol: type, service: str, http: httpx.AsyncClient) -> Any:
     """An object with `protocol`'s async methods, each a POST to an `RpcApp`."""
     encoder = msgspec.json.Encoder()
@@ -116,7 +132,11 @@ def _remote_method(service, name, sig, result_type, http, encoder):  # noqa: ANN
         bound = sig.bind(self, *args, **kwargs)
         payload = {k: v for k, v in list(bound.arguments.items())[1:]}
         try:
-            response = await http.post(path, content=encoder.encode(payload), headers=inject_trace_headers({"content-type": "application/json"}))
+            headers = inject_trace_headers({"content-type": "application/json"})
+            left = remaining_deadline()
+            if left is not None:
+                headers["x-hub-deadline"] = f"{left:.3f}"
+            response = await http.post(path, content=encoder.encode(payload), headers=headers)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"The {service} API did not answer.", backend=f"{service}-api") from exc
         if response.status_code == 200:

@@ -8,7 +8,7 @@ from litestar import Controller, delete, get, post
 
 from gateway.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyRotate, KeyView
 from gateway.keys.service import KeyService
-from experience_apis.http import INJECTED, CurrentPrincipal
+from experience_apis.http import INJECTED, requires
 
 
 Keys = Annotated[KeyService, INJECTED]
@@ -17,31 +17,27 @@ Keys = Annotated[KeyService, INJECTED]
 class KeysController(Controller):
     path = "/admin/v1/keys"
     tags = ["keys"]
+    guards = [requires("admin")]
 
     @post("/", operation_id="createKey", status_code=201)
-    async def create(self, data: KeyCreate, principal: CurrentPrincipal, keys: Keys) -> KeyCreated:
+    async def create(self, data: KeyCreate, keys: Keys) -> KeyCreated:
         """A new key; the `key` secret is shown only in this answer."""
-        principal.require("admin")
         return await keys.create(data)
 
     @get("/", operation_id="listKeys")
-    async def list_keys(self, principal: CurrentPrincipal, keys: Keys) -> KeyList:
-        principal.require("admin")
+    async def list_keys(self, keys: Keys) -> KeyList:
         return KeyList(items=await keys.list())
 
     @get("/{key_id:str}", operation_id="getKey")
-    async def get_key(self, key_id: str, principal: CurrentPrincipal, keys: Keys) -> KeyView:
-        principal.require("admin")
+    async def get_key(self, key_id: str, keys: Keys) -> KeyView:
         return await keys.get(key_id)
 
     @post("/{key_id:str}/rotate", operation_id="rotateKey", status_code=200)
-    async def rotate(self, key_id: str, principal: CurrentPrincipal, keys: Keys, data: KeyRotate | None = None) -> KeyCreated:
+    async def rotate(self, key_id: str, keys: Keys, data: KeyRotate | None = None) -> KeyCreated:
         """A new secret; the old one keeps working for `grace_seconds` (default 3600)."""
-        principal.require("admin")
         return await keys.rotate(key_id, (data or KeyRotate()).grace_seconds)
 
     @delete("/{key_id:str}", operation_id="revokeKey", status_code=200)
-    async def revoke(self, key_id: str, principal: CurrentPrincipal, keys: Keys) -> KeyView:
+    async def revoke(self, key_id: str, keys: Keys) -> KeyView:
         """Revoked at once on this instance, within 1 s on every other."""
-        principal.require("admin")
         return await keys.revoke(key_id)

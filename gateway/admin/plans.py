@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 from litestar import get
 
-from experience_apis.http import INJECTED, CurrentPrincipal
+from experience_apis.http import INJECTED, requires
 from shared.settings import Plan
 
 
@@ -21,7 +21,6 @@ class PlanList(msgspec.Struct):
     items: list[PlanView]
 
 
-@get("/admin/v1/plans", operation_id="listPlans", tags=["plans"])
-async def list_plans(principal: CurrentPrincipal, plans: Annotated[dict[str, Plan], INJECTED]) -> PlanList:
-    principal.require("admin")
+@get("/admin/v1/plans", operation_id="listPlans", tags=["plans"], guards=[requires("admin")])
+async def list_plans(plans: Annotated[dict[str, Plan], INJECTED]) -> PlanList:
     return PlanList(items=[PlanView(name=n, rate_per_second=p.rate_per_second, burst=p.burst) for n, p in sorted(plans.items())])

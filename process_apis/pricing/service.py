@@ -2,7 +2,9 @@
 availability from the WMS warehouses and the POS stores, fetched concurrently.
 
 A basket answers every line on its own: a line whose item lookup fails or is
-too slow comes back `unavailable` while the others are priced.
+too slow comes back `unavailable` while the others are priced. A customer is
+waiting: every answer is bounded by ``budget`` seconds, retries included
+(``deadline_scope``), so a sick ERP degrades the answer instead of hanging it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from process_apis.pricing.schemas import (
 )
 from shared.errors import BackendError, BusinessRuleViolation, HubError, NotFound
 from shared.models import ContractPrices, Item, StockLevel
+from shared.resilience import deadline_scope
 from system_apis.erp.port import ErpPort
 from system_apis.wms.port import StockPort
 
@@ -33,20 +36,21 @@ class PricingService:
         erp: ErpPort,
         stock_sources: list[StockPort],
         *,
-        line_timeout: float = 3.0,
+        budget: float = 2.5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._erp = erp
         self._stock_sources = stock_sources
-        self._line_timeout = line_timeout
+        self._budget = budget
         self._now = now
 
     async def get_product(
         self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD"
     ) -> ProductPrice:
-        item, contract, levels = await asyncio.gather(
-            self._erp.get_item(sku), self._contract(customer_id), self._stock([sku])
-        )
+        with deadline_scope(self._budget):
+            item, contract, levels = await asyncio.gather(
+                self._erp.get_item(sku), self._contract(customer_id), self._stock([sku])
+            )
         _check_currency(item, currency)
         unit_price, source = rules.price_for(item, quantity, contract.prices.get(sku))
         locations = rules.locations_of(levels, sku)
@@ -62,6 +66,10 @@ class PricingService:
     async def price_basket(
         self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD"
     ) -> BasketResult:
+        with deadline_scope(self._budget):
+            return await self._price_basket(lines, customer_id, currency)
+
+    async def _price_basket(self, lines: list[BasketLine], customer_id: str | None, currency: str) -> BasketResult:
         skus = sorted({line.sku for line in lines})
         contract = await self._contract(customer_id)  # unknown customer fails the request
         stock_task = asyncio.ensure_future(self._stock(skus))
@@ -77,7 +85,8 @@ class PricingService:
     async def price_list(
         self, customer_id: str | None = None, offset: int = 0, limit: int = 100
     ) -> PriceListPage:
-        page, contract = await asyncio.gather(self._erp.list_items(offset, limit), self._contract(customer_id))
+        with deadline_scope(self._budget):
+            page, contract = await asyncio.gather(self._erp.list_items(offset, limit), self._contract(customer_id))
         entries = []
         for item in page.items:
             if not item.orderable:
@@ -112,7 +121,7 @@ class PricingService:
 
     async def _item_or_error(self, sku: str) -> Item | HubError:
         try:
-            return await asyncio.wait_for(self._erp.get_item(sku), self._line_timeout)
+            return await asyncio.wait_for(self._erp.get_item(sku), self._budget)
         except HubError as exc:
             return exc
         except asyncio.TimeoutError:
@@ -130,7 +139,7 @@ class PricingService:
 
     async def _stock(self, skus: list[str]) -> list[StockLevel]:
         parts = await asyncio.wait_for(
-            asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources)), self._line_timeout
+            asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources)), self._budget
         )
         return [level for part in parts for level in part]
 

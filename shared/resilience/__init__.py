@@ -7,7 +7,7 @@
 
 from shared.resilience.breaker import CircuitBreaker, CircuitState
 from shared.resilience.bulkhead import Bulkhead
-from shared.resilience.guard import Guard, deadline_scope
+from shared.resilience.guard import Guard, deadline_scope, remaining_deadline
 from shared.resilience.retry import RetryPolicy
 from shared.resilience.stats import BackendHealth, BackendStats
 
@@ -20,4 +20,5 @@ __all__ = [
     "Guard",
     "RetryPolicy",
     "deadline_scope",
+    "remaining_deadline",
 ]

@@ -42,6 +42,14 @@ def deadline_scope(seconds: float, *, clock: Callable[[], float] = time.monotoni
         _ENDS_AT.reset(token)
 
 
+def remaining_deadline(*, clock: Callable[[], float] = time.monotonic) -> float | None:
+    """Seconds left in the current ``deadline_scope``, or None outside one.
+
+    The internal RPC sends it along, so a split role keeps the caller's deadline."""
+    ends_at = _ENDS_AT.get()
+    return None if ends_at is None else max(ends_at - clock(), 0.0)
+
+
 class Guard:
     """Breaker, bulkhead, stats, retry policy and per-attempt timeout for one backend."""
 

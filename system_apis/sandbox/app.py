@@ -21,7 +21,7 @@ from system_apis.sandbox.erp_routes import ERP
 from system_apis.sandbox.events import Announcer, EventDelivery
 from system_apis.sandbox.faults import FaultBoard
 from system_apis.sandbox.pos import POS
-from system_apis.sandbox.runtime import Sandbox
+from system_apis.sandbox.runtime import Sandbox, SandboxBackend
 from system_apis.sandbox.wms import WMS
 
 BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS)
@@ -34,14 +34,14 @@ def build_sandbox(
 ) -> Sandbox:
     """The backends of ``specs`` at their seed data, with faults and announcers."""
     delivery = EventDelivery(config.event_timeout_seconds, transport)
-    backends = {}
+    backends: dict[str, SandboxBackend] = {}
     for spec in specs:
         url = config.event_urls.get(spec.name)
         secret = config.webhook_secrets.get(spec.name)
         if url and not secret:
             raise ValueError(f"sandbox backend {spec.name!r} has an event URL but no webhook secret")
         backends[spec.name] = spec.build(Announcer(spec.name, delivery, url, secret or ""))
-    return Sandbox(backends, FaultBoard(backends, config.seed), delivery)
+    return Sandbox(backends, FaultBoard(list(backends), config.seed), delivery)
 
 
 def create_sandbox_app(

@@ -10,7 +10,6 @@ interleave inside one.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
 
 import msgspec
 
@@ -75,8 +74,8 @@ class LedgerBackend:
     Satisfies ``runtime.StockBackend``.
     """
 
-    name: ClassVar[str]
-    location_prefix: ClassVar[str]
+    name: str
+    location_prefix: str
 
     def __init__(self, announcer: Announcer) -> None:
         self.announcer = announcer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from shared.models import StockLevel
-from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
+from system_apis.stock_http import BatchStockAdapter
+from system_apis.vendor_http import raise_for_vendor_status
 from system_apis.wms import mapping
 from system_apis.wms.vendor_schemas import WmsInventory
 
@@ -15,22 +15,10 @@ def classify(response: httpx.Response) -> None:
     raise_for_vendor_status("wms", response)
 
 
-class WmsHttpAdapter:
+class WmsHttpAdapter(BatchStockAdapter[WmsInventory]):
     """ShipWorks WMS behind ``StockPort``; build its ``VendorHttp`` with ``classify`` above."""
 
-    def __init__(self, http: VendorHttp) -> None:
-        self._http = http
-
-    async def get_stock(self, skus: list[str]) -> list[StockLevel]:
-        """All SKUs in one call, as repeated ``item_code`` parameters."""
-        if not skus:
-            return []
-        unique = list(dict.fromkeys(skus))
-        inventory = await self._http.get_json(
-            WmsInventory,
-            "get_stock",
-            "/api/v2/inventory",
-            params=[("item_code", sku) for sku in unique],
-            span_attributes={"hub.sku": unique},
-        )
-        return mapping.to_stock_levels(inventory)
+    path = "/api/v2/inventory"
+    sku_param = "item_code"
+    schema = WmsInventory
+    to_levels = staticmethod(mapping.to_stock_levels)

@@ -1,0 +1,121 @@
+"""Shared fixtures.
+
+Real services: PostgreSQL at ``HUB_TEST_POSTGRES_URL`` (default the local
+``test`` database, where each test session makes and drops its own database)
+and Redis at ``HUB_TEST_REDIS_URL``. When one is unreachable the tests that
+need it are skipped with the reason, except under ``CI=true``, where that is
+a failure: CI must run them (``.ci/run`` starts the services first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from commerce_hub.asgi import HubApp
+from shared.db.migrate import upgrade
+from shared.settings import Settings, load_settings
+
+PG_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+ADMIN_KEY = "test-admin-key-0123456789"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _unavailable(service: str, reason: str) -> None:
+    message = f"{service} is not reachable ({reason})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must run these tests", pytrace=False)
+    pytest.skip(message)
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    dsn = PG_URL.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """A fresh, migrated PostgreSQL database for this test session."""
+    name = f"hub_test_{secrets.token_hex(4)}"
+    try:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means the service is not usable
+        _unavailable("PostgreSQL", repr(exc)[:200])
+    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001
+        _unavailable("Redis", repr(exc)[:200])
+    return REDIS_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path}/hub.db"
+    upgrade(url)
+    return url
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    return load_settings(
+        env={}, toml_path="/nonexistent", database_url=database_url, bootstrap_admin_key=ADMIN_KEY, **overrides
+    )
+
+
+class Hub:
+    """A hub role started in process, spoken to over ASGI with httpx."""
+
+    def __init__(self, app: HubApp, client: httpx.AsyncClient) -> None:
+        self.app, self.http = app, client
+
+    async def new_key(self, *scopes: str, customer: str | None = None, plan: str | None = None) -> str:
+        body = {"consumer": f"c-{secrets.token_hex(3)}", "scopes": list(scopes), "customer": customer, "plan": plan}
+        response = await self.http.post("/admin/v1/keys", json=body, headers={"X-API-Key": ADMIN_KEY})
+        assert response.status_code == 201, response.text
+        return response.json()["key"]
+
+
+async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all") -> Hub:
+    app = HubApp(settings, role)
+    await app.startup()
+    stack.push_async_callback(app.shutdown)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
+    await stack.enter_async_context(client)
+    return Hub(app, client)
+
+
+@pytest.fixture
+async def hub(sqlite_url: str) -> AsyncIterator[Hub]:
+    """The one-process hub on the embedded default (SQLite, in-process everything)."""
+    async with AsyncExitStack() as stack:
+        yield await start_hub(stack, make_settings(sqlite_url))
+
+
+@pytest.fixture
+async def pg_hub(pg_url: str) -> AsyncIterator[Hub]:
+    """The one-process hub on the real PostgreSQL."""
+    async with AsyncExitStack() as stack:
+        yield await start_hub(stack, make_settings(pg_url))
