@@ -1,0 +1,36 @@
+"""A pricing service over fake ports: one warehouse system and one store system."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from process_apis.pricing.service import PricingService
+from tests.process_apis.pricing.fakes import FakeErp, FakeStock, item, level
+
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def erp() -> FakeErp:
+    return FakeErp(
+        [item("SKU-1001", "129.00", (10, "119.00")), item("SKU-1002", "24.50"),
+         item("SKU-1004", "49.00", orderable=False), item("SKU-EUR", "10.00", currency="EUR")],
+        contracts={"CUST-ACME": {"SKU-1001": "99.00"}, "CUST-BOLT": {}},
+    )
+
+
+@pytest.fixture
+def warehouses() -> FakeStock:
+    return FakeStock(level("SKU-1001", "DC-EAST", 40), level("SKU-1001", "DC-WEST", 10), level("SKU-1002", "DC-WEST", 5))
+
+
+@pytest.fixture
+def stores() -> FakeStock:
+    return FakeStock(level("SKU-1002", "STORE-NYC", 3))
+
+
+@pytest.fixture
+def pricing(erp: FakeErp, warehouses: FakeStock, stores: FakeStock) -> PricingService:
+    return PricingService(erp, [warehouses, stores], budget=0.2, now=lambda: NOW)
