@@ -8,7 +8,8 @@ Policies run in this explicit order for every request:
 4. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
 5. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
 6. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
-7. the target     with the principal in the scope and, for a remote target, signed
+7. cache          cacheable GETs: HIT/MISS/STALE per price context (policies/caching.py)
+8. the target     with the principal in the scope and, for a remote target, signed
                   in ``X-Hub-Principal``
 
 Anything raised past the target becomes a problem answer; nothing unexpected
@@ -26,6 +27,8 @@ from typing import Awaitable, Callable
 import msgspec
 
 from gateway.identity import Authenticator
+from gateway.policies.cache import ResponseCache
+from gateway.policies.caching import serve_through_cache
 from gateway.policies.ratelimit import RateLimiter
 from shared.errors import HubError, NotFound, PayloadTooLarge, RateLimited
 from shared.identity import PRINCIPAL_HEADER, sign_principal
@@ -45,6 +48,8 @@ class Route(msgspec.Struct, frozen=True):
     authenticated: bool = True
     remote: bool = False
     """A remote target gets the principal as a signed header instead of in the scope."""
+    cache_scope: str | None = None
+    """Cacheable GETs: the scope a principal needs for a cached answer (None: not cached)."""
 
 
 class _BodyTooLarge(Exception):
@@ -59,12 +64,14 @@ class Edge:
         limiter: RateLimiter,
         metrics: Registry,
         *,
+        cache: ResponseCache | None = None,
         internal_secret: str,
         max_body_bytes: int = 1024 * 1024,
     ) -> None:
         self._routes = sorted(routes, key=lambda r: len(r.prefix), reverse=True)
         self._auth = authenticator
         self._limiter = limiter
+        self._cache = cache
         self._secret = internal_secret
         self._max_body = max_body_bytes
         self._requests = metrics.counter("hub_http_requests_total", "Requests by route and status", ["route", "status"])
@@ -125,6 +132,11 @@ class Edge:
                 signed = sign_principal(principal, self._secret).encode()
                 scope["headers"] = [h for h in scope["headers"] if h[0] != PRINCIPAL_HEADER.encode()]
                 scope["headers"].append((PRINCIPAL_HEADER.encode(), signed))
+            if route.cache_scope and self._cache is not None:
+                key = self._cache.key_for(scope, principal, route.cache_scope)
+                if key is not None:
+                    await serve_through_cache(self._cache, key, route.app, scope, receive, send)
+                    return
         await route.app(scope, receive, send)
 
     def _limit_body(self, scope: dict, receive: Callable) -> Callable:

@@ -73,6 +73,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Split roles: where the process APIs find the system APIs."""
     sandbox_url: str | None = None
     """Split roles: where the system APIs find the sandbox backends."""
+    sandbox_events_url: str | None = None
+    """Split roles: where the sandbox role sends backend events (the gateway's URL)."""
     erp_url: str | None = None
     wms_url: str | None = None
     pos_url: str | None = None
@@ -159,7 +161,7 @@ def _validate(s: Settings) -> None:
         )
     if s.redis_url is not None and urlsplit(s.redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError("HUB_REDIS_URL: expected a redis:// or rediss:// URL")
-    for name in ("experience_url", "process_url", "system_url", "sandbox_url", "erp_url", "wms_url", "pos_url", "jwt_jwks_url"):
+    for name in ("experience_url", "process_url", "system_url", "sandbox_url", "sandbox_events_url", "erp_url", "wms_url", "pos_url", "jwt_jwks_url"):
         value = getattr(s, name)
         if value is not None and urlsplit(value).scheme not in {"http", "https"}:
             raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
-from litestar import get
+from litestar import Response, get, put
+from litestar.params import Parameter
 
 from experience_apis.http import INJECTED, requires
+from gateway.plans.book import PlanBook
 from shared.settings import Plan
+
+Book = Annotated[PlanBook, INJECTED]
+PlanName = Annotated[str, Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 class PlanView(msgspec.Struct):
@@ -21,6 +26,20 @@ class PlanList(msgspec.Struct):
     items: list[PlanView]
 
 
+class PlanSpec(msgspec.Struct, forbid_unknown_fields=True):
+    rate_per_second: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
+    burst: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
+
+
 @get("/admin/v1/plans", operation_id="listPlans", tags=["plans"], guards=[requires("admin")])
-async def list_plans(plans: Annotated[dict[str, Plan], INJECTED]) -> PlanList:
+async def list_plans(book: Book) -> PlanList:
+    plans = book.current()
     return PlanList(items=[PlanView(name=n, rate_per_second=p.rate_per_second, burst=p.burst) for n, p in sorted(plans.items())])
+
+
+@put("/admin/v1/plans/{name:str}", operation_id="putPlan", tags=["plans"], guards=[requires("admin")])
+async def put_plan(name: PlanName, data: PlanSpec, book: Book) -> Response[PlanView]:
+    """Create (201) or change (200) a plan; in force on every instance within 1 s."""
+    created = await book.put(name, Plan(rate_per_second=data.rate_per_second, burst=data.burst))
+    return Response(PlanView(name=name, rate_per_second=data.rate_per_second, burst=data.burst),
+                    status_code=201 if created else 200)

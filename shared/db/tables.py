@@ -3,7 +3,7 @@ a repository: repositories return msgspec Structs."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Index, MetaData, String, Table
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table
 
 metadata = MetaData(
     naming_convention={
@@ -30,3 +30,32 @@ api_keys = Table(
     Column("bootstrap", Boolean, nullable=False, default=False),
 )
 Index("ix_api_keys_consumer", api_keys.c.consumer)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("kid", String(64), primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("private_pem", String, nullable=False),  # unbounded: TEXT on SQLite, VARCHAR on PostgreSQL
+    Column("public_jwk", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+)
+# At most one active (not retired) key per algorithm: two instances generating or
+# rotating at once cannot both win; the loser re-reads the winner's key.
+Index(
+    "uq_signing_keys_active",
+    signing_keys.c.algorithm,
+    unique=True,
+    sqlite_where=signing_keys.c.retired_at.is_(None),
+    postgresql_where=signing_keys.c.retired_at.is_(None),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("rate_per_second", Float, nullable=False),
+    Column("burst", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

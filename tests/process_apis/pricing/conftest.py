@@ -23,7 +23,8 @@ def erp() -> FakeErp:
 
 @pytest.fixture
 def warehouses() -> FakeStock:
-    return FakeStock(level("SKU-1001", "DC-EAST", 40), level("SKU-1001", "DC-WEST", 10), level("SKU-1002", "DC-WEST", 5))
+    return FakeStock(level("SKU-1001", "DC-EAST", 40), level("SKU-1001", "DC-WEST", 10), level("SKU-1002", "DC-WEST", 5),
+                      level("SKU-EUR", "DC-EAST", 5))
 
 
 @pytest.fixture

@@ -1,0 +1,164 @@
+"""The response cache: customer-safe, event-invalidated, stale-if-error.
+
+Which answers: GETs under a cacheable route (the product GETs), for a
+principal that holds the route's scope and may act for the customer it names.
+The key is the path plus the normalised query with ``customer_id`` replaced by
+the customer the request *acts for* (CONTRACT §2): one customer's contract
+price can never be served to another consumer or to a guest. Quantity is
+keyed exactly (finer than the price break, and the answer echoes it).
+
+Freshness: ``ttl`` seconds, ended early by ``invalidate(sku)``, which the
+catalog events call (stock or price changed in a backend) on every instance,
+so a change shows within the event's delivery time whatever the TTL.
+An invalidated or expired entry is kept ``stale`` seconds more, served as
+``X-Cache: STALE`` only when the fresh fetch fails with a 5xx.
+``purge(sku)`` drops entries outright (the admin purge).
+
+N concurrent misses for one key make one upstream fetch (coalescing).
+Storage is a ``CacheStore``: ``MemoryStore`` (embedded default) or
+``RedisStore`` (entries shared by all instances, with a local copy that the
+bus keeps honest).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from typing import Callable, Protocol
+from urllib.parse import parse_qsl, urlencode
+
+import msgspec
+
+from shared.errors import Forbidden
+from shared.identity import Principal
+
+DEFAULTS = {"quantity": "1", "currency": "USD"}
+
+
+class Entry(msgspec.Struct, array_like=True):
+    body: bytes
+    content_type: bytes
+    etag: bytes
+    sku: str
+    fresh_until: float
+    stale_until: float
+
+
+class CacheStore(Protocol):
+    async def get(self, key: str) -> Entry | None: ...
+
+    def get_local(self, key: str) -> Entry | None: ...
+
+    async def put(self, key: str, entry: Entry) -> None: ...
+
+    async def invalidate(self, sku: str | None, *, drop: bool) -> None: ...
+
+
+class MemoryStore:
+    """Entries in this process, indexed by SKU; oldest dropped beyond `max_entries`."""
+
+    def __init__(self, max_entries: int = 50_000, clock: Callable[[], float] = time.time) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._by_sku: dict[str, set[str]] = {}
+        self._max = max_entries
+        self._clock = clock
+
+    def get_local(self, key: str) -> Entry | None:
+        return self._entries.get(key)
+
+    async def get(self, key: str) -> Entry | None:
+        return self._entries.get(key)
+
+    async def put(self, key: str, entry: Entry) -> None:
+        if len(self._entries) >= self._max and key not in self._entries:
+            oldest = next(iter(self._entries))
+            self._forget(oldest)
+        self._entries.pop(key, None)
+        self._entries[key] = entry
+        self._by_sku.setdefault(entry.sku, set()).add(key)
+
+    def _forget(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None:
+            self._by_sku.get(entry.sku, set()).discard(key)
+
+    async def invalidate(self, sku: str | None, *, drop: bool) -> None:
+        keys = list(self._entries) if sku is None else list(self._by_sku.get(sku, ()))
+        now = self._clock()
+        for key in keys:
+            if drop:
+                self._forget(key)
+            elif key in self._entries:
+                self._entries[key].fresh_until = now
+
+
+class ResponseCache:
+    def __init__(self, store: CacheStore, *, ttl: float, stale: float, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.stale = stale
+        self._clock = clock
+        self._inflight: dict[str, asyncio.Future] = {}
+
+    def key_for(self, scope: dict, principal: Principal, required_scope: str) -> str | None:
+        """The cache key, or None when this request must go to the app as it is."""
+        if scope["method"] != "GET" or required_scope not in principal.scopes:
+            return None
+        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        params = dict(pairs)
+        if len(params) != len(pairs):
+            return None  # repeated parameters: let the app judge them
+        try:
+            customer = principal.acting_customer(params.pop("customer_id", None) or None)
+        except Forbidden:
+            return None
+        for name, default in DEFAULTS.items():
+            params.setdefault(name, default)
+        return f"{scope['path']}?{urlencode(sorted(params.items()))}#{customer or '-'}"
+
+    def entry(self, key: str) -> Entry | None:
+        return self.store.get_local(key)
+
+    def is_fresh(self, entry: Entry) -> bool:
+        return entry.fresh_until > self._clock()
+
+    def can_serve_stale(self, entry: Entry | None) -> bool:
+        return entry is not None and entry.stale_until > self._clock()
+
+    async def lookup(self, key: str) -> Entry | None:
+        return await self.store.get(key)
+
+    def make_entry(self, body: bytes, content_type: bytes, sku: str) -> Entry:
+        now = self._clock()
+        etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+        return Entry(body=body, content_type=content_type, etag=etag, sku=sku,
+                     fresh_until=now + self.ttl, stale_until=now + self.ttl + self.stale)
+
+    async def store_entry(self, key: str, entry: Entry) -> None:
+        await self.store.put(key, entry)
+
+    async def invalidate(self, sku: str | None) -> None:
+        await self.store.invalidate(sku, drop=False)
+
+    async def purge(self, sku: str | None) -> None:
+        await self.store.invalidate(sku, drop=True)
+
+    async def coalesce(self, key: str, fetch: Callable[[], "asyncio.Future | object"]):  # noqa: ANN201
+        """Run `fetch` once for all concurrent callers of `key`; returns (result, was_leader)."""
+        running = self._inflight.get(key)
+        if running is not None:
+            return await asyncio.shield(running), False
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await fetch()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: followers re-raise it themselves
+            raise
+        else:
+            future.set_result(result)
+            return result, True
+        finally:
+            self._inflight.pop(key, None)

@@ -1,0 +1,69 @@
+"""The storefront over live sandbox backends: changes show at once, failures degrade cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Hub
+from tests.experience_apis.storefront.v1.conftest import basket, ok, product
+from tests.gateway.support import assert_problem
+
+
+async def sandbox(hub: Hub, method: str, path: str, body: dict | None = None) -> None:
+    response = await hub.http.request(method, f"/sandbox/{path}", json=body)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_stock_change_in_the_wms_shows_on_the_next_get(hub: Hub, guest: str) -> None:
+    before = ok(await product(hub, guest))["available_quantity"]
+    await sandbox(hub, "POST", "wms/stock", {"sku": "SKU-1001", "location": "DC-EAST", "on_hand": 7})
+    body = ok(await product(hub, guest))
+    assert (before, body["available_quantity"]) == (50, 17)
+    assert {"location": "DC-EAST", "available": 7} in body["locations"]
+
+
+async def test_a_store_stock_change_in_the_pos_shows_on_the_next_get(hub: Hub, guest: str) -> None:
+    await sandbox(hub, "POST", "wms/stock", {"sku": "SKU-1002", "location": "STORE-NYC", "on_hand": 0})
+    body = ok(await product(hub, guest, "SKU-1002"))
+    assert body["available_quantity"] == 5
+    assert {"location": "STORE-NYC", "available": 3} not in body["locations"]
+
+
+async def test_stock_gone_everywhere_is_out_of_stock_and_short_in_a_basket(hub: Hub, guest: str) -> None:
+    for location in ("DC-EAST", "DC-WEST"):
+        await sandbox(hub, "POST", "wms/stock", {"sku": "SKU-1001", "location": location, "on_hand": 0})
+    assert ok(await product(hub, guest))["in_stock"] is False
+    assert ok(await basket(hub, guest, ("SKU-1001", 1)))["lines"][0]["status"] == "insufficient_stock"
+
+
+async def test_a_list_price_change_in_the_erp_shows_on_the_next_get(hub: Hub, guest: str) -> None:
+    await sandbox(hub, "PUT", "erp/items/SKU-1002/price", {"list_price": "26.00"})
+    body = ok(await product(hub, guest, "SKU-1002"))
+    assert (body["unit_price"], body["list_price"]) == ("26.00", "26.00")
+
+
+async def test_an_erp_outage_is_a_503_problem_without_the_vendor_body(hub: Hub, guest: str) -> None:
+    await sandbox(hub, "PUT", "erp/faults", {"outage": True})
+    body = assert_problem(await product(hub, guest), 503, "backend_unavailable")
+    assert "service_unavailable" not in body["detail"]
+
+
+async def test_an_erp_outage_leaves_basket_lines_unavailable_for_a_guest(hub: Hub, guest: str) -> None:
+    await sandbox(hub, "PUT", "erp/faults", {"outage": True})
+    body = ok(await basket(hub, guest, ("SKU-1001", 1), ("SKU-1002", 1)))
+    assert {line["status"] for line in body["lines"]} == {"unavailable"}
+    assert body["total"] == "0.00"
+
+
+@pytest.mark.parametrize("backend", ["wms", "pos"])
+async def test_a_stock_system_outage_leaves_basket_lines_unavailable(hub: Hub, guest: str, backend: str) -> None:
+    await sandbox(hub, "PUT", f"{backend}/faults", {"outage": True})
+    body = ok(await basket(hub, guest, ("SKU-1001", 1), ("SKU-9999", 1)))
+    assert [line["status"] for line in body["lines"]] == ["unavailable", "unknown_sku"]
+    line = body["lines"][0]
+    assert (line["unit_price"], line["extended_price"], line["available_quantity"]) == (None, None, None)
+
+
+async def test_a_wms_outage_is_a_503_for_a_single_product(hub: Hub, guest: str) -> None:
+    await sandbox(hub, "PUT", "wms/faults", {"outage": True})
+    assert_problem(await product(hub, guest), 503, "backend_unavailable")

@@ -1,0 +1,60 @@
+"""Key services over a real database: SQLite, then PostgreSQL, with a clock the test moves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.keys.repository import KeyRepository
+from gateway.keys.service import KeyService
+from shared.db.engine import create_engine
+from shared.settings import DEFAULT_PLANS
+
+
+class Clock:
+    """Wall-clock time the test sets; starts at a fixed moment."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(params=["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database: SQLite per test, or the session's PostgreSQL."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def new_service(engine: AsyncEngine) -> Callable[..., KeyService]:
+    """A KeyService on the test database; each call is another instance (another process)."""
+
+    def build(**kwargs: object) -> KeyService:
+        return KeyService(KeyRepository(engine), lambda: set(DEFAULT_PLANS), "standard", **kwargs)
+
+    return build
+
+
+@pytest.fixture
+def keys(new_service: Callable[..., KeyService], clock: Clock) -> KeyService:
+    return new_service(now=clock)
