@@ -23,13 +23,20 @@ class HubApp:
         self.settings = settings
         self.role = role
         self.edge = None
+        self.bus = None
         self._stack: AsyncExitStack | None = None
 
     async def startup(self) -> None:
         setup_tracing(f"commerce-hub-{self.role}")
         self._stack = AsyncExitStack()
         await self._stack.__aenter__()
-        self.edge = await roles.build(self.settings, self.role, self._stack)
+        self.edge, self.bus = await roles.build(self.settings, self.role, self._stack)
+
+    async def edge_bus_connected(self) -> None:
+        """Tests: wait until this role's bus listens (immediate without Redis)."""
+        connected = getattr(self.bus, "connected", None)
+        if connected is not None:
+            await connected.wait()
 
     async def shutdown(self) -> None:
         if self._stack is not None:

@@ -31,8 +31,12 @@ class Context:
             return
         import redis.asyncio as redis
 
-        client = redis.from_url(self.settings.redis_url, socket_connect_timeout=2, socket_timeout=2,
-                                health_check_interval=10)
+        # A blocking pool: under a burst, callers wait (up to 2 s) for a connection
+        # instead of failing with MaxConnectionsError.
+        pool = redis.BlockingConnectionPool.from_url(
+            self.settings.redis_url, max_connections=64, timeout=2,
+            socket_connect_timeout=2, socket_timeout=2, health_check_interval=10)
+        client = redis.Redis(connection_pool=pool)
         self.stack.push_async_callback(client.aclose)
         self.redis = client
         self.checks["redis"] = client.ping

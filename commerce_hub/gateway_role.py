@@ -8,7 +8,9 @@ from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
 from gateway.plans.book import PlanBook
 from gateway.policies.cache import MemoryStore, ResponseCache
+from gateway.policies.cache_redis import RedisStore
 from gateway.policies.ratelimit import LocalRateLimiter, RateLimiter
+from gateway.policies.ratelimit_redis import RedisRateLimiter
 from gateway.portal import PortalApp
 from gateway.upstream import Upstream
 from commerce_hub.context import Context
@@ -18,6 +20,13 @@ from system_apis.inbound import CATALOG_TOPIC
 
 import msgspec
 from sqlalchemy import text
+
+KEYS_TOPIC = "keys.changed"
+
+
+class KeysChanged(msgspec.Struct):
+    """A key was revoked or rotated somewhere: drop cached look-ups."""
+
 
 CACHEABLE = ("/v1/storefront/products/", "/v2/storefront/products/", "/v1/mobile/products/")
 
@@ -35,14 +44,25 @@ async def open_keys(ctx: Context) -> KeyService:
     ctx.book = book = PlanBook(engine, settings.plans, ctx.bus)  # type: ignore[attr-defined]
     await book.start()
     ctx.stack.push_async_callback(book.stop)
-    keys = KeyService(KeyRepository(engine), lambda: set(book.current()), settings.default_plan)
+    async def announce() -> None:
+        await ctx.bus.publish(KEYS_TOPIC, KeysChanged())
+
+    keys = KeyService(KeyRepository(engine), lambda: set(book.current()), settings.default_plan, announce=announce)
+
+    async def on_keys_changed(_payload: bytes) -> None:
+        keys.forget()
+
+    ctx.bus.subscribe(KEYS_TOPIC, on_keys_changed)
     if settings.bootstrap_admin_key:
         await keys.ensure_bootstrap_admin(settings.bootstrap_admin_key)
     return keys
 
 
 def response_cache(ctx: Context) -> ResponseCache:
-    cache = ResponseCache(MemoryStore(), ttl=ctx.settings.cache_ttl_seconds, stale=ctx.settings.cache_stale_seconds)
+    store = MemoryStore()
+    if ctx.redis is not None:
+        store = RedisStore(ctx.redis, trust_local=ctx.bus.connected.is_set)  # type: ignore[attr-defined]
+    cache = ResponseCache(store, ttl=ctx.settings.cache_ttl_seconds, stale=ctx.settings.cache_stale_seconds)
 
     async def on_change(payload: bytes) -> None:
         event = msgspec.json.decode(payload, type=CatalogChanged)
@@ -57,7 +77,10 @@ def response_cache(ctx: Context) -> ResponseCache:
 
 def rate_limiter(ctx: Context) -> RateLimiter:
     book = getattr(ctx, "book", None)
-    return LocalRateLimiter(book.current if book else (lambda: ctx.settings.plans))
+    plans = book.current if book else (lambda: ctx.settings.plans)
+    if ctx.redis is not None:
+        return RedisRateLimiter(ctx.redis, plans, ctx.metrics)
+    return LocalRateLimiter(plans)
 
 
 def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Route]:

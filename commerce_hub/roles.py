@@ -15,7 +15,7 @@ import httpx
 
 from commerce_hub.context import Context
 from commerce_hub.gateway_role import gateway_routes, open_keys, rate_limiter, response_cache
-from experience_apis.storefront.app import create_storefront_v1
+from experience_apis.registry import build_experiences
 from gateway.edge import Edge, Route
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
@@ -33,7 +33,7 @@ from system_apis.wms.port import StockPort
 SANDBOX_PATHS = {"erp": "/sandbox/erp", "wms": "/sandbox/wms", "pos": "/sandbox/pos"}
 
 
-async def build(settings: Settings, role: str, stack: AsyncExitStack) -> Edge:
+async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[Edge, object]:
     ctx = Context(settings=settings, role=role, stack=stack)
     await ctx.open_redis()
     edge_ref: list[Edge] = []
@@ -55,7 +55,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> Edge:
                                 name="rpc", authenticated=False))
     experiences = {}
     if role in ("all", "experience", "gateway"):
-        experiences = {"storefront-v1": create_storefront_v1(ports, settings.internal_secret)}
+        experiences = build_experiences(ports, settings.internal_secret)
     if role == "experience":
         ctx.routes += [Route(prefix=_prefix(k), app=a, name=k, authenticated=False) for k, a in experiences.items()]
     authenticator, cache = _NoAuth(), None
@@ -70,7 +70,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> Edge:
     edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
                 internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes)
     edge_ref.append(edge)
-    return edge
+    return edge, ctx.bus
 
 
 def _prefix(key: str) -> str:

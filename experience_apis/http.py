@@ -3,9 +3,12 @@ use, and the Litestar app factory with problem answers and an OpenAPI 3.1 docume
 
 from __future__ import annotations
 
+from copy import copy
 from typing import Annotated, Any, Callable, Sequence
 
 from litestar import Litestar, Request
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import Message, Scope
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.di import Provide
@@ -13,6 +16,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.params import Dependency
 from litestar.openapi.spec import Components, SecurityScheme, Server
 
+from experience_apis import openapi
+from experience_apis import versions as _versions
+from experience_apis.versions import ApiVersion, VersionRegistry
+from shared.errors import Forbidden
 from shared.identity import PRINCIPAL_HEADER, Principal, verify_principal
 from shared.problems import litestar_exception_handlers
 
@@ -39,6 +46,13 @@ def requires(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
     return guard
 
 
+def requires_customer(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+    """A route guard: the principal must be bound to a customer (403 `customer_required`),
+    for APIs that only ever act for the caller's own customer (partner)."""
+    if current_principal(connection).customer_id is None:  # type: ignore[arg-type]
+        raise Forbidden("This API needs a credential bound to a customer.", code="customer_required")
+
+
 def _port(name: str) -> Provide:
     def provide(request: Request) -> Any:
         return request.app.state.ports[name]
@@ -50,22 +64,35 @@ def experience_app(
     *,
     api: str,
     version: str,
-    title: str,
-    description: str,
     handlers: Sequence[Any],
     ports: dict[str, object] | None = None,
     ports_used: Sequence[str] = (),
     internal_secret: str = "",
+    versions: VersionRegistry | None = None,
+    successor_paths: Sequence[str] = (),
+    dependencies: dict[str, Provide] | None = None,
 ) -> Litestar:
-    """One Litestar app per API version; the gateway routes `/{version}/{api}` to it."""
+    """One Litestar app per API version; the gateway routes `/{version}/{api}` to it.
+
+    Title, description and deprecation come from the version's entry in `versions`
+    (default: the published registry). Every operation documents its problem answers;
+    a deprecated version marks them deprecated and adds its deprecation headers to
+    every answer, errors included (`successor_paths`: the successor's route templates,
+    to link to the equivalent path)."""
+    versions = versions or _versions.VERSIONS
+    spec = versions.get(f"{api}-{version}")
+    deprecated = spec.status == "deprecated"
     app = Litestar(
-        route_handlers=list(handlers),
-        dependencies={"principal": Provide(current_principal, sync_to_thread=False), **{p: _port(p) for p in ports_used}},
+        route_handlers=[_documented(h, deprecated) for h in handlers],
+        dependencies={"principal": Provide(current_principal, sync_to_thread=False),
+                      **{p: _port(p) for p in ports_used}, **(dependencies or {})},
         exception_handlers=litestar_exception_handlers(),
+        response_headers=openapi.RESPONSE_HEADERS,
+        before_send=[_deprecation_headers(spec, versions, successor_paths)] if deprecated else [],
         openapi_config=OpenAPIConfig(
-            title=title,
+            title=spec.title,
             version=version,
-            description=description,
+            description=openapi.description(spec),
             path=f"/_openapi/{api}-{version}",
             render_plugins=[],
             servers=[Server(url="/")],
@@ -79,6 +106,36 @@ def experience_app(
     app.state.ports = ports or {}
     app.state.internal_secret = internal_secret
     return app
+
+
+def route_paths(app: Litestar | None) -> list[str]:
+    """The path templates an app serves (e.g. `/v2/storefront/products/{sku:str}`)."""
+    return [route.path for route in app.routes] if app is not None else []
+
+
+def _documented(handler: HTTPRouteHandler, deprecated: bool) -> HTTPRouteHandler:
+    """A copy of `handler` declaring the problem answers it may give (its own win)."""
+    documented = copy(handler)
+    defaults = openapi.problem_responses(
+        with_body=bool(handler.http_methods & {"POST", "PUT", "PATCH"}),
+        with_path_parameters=any("{" in path for path in handler.paths),
+    )
+    documented.responses = {**defaults, **(handler.responses or {})}
+    documented.deprecated = handler.deprecated or deprecated
+    return documented
+
+
+def _deprecation_headers(spec: ApiVersion, versions: VersionRegistry, successor_paths: Sequence[str]) -> Callable:
+    """A `before_send` hook adding Deprecation, Sunset and the successor Link to every answer."""
+    fixed = [(name.encode(), value.encode()) for name, value in spec.deprecation_headers()]
+
+    async def add(message: Message, scope: Scope) -> None:
+        if message["type"] == "http.response.start":
+            link = versions.successor_link(spec, scope["path"], successor_paths)
+            message["headers"] = [*message.get("headers", ()), *fixed,
+                                  (b"link", f'<{link}>; rel="successor-version"'.encode())]
+
+    return add
 
 
 SECURITY_SCHEMES = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import msgspec
+from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 
 from experience_apis.versions import ApiVersion
@@ -62,7 +63,7 @@ class Problem(msgspec.Struct, kw_only=True):
 
 
 _PROBLEMS = {
-    400: "Malformed JSON (`malformed_json`).",
+    400: "A malformed request: `malformed_json` or `bad_request`.",
     401: "Missing or invalid credentials (`unauthorized`), with `WWW-Authenticate`.",
     403: "The credential lacks the scope or may not act for that customer.",
     404: "No such resource, or one that belongs to another customer.",
@@ -73,6 +74,17 @@ _PROBLEMS = {
 }
 
 
+RESPONSE_HEADERS = [
+    ResponseHeader(name="X-Request-ID", documentation_only=True,
+                   description="The request's id: a valid incoming one echoed, else a new one."),
+    ResponseHeader(name="RateLimit-Policy", documentation_only=True,
+                   description='The plan\'s quota: `"<plan>";q=<quota>;w=<window seconds>`.'),
+    ResponseHeader(name="RateLimit", documentation_only=True,
+                   description='What is left: `"<plan>";r=<remaining>;t=<seconds to reset>`.'),
+]
+"""Headers on every successful answer (documented; the gateway sets them)."""
+
+
 def problem_response(description: str) -> ResponseSpec:
     """One problem answer for an operation's `responses` (overrides the default text)."""
     return ResponseSpec(data_container=Problem, media_type="application/problem+json",
@@ -80,9 +92,9 @@ def problem_response(description: str) -> ResponseSpec:
 
 
 def problem_responses(*, with_body: bool, with_path_parameters: bool) -> dict[int, ResponseSpec]:
-    """The problem answers any operation may give: auth, validation, rate limit, backends,
-    plus 404 with path parameters and 400/413 with a body."""
-    statuses = [401, 403, 422, 429, 503] + ([404] if with_path_parameters else []) + ([400, 413] if with_body else [])
+    """The problem answers any operation may give: malformed request, auth, validation, rate
+    limit, backends, plus 404 with path parameters and 413 with a body."""
+    statuses = [400, 401, 403, 422, 429, 503] + ([404] if with_path_parameters else []) + ([413] if with_body else [])
     return {status: problem_response(_PROBLEMS[status]) for status in sorted(statuses)}
 
 

@@ -176,7 +176,7 @@ def _validate(s: Settings) -> None:
         for name in ("erp_url", "wms_url", "pos_url"):
             if getattr(s, name) is None:
                 raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
-        if s.internal_secret == Settings.internal_secret:
+        if s.internal_secret == _FIELDS["internal_secret"].default:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Litestar
 
 from experience_apis.http import experience_app
 from experience_apis.storefront.v1.routes import HANDLERS as V1
+from experience_apis.storefront.v2.routes import HANDLERS as V2
 
 
-def create_storefront_v1(ports: dict[str, object] | None = None, internal_secret: str = "") -> Litestar:
-    return experience_app(
-        api="storefront", version="v1", title="Commerce Hub Storefront API",
-        description="Checkout-grade price and availability, orders and returns for web storefronts.",
-        handlers=V1, ports=ports, ports_used=["pricing"], internal_secret=internal_secret,
-    )
+def create_storefront_v1(ports: dict[str, object] | None = None, internal_secret: str = "", **options: Any) -> Litestar:
+    """`options`: `versions` and `successor_paths` of `experience_app`."""
+    return experience_app(api="storefront", version="v1", handlers=V1, ports=ports, ports_used=["pricing"],
+                          internal_secret=internal_secret, **options)
+
+
+def create_storefront_v2(ports: dict[str, object] | None = None, internal_secret: str = "", **options: Any) -> Litestar:
+    """`options`: `versions` and `successor_paths` of `experience_app`."""
+    return experience_app(api="storefront", version="v2", handlers=V2, ports=ports, ports_used=["pricing"],
+                          internal_secret=internal_secret, **options)

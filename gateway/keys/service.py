@@ -2,15 +2,16 @@
 
 Authentication answers from a small local cache of hash -> record that lives
 at most ``cache_seconds`` (default 1 s), so a key revoked through any
-instance sharing the database stops working everywhere within that time;
-revocations made through this instance drop the entry at once.
+instance sharing the database stops working everywhere within that time even
+with no Redis; a revocation or rotation is also announced on the bus
+(``keys.changed``), which makes every instance drop its cache at once.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Callable
+from typing import Awaitable, Callable
 
 from gateway.keys import secrets
 from gateway.keys.repository import KeyRepository
@@ -28,6 +29,7 @@ class KeyService:
         *,
         cache_seconds: float = 1.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        announce: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._repo = repo
         self._plans = plans
@@ -35,6 +37,16 @@ class KeyService:
         self._cache_seconds = cache_seconds
         self._now = now
         self._cache: dict[str, tuple[float, KeyRecord | None, bool]] = {}
+        self._announce = announce
+
+    def forget(self) -> None:
+        """Drop cached look-ups (another instance revoked or rotated a key)."""
+        self._cache.clear()
+
+    async def _changed(self) -> None:
+        self._cache.clear()
+        if self._announce is not None:
+            await self._announce()
 
     async def create(self, spec: KeyCreate) -> KeyCreated:
         plan = spec.plan or self._default_plan
@@ -82,7 +94,7 @@ class KeyService:
 
     async def revoke(self, key_id: str) -> KeyView:
         await self._repo.revoke(key_id, self._now())
-        self._cache.clear()
+        await self._changed()
         return await self.get(key_id)
 
     async def rotate(self, key_id: str, grace_seconds: int = 3600) -> KeyCreated:
@@ -90,9 +102,24 @@ class KeyService:
         grace_until = self._now() + timedelta(seconds=grace_seconds)
         if not await self._repo.rotate(key_id, secrets.hash_secret(secret), grace_until):
             raise NotFound("No such active key.")
-        self._cache.clear()
+        await self._changed()
         view = await self.get(key_id)
         return KeyCreated(**{f: getattr(view, f) for f in view.__struct_fields__}, key=secret)
+
+    async def principal_for_key_id(self, key_id: str) -> Principal:
+        """The principal of an active key named by id (a hub-signed token's subject). Cached
+        like `authenticate`, at most ``cache_seconds``: a revoked key's tokens stop within it."""
+        slot, clock = f"id:{key_id}", time.monotonic()
+        cached = self._cache.get(slot)
+        if cached is None or cached[0] < clock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[slot] = cached = (clock + self._cache_seconds, await self._repo.get(key_id), False)
+        record = cached[1]
+        if record is None or not record.is_active(self._now()):
+            raise Unauthorized("The API key is not valid.")
+        return Principal(consumer=record.consumer, scopes=frozenset(record.scopes), plan=record.plan,
+                         key_id=record.id, customer_id=record.customer_id)
 
     async def authenticate(self, secret: str) -> Principal:
         """The principal of an API key secret; anything wrong is the same 401."""

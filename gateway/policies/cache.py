@@ -46,6 +46,9 @@ class Entry(msgspec.Struct, array_like=True):
 
 
 class CacheStore(Protocol):
+    epoch: int
+    """Bumped by every invalidation: what was read or fetched across one is not fresh."""
+
     async def get(self, key: str) -> Entry | None: ...
 
     def get_local(self, key: str) -> Entry | None: ...
@@ -63,6 +66,7 @@ class MemoryStore:
         self._by_sku: dict[str, set[str]] = {}
         self._max = max_entries
         self._clock = clock
+        self.epoch = 0
 
     def get_local(self, key: str) -> Entry | None:
         return self._entries.get(key)
@@ -84,6 +88,7 @@ class MemoryStore:
             self._by_sku.get(entry.sku, set()).discard(key)
 
     async def invalidate(self, sku: str | None, *, drop: bool) -> None:
+        self.epoch += 1
         keys = list(self._entries) if sku is None else list(self._by_sku.get(sku, ()))
         now = self._clock()
         for key in keys:
@@ -135,7 +140,14 @@ class ResponseCache:
         return Entry(body=body, content_type=content_type, etag=etag, sku=sku,
                      fresh_until=now + self.ttl, stale_until=now + self.ttl + self.stale)
 
-    async def store_entry(self, key: str, entry: Entry) -> None:
+    def epoch(self) -> int:
+        return self.store.epoch
+
+    async def store_entry(self, key: str, entry: Entry, epoch: int) -> None:
+        """Store a fetched answer; if an invalidation ran during the fetch, the answer may
+        predate the change, so it is kept only as stale (for stale-if-error)."""
+        if self.store.epoch != epoch:
+            entry.fresh_until = self._clock()
         await self.store.put(key, entry)
 
     async def invalidate(self, sku: str | None) -> None:

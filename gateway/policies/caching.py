@@ -72,12 +72,13 @@ async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, sco
     stale = shared or entry
 
     async def fetch() -> Captured | Entry:
+        epoch = cache.epoch()
         answer = await capture(app, scope, receive)
         if answer.status != 200:
             return answer
         content_type = next((v for k, v in answer.headers if k == b"content-type"), b"application/json")
         fresh = cache.make_entry(answer.body, content_type, scope["path"].rsplit("/", 1)[-1])
-        await cache.store_entry(key, fresh)
+        await cache.store_entry(key, fresh, epoch)
         return fresh
 
     try:

@@ -84,8 +84,8 @@ class IdpVerifier:
         return cls(cache, **options)
 
     async def __call__(self, token: str) -> Principal:
-        alg, kid = signed_header(token)
-        claims = verified_claims(token, await self._keys.get(kid), alg, issuer=self._issuer,
+        header = signed_header(token)
+        claims = verified_claims(token, await self._keys.get(header["kid"]), header["alg"], issuer=self._issuer,
                                  audience=self._audience, leeway=self._leeway,
                                  require=("exp", "nbf", "iss", "aud", "sub"))
         sub = claims["sub"]

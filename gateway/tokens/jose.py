@@ -50,19 +50,18 @@ def unverified_payload(token: str) -> dict[str, Any]:
         raise rejected("malformed: %s", exc) from None
 
 
-def signed_header(token: str, allowed: Iterable[str] = ALLOWED_ALGORITHMS) -> tuple[str, str]:
-    """`(alg, kid)` from the header, refused unless the algorithm is allowed and a kid is named."""
+def signed_header(token: str, allowed: Iterable[str] = ALLOWED_ALGORITHMS) -> dict[str, Any]:
+    """The unverified header, refused unless its algorithm is allowed and it names a kid."""
     _check_length(token)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
         raise rejected("malformed header: %s", exc) from None
-    alg, kid = header.get("alg"), header.get("kid")
-    if alg not in set(allowed):
-        raise rejected("algorithm %r not allowed", alg)
-    if not isinstance(kid, str) or not kid:
+    if header.get("alg") not in set(allowed):
+        raise rejected("algorithm %r not allowed", header.get("alg"))
+    if not isinstance(header.get("kid"), str) or not header["kid"]:
         raise rejected("no kid")
-    return alg, kid
+    return header
 
 
 def verified_claims(token: str, key: VerificationKey | None, alg: str, *, issuer: str, audience: str,

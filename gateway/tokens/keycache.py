@@ -7,7 +7,10 @@ keys (from the database). The policy is the same for both:
 - a ``kid`` not in the set triggers a reload, so a key rotated in elsewhere is found;
 - reloads are rate limited (at most one per ``min_interval`` seconds, so random
   kids cannot turn every request into a fetch) and coalesced (concurrent callers
-  await the one load in flight);
+  await the one load in flight). An unknown kid met inside the interval is refused
+  at once, or, with ``wait=True`` (a short interval, e.g. the database's 1 s), waits
+  for the next allowed reload: a key rotated in on another instance a moment after
+  our last reload is then found instead of refused;
 - a failed load (``KeySourceError``) keeps the last good set: fail-static, so an
   identity provider outage does not log every mobile user out.
 """
@@ -29,10 +32,11 @@ class KeySourceError(Exception):
 
 
 class KeyCache(Generic[T]):
-    def __init__(self, load: Loader[T], *, min_interval: float, name: str,
+    def __init__(self, load: Loader[T], *, min_interval: float, name: str, wait: bool = False,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._load = load
         self._min_interval = min_interval
+        self._wait = wait
         self._name = name
         self._clock = clock
         self._keys: dict[str, T] = {}
@@ -50,17 +54,25 @@ class KeyCache(Generic[T]):
         """The key named `kid`, reloading once (rate limited) when it is unknown."""
         keys = await self.all()
         if kid not in keys:
-            await self._refresh()
+            await self._refresh(wait=self._wait)
         return self._keys.get(kid)
 
     def invalidate(self) -> None:
         """Forget the freshness and the rate limit: the next call reloads (after a local change)."""
         self._expires = self._attempted = float("-inf")
 
-    async def _refresh(self) -> None:
-        if self._inflight is None:
-            if self._clock() - self._attempted < self._min_interval:
+    async def _refresh(self, wait: bool = False) -> None:
+        pause = self._attempted + self._min_interval - self._clock()
+        if self._inflight is None and pause > 0:
+            if not wait:
                 return
+            attempted = self._attempted
+            await asyncio.sleep(pause)
+            if self._attempted != attempted:  # another caller reloaded meanwhile: that answer will do
+                if self._inflight is not None:
+                    await asyncio.shield(self._inflight)
+                return
+        if self._inflight is None:
             self._attempted = self._clock()
             self._inflight = asyncio.ensure_future(self._reload())
         await asyncio.shield(self._inflight)

@@ -7,6 +7,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 import httpx
+import pytest
 
 from tests.conftest import ADMIN_KEY, Hub
 
@@ -64,3 +65,15 @@ async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float) -
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(0.02)  # polling interval, bounded by the deadline
     return time.monotonic() - started
+
+
+@pytest.fixture(params=["hub", pytest.param("pg_hub", marks=pytest.mark.postgres)])
+def either_hub(request: pytest.FixtureRequest) -> Hub:
+    """The one-process hub on SQLite, then on the real PostgreSQL (import it into a conftest)."""
+    return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(params=["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated database: SQLite per test, or the session's PostgreSQL (import it into a conftest)."""
+    return request.getfixturevalue(request.param)

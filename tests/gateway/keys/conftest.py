@@ -12,6 +12,7 @@ from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
 from shared.db.engine import create_engine
 from shared.settings import DEFAULT_PLANS
+from tests.gateway.support import database_url  # noqa: F401 - a fixture, imported to be found here
 
 
 class Clock:
@@ -25,12 +26,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture(params=["sqlite_url", pytest.param("pg_url", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A migrated database: SQLite per test, or the session's PostgreSQL."""
-    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture

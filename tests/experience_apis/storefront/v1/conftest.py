@@ -8,16 +8,10 @@ import httpx
 import pytest
 
 from tests.conftest import Hub
-from tests.gateway.support import api
+from tests.gateway.support import api, either_hub  # noqa: F401 - a fixture, imported to be found here
 
 PRODUCTS = "/v1/storefront/products"
 BASKET = "/v1/storefront/price-availability"
-
-
-@pytest.fixture(params=["hub", pytest.param("pg_hub", marks=pytest.mark.postgres)])
-def either_hub(request: pytest.FixtureRequest) -> Hub:
-    """The one-process hub on SQLite, then on the real PostgreSQL."""
-    return request.getfixturevalue(request.param)
 
 
 @pytest.fixture

@@ -1,0 +1,85 @@
+"""The response cache shared through Redis, with a local copy for the hot path.
+
+Per key Redis holds the entry (``hub:c:e:<key>``, kept for the stale window)
+and a freshness marker (``hub:c:f:<key>``, kept for the TTL); a SKU's keys are
+indexed in ``hub:c:sku:<sku>``. Invalidating a SKU deletes its markers (the
+entries stay for stale-if-error); purging deletes both. Reads come from the
+local copy while the bus is connected (the bus tells every instance to drop
+its copy on a change); when the bus is down, the local copy is not trusted
+and every miss asks Redis. Redis failing: the cache degrades to the local
+copy and to the app; it never fails a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+import msgspec
+
+from gateway.policies.cache import Entry, MemoryStore
+
+log = logging.getLogger("commerce_hub.cache")
+_decoder = msgspec.msgpack.Decoder(Entry)
+_encoder = msgspec.msgpack.Encoder()
+
+
+class RedisStore:
+    def __init__(self, redis, trust_local: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:  # noqa: ANN001
+        self._redis = redis
+        self._local = MemoryStore(clock=clock)
+        self._trust_local = trust_local
+        self._clock = clock
+
+    @property
+    def epoch(self) -> int:
+        return self._local.epoch
+
+    def get_local(self, key: str) -> Entry | None:
+        return self._local.get_local(key) if self._trust_local() else None
+
+    async def get(self, key: str) -> Entry | None:
+        epoch = self._local.epoch
+        try:
+            packed, fresh = await self._redis.mget(f"hub:c:e:{key}", f"hub:c:f:{key}")
+        except Exception:
+            log.warning("cache: Redis read failed; using the local copy", exc_info=True)
+            return self._local.get_local(key)
+        if packed is None:
+            return None
+        entry = _decoder.decode(packed)
+        if fresh is None or self._local.epoch != epoch:
+            entry.fresh_until = min(entry.fresh_until, self._clock())
+        if self._local.epoch == epoch:  # read across an invalidation: answer it, never keep it
+            await self._local.put(key, entry)
+        return entry
+
+    async def put(self, key: str, entry: Entry) -> None:
+        await self._local.put(key, entry)
+        now = self._clock()
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(f"hub:c:e:{key}", _encoder.encode(entry), px=max(1, int((entry.stale_until - now) * 1000)))
+                pipe.set(f"hub:c:f:{key}", b"1", px=max(1, int((entry.fresh_until - now) * 1000)))
+                pipe.sadd(f"hub:c:sku:{entry.sku}", key)
+                pipe.pexpire(f"hub:c:sku:{entry.sku}", max(1, int((entry.stale_until - now) * 1000)))
+                await pipe.execute()
+        except Exception:
+            log.warning("cache: Redis write failed; kept locally only", exc_info=True)
+
+    async def invalidate(self, sku: str | None, *, drop: bool) -> None:
+        await self._local.invalidate(sku, drop=drop)  # bumps the epoch first
+        try:
+            if sku is None:
+                keys = [k async for k in self._redis.scan_iter(match="hub:c:f:*" if not drop else "hub:c:*")]
+            else:
+                members = [m.decode() for m in await self._redis.smembers(f"hub:c:sku:{sku}")]
+                keys = [f"hub:c:f:{m}" for m in members]
+                if drop:
+                    keys += [f"hub:c:e:{m}" for m in members] + [f"hub:c:sku:{sku}"]
+            if keys:
+                await self._redis.delete(*keys)
+        except Exception:
+            log.warning("cache: Redis invalidation failed for %s", sku or "*", exc_info=True)
+        await self._local.invalidate(sku, drop=drop)  # and again: a read may have raced the delete

@@ -1,0 +1,109 @@
+"""The `hub` command (commerce_hub/cli.py), run as a subprocess on a temporary SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HUB = str(Path(sys.executable).with_name("hub"))
+SECRET_FIELDS = {"key", "secret", "secret_hash", "previous_hash"}
+
+
+class Cli:
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
+        self.env["HUB_DATABASE_URL"] = f"sqlite+aiosqlite:///{cwd}/hub.db"
+
+    def run(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([HUB, *args], cwd=self.cwd, env={**self.env, **env}, capture_output=True, text=True,
+                              timeout=60)
+
+    def json(self, *args: str) -> Any:
+        done = self.run(*args, "--json")
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.strip().splitlines()
+        assert len(lines) == 1, done.stdout
+        return json.loads(lines[0])
+
+    def create(self, *extra: str) -> dict[str, Any]:
+        return self.json("keys", "create", "--consumer", "X", "--scope", "catalog:read", *extra)
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path)
+
+
+def test_keys_create_prints_one_json_object_with_the_secret(cli: Cli) -> None:
+    created = cli.create("--customer", "CUST-ACME", "--expires-in", "30d", "--scope", "orders:write")
+    assert {"id", "key", "consumer", "scopes", "plan", "customer"} <= created.keys()
+    assert (created["consumer"], created["scopes"], created["plan"], created["customer"]) == (
+        "X", ["catalog:read", "orders:write"], "standard", "CUST-ACME")
+    assert created["key"].startswith("chub_") and created["status"] == "active"
+    assert created["expires_at"] > created["created_at"]
+
+
+def test_keys_list_shows_every_key_and_no_secret(cli: Cli) -> None:
+    first, second = cli.create(), cli.create("--plan", "partner")
+    done = cli.run("keys", "list", "--json")
+    listing = json.loads(done.stdout)
+    assert [k["id"] for k in listing["items"]] == [first["id"], second["id"]]
+    assert all(not SECRET_FIELDS & item.keys() for item in listing["items"])
+    assert first["key"] not in done.stdout and second["key"] not in done.stdout
+    human = cli.run("keys", "list")
+    assert human.returncode == 0 and first["id"] in human.stdout and first["key"] not in human.stdout
+
+
+def test_keys_revoke_marks_the_key_revoked(cli: Cli) -> None:
+    created = cli.create()
+    revoked = cli.json("keys", "revoke", created["id"])
+    assert (revoked["id"], revoked["status"]) == (created["id"], "revoked") and revoked["revoked_at"]
+    assert {k["id"]: k["status"] for k in cli.json("keys", "list")["items"]} == {created["id"]: "revoked"}
+
+
+def test_keys_rotate_prints_a_new_secret_for_the_same_key(cli: Cli) -> None:
+    created = cli.create()
+    rotated = cli.json("keys", "rotate", created["id"], "--grace", "0")
+    assert rotated["id"] == created["id"] and rotated["key"].startswith("chub_") and rotated["key"] != created["key"]
+
+
+@pytest.mark.parametrize("args", [("keys", "revoke", "key_0000000000000000"), ("keys", "rotate", "key_0000000000000000")])
+def test_an_unknown_key_id_fails_with_one_line(cli: Cli, args: tuple[str, ...]) -> None:
+    done = cli.run(*args)
+    assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("extra", [("--scope", "catalog:write"), ("--plan", "gold"), ("--expires-in", "soon")])
+def test_a_bad_key_request_fails_without_a_traceback(cli: Cli, extra: tuple[str, ...]) -> None:
+    done = cli.run("keys", "create", "--consumer", "X", "--scope", "catalog:read", *extra, "--json")
+    assert done.returncode != 0 and done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_db_upgrade_creates_the_schema_and_is_idempotent(cli: Cli) -> None:
+    for _ in range(2):
+        done = cli.run("db", "upgrade")
+        assert done.returncode == 0, done.stderr
+    assert (cli.cwd / "hub.db").is_file()
+    assert cli.json("keys", "list") == {"items": []}
+
+
+@pytest.mark.parametrize(("env", "setting"), [
+    ({"HUB_DATABASE_URL": "mysql://x"}, "HUB_DATABASE_URL"),
+    ({"HUB_PORT": "abc"}, "HUB_PORT"),
+    ({"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5999/hub"}, "HUB_DATABASE_URL"),
+    ({"HUB_DEFAULT_PLAN": "gold"}, "HUB_DEFAULT_PLAN"),
+    ({"HUB_SANDBOX": "maybe"}, "HUB_SANDBOX"),
+])
+def test_a_wrong_setting_stops_serve_with_exit_2_and_one_line_naming_it(cli: Cli, env: dict, setting: str) -> None:
+    done = cli.run("serve", **env)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0], done.stderr
+    assert "serving" not in done.stdout

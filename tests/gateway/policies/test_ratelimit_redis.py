@@ -1,0 +1,101 @@
+"""The Redis rate limiter against the real Redis: a plan's limit holds across
+instances, leases keep the hot path off Redis, and a Redis failure fails open."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+import pytest
+import redis.asyncio as redis
+
+from gateway.policies.ratelimit_redis import RedisRateLimiter
+from shared.metrics import Registry
+from shared.settings import Plan
+
+pytestmark = pytest.mark.redis
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def client(redis_url):
+    c = redis.Redis(connection_pool=redis.BlockingConnectionPool.from_url(redis_url, max_connections=32, timeout=5))
+    yield c
+    await c.aclose()
+
+
+def limiter(client, plans, clock=None, registry=None):  # noqa: ANN001, ANN201
+    return RedisRateLimiter(client, lambda: plans, registry or Registry(), **({"clock": clock} if clock else {}))
+
+
+async def test_three_instances_together_never_exceed_the_burst(client):
+    plans = {"tight": Plan(rate_per_second=0.001, burst=60)}  # no refill during the test
+    instances = [limiter(client, plans) for _ in range(3)]
+    consumer = f"c-{secrets.token_hex(4)}"
+    decisions = await asyncio.gather(*(instances[i % 3].hit(consumer, "tight") for i in range(300)))
+    allowed = sum(d.allowed for d in decisions)
+    assert 57 <= allowed <= 60  # strict side only: at most one unspent lease per instance
+    assert all(d.retry_after >= 1 for d in decisions if not d.allowed)
+
+
+async def test_sustained_rate_across_instances_stays_within_five_percent(client):
+    rate, burst = 200.0, 20
+    plans = {"p": Plan(rate_per_second=rate, burst=burst)}
+    instances = [limiter(client, plans) for _ in range(4)]
+    consumer = f"c-{secrets.token_hex(4)}"
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    allowed = 0
+    while loop.time() - started < 1.5:
+        results = await asyncio.gather(*(inst.hit(consumer, "p") for inst in instances for _ in range(5)))
+        allowed += sum(d.allowed for d in results)
+        await asyncio.sleep(0.002)
+    elapsed = loop.time() - started
+    assert allowed <= (burst + rate * elapsed) * 1.05
+
+
+async def test_a_lease_serves_requests_without_a_redis_call(client):
+    plans = {"big": Plan(rate_per_second=10_000, burst=20_000)}  # batch = 500 tokens
+    calls = 0
+    rl = limiter(client, plans)
+    script = rl._script
+
+    async def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        nonlocal calls
+        calls += 1
+        return await script(*args, **kwargs)
+
+    rl._script = counting
+    consumer = f"c-{secrets.token_hex(4)}"
+    decisions = [await rl.hit(consumer, "big") for _ in range(400)]
+    assert all(d.allowed for d in decisions)
+    assert calls == 1
+
+
+async def test_refusal_is_remembered_without_asking_redis_again(client):
+    clock = Clock()
+    plans = {"p": Plan(rate_per_second=1, burst=1)}
+    rl = limiter(client, plans, clock)
+    consumer = f"c-{secrets.token_hex(4)}"
+    assert (await rl.hit(consumer, "p")).allowed
+    denied = await rl.hit(consumer, "p")
+    assert not denied.allowed and denied.retry_after == 1
+    rl._script = None  # any Redis call now would blow up
+    assert not (await rl.hit(consumer, "p")).allowed
+
+
+async def test_redis_down_fails_open_to_local_limits_and_counts_it():
+    dead = redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    registry = Registry()
+    rl = limiter(dead, {"p": Plan(rate_per_second=1, burst=2)}, registry=registry)
+    decisions = [await rl.hit("c", "p") for _ in range(3)]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert "hub_ratelimit_fallback_total 3" in registry.render()
+    await dead.aclose()

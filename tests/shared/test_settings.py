@@ -1,0 +1,112 @@
+"""Settings (shared/settings.py): defaults, hub.toml < environment < overrides, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shared.settings import DEFAULT_PLANS, Plan, Settings, SettingsError, load_settings
+
+NO_FILE = "/nonexistent/hub.toml"
+
+
+def load(env: dict[str, str] | None = None, toml: Path | str = NO_FILE, **overrides: object) -> Settings:
+    return load_settings(env=env or {}, toml_path=toml, **overrides)
+
+
+def error_for(env: dict[str, str], toml: Path | str = NO_FILE) -> str:
+    with pytest.raises(SettingsError) as caught:
+        load(env, toml)
+    message = str(caught.value)
+    assert "\n" not in message and message, message
+    return message
+
+
+def test_the_defaults_are_the_embedded_one_process_hub() -> None:
+    s = load()
+    assert (s.host, s.port, s.database_url) == ("127.0.0.1", 8080, "sqlite+aiosqlite:///./var/hub.db")
+    assert (s.redis_url, s.sandbox, s.bootstrap_admin_key, s.default_plan) == (None, True, None, "standard")
+    assert s.retry_budget_seconds == 900.0 and s.max_body_bytes == 1024 * 1024 and s.is_sqlite
+    assert {name: (p.rate_per_second, p.burst) for name, p in s.plans.items()} == {
+        name: (p["rate_per_second"], p["burst"]) for name, p in DEFAULT_PLANS.items()}
+
+
+def test_the_environment_is_read_with_types(tmp_path: Path) -> None:
+    s = load({"HUB_PORT": "9000", "HUB_SANDBOX": "false", "HUB_ERP_URL": "https://erp", "HUB_WMS_URL": "https://wms",
+              "HUB_POS_URL": "https://pos", "HUB_INTERNAL_SECRET": "private", "HUB_RETRY_BUDGET_SECONDS": "60",
+              "HUB_CORS_ORIGINS": "https://a.example, https://b.example",
+              "HUB_DATABASE_URL": "postgresql+asyncpg://u@db/hub", "HUB_REDIS_URL": "redis://cache:6379/0"})
+    assert (s.port, s.sandbox, s.retry_budget_seconds, s.is_sqlite) == (9000, False, 60.0, False)
+    assert s.cors_origins == ("https://a.example", "https://b.example")
+    assert s.redis_url == "redis://cache:6379/0"
+
+
+def test_the_environment_wins_over_hub_toml_which_wins_over_defaults(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('port = 7000\nhost = "0.0.0.0"\ndefault_plan = "partner"\n'
+                    '[plans.gold]\nrate_per_second = 5\nburst = 10\n')
+    s = load({"HUB_PORT": "7100"}, toml)
+    assert (s.port, s.host, s.default_plan) == (7100, "0.0.0.0", "partner")
+    assert s.plans["gold"] == Plan(rate_per_second=5, burst=10) and "standard" in s.plans
+
+
+def test_hub_config_names_the_file(tmp_path: Path) -> None:
+    toml = tmp_path / "elsewhere.toml"
+    toml.write_text("port = 7001\n")
+    assert load_settings(env={"HUB_CONFIG": str(toml)}).port == 7001
+
+
+def test_overrides_win_over_the_environment_and_none_is_no_override() -> None:
+    assert load({"HUB_PORT": "9000"}, port=9100).port == 9100
+    assert load({"HUB_PORT": "9000"}, port=None).port == 9000
+
+
+def test_plans_from_the_environment_are_added_to_the_defaults() -> None:
+    s = load({"HUB_PLANS": '{"gold": {"rate_per_second": 1, "burst": 2}}', "HUB_DEFAULT_PLAN": "gold"})
+    assert s.default_plan == "gold" and set(s.plans) == {"standard", "partner", "internal", "gold"}
+
+
+@pytest.mark.parametrize(("env", "setting"), [
+    ({"HUB_PORT": "abc"}, "HUB_PORT"),
+    ({"HUB_PORT": "70000"}, "HUB_PORT"),
+    ({"HUB_PORT": "0"}, "HUB_PORT"),
+    ({"HUB_DATABASE_URL": "mysql://x"}, "HUB_DATABASE_URL"),
+    ({"HUB_DATABASE_URL": "postgresql://u@db/hub"}, "HUB_DATABASE_URL"),
+    ({"HUB_REDIS_URL": "http://cache:6379"}, "HUB_REDIS_URL"),
+    ({"HUB_DEFAULT_PLAN": "gold"}, "HUB_DEFAULT_PLAN"),
+    ({"HUB_SANDBOX": "maybe"}, "HUB_SANDBOX"),
+    ({"HUB_PLANS": "{not json"}, "HUB_PLANS"),
+    ({"HUB_PLANS": '{"gold": {"rate_per_second": 0, "burst": 1}}'}, "HUB_PLANS"),
+    ({"HUB_PLANS": '{"gold": {"rate_per_second": "fast", "burst": 1}}'}, "HUB_PLANS"),
+    ({"HUB_SANDBOX": "0"}, "HUB_ERP_URL"),
+    ({"HUB_SANDBOX": "0", "HUB_ERP_URL": "https://e", "HUB_WMS_URL": "https://w", "HUB_POS_URL": "https://p"},
+     "HUB_INTERNAL_SECRET"),
+    ({"HUB_EXPERIENCE_URL": "ftp://x"}, "HUB_EXPERIENCE_URL"),
+    ({"HUB_BOOTSTRAP_ADMIN_KEY": "short"}, "HUB_BOOTSTRAP_ADMIN_KEY"),
+    ({"HUB_RETRY_BUDGET_SECONDS": "soon"}, "HUB_RETRY_BUDGET_SECONDS"),
+])
+def test_a_wrong_value_is_one_line_naming_the_setting(env: dict[str, str], setting: str) -> None:
+    assert error_for(env).startswith(f"{setting}:")
+
+
+def test_a_broken_hub_toml_is_one_line_naming_it(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text("port = = 1\n")
+    assert error_for({}, toml).startswith("HUB_CONFIG:")
+
+
+def test_an_unknown_setting_in_hub_toml_is_named(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('databse_url = "sqlite+aiosqlite:///x.db"\n')
+    assert error_for({}, toml).startswith("HUB_DATABSE_URL:")
+
+
+def test_a_wrong_value_in_hub_toml_is_named_like_its_variable(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text('port = "eighty"\n')
+    assert error_for({}, toml).startswith("HUB_PORT:")
+
+
+def test_an_empty_variable_counts_as_unset_for_optional_settings() -> None:
+    assert load({"HUB_REDIS_URL": ""}).redis_url is None
