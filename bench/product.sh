@@ -56,5 +56,6 @@ printf '| %-44s | %10s | %8s | %8s | %6s |\n' path "req/s" p50 p99 non2xx
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------"
 run "nginx fixed body" "http://127.0.0.1:$NGINX_PORT/fixed"
 run "nginx proxy_cache hit (in front of the hub)" "http://127.0.0.1:$NGINX_PORT/cached$URL"
-run "nginx proxy_pass -> hub" "http://127.0.0.1:$NGINX_PORT/proxy$URL"
-run "hub direct, API key, product GET" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY"
+run "nginx proxy_pass -> hub (hub cache hit)" "http://127.0.0.1:$NGINX_PORT/proxy$URL"
+run "hub, cache hit (API key, rate limit, cache)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY"
+run "hub, cache miss (all layers, 3 backend calls)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY" -s bench/miss.lua

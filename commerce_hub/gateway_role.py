@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
+import msgspec
+from sqlalchemy import text
+
 from gateway.admin.app import create_admin_app
 from gateway.edge import Route
 from gateway.keys.repository import KeyRepository
@@ -12,14 +16,14 @@ from gateway.policies.cache_redis import RedisStore
 from gateway.policies.ratelimit import LocalRateLimiter, RateLimiter
 from gateway.policies.ratelimit_redis import RedisRateLimiter
 from gateway.portal import PortalApp
+from gateway.tokens.oauth import JWKS_PATH, TOKEN_PATH
+from gateway.tokens.wiring import TokenStack, build_token_stack
 from gateway.upstream import Upstream
 from commerce_hub.context import Context
 from shared.bus import CatalogChanged
 from shared.db.engine import create_engine
 from system_apis.inbound import CATALOG_TOPIC
 
-import msgspec
-from sqlalchemy import text
 
 KEYS_TOPIC = "keys.changed"
 
@@ -41,6 +45,7 @@ async def open_keys(ctx: Context) -> KeyService:
             await conn.execute(text("SELECT 1"))
 
     ctx.checks["database"] = ping
+    ctx.engine = engine  # type: ignore[attr-defined]
     ctx.book = book = PlanBook(engine, settings.plans, ctx.bus)  # type: ignore[attr-defined]
     await book.start()
     ctx.stack.push_async_callback(book.stop)
@@ -56,6 +61,18 @@ async def open_keys(ctx: Context) -> KeyService:
     if settings.bootstrap_admin_key:
         await keys.ensure_bootstrap_admin(settings.bootstrap_admin_key)
     return keys
+
+
+async def open_tokens(ctx: Context, keys: KeyService) -> TokenStack:
+    """Hub-signed OAuth tokens and identity-provider JWTs; mounts /oauth/token and the JWKS."""
+    http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))  # the identity provider's JWKS only
+    ctx.stack.push_async_callback(http.aclose)
+    tokens = await build_token_stack(ctx.settings, ctx.engine, keys, http)  # type: ignore[attr-defined]
+    ctx.routes += [
+        Route(prefix=TOKEN_PATH, app=tokens.oauth_app, name="oauth", authenticated=False),
+        Route(prefix=JWKS_PATH, app=tokens.oauth_app, name="jwks", authenticated=False),
+    ]
+    return tokens
 
 
 def response_cache(ctx: Context) -> ResponseCache:

@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack
 import httpx
 
 from commerce_hub.context import Context
-from commerce_hub.gateway_role import gateway_routes, open_keys, rate_limiter, response_cache
+from commerce_hub.gateway_role import gateway_routes, open_keys, open_tokens, rate_limiter, response_cache
 from experience_apis.registry import build_experiences
 from gateway.edge import Edge, Route
 from gateway.health import HealthApp
@@ -61,7 +61,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
     authenticator, cache = _NoAuth(), None
     if role in ("all", "gateway"):
         keys = await open_keys(ctx)
-        authenticator = CredentialAuthenticator(keys)
+        tokens = await open_tokens(ctx, keys)
+        authenticator = CredentialAuthenticator(keys, tokens.verifier)
         cache = response_cache(ctx)
         ctx.routes += gateway_routes(ctx, experiences, keys)
     health = HealthApp(ctx.checks, ctx.metrics)

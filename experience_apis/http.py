@@ -7,14 +7,14 @@ from copy import copy
 from typing import Annotated, Any, Callable, Sequence
 
 from litestar import Litestar, Request
-from litestar.handlers import HTTPRouteHandler
-from litestar.types import Message, Scope
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.params import Dependency
 from litestar.openapi.spec import Components, SecurityScheme, Server
+from litestar.params import Dependency
+from litestar.types import Message, Scope
 
 from experience_apis import openapi
 from experience_apis import versions as _versions

@@ -52,10 +52,6 @@ class Route(msgspec.Struct, frozen=True):
     """Cacheable GETs: the scope a principal needs for a cached answer (None: not cached)."""
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class Edge:
     def __init__(
         self,
@@ -97,8 +93,6 @@ class Edge:
             span.set_attribute("http.request.id", request_id)
             try:
                 await self._handle(scope, receive, send_with_headers, route, extra_headers)
-            except _BodyTooLarge:
-                await _send_problem(send_with_headers, PayloadTooLarge(f"The body exceeds {self._max_body} bytes."), scope)
             except HubError as exc:
                 await _send_problem(send_with_headers, exc, scope)
             except Exception:  # the last line of defence: log, answer a bare 500
@@ -144,7 +138,7 @@ class Edge:
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > limit:
-                    raise _BodyTooLarge
+                    raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
                 break
         seen = [0]
 
@@ -152,8 +146,8 @@ class Edge:
             message = await receive()
             if message["type"] == "http.request":
                 seen[0] += len(message.get("body", b""))
-                if seen[0] > limit:
-                    raise _BodyTooLarge
+                if seen[0] > limit:  # a HubError: whichever app reads the body answers 413
+                    raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
             return message
 
         return limited_receive

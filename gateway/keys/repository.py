@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.keys.schemas import KeyRecord
@@ -93,6 +93,15 @@ class KeyRepository:
                 .values(revoked_at=at)
             )
         return result.rowcount == 1
+
+    async def release_secret(self, key_id: str, placeholder_hash: str, at: datetime) -> None:
+        """Take a key's secrets off it (revoked or not), so its hash may be used again."""
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(api_keys).where(api_keys.c.id == key_id).values(
+                    secret_hash=placeholder_hash, previous_hash=None, previous_expires_at=None,
+                    revoked_at=func.coalesce(api_keys.c.revoked_at, at))
+            )
 
     async def rotate(self, key_id: str, new_hash: str, grace_until: datetime) -> bool:
         async with self._engine.begin() as conn:

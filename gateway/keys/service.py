@@ -36,7 +36,7 @@ class KeyService:
         self._default_plan = default_plan
         self._cache_seconds = cache_seconds
         self._now = now
-        self._cache: dict[str, tuple[float, KeyRecord | None, bool]] = {}
+        self._cache: dict[str, tuple[float, Principal | None, datetime | None]] = {}
         self._announce = announce
 
     def forget(self) -> None:
@@ -77,9 +77,8 @@ class KeyService:
             id=secrets.new_key_id(), consumer="bootstrap-admin", scopes=("admin",),
             plan="internal" if "internal" in self._plans() else self._default_plan, created_at=now,
         )
-        if found:  # the old holder of this secret is revoked or expired: free the hash
-            await self._repo.rotate(found[0].id, secrets.hash_secret(secrets.new_secret()), now)
-            await self._repo.revoke(found[0].id, now)
+        if found:  # the old holder of this secret is revoked, expired or rotated out: free the hash
+            await self._repo.release_secret(found[0].id, secrets.hash_secret(secrets.new_secret()), now)
         await self._repo.add(record, secrets.hash_secret(secret), bootstrap=True)
 
     async def get(self, key_id: str) -> KeyView:
@@ -109,39 +108,42 @@ class KeyService:
     async def principal_for_key_id(self, key_id: str) -> Principal:
         """The principal of an active key named by id (a hub-signed token's subject). Cached
         like `authenticate`, at most ``cache_seconds``: a revoked key's tokens stop within it."""
-        slot, clock = f"id:{key_id}", time.monotonic()
-        cached = self._cache.get(slot)
-        if cached is None or cached[0] < clock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[slot] = cached = (clock + self._cache_seconds, await self._repo.get(key_id), False)
-        record = cached[1]
-        if record is None or not record.is_active(self._now()):
-            raise Unauthorized("The API key is not valid.")
-        return Principal(consumer=record.consumer, scopes=frozenset(record.scopes), plan=record.plan,
-                         key_id=record.id, customer_id=record.customer_id)
+        async def load() -> tuple[KeyRecord | None, bool]:
+            return await self._repo.get(key_id), False
+
+        return await self._resolve(f"id:{key_id}", load)
 
     async def authenticate(self, secret: str) -> Principal:
         """The principal of an API key secret; anything wrong is the same 401."""
         digest = secrets.hash_secret(secret)
+
+        async def load() -> tuple[KeyRecord | None, bool]:
+            return await self._repo.find_by_hash(digest) or (None, False)
+
+        return await self._resolve(digest, load)
+
+    async def _resolve(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> Principal:
+        """The hot path: a dict hit and a clock read (plus a wall-clock read for keys that
+        expire or secrets in their rotation grace)."""
         clock = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached is None or cached[0] < clock:
-            found = await self._repo.find_by_hash(digest)
-            record, previous = found if found else (None, False)
+        cached = self._cache.get(slot)
+        if cached is None or cached[0] <= clock:
+            record, previous = await load()
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[digest] = cached = (clock + self._cache_seconds, record, previous)
-        _, record, previous = cached
+            self._cache[slot] = cached = self._entry(record, previous, clock)
+        _, principal, ends_at = cached
+        if principal is None or (ends_at is not None and ends_at <= self._now()):
+            raise Unauthorized("The API key is not valid.")
+        return principal
+
+    def _entry(self, record: KeyRecord | None, previous: bool, clock: float) -> tuple[float, Principal | None, datetime | None]:
         now = self._now()
-        if record is None or not record.is_active(now):
-            raise Unauthorized("The API key is not valid.")
-        if previous and (record.previous_expires_at is None or record.previous_expires_at <= now):
-            raise Unauthorized("The API key is not valid.")
-        return Principal(
-            consumer=record.consumer,
-            scopes=frozenset(record.scopes),
-            plan=record.plan,
-            key_id=record.id,
-            customer_id=record.customer_id,
-        )
+        ends = [record.expires_at] if record is not None and record.expires_at else []
+        if previous and record is not None:
+            ends.append(record.previous_expires_at or now)
+        if record is None or not record.is_active(now) or any(end <= now for end in ends):
+            return clock + self._cache_seconds, None, None
+        principal = Principal(consumer=record.consumer, scopes=frozenset(record.scopes), plan=record.plan,
+                              key_id=record.id, customer_id=record.customer_id)
+        return clock + self._cache_seconds, principal, min(ends) if ends else None

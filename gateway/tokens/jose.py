@@ -75,10 +75,13 @@ def verified_claims(token: str, key: VerificationKey | None, alg: str, *, issuer
     if key.not_after is not None and now is not None and now >= key.not_after:
         raise rejected("kid %r retired", key.kid)
     try:
-        return jwt.decode(token, key.key, algorithms=[key.alg], issuer=issuer, audience=audience, leeway=leeway,
-                          options={"require": list(require), "verify_signature": True})
+        claims = jwt.decode(token, key.key, algorithms=[key.alg], issuer=issuer, audience=audience, leeway=leeway,
+                            options={"require": list(require), "verify_signature": True})
     except jwt.PyJWTError as exc:
         raise rejected("%s: %s", type(exc).__name__, exc) from None
+    if claims.get("iss") != issuer:  # exact match, whatever the PyJWT version (CVE-2024-53861)
+        raise rejected("issuer %r", claims.get("iss"))
+    return claims
 
 
 def _check_length(token: str) -> None:

@@ -29,6 +29,7 @@ from shared.identity import Principal
 
 TOKEN_PATH, JWKS_PATH = "/oauth/token", "/.well-known/jwks.json"
 MAX_FORM_BYTES = 16 * 1024
+MAX_CLIENT_ID = 64
 _NO_STORE = [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
 
 
@@ -103,6 +104,8 @@ class OAuthApp:
         if form["grant_type"] != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "Only client_credentials is supported.")
         client_id, secret = _client_credentials(_header(scope, b"authorization"), form)
+        if len(client_id) > MAX_CLIENT_ID:  # not a key id; and never a key in the failure counter
+            raise _invalid_client()
         wait = self._failures.retry_after(client_id)
         if wait is not None:
             raise OAuthError(429, "temporarily_unavailable", "Too many failed attempts; retry later.",

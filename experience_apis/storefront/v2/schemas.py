@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
-
 import msgspec
 
 from experience_apis.storefront.v1.schemas import Location
@@ -54,7 +52,7 @@ class BasketLineOut(msgspec.Struct):
     status: LineStatus
     unit_price: Money | None
     extended_price: Money | None
-    price_source: Literal["list", "break", "contract"] | None
+    price_source: PriceSource | None
     available_quantity: int | None
 
 

@@ -43,7 +43,7 @@ async def test_an_unknown_plan_is_a_validation_error_naming_plan(keys: KeyServic
     assert caught.value.errors == [{"field": "plan", "message": "unknown plan 'gold'"}]
 
 
-@pytest.mark.parametrize("secret", ["", "chub_nothing", "test-admin-key-0123456789"])
+@pytest.mark.parametrize("secret", ["", "chub_nothing", "not-a-key-of-this-hub-0123456789"])
 async def test_an_unknown_secret_is_401(keys: KeyService, secret: str) -> None:
     with pytest.raises(Unauthorized):
         await keys.authenticate(secret)

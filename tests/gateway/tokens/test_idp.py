@@ -89,9 +89,10 @@ async def test_a_token_signed_by_another_key_under_a_known_kid_is_refused(idp: F
 
 
 @pytest.mark.parametrize("change", [
-    {"iss": "https://evil.example/"}, {"aud": "someone-else"}, {"aud": None}, {"exp": None}, {"nbf": None},
+    {"iss": "https://evil.example/"}, {"iss": "https://idp.example"},
+    {"aud": "someone-else"}, {"aud": None}, {"exp": None}, {"nbf": None},
     {"sub": None}, {"exp": -45}, {"nbf": 120},
-], ids=["iss", "aud", "no-aud", "no-exp", "no-nbf", "no-sub", "expired-beyond-leeway", "nbf-in-future"])
+], ids=["iss", "iss-substring", "aud", "no-aud", "no-exp", "no-nbf", "no-sub", "expired-beyond-leeway", "nbf-in-future"])
 async def test_claims_that_do_not_hold_are_refused(idp: FakeIdp, idp_verifier: IdpVerifier, change: dict) -> None:
     now = int(time.time())
     change = {k: (now + v if k in ("exp", "nbf") and v is not None else v) for k, v in change.items()}

@@ -21,18 +21,21 @@ async def test_the_jwks_is_fetched_once_and_cached(idp: FakeIdp, idp_verifier: I
     assert idp.fetches == 1
 
 
-async def test_an_unknown_kid_refetches_once_and_then_verifies(idp: FakeIdp, idp_verifier: IdpVerifier, ticks: Ticks) -> None:
-    await idp_verifier(idp.token())
+async def rotated_after_warm_up(idp: FakeIdp, verifier: IdpVerifier, ticks: Ticks, kid: str = "rotated-2") -> None:
+    """The key set was fetched once; 11 s later the provider starts signing with a new key `kid`."""
+    await verifier(idp.token())
     ticks.value += 11
-    idp.add_key("rotated-2")
+    idp.add_key(kid)
+
+
+async def test_an_unknown_kid_refetches_once_and_then_verifies(idp: FakeIdp, idp_verifier: IdpVerifier, ticks: Ticks) -> None:
+    await rotated_after_warm_up(idp, idp_verifier, ticks)
     assert (await idp_verifier(idp.token("rotated-2"))).consumer == "idp:user-42"
     assert idp.fetches == 2
 
 
 async def test_a_kid_still_unknown_after_the_refetch_is_refused(idp: FakeIdp, idp_verifier: IdpVerifier, ticks: Ticks) -> None:
-    await idp_verifier(idp.token())
-    ticks.value += 11
-    idp.add_key("secret-kid")
+    await rotated_after_warm_up(idp, idp_verifier, ticks, "secret-kid")
     idp.published.remove("secret-kid")
     with pytest.raises(Unauthorized):
         await idp_verifier(idp.token("secret-kid"))
@@ -40,9 +43,7 @@ async def test_a_kid_still_unknown_after_the_refetch_is_refused(idp: FakeIdp, id
 
 
 async def test_twenty_concurrent_unknown_kids_share_one_fetch(idp: FakeIdp, idp_verifier: IdpVerifier, ticks: Ticks) -> None:
-    await idp_verifier(idp.token())
-    ticks.value += 11
-    idp.add_key("rotated-2")
+    await rotated_after_warm_up(idp, idp_verifier, ticks)
     idp.delay = 0.05
     principals = await asyncio.gather(*(idp_verifier(idp.token("rotated-2")) for _ in range(20)))
     assert len(principals) == 20 and idp.fetches == 2
