@@ -3,14 +3,14 @@
 Policies run in this explicit order for every request:
 
 1. request id     echo a valid ``X-Request-ID`` or make one; on every response
-2. trace          a SERVER span continuing the incoming ``traceparent``
-3. routing        longest matching prefix -> a target app (in process, or a proxy)
-4. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
-5. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
-6. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
-7. cache          cacheable GETs: HIT/MISS/STALE per price context (policies/caching.py)
-8. the target     with the principal in the scope and, for a remote target, signed
-                  in ``X-Hub-Principal``
+2. routing        longest matching prefix -> a target app (in process, or a proxy)
+3. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
+4. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
+5. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
+6. cache          cacheable GETs: HIT/MISS/STALE per price context (policies/caching.py)
+7. the target     in a SERVER span continuing the incoming ``traceparent`` (opened
+                  only here: a cache hit needs none), with the principal in the
+                  scope and, for a remote target, signed in ``X-Hub-Principal``
 
 Anything raised past the target becomes a problem answer; nothing unexpected
 ever leaks (it is logged with the trace id).
@@ -18,6 +18,7 @@ ever leaks (it is logged with the trace id).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -34,7 +35,7 @@ from shared.errors import HubError, NotFound, PayloadTooLarge, RateLimited
 from shared.identity import PRINCIPAL_HEADER, sign_principal
 from shared.metrics import Registry
 from shared.problems import problem_body, problem_headers
-from shared.telemetry import server_span
+from shared.telemetry import incoming_trace_id, server_span
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 log = logging.getLogger("commerce_hub.gateway")
@@ -88,16 +89,15 @@ class Edge:
                 message = {**message, "headers": [*message.get("headers", []), *extra_headers]}
             await send(message)
 
+        scope["hub.request_id"] = request_id
+        try:
+            await self._handle(scope, receive, send_with_headers, route, extra_headers)
+        except HubError as exc:
+            await _send_problem(send_with_headers, exc, scope)
+        except Exception:  # the last line of defence: log, answer a bare 500
+            log.exception("unhandled error at the edge on %s", scope["path"])
+            await _send_problem(send_with_headers, HubError("An unexpected error occurred."), scope)
         name = route.name if route else "unmatched"
-        with server_span(scope, f"{scope['method']} {name}") as span:
-            span.set_attribute("http.request.id", request_id)
-            try:
-                await self._handle(scope, receive, send_with_headers, route, extra_headers)
-            except HubError as exc:
-                await _send_problem(send_with_headers, exc, scope)
-            except Exception:  # the last line of defence: log, answer a bare 500
-                log.exception("unhandled error at the edge on %s", scope["path"])
-                await _send_problem(send_with_headers, HubError("An unexpected error occurred."), scope)
         self._requests.inc(name, str(status_seen[0]))
         self._latency.observe(time.perf_counter() - started, name)
 
@@ -129,9 +129,9 @@ class Edge:
             if route.cache_scope and self._cache is not None:
                 key = self._cache.key_for(scope, principal, route.cache_scope)
                 if key is not None:
-                    await serve_through_cache(self._cache, key, route.app, scope, receive, send)
+                    await serve_through_cache(self._cache, key, _Traced(route), scope, receive, send)
                     return
-        await route.app(scope, receive, send)
+        await _Traced(route)(scope, receive, send)
 
     def _limit_body(self, scope: dict, receive: Callable) -> Callable:
         limit = self._max_body
@@ -153,18 +153,42 @@ class Edge:
         return limited_receive
 
 
+class _Traced:
+    """The downstream call, in a SERVER span continuing ``traceparent``. Opened only when a
+    request goes past the edge: a cache hit costs no span. A problem raised downstream
+    is answered inside the span, so its ``trace_id`` is the span's."""
+
+    __slots__ = ("route",)
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        with server_span(scope, f"{scope['method']} {self.route.name}") as span:
+            span.set_attribute("http.request.id", scope.get("hub.request_id", ""))
+            try:
+                await self.route.app(scope, receive, send)
+            except HubError as exc:
+                await _send_problem(send, exc, scope)
+
+
+_ID_PREFIX = uuid.uuid4().hex[:16]
+_ID_COUNTER = itertools.count(1)
+
+
 def _request_id(scope: dict) -> str:
+    """The caller's id when it is sane, else a unique one (process prefix + counter: cheap)."""
     for name, value in scope["headers"]:
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
             if _REQUEST_ID.match(candidate):
                 return candidate
             break
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 async def _send_problem(send: Callable, error: HubError, scope: dict) -> None:
     headers = [(b"content-type", b"application/problem+json")]
     headers += [(k.lower().encode(), v.encode()) for k, v in problem_headers(error).items()]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": problem_body(error, scope["path"])})
+    await send({"type": "http.response.body", "body": problem_body(error, scope["path"], incoming_trace_id(scope))})

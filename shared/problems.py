@@ -23,14 +23,14 @@ PROBLEM_TYPE_BASE = "/docs/problems#"
 _encoder = msgspec.json.Encoder()
 
 
-def problem_document(error: HubError, instance: str | None = None) -> dict[str, Any]:
+def problem_document(error: HubError, instance: str | None = None, trace_id: str | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + error.code,
         "title": error.title,
         "status": error.status,
         "detail": error.detail,
         "code": error.code,
-        "trace_id": trace_id_hex(),
+        "trace_id": trace_id or trace_id_hex(),
     }
     if instance:
         doc["instance"] = instance
@@ -42,8 +42,8 @@ def problem_document(error: HubError, instance: str | None = None) -> dict[str, 
     return doc
 
 
-def problem_body(error: HubError, instance: str | None = None) -> bytes:
-    return _encoder.encode(problem_document(error, instance))
+def problem_body(error: HubError, instance: str | None = None, trace_id: str | None = None) -> bytes:
+    return _encoder.encode(problem_document(error, instance, trace_id))
 
 
 def problem_headers(error: HubError) -> dict[str, str]:
@@ -78,6 +78,38 @@ def validation_errors(extra: Any) -> list[dict[str, str]] | None:
     return errors
 
 
+def msgspec_errors(exc: msgspec.ValidationError) -> list[dict[str, str]]:
+    """msgspec's one error ("Expected `int`, got `str` - at `$.lines[0].quantity`") as `errors`."""
+    text = str(exc)
+    message, _, where = text.partition(" - at `$")
+    field = where.rstrip("`").lstrip(".")
+    missing = _MISSING.search(message)
+    if missing:
+        field = f"{field}.{missing.group(1)}" if field else missing.group(1)
+    return [{"field": field or "body", "message": message}]
+
+
+def strict_body(struct_type: type):  # noqa: ANN201 - a Litestar before_request hook
+    """Decode the raw body strictly (no "2" for 2) before Litestar's lenient conversion runs:
+    malformed JSON -> 400 malformed_json, a wrong type or value -> 422 with `errors`."""
+    from shared.errors import BadRequest
+
+    decoder = msgspec.json.Decoder(struct_type)
+
+    async def check(request) -> None:  # noqa: ANN001
+        body = await request.body()
+        if not body:
+            return
+        try:
+            decoder.decode(body)
+        except msgspec.ValidationError as exc:
+            raise ValidationFailed(errors=msgspec_errors(exc)) from None
+        except msgspec.DecodeError:
+            raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+
+    return check
+
+
 def _litestar_handlers() -> dict:
     from litestar import Request, Response
     from litestar.exceptions import HTTPException, ValidationException
@@ -105,7 +137,9 @@ def _litestar_handlers() -> dict:
         if exc.status_code >= 500:
             log.error("server error on %s %s: %r", request.method, request.url.path, exc, exc_info=exc)
         if exc.status_code == 400:
-            malformed = "malformed" in str(exc.detail).lower() or "decode" in str(exc.detail).lower()
+            detail = str(exc.detail).lower()
+            malformed = isinstance(exc.__cause__, msgspec.DecodeError) or any(
+                word in detail for word in ("malformed", "decode", "truncated", "json"))
             error: HubError = BadRequest("The body is not valid JSON." if malformed else None,
                                          code="malformed_json" if malformed else "bad_request")
             return respond(request, error)

@@ -85,6 +85,8 @@ class RpcApp:
                 result = await fn(**msgspec.structs.asdict(args))
             except msgspec.ValidationError as exc:
                 problem = _Problem(status=422, code="validation_failed", detail=str(exc))
+            except msgspec.DecodeError:
+                problem = _Problem(status=400, code="malformed_json", detail="The body is not valid JSON.")
             except HubError as exc:
                 extra = {k: v for k, v in vars(exc).items() if k in ("retry_after", "backend")}
                 problem = _Problem(

@@ -123,9 +123,12 @@ def load_settings(
     plans = {**DEFAULT_PLANS, **raw.pop("plans", {})}
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
-        settings = msgspec.structs.replace(settings, plans=msgspec.convert(plans, dict[str, Plan]))
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_from_validation(str(exc))) from None
+    try:
+        settings = msgspec.structs.replace(settings, plans=msgspec.convert(plans, dict[str, Plan]))
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"HUB_PLANS: {exc}") from None
     _validate(settings)
     return settings
 

@@ -64,6 +64,25 @@ def server_span(scope: dict, name: str) -> Iterator[trace.Span]:
         yield span
 
 
+def incoming_trace_id(scope: dict) -> str | None:
+    """The trace id of a valid incoming ``traceparent`` when no span is open (edge answers
+    given before any span, such as 401 or 429), else the current span's."""
+    ctx = trace.get_current_span().get_span_context()
+    if ctx.trace_id:
+        return format(ctx.trace_id, "032x")
+    for name, value in scope.get("headers", ()):
+        if name == b"traceparent":
+            parts = value.split(b"-")
+            if len(parts) == 4 and len(parts[1]) == 32 and parts[1] != b"0" * 32:
+                try:
+                    int(parts[1], 16)
+                except ValueError:
+                    return None
+                return parts[1].decode()
+            return None
+    return None
+
+
 def trace_id_hex() -> str:
     """The current trace id, or a fresh random one when no span records."""
     ctx = trace.get_current_span().get_span_context()

@@ -8,6 +8,7 @@ from litestar import Controller, delete, get, post
 
 from gateway.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyRotate, KeyView
 from gateway.keys.service import KeyService
+from shared.problems import strict_body
 from experience_apis.http import INJECTED, requires
 
 
@@ -19,7 +20,7 @@ class KeysController(Controller):
     tags = ["keys"]
     guards = [requires("admin")]
 
-    @post("/", operation_id="createKey", status_code=201)
+    @post("/", operation_id="createKey", status_code=201, before_request=strict_body(KeyCreate))
     async def create(self, data: KeyCreate, keys: Keys) -> KeyCreated:
         """A new key; the `key` secret is shown only in this answer."""
         return await keys.create(data)

@@ -34,6 +34,7 @@ from shared.errors import Forbidden
 from shared.identity import Principal
 
 DEFAULTS = {"quantity": "1", "currency": "USD"}
+_DEFAULT_QUERY = urlencode(sorted(DEFAULTS.items()))
 
 
 class Entry(msgspec.Struct, array_like=True):
@@ -43,6 +44,8 @@ class Entry(msgspec.Struct, array_like=True):
     sku: str
     fresh_until: float
     stale_until: float
+    headers: list[tuple[bytes, bytes]] = []
+    """Headers of the answer that belong to it, not to one request (Deprecation, Sunset, Link)."""
 
 
 class CacheStore(Protocol):
@@ -110,7 +113,10 @@ class ResponseCache:
         """The cache key, or None when this request must go to the app as it is."""
         if scope["method"] != "GET" or required_scope not in principal.scopes:
             return None
-        pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        query = scope.get("query_string", b"")
+        if not query:  # the common case, without parsing
+            return f"{scope['path']}?{_DEFAULT_QUERY}#{principal.customer_id or '-'}"
+        pairs = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
         params = dict(pairs)
         if len(params) != len(pairs):
             return None  # repeated parameters: let the app judge them
@@ -134,11 +140,12 @@ class ResponseCache:
     async def lookup(self, key: str) -> Entry | None:
         return await self.store.get(key)
 
-    def make_entry(self, body: bytes, content_type: bytes, sku: str) -> Entry:
+    def make_entry(self, body: bytes, content_type: bytes, sku: str,
+                   headers: list[tuple[bytes, bytes]] | None = None) -> Entry:
         now = self._clock()
         etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
         return Entry(body=body, content_type=content_type, etag=etag, sku=sku,
-                     fresh_until=now + self.ttl, stale_until=now + self.ttl + self.stale)
+                     fresh_until=now + self.ttl, stale_until=now + self.ttl + self.stale, headers=headers or [])
 
     def epoch(self) -> int:
         return self.store.epoch

@@ -17,6 +17,7 @@ import msgspec
 
 from gateway.policies.cache import Entry, ResponseCache
 
+_KEPT = {b"deprecation", b"sunset", b"link"}
 _CACHE_HEADERS = [(b"cache-control", b"private, no-cache"), (b"vary", b"X-API-Key, Authorization")]
 
 
@@ -49,7 +50,7 @@ async def send_entry(send: Callable, scope: dict, entry: Entry, label: bytes) ->
         if name == b"if-none-match":
             inm = value
             break
-    headers = [(b"etag", entry.etag), (b"x-cache", label), *_CACHE_HEADERS]
+    headers = [(b"etag", entry.etag), (b"x-cache", label), *_CACHE_HEADERS, *entry.headers]
     if inm is not None and (inm.strip() == b"*" or entry.etag in [t.strip().removeprefix(b"W/") for t in inm.split(b",")]):
         await send({"type": "http.response.start", "status": 304, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
@@ -77,7 +78,8 @@ async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, sco
         if answer.status != 200:
             return answer
         content_type = next((v for k, v in answer.headers if k == b"content-type"), b"application/json")
-        fresh = cache.make_entry(answer.body, content_type, scope["path"].rsplit("/", 1)[-1])
+        kept = [(k, v) for k, v in answer.headers if k in _KEPT]
+        fresh = cache.make_entry(answer.body, content_type, scope["path"].rsplit("/", 1)[-1], kept)
         await cache.store_entry(key, fresh, epoch)
         return fresh
 

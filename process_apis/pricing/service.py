@@ -23,7 +23,7 @@ from process_apis.pricing.schemas import (
     PriceListPage,
     ProductPrice,
 )
-from shared.errors import BackendError, BusinessRuleViolation, HubError, NotFound
+from shared.errors import BackendError, BackendUnavailable, BusinessRuleViolation, HubError, NotFound
 from shared.models import ContractPrices, Item, StockLevel
 from shared.resilience import deadline_scope
 from system_apis.erp.port import ErpPort
@@ -138,9 +138,12 @@ class PricingService:
             ) from exc
 
     async def _stock(self, skus: list[str]) -> list[StockLevel]:
-        parts = await asyncio.wait_for(
-            asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources)), self._budget
-        )
+        try:
+            parts = await asyncio.wait_for(
+                asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources)), self._budget
+            )
+        except asyncio.TimeoutError as exc:
+            raise BackendUnavailable("Stock could not be read in time.", backend="stock") from exc
         return [level for part in parts for level in part]
 
 

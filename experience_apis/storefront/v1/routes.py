@@ -8,6 +8,7 @@ from litestar import get, post
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED, CurrentPrincipal, requires
+from shared.problems import strict_body
 from experience_apis.storefront.v1.schemas import BasketIn, BasketOut, Product
 from process_apis.pricing.port import PricingPort
 from process_apis.pricing.schemas import BasketLine
@@ -32,7 +33,8 @@ async def get_product(
 
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,
-      summary="Price and availability of a checkout basket", guards=[requires("catalog:read")])
+      summary="Price and availability of a checkout basket", guards=[requires("catalog:read")],
+      before_request=strict_body(BasketIn))
 async def price_availability(data: BasketIn, principal: CurrentPrincipal, pricing: Pricing) -> BasketOut:
     """Scope `catalog:read`. 1 to 200 lines; each line answered on its own."""
     customer = principal.acting_customer(data.customer_id)

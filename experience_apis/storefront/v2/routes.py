@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from shared.problems import strict_body
 from litestar import get, post
 from litestar.params import Parameter
 
@@ -33,7 +34,8 @@ async def get_product(
 
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,
-      summary="Price and availability of a checkout basket", guards=[requires("catalog:read")])
+      summary="Price and availability of a checkout basket", guards=[requires("catalog:read")],
+      before_request=strict_body(BasketIn))
 async def price_availability(data: BasketIn, principal: CurrentPrincipal, pricing: Pricing) -> BasketOut:
     """Scope `catalog:read`. 1 to 200 lines; each line answered on its own."""
     customer = principal.acting_customer(data.customer_id)

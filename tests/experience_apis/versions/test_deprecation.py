@@ -119,8 +119,6 @@ async def test_a_deprecated_version_says_so_through_the_hub(deprecated_hub: Hub)
     assert_deprecated(missing, "/v2/storefront/products/SKU-9999")
 
 
-@pytest.mark.xfail(strict=True, reason="the gateway response cache (gateway/policies/cache.py) rebuilds cached "
-                                       "answers without the origin's Deprecation, Sunset and Link headers")
 async def test_a_cached_answer_of_a_deprecated_version_says_so(deprecated_hub: Hub) -> None:
     key = await deprecated_hub.new_key("catalog:read")
     response = await call(deprecated_hub, key, "/v1/storefront/products/SKU-1001")
