@@ -9,6 +9,7 @@ with no Redis; a revocation or rotation is also announced on the bus
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Awaitable, Callable
@@ -38,6 +39,7 @@ class KeyService:
         self._now = now
         self._cache: dict[str, tuple[float, Principal | None, datetime | None]] = {}
         self._announce = announce
+        self._loading: dict[str, asyncio.Future] = {}
 
     def forget(self) -> None:
         """Drop cached look-ups (another instance revoked or rotated a key)."""
@@ -125,17 +127,36 @@ class KeyService:
     async def _resolve(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> Principal:
         """The hot path: a dict hit and a clock read (plus a wall-clock read for keys that
         expire or secrets in their rotation grace)."""
-        clock = time.monotonic()
         cached = self._cache.get(slot)
-        if cached is None or cached[0] <= clock:
-            record, previous = await load()
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[slot] = cached = self._entry(record, previous, clock)
+        if cached is None or cached[0] <= time.monotonic():
+            cached = await self._refresh(slot, load)
         _, principal, ends_at = cached
         if principal is None or (ends_at is not None and ends_at <= self._now()):
             raise Unauthorized("The API key is not valid.")
         return principal
+
+    async def _refresh(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> tuple:
+        """One database look-up per slot however many requests find it expired at once
+        (single flight): the others wait for it instead of queueing for connections."""
+        running = self._loading.get(slot)
+        if running is not None:
+            return await asyncio.shield(running)
+        future = asyncio.get_running_loop().create_future()
+        self._loading[slot] = future
+        try:
+            record, previous = await load()
+            entry = self._entry(record, previous, time.monotonic())
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[slot] = entry
+            future.set_result(entry)
+            return entry
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters raise it themselves
+            raise
+        finally:
+            del self._loading[slot]
 
     def _entry(self, record: KeyRecord | None, previous: bool, clock: float) -> tuple[float, Principal | None, datetime | None]:
         now = self._now()
