@@ -17,6 +17,7 @@ from commerce_hub.context import Context
 from commerce_hub.gateway_role import gateway_routes, open_keys, open_tokens, rate_limiter, response_cache
 from experience_apis.registry import build_experiences
 from gateway.edge import Edge, Route
+from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
 from process_apis.pricing.port import PricingPort
@@ -69,6 +70,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
     ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False),
                    Route(prefix="/metrics", app=health, name="metrics", authenticated=False)]
     edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
+                cors=Cors(settings.cors_origins) if role in ("all", "gateway") else None,
                 internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes)
     edge_ref.append(edge)
     return edge, ctx.bus

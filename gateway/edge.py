@@ -2,7 +2,8 @@
 
 Policies run in this explicit order for every request:
 
-1. request id     echo a valid ``X-Request-ID`` or make one; on every response
+1. request id     echo a valid ``X-Request-ID`` or make one; on every response;
+                  CORS (policies/cors.py): preflights answered here, before identity
 2. routing        longest matching prefix -> a target app (in process, or a proxy)
 3. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
 4. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
@@ -29,6 +30,7 @@ import msgspec
 
 from gateway.identity import Authenticator
 from gateway.policies.cache import ResponseCache
+from gateway.policies.cors import Cors
 from gateway.policies.caching import serve_through_cache
 from gateway.policies.ratelimit import RateLimiter
 from shared.errors import HubError, NotFound, PayloadTooLarge, RateLimited
@@ -62,6 +64,7 @@ class Edge:
         metrics: Registry,
         *,
         cache: ResponseCache | None = None,
+        cors: Cors | None = None,
         internal_secret: str,
         max_body_bytes: int = 1024 * 1024,
     ) -> None:
@@ -69,6 +72,7 @@ class Edge:
         self._auth = authenticator
         self._limiter = limiter
         self._cache = cache
+        self._cors = cors if cors is not None and cors.enabled else None
         self._secret = internal_secret
         self._max_body = max_body_bytes
         self._requests = metrics.counter("hub_http_requests_total", "Requests by route and status", ["route", "status"])
@@ -90,6 +94,12 @@ class Edge:
             await send(message)
 
         scope["hub.request_id"] = request_id
+        if self._cors is not None:
+            origin = self._cors.origin_of(scope)
+            if self._cors.is_preflight(scope):
+                await self._cors.preflight(origin, send_with_headers)
+                return
+            extra_headers += self._cors.response_headers(origin)
         try:
             await self._handle(scope, receive, send_with_headers, route, extra_headers)
         except HubError as exc:

@@ -1,0 +1,49 @@
+"""CORS for browser storefronts: allowed origins come from ``HUB_CORS_ORIGINS`` (none by
+default, so browsers on other origins are refused by the browser itself).
+
+A preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is answered at
+the edge before authentication, since browsers send it without credentials:
+204 with the allowed methods and headers for an allowed origin, 403 for any
+other. An actual request from an allowed origin gets
+``Access-Control-Allow-Origin`` (the origin itself, with ``Vary: Origin``)
+and the response headers a client needs to read exposed.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+_METHODS = b"GET, POST, PUT, DELETE"
+_HEADERS = b"X-API-Key, Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-ID, traceparent"
+_EXPOSE = (b"RateLimit, RateLimit-Policy, Retry-After, X-Request-ID, X-Cache, ETag, Location, "
+           b"Idempotent-Replayed, Deprecation, Sunset, Link")
+
+
+class Cors:
+    def __init__(self, origins: tuple[str, ...]) -> None:
+        self._origins = {o.rstrip("/").encode() for o in origins}
+        self.enabled = bool(self._origins)
+
+    def origin_of(self, scope: dict) -> bytes | None:
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                return value
+        return None
+
+    def is_preflight(self, scope: dict) -> bool:
+        return scope["method"] == "OPTIONS" and any(n == b"access-control-request-method" for n, _ in scope["headers"])
+
+    async def preflight(self, origin: bytes | None, send: Callable) -> None:
+        allowed = origin is not None and origin in self._origins
+        headers = [(b"vary", b"Origin")]
+        if allowed:
+            headers += [(b"access-control-allow-origin", origin), (b"access-control-allow-methods", _METHODS),
+                        (b"access-control-allow-headers", _HEADERS), (b"access-control-max-age", b"600")]
+        await send({"type": "http.response.start", "status": 204 if allowed else 403, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    def response_headers(self, origin: bytes | None) -> list[tuple[bytes, bytes]]:
+        if origin is None or origin not in self._origins:
+            return []
+        return [(b"access-control-allow-origin", origin), (b"vary", b"Origin"),
+                (b"access-control-expose-headers", _EXPOSE)]
