@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from shared.problems import strict_body
 from litestar import get, post
-from litestar.params import Parameter
 
-from experience_apis.http import INJECTED, CurrentPrincipal, requires
+from experience_apis.http import CurrentPrincipal, requires
+from experience_apis.storefront.common import (
+    CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket, price_product)
 from experience_apis.storefront.v1.schemas import BasketIn
 from experience_apis.storefront.v2.schemas import BasketOut, Product
-from process_apis.pricing.port import PricingPort
-from process_apis.pricing.schemas import BasketLine
 
 PREFIX = "/v2/storefront"
-Pricing = Annotated[PricingPort, INJECTED]
 
 
 @get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
@@ -24,13 +20,12 @@ async def get_product(
     sku: str,
     principal: CurrentPrincipal,
     pricing: Pricing,
-    quantity: Annotated[int, Parameter(ge=1, le=1_000_000)] = 1,
-    customer_id: Annotated[str | None, Parameter(min_length=1, max_length=64)] = None,
-    currency: Annotated[str, Parameter(pattern=r"^[A-Z]{3}$")] = "USD",
+    quantity: QuantityParam = 1,
+    customer_id: CustomerParam = None,
+    currency: CurrencyParam = "USD",
 ) -> Product:
     """Scope `catalog:read`. Priced for the acting customer (contract, quantity break or list)."""
-    customer = principal.acting_customer(customer_id)
-    return Product.of(await pricing.get_product(sku, quantity, customer, currency))
+    return Product.of(await price_product(pricing, principal, sku, quantity, customer_id, currency))
 
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,
@@ -38,9 +33,7 @@ async def get_product(
       before_request=strict_body(BasketIn))
 async def price_availability(data: BasketIn, principal: CurrentPrincipal, pricing: Pricing) -> BasketOut:
     """Scope `catalog:read`. 1 to 200 lines; each line answered on its own."""
-    customer = principal.acting_customer(data.customer_id)
-    lines = [BasketLine(sku=line.sku, quantity=line.quantity) for line in data.lines]
-    return BasketOut.of(await pricing.price_basket(lines, customer, data.currency))
+    return BasketOut.of(await price_basket(pricing, principal, data))
 
 
 HANDLERS = [get_product, price_availability]

@@ -1,0 +1,31 @@
+"""What every storefront version shares: its query parameters, its port, and the two
+process calls. A version's routes only name its paths and shape its answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.params import Parameter
+
+from experience_apis.http import INJECTED
+from experience_apis.storefront.v1.schemas import BasketIn
+from process_apis.pricing.port import PricingPort
+from process_apis.pricing.schemas import BasketLine, BasketResult, ProductPrice
+from shared.identity import Principal
+
+Pricing = Annotated[PricingPort, INJECTED]
+QuantityParam = Annotated[int, Parameter(ge=1, le=1_000_000)]
+CustomerParam = Annotated[str | None, Parameter(min_length=1, max_length=64)]
+CurrencyParam = Annotated[str, Parameter(pattern=r"^[A-Z]{3}$")]
+
+
+async def price_product(pricing: PricingPort, principal: Principal, sku: str, quantity: int,
+                        customer_id: str | None, currency: str) -> ProductPrice:
+    """Priced for the customer the principal acts for (contract, quantity break or list)."""
+    return await pricing.get_product(sku, quantity, principal.acting_customer(customer_id), currency)
+
+
+async def price_basket(pricing: PricingPort, principal: Principal, data: BasketIn) -> BasketResult:
+    customer = principal.acting_customer(data.customer_id)
+    lines = [BasketLine(sku=line.sku, quantity=line.quantity) for line in data.lines]
+    return await pricing.price_basket(lines, customer, data.currency)
