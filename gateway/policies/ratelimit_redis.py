@@ -20,6 +20,7 @@ trade-off, like Kong's and Envoy's.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -67,6 +68,7 @@ class RedisRateLimiter:
         self._lease_seconds = lease_seconds
         self._clock = clock
         self._leases: dict[tuple[str, str], _Lease] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self._fallback = LocalRateLimiter(plans, clock)
         self._fallbacks = metrics.counter("hub_ratelimit_fallback_total",
                                           "Rate-limit decisions taken locally because Redis failed")
@@ -74,21 +76,40 @@ class RedisRateLimiter:
 
     async def hit(self, consumer: str, plan_name: str) -> Decision:
         plan = self._plans()[plan_name]
-        now = self._clock()
-        lease = self._leases.get((consumer, plan_name))
+        slot = (consumer, plan_name)
+        lease = self._leases.get(slot)
         if lease is None:
-            lease = self._leases[(consumer, plan_name)] = _Lease()
-        if lease.tokens > 0 and lease.expires > now:
-            lease.tokens -= 1
-            return decide(plan_name, plan, lease.shared_left + lease.tokens, True)
-        if lease.denied_until > now:
-            return decide(plan_name, plan, lease.shared_left, False)
+            lease = self._leases[slot] = _Lease()
+        for _ in range(2):  # spend locally; else wait for (or take) one lease from Redis
+            now = self._clock()
+            if lease.tokens > 0 and lease.expires > now:
+                lease.tokens -= 1
+                return decide(plan_name, plan, lease.shared_left + lease.tokens, True)
+            if lease.denied_until > now:
+                return decide(plan_name, plan, lease.shared_left, False)
+            running = self._inflight.get(slot)
+            if running is None:
+                break
+            if not await asyncio.shield(running):
+                return await self._local(consumer, plan_name, now)
+        return await self._lease(slot, plan_name, plan, lease)
+
+    async def _lease(self, slot: tuple[str, str], plan_name: str, plan: Plan, lease: _Lease) -> Decision:
+        """Take a batch from the shared bucket; concurrent callers wait for this one call."""
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._inflight[slot] = future
         batch = max(1, min(plan.burst // 10, math.ceil(plan.rate_per_second * 0.05)))
         try:
             granted, left_milli = await self._script(
-                keys=[f"hub:rl:{plan_name}:{consumer}"], args=[plan.rate_per_second, plan.burst, batch])
+                keys=[f"hub:rl:{plan_name}:{slot[0]}"], args=[plan.rate_per_second, plan.burst, batch])
         except Exception:  # Redis unreachable or failing: fail open to local buckets
-            return await self._local(consumer, plan_name, now)
+            future.set_result(False)
+            return await self._local(slot[0], plan_name, self._clock())
+        finally:
+            self._inflight.pop(slot, None)
+            if not future.done():  # cancelled mid-call: waiters take their own turn
+                future.set_result(True)
+        now = self._clock()
         lease.shared_left = int(left_milli) / 1000.0
         if int(granted) == 0:
             lease.tokens = 0

@@ -99,3 +99,21 @@ async def test_redis_down_fails_open_to_local_limits_and_counts_it():
     assert [d.allowed for d in decisions] == [True, True, False]
     assert "hub_ratelimit_fallback_total 3" in registry.render()
     await dead.aclose()
+
+
+async def test_a_burst_of_concurrent_requests_shares_one_lease_and_is_not_refused(client):
+    plans = {"big": Plan(rate_per_second=1_000_000, burst=1_000_000)}
+    rl = limiter(client, plans)
+    calls = 0
+    script = rl._script
+
+    async def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        nonlocal calls
+        calls += 1
+        return await script(*args, **kwargs)
+
+    rl._script = counting
+    consumer = f"c-{secrets.token_hex(4)}"
+    decisions = await asyncio.gather(*(rl.hit(consumer, "big") for _ in range(64)))
+    assert all(d.allowed for d in decisions)
+    assert calls == 1
