@@ -35,6 +35,19 @@ def limiter(client, plans, clock=None, registry=None):  # noqa: ANN001, ANN201
     return RedisRateLimiter(client, lambda: plans, registry or Registry(), **({"clock": clock} if clock else {}))
 
 
+def count_redis_calls(rl) -> list[int]:  # noqa: ANN001
+    """Wrap the limiter's Redis script; the returned list's one item counts its calls."""
+    calls = [0]
+    script = rl._script
+
+    async def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls[0] += 1
+        return await script(*args, **kwargs)
+
+    rl._script = counting
+    return calls
+
+
 async def test_three_instances_together_never_exceed_the_burst(client):
     plans = {"tight": Plan(rate_per_second=0.001, burst=60)}  # no refill during the test
     instances = [limiter(client, plans) for _ in range(3)]
@@ -63,20 +76,12 @@ async def test_sustained_rate_across_instances_stays_within_five_percent(client)
 
 async def test_a_lease_serves_requests_without_a_redis_call(client):
     plans = {"big": Plan(rate_per_second=10_000, burst=20_000)}  # batch = 500 tokens
-    calls = 0
     rl = limiter(client, plans)
-    script = rl._script
-
-    async def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        nonlocal calls
-        calls += 1
-        return await script(*args, **kwargs)
-
-    rl._script = counting
+    calls = count_redis_calls(rl)
     consumer = f"c-{secrets.token_hex(4)}"
     decisions = [await rl.hit(consumer, "big") for _ in range(400)]
     assert all(d.allowed for d in decisions)
-    assert calls == 1
+    assert calls[0] == 1
 
 
 async def test_refusal_is_remembered_without_asking_redis_again(client):
@@ -104,16 +109,8 @@ async def test_redis_down_fails_open_to_local_limits_and_counts_it():
 async def test_a_burst_of_concurrent_requests_shares_one_lease_and_is_not_refused(client):
     plans = {"big": Plan(rate_per_second=1_000_000, burst=1_000_000)}
     rl = limiter(client, plans)
-    calls = 0
-    script = rl._script
-
-    async def counting(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        nonlocal calls
-        calls += 1
-        return await script(*args, **kwargs)
-
-    rl._script = counting
+    calls = count_redis_calls(rl)
     consumer = f"c-{secrets.token_hex(4)}"
     decisions = await asyncio.gather(*(rl.hit(consumer, "big") for _ in range(64)))
     assert all(d.allowed for d in decisions)
-    assert calls == 1
+    assert calls[0] == 1
