@@ -12,6 +12,8 @@ from contextlib import AsyncExitStack
 from typing import Callable
 
 from commerce_hub import roles
+from shared.errors import Starting
+from shared.problems import send_problem
 from shared.settings import Settings, load_settings
 from shared.telemetry import setup_tracing
 
@@ -47,10 +49,7 @@ class HubApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif self.edge is None:
-            await send({"type": "http.response.start", "status": 503,
-                        "headers": [(b"content-type", b"application/problem+json"), (b"retry-after", b"1")]})
-            await send({"type": "http.response.body",
-                        "body": b'{"type":"/docs/problems#starting","title":"Starting","status":503,"code":"starting"}'})
+            await send_problem(send, Starting("Try again in a second.", headers={"Retry-After": "1"}), scope)
         else:
             await self.edge(scope, receive, send)
 

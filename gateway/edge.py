@@ -36,7 +36,7 @@ from gateway.policies.ratelimit import RateLimiter
 from shared.errors import HubError, NotFound, PayloadTooLarge, RateLimited
 from shared.identity import PRINCIPAL_HEADER, sign_principal
 from shared.metrics import Registry
-from shared.problems import problem_body, problem_headers
+from shared.problems import send_problem
 from shared.telemetry import incoming_trace_id, server_span
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
@@ -103,10 +103,10 @@ class Edge:
         try:
             await self._handle(scope, receive, send_with_headers, route, extra_headers)
         except HubError as exc:
-            await _send_problem(send_with_headers, exc, scope)
+            await send_problem(send_with_headers, exc, scope, incoming_trace_id(scope))
         except Exception:  # the last line of defence: log, answer a bare 500
             log.exception("unhandled error at the edge on %s", scope["path"])
-            await _send_problem(send_with_headers, HubError("An unexpected error occurred."), scope)
+            await send_problem(send_with_headers, HubError("An unexpected error occurred."), scope, incoming_trace_id(scope))
         name = route.name if route else "unmatched"
         self._requests.inc(name, str(status_seen[0]))
         self._latency.observe(time.perf_counter() - started, name)
@@ -179,7 +179,7 @@ class _Traced:
             try:
                 await self.route.app(scope, receive, send)
             except HubError as exc:
-                await _send_problem(send, exc, scope)
+                await send_problem(send, exc, scope)
 
 
 _ID_PREFIX = uuid.uuid4().hex[:16]
@@ -195,10 +195,3 @@ def _request_id(scope: dict) -> str:
                 return candidate
             break
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
-
-
-async def _send_problem(send: Callable, error: HubError, scope: dict) -> None:
-    headers = [(b"content-type", b"application/problem+json")]
-    headers += [(k.lower().encode(), v.encode()) for k, v in problem_headers(error).items()]
-    await send({"type": "http.response.start", "status": error.status, "headers": headers})
-    await send({"type": "http.response.body", "body": problem_body(error, scope["path"], incoming_trace_id(scope))})

@@ -12,6 +12,8 @@ from typing import Awaitable, Callable
 
 import msgspec
 
+from shared.asgi import send_response
+from shared.errors import NotFound
 from shared.metrics import Registry
 
 Check = Callable[[], Awaitable[None]]
@@ -34,8 +36,8 @@ class HealthApp:
             ok = all(r == "ok" for r in results.values())
             body = msgspec.json.encode({"status": "ok" if ok else "unavailable", "checks": results})
             await _send(send, 200 if ok else 503, b"application/json", body)
-        else:
-            await _send(send, 404, b"application/problem+json", b'{"type":"/docs/problems#not_found","title":"Not found","status":404,"code":"not_found"}')
+        else:  # the edge answers it as a problem
+            raise NotFound("No such health resource.")
 
     async def _run(self, check: Check) -> str:
         try:
@@ -46,6 +48,4 @@ class HealthApp:
 
 
 async def _send(send: Callable, status: int, content_type: bytes, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"cache-control", b"no-store")]})
-    await send({"type": "http.response.body", "body": body})
+    await send_response(send, status, [(b"content-type", content_type), (b"cache-control", b"no-store")], body)

@@ -9,6 +9,8 @@ from typing import Callable
 import msgspec
 from litestar import Litestar
 
+from shared.asgi import send_response
+from shared.errors import NotFound
 from shared.problems import PROBLEM_TYPE_BASE
 
 
@@ -28,12 +30,7 @@ class PortalApp:
         path = scope["path"]
         name = path.removeprefix("/openapi/").removesuffix(".json")
         body = self.document(name) if path.endswith(".json") else None
-        if body is None:
-            await send({"type": "http.response.start", "status": 404,
-                        "headers": [(b"content-type", b"application/problem+json")]})
-            await send({"type": "http.response.body",
-                        "body": b'{"type":"/docs/problems#not_found","title":"Not found","status":404,"code":"not_found","detail":"No such API document."}'})
-            return
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"application/json"), (b"cache-control", b"public, max-age=300")]})
-        await send({"type": "http.response.body", "body": body})
+        if body is None:  # the edge answers it as a problem
+            raise NotFound("No such API document.")
+        await send_response(send, 200, [(b"content-type", b"application/json"),
+                                        (b"cache-control", b"public, max-age=300")], body)

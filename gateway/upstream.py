@@ -11,6 +11,7 @@ from typing import Callable
 
 import httpx
 
+from shared.asgi import read_body, send_response
 from shared.errors import BackendUnavailable
 from shared.telemetry import inject_trace_headers
 
@@ -27,20 +28,14 @@ class Upstream:
         self._name = name
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)  # already bounded by the edge
         headers = [(k, v) for k, v in scope["headers"] if k not in _HOP and k not in _TRACE]
         headers += [(k.encode(), v.encode()) for k, v in inject_trace_headers({}).items()]
         url = scope["path"] + (("?" + scope["query_string"].decode("latin-1")) if scope.get("query_string") else "")
         try:
-            response = await self._client.request(scope["method"], url, headers=headers, content=bytes(body))
+            response = await self._client.request(scope["method"], url, headers=headers, content=body)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"The {self._name} role did not answer.", backend=self._name) from exc
         out = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP and k.lower() != b"x-request-id"]
         out.append((b"content-length", str(len(response.content)).encode()))
-        await send({"type": "http.response.start", "status": response.status_code, "headers": out})
-        await send({"type": "http.response.body", "body": response.content})
+        await send_response(send, response.status_code, out, response.content)

@@ -15,6 +15,7 @@ problem back into the same class on the other side of a split role::
     ├── ValidationFailed      422  validation_failed       (adds ``errors``)
     ├── BusinessRuleViolation 422  unknown_customer, unsupported_currency, ...
     ├── RateLimited           429  rate_limited            (adds Retry-After)
+    ├── Starting              503  starting                the role is not ready yet
     └── BackendError          502  backend_error           a backend said no
         └── BackendUnavailable 503 backend_unavailable     worth retrying
             ├── BackendThrottled   backend_throttled       honours retry_after
@@ -90,6 +91,10 @@ class BusinessRuleViolation(HubError):
 
 class RateLimited(HubError):
     status, code, title = 429, "rate_limited", "Rate limit exceeded"
+
+
+class Starting(HubError):
+    status, code, title = 503, "starting", "The hub is starting"
 
 
 class BackendError(HubError):

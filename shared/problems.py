@@ -56,6 +56,15 @@ def problem_headers(error: HubError) -> dict[str, str]:
     return headers
 
 
+async def send_problem(send, error: HubError, scope: dict, trace_id: str | None = None) -> None:  # noqa: ANN001
+    """Answer a pure-ASGI request with `error` as a problem document."""
+    from shared.asgi import send_response
+
+    headers = [(b"content-type", b"application/problem+json")]
+    headers += [(k.lower().encode(), v.encode()) for k, v in problem_headers(error).items()]
+    await send_response(send, error.status, headers, problem_body(error, scope["path"], trace_id))
+
+
 _MISSING = re.compile(r"missing required field `([^`]+)`")
 
 

@@ -23,6 +23,7 @@ from typing import Any, Callable
 import httpx
 import msgspec
 
+from shared.asgi import read_body, send_response
 from shared.errors import BackendUnavailable, HubError, error_class_for
 from shared.resilience import deadline_scope, remaining_deadline
 from shared.telemetry import inject_trace_headers, server_span
@@ -70,18 +71,13 @@ class RpcApp:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         route = self._routes.get(scope["path"])
         if route is None or scope["method"] != "POST":
-            await self._send(send, 404, _PROBLEM, self._encoder.encode(_Problem(status=404, code="not_found")))
+            await send_response(send, 404, _PROBLEM, self._encoder.encode(_Problem(status=404, code="not_found")))
             return
-        body = bytearray()
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         fn, args_type = route
         with server_span(scope, f"rpc {scope['path']}"), deadline_scope(_deadline(scope)):
             try:
-                args = msgspec.json.decode(bytes(body), type=args_type)
+                args = msgspec.json.decode(body, type=args_type)
                 result = await fn(**msgspec.structs.asdict(args))
             except msgspec.ValidationError as exc:
                 problem = _Problem(status=422, code="validation_failed", detail=str(exc))
@@ -94,14 +90,10 @@ class RpcApp:
                     errors=exc.errors, extra={**exc.extra, **extra},
                 )
             else:
-                await self._send(send, 200, _JSON, self._encoder.encode(result))
+                await send_response(send, 200, _JSON, self._encoder.encode(result))
                 return
-        await self._send(send, problem.status, _PROBLEM, self._encoder.encode(problem))
+        await send_response(send, problem.status, _PROBLEM, self._encoder.encode(problem))
 
-    @staticmethod
-    async def _send(send: Callable, status: int, headers: list, body: bytes) -> None:
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
 
 
 def _deadline(scope: dict) -> float:

@@ -19,8 +19,8 @@ from typing import Callable
 import msgspec
 
 from shared.bus import Bus, CatalogChanged
-from shared.errors import BadRequest, HubError, NotFound, PayloadTooLarge, Unauthorized
-from shared.problems import problem_body, problem_headers
+from shared.asgi import read_body, send_response
+from shared.errors import BadRequest, NotFound, Unauthorized
 
 log = logging.getLogger("commerce_hub.inbound")
 CATALOG_TOPIC = "catalog.changed"
@@ -78,22 +78,15 @@ class InboundHooks:
         self._bus = bus
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        try:
-            await self._handle(scope, receive)
-        except HubError as exc:
-            headers = [(b"content-type", b"application/problem+json")]
-            headers += [(k.lower().encode(), v.encode()) for k, v in problem_headers(exc).items()]
-            await send({"type": "http.response.start", "status": exc.status, "headers": headers})
-            await send({"type": "http.response.body", "body": problem_body(exc, scope["path"])})
-            return
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": b'{"status":"accepted"}'})
+        """Served behind the edge, which answers any HubError raised here as a problem."""
+        await self._handle(scope, receive)
+        await send_response(send, 200, [(b"content-type", b"application/json")], b'{"status":"accepted"}')
 
     async def _handle(self, scope: dict, receive: Callable) -> None:
         backend = scope["path"].removeprefix("/hooks/").strip("/")
         if scope["method"] != "POST" or backend not in _SKU_OF or backend not in self._secrets:
             raise NotFound("No hook at this path.")
-        body = await _read(receive)
+        body = await read_body(receive, MAX_BODY)
         signature = next((v for k, v in scope["headers"] if k == b"x-signature"), None)
         if not signature_ok(self._secrets[backend], body, signature):
             raise Unauthorized("The signature does not match the body.", headers={"WWW-Authenticate": "HMAC-SHA256"})
@@ -104,13 +97,3 @@ class InboundHooks:
         log.debug("inbound %s event for %s", backend, sku)
         await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason=f"{backend}-event"))
 
-
-async def _read(receive: Callable) -> bytes:
-    body = bytearray()
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if len(body) > MAX_BODY:
-            raise PayloadTooLarge("Event bodies are limited to 256 KiB.")
-        if not message.get("more_body"):
-            return bytes(body)

@@ -24,7 +24,8 @@ import msgspec
 from gateway.keys.service import KeyService
 from gateway.tokens.hub_tokens import HubTokens, IssuedToken
 from gateway.tokens.signing_keys import SigningKeys
-from shared.errors import HubError, NotFound, Unauthorized
+from shared.asgi import read_body
+from shared.errors import HubError, NotFound, PayloadTooLarge, Unauthorized
 from shared.identity import Principal
 
 TOKEN_PATH, JWKS_PATH = "/oauth/token", "/.well-known/jwks.json"
@@ -170,16 +171,10 @@ def _header(scope: dict, name: bytes) -> str:
 
 
 async def _read_body(receive: Callable) -> bytes:
-    chunks, size, more = [], 0, True
-    while more:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            raise OAuthError(400, "invalid_request", "The form body is too large.")
-        chunks.append(chunk)
-        more = message.get("more_body", False) and message["type"] == "http.request"
-    return b"".join(chunks)
+    try:
+        return await read_body(receive, MAX_FORM_BYTES)
+    except PayloadTooLarge:  # RFC 6749 answers in its own words
+        raise OAuthError(400, "invalid_request", "The form body is too large.") from None
 
 
 async def _send(send: Callable, status: int, body: bytes, headers: list[tuple[bytes, bytes]], *, head: bool = False) -> None:
