@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from typing import Callable
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.edge import Route
+from gateway.plans.book import PlanBook
 from shared.bus import Bus, LocalBus, RedisBus
 from shared.metrics import Registry
 from shared.settings import Settings, SettingsError
@@ -23,7 +26,13 @@ class Context:
     checks: dict = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
     bus: Bus = field(default_factory=LocalBus)
+    bus_connected: Callable[[], bool] = lambda: True
+    """Whether the bus delivers right now (Redis pub/sub can drop; in process it cannot)."""
     redis: object | None = None
+    engine: AsyncEngine | None = None
+    """The gateway's database engine (keys, plans, signing keys)."""
+    book: PlanBook | None = None
+    """The gateway's plan book; the rate limiter reads it on every request."""
 
     async def open_redis(self) -> None:
         """With HUB_REDIS_URL: one client for the role, a readiness check and the Redis bus."""
@@ -43,7 +52,7 @@ class Context:
         bus = RedisBus(client)
         bus.start()
         self.stack.push_async_callback(bus.stop)
-        self.bus = bus
+        self.bus, self.bus_connected = bus, bus.connected.is_set
 
     def client(self, url: str | None, setting: str) -> httpx.AsyncClient:
         """An HTTP client toward another role, closed with the role."""

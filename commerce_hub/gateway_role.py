@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import msgspec
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.admin.app import create_admin_app
 from gateway.edge import Route
@@ -45,8 +46,8 @@ async def open_keys(ctx: Context) -> KeyService:
             await conn.execute(text("SELECT 1"))
 
     ctx.checks["database"] = ping
-    ctx.engine = engine  # type: ignore[attr-defined]
-    ctx.book = book = PlanBook(engine, settings.plans, ctx.bus)  # type: ignore[attr-defined]
+    ctx.engine = engine
+    ctx.book = book = PlanBook(engine, settings.plans, ctx.bus)
     await book.start()
     ctx.stack.push_async_callback(book.stop)
     async def announce() -> None:
@@ -63,11 +64,17 @@ async def open_keys(ctx: Context) -> KeyService:
     return keys
 
 
+def engine_of(ctx: Context) -> AsyncEngine:
+    if ctx.engine is None:
+        raise RuntimeError("open_keys() opens the gateway's engine first")
+    return ctx.engine
+
+
 async def open_tokens(ctx: Context, keys: KeyService) -> TokenStack:
     """Hub-signed OAuth tokens and identity-provider JWTs; mounts /oauth/token and the JWKS."""
     http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))  # the identity provider's JWKS only
     ctx.stack.push_async_callback(http.aclose)
-    tokens = await build_token_stack(ctx.settings, ctx.engine, keys, http)  # type: ignore[attr-defined]
+    tokens = await build_token_stack(ctx.settings, engine_of(ctx), keys, http)
     ctx.routes += [
         Route(prefix=TOKEN_PATH, app=tokens.oauth_app, name="oauth", authenticated=False),
         Route(prefix=JWKS_PATH, app=tokens.oauth_app, name="jwks", authenticated=False),
@@ -78,7 +85,7 @@ async def open_tokens(ctx: Context, keys: KeyService) -> TokenStack:
 def response_cache(ctx: Context) -> ResponseCache:
     store = MemoryStore()
     if ctx.redis is not None:
-        store = RedisStore(ctx.redis, trust_local=ctx.bus.connected.is_set)  # type: ignore[attr-defined]
+        store = RedisStore(ctx.redis, trust_local=ctx.bus_connected)
     cache = ResponseCache(store, ttl=ctx.settings.cache_ttl_seconds, stale=ctx.settings.cache_stale_seconds)
 
     async def on_change(payload: bytes) -> None:
@@ -93,8 +100,7 @@ def response_cache(ctx: Context) -> ResponseCache:
 
 
 def rate_limiter(ctx: Context) -> RateLimiter:
-    book = getattr(ctx, "book", None)
-    plans = book.current if book else (lambda: ctx.settings.plans)
+    plans = ctx.book.current if ctx.book else (lambda: ctx.settings.plans)
     if ctx.redis is not None:
         return RedisRateLimiter(ctx.redis, plans, ctx.metrics)
     return LocalRateLimiter(plans)

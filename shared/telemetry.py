@@ -14,7 +14,7 @@ import secrets
 from contextlib import contextmanager
 from typing import Iterator
 
-from opentelemetry import context, propagate, trace
+from opentelemetry import propagate, trace
 
 _tracer = trace.get_tracer("commerce_hub")
 _configured = False
@@ -95,6 +95,3 @@ def inject_trace_headers(headers: dict[str, str]) -> dict[str, str]:
     propagate.inject(headers)
     return headers
 
-
-def detach_all() -> None:  # pragma: no cover - tests only
-    context.attach(context.Context())

@@ -70,6 +70,10 @@ class KeyCreated(KeyView, kw_only=True):
     key: str
     """The secret, shown only once."""
 
+    @classmethod
+    def of_view(cls, view: KeyView, secret: str) -> "KeyCreated":
+        return cls(**msgspec.structs.asdict(view), key=secret)
+
 
 class KeyList(msgspec.Struct):
     items: list[KeyView]

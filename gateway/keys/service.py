@@ -67,7 +67,7 @@ class KeyService:
         secret = secrets.new_secret()
         await self._repo.add(record, secrets.hash_secret(secret))
         view = KeyView.of(record, now)
-        return KeyCreated(**{f: getattr(view, f) for f in view.__struct_fields__}, key=secret)
+        return KeyCreated.of_view(view, secret)
 
     async def ensure_bootstrap_admin(self, secret: str) -> None:
         """Make sure an active admin key with exactly this secret exists."""
@@ -105,7 +105,7 @@ class KeyService:
             raise NotFound("No such active key.")
         await self._changed()
         view = await self.get(key_id)
-        return KeyCreated(**{f: getattr(view, f) for f in view.__struct_fields__}, key=secret)
+        return KeyCreated.of_view(view, secret)
 
     async def principal_for_key_id(self, key_id: str) -> Principal:
         """The principal of an active key named by id (a hub-signed token's subject). Cached
