@@ -9,7 +9,6 @@ with no Redis; a revocation or rotation is also announced on the bus
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Awaitable, Callable
@@ -19,6 +18,7 @@ from gateway.keys.repository import KeyRepository
 from gateway.keys.schemas import KeyCreate, KeyCreated, KeyRecord, KeyView
 from shared.errors import NotFound, Unauthorized, ValidationFailed
 from shared.identity import Principal
+from shared.singleflight import SingleFlight
 
 
 class KeyService:
@@ -39,7 +39,7 @@ class KeyService:
         self._now = now
         self._cache: dict[str, tuple[float, Principal | None, datetime | None]] = {}
         self._announce = announce
-        self._loading: dict[str, asyncio.Future] = {}
+        self._loading: SingleFlight[tuple] = SingleFlight()
 
     def forget(self) -> None:
         """Drop cached look-ups (another instance revoked or rotated a key)."""
@@ -138,25 +138,16 @@ class KeyService:
     async def _refresh(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> tuple:
         """One database look-up per slot however many requests find it expired at once
         (single flight): the others wait for it instead of queueing for connections."""
-        running = self._loading.get(slot)
-        if running is not None:
-            return await asyncio.shield(running)
-        future = asyncio.get_running_loop().create_future()
-        self._loading[slot] = future
-        try:
+        async def fetch() -> tuple:
             record, previous = await load()
             entry = self._entry(record, previous, time.monotonic())
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[slot] = entry
-            future.set_result(entry)
             return entry
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: the waiters raise it themselves
-            raise
-        finally:
-            del self._loading[slot]
+
+        entry, _ = await self._loading.run(slot, fetch)
+        return entry
 
     def _entry(self, record: KeyRecord | None, previous: bool, clock: float) -> tuple[float, Principal | None, datetime | None]:
         now = self._now()

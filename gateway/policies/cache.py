@@ -22,16 +22,16 @@ bus keeps honest).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
-from typing import Callable, Protocol
+from typing import Awaitable, Callable, Protocol
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec
 
 from shared.errors import Forbidden
 from shared.identity import Principal
+from shared.singleflight import SingleFlight
 
 DEFAULTS = {"quantity": "1", "currency": "USD"}
 _DEFAULT_QUERY = urlencode(sorted(DEFAULTS.items()))
@@ -107,7 +107,7 @@ class ResponseCache:
         self.ttl = ttl
         self.stale = stale
         self._clock = clock
-        self._inflight: dict[str, asyncio.Future] = {}
+        self._inflight: SingleFlight[object] = SingleFlight()
 
     def key_for(self, scope: dict, principal: Principal, required_scope: str) -> str | None:
         """The cache key, or None when this request must go to the app as it is."""
@@ -163,21 +163,6 @@ class ResponseCache:
     async def purge(self, sku: str | None) -> None:
         await self.store.invalidate(sku, drop=True)
 
-    async def coalesce(self, key: str, fetch: Callable[[], "asyncio.Future | object"]):  # noqa: ANN201
+    async def coalesce(self, key: str, fetch: Callable[[], Awaitable[object]]) -> tuple[object, bool]:
         """Run `fetch` once for all concurrent callers of `key`; returns (result, was_leader)."""
-        running = self._inflight.get(key)
-        if running is not None:
-            return await asyncio.shield(running), False
-        future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        try:
-            result = await fetch()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: followers re-raise it themselves
-            raise
-        else:
-            future.set_result(result)
-            return result, True
-        finally:
-            self._inflight.pop(key, None)
+        return await self._inflight.run(key, fetch)

@@ -1,0 +1,67 @@
+"""Single flight: one call per key however many callers arrive together."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from shared.singleflight import SingleFlight
+
+
+async def test_concurrent_callers_share_one_call_and_one_leads():
+    flight: SingleFlight[int] = SingleFlight()
+    calls = 0
+    gate = asyncio.Event()
+
+    async def call() -> int:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        return 42
+
+    tasks = [asyncio.create_task(flight.run("k", call)) for _ in range(10)]
+    await asyncio.sleep(0)
+    gate.set()
+    results = await asyncio.gather(*tasks)
+    assert calls == 1
+    assert [r for r, _ in results] == [42] * 10
+    assert sum(leader for _, leader in results) == 1
+
+
+async def test_the_leaders_failure_reaches_every_follower_and_the_next_call_runs_again():
+    flight: SingleFlight[int] = SingleFlight()
+    gate = asyncio.Event()
+
+    async def failing() -> int:
+        await gate.wait()
+        raise RuntimeError("backend down")
+
+    tasks = [asyncio.create_task(flight.run("k", failing)) for _ in range(3)]
+    await asyncio.sleep(0)
+    gate.set()
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(o, RuntimeError) for o in outcomes)
+
+    async def ok() -> int:
+        return 7
+
+    assert await flight.run("k", ok) == (7, True)
+
+
+async def test_different_keys_do_not_wait_for_each_other():
+    flight: SingleFlight[str] = SingleFlight()
+    blocked = asyncio.Event()
+
+    async def slow() -> str:
+        await blocked.wait()
+        return "a"
+
+    async def fast() -> str:
+        return "b"
+
+    slow_task = asyncio.create_task(flight.run("a", slow))
+    await asyncio.sleep(0)
+    assert await asyncio.wait_for(flight.run("b", fast), 1) == ("b", True)
+    blocked.set()
+    assert await slow_task == ("a", True)
