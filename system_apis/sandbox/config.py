@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import msgspec
 
+from shared.settings import SANDBOX_SECRETS
+
 
 def _default_secrets() -> dict[str, str]:
-    return {
-        "wms": "sandbox-wms-secret",
-        "pos": "sandbox-pos-secret",
-        "erp": "sandbox-erp-secret",
-    }
+    """The sandbox defaults the hub's settings also use, for the backends served here."""
+    return {name: SANDBOX_SECRETS[name] for name in ("wms", "pos", "erp")}
 
 
 class SandboxConfig(msgspec.Struct, kw_only=True):

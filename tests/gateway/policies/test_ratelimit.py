@@ -6,25 +6,18 @@ import pytest
 
 from gateway.policies.ratelimit import Decision, LocalRateLimiter
 from shared.settings import Plan
+from tests.clocks import FakeClock
 
 PLANS = {"small": Plan(rate_per_second=2, burst=4), "standard": Plan(rate_per_second=20, burst=40)}
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def limiter(clock: Clock) -> LocalRateLimiter:
+def limiter(clock: FakeClock) -> LocalRateLimiter:
     return LocalRateLimiter(lambda: PLANS, clock=clock)
 
 
@@ -45,13 +38,13 @@ async def test_past_the_burst_a_hit_is_refused_with_retry_after(limiter: LocalRa
     assert (refused.allowed, refused.remaining, refused.retry_after, refused.reset) == (False, 0, 1, 2)
 
 
-async def test_a_refused_hit_takes_no_token(limiter: LocalRateLimiter, clock: Clock) -> None:
+async def test_a_refused_hit_takes_no_token(limiter: LocalRateLimiter, clock: FakeClock) -> None:
     await hits(limiter, 10)
     clock.now += 0.5  # one token back at 2/s
     assert [d.allowed for d in await hits(limiter, 2)] == [True, False]
 
 
-async def test_tokens_come_back_at_the_plan_rate(limiter: LocalRateLimiter, clock: Clock) -> None:
+async def test_tokens_come_back_at_the_plan_rate(limiter: LocalRateLimiter, clock: FakeClock) -> None:
     await hits(limiter, 4)
     clock.now += 0.25
     assert (await limiter.hit("shop", "small")).allowed is False  # half a token
@@ -59,13 +52,13 @@ async def test_tokens_come_back_at_the_plan_rate(limiter: LocalRateLimiter, cloc
     assert (await limiter.hit("shop", "small")).allowed is True
 
 
-async def test_the_bucket_never_holds_more_than_the_burst(limiter: LocalRateLimiter, clock: Clock) -> None:
+async def test_the_bucket_never_holds_more_than_the_burst(limiter: LocalRateLimiter, clock: FakeClock) -> None:
     await hits(limiter, 1)
     clock.now += 3600
     assert [d.allowed for d in await hits(limiter, 5)] == [True] * 4 + [False]
 
 
-async def test_retry_after_is_the_wait_for_one_whole_token(clock: Clock) -> None:
+async def test_retry_after_is_the_wait_for_one_whole_token(clock: FakeClock) -> None:
     slow = LocalRateLimiter(lambda: {"slow": Plan(rate_per_second=0.25, burst=1)}, clock=clock)
     await slow.hit("a", "slow")
     clock.now += 1.0  # a quarter of a token back: three more seconds to wait
@@ -84,7 +77,7 @@ async def test_the_standard_plan_is_q40_w2(limiter: LocalRateLimiter) -> None:
     assert decisions[-1].retry_after == 1
 
 
-async def test_a_plan_change_applies_on_the_next_hit(clock: Clock) -> None:
+async def test_a_plan_change_applies_on_the_next_hit(clock: FakeClock) -> None:
     plans = {"p": Plan(rate_per_second=1, burst=2)}
     limiter = LocalRateLimiter(lambda: plans, clock=clock)
     await hits(limiter, 2, plan="p")

@@ -12,16 +12,9 @@ import redis.asyncio as redis
 from gateway.policies.ratelimit_redis import RedisRateLimiter
 from shared.metrics import Registry
 from shared.settings import Plan
+from tests.clocks import FakeClock
 
 pytestmark = pytest.mark.redis
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -85,7 +78,7 @@ async def test_a_lease_serves_requests_without_a_redis_call(client):
 
 
 async def test_refusal_is_remembered_without_asking_redis_again(client):
-    clock = Clock()
+    clock = FakeClock()
     plans = {"p": Plan(rate_per_second=1, burst=1)}
     rl = limiter(client, plans, clock)
     consumer = f"c-{secrets.token_hex(4)}"
