@@ -1,4 +1,4 @@
-"""The `hub` command: serve a role, manage keys, migrate the database.
+"""The `hub` command: serve a role, manage keys and dead letters, migrate the database.
 
 Every command reads the same settings (environment, then ``hub.toml``); a
 wrong setting ends the command with one line naming it and exit status 2.
@@ -66,6 +66,18 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--grace", type=int, default=3600)
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(run=_keys(lambda svc, a: svc.rotate(a.id, a.grace)))
+
+    dlq = sub.add_parser("dlq", help="the dead-letter queue").add_subparsers(dest="dlq_command", required=True)
+    dlq_list = dlq.add_parser("list", help="dead letters, newest first")
+    dlq_list.add_argument("--limit", type=_page_size, default=50, help="1 to 200 (default 50)")
+    dlq_list.add_argument("--cursor", help="next_cursor of the previous page")
+    dlq_list.add_argument("--topic")
+    dlq_list.add_argument("--json", action="store_true")
+    dlq_list.set_defaults(run=_dlq(lambda svc, a: svc.list(a.limit, a.cursor, a.topic)))
+    dlq_replay = dlq.add_parser("replay", help="put a dead letter's message back in the outbox (once)")
+    dlq_replay.add_argument("id")
+    dlq_replay.add_argument("--json", action="store_true")
+    dlq_replay.set_defaults(run=_dlq(_replay))
     return parser
 
 
@@ -148,6 +160,57 @@ async def _with_key_service(settings: Settings, fn: Callable[[Any], Awaitable[An
     engine = create_engine(settings.database_url)
     try:
         return await fn(KeyService(KeyRepository(engine), lambda: set(settings.plans), settings.default_plan))
+    except HubError as exc:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
+        raise SystemExit(f"hub: {detail}") from None
+    finally:
+        await engine.dispose()
+
+
+def _page_size(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 200:
+        raise argparse.ArgumentTypeError("a number from 1 to 200")
+    return int(text)
+
+
+def _dlq(action: Callable[[Any, argparse.Namespace], Awaitable[Any]]) -> Callable[[Settings, argparse.Namespace], int]:
+    """A dead-letter command, straight on the database. A replay wakes no worker: the running
+    workers find the new outbox row when they next poll."""
+
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        from commerce_hub.preflight import migrate
+
+        migrate(settings)
+        result = asyncio.run(_with_dead_letters(settings, lambda svc: action(svc, args)))
+        if args.json:
+            print(msgspec.json.encode(result).decode())
+        elif hasattr(result, "items"):
+            print("\n".join(f"{d.id}  {d.topic}  key={d.key}  attempts={d.attempts}  dead_at={d.dead_at:%Y-%m-%dT%H:%M:%SZ}"
+                            f"{'  replayed' if d.replayed_at else ''}  {d.reason}" for d in result.items) or "(none)")
+            if result.next_cursor:
+                print(f"more: --cursor {result.next_cursor}")
+        else:
+            print(f"{result.id}: {result.status}")
+        return 0
+
+    return run
+
+
+async def _replay(svc: Any, args: argparse.Namespace) -> Any:
+    from shared.messaging.dead_letters import Replayed
+
+    await svc.replay(args.id)
+    return Replayed(id=args.id)
+
+
+async def _with_dead_letters(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    from shared.db.engine import create_engine
+    from shared.errors import HubError
+    from shared.messaging.dead_letters import DeadLetterService
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await fn(DeadLetterService(engine))
     except HubError as exc:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
         raise SystemExit(f"hub: {detail}") from None

@@ -3,18 +3,29 @@ closes what is built, metrics, readiness checks, the bus, and the routes."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Callable
 
 import httpx
+import msgspec
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.edge import Route
 from gateway.plans.book import PlanBook
 from shared.bus import Bus, LocalBus, RedisBus
+from shared.db.engine import create_engine
 from shared.metrics import Registry
 from shared.settings import Settings, SettingsError
+
+
+WORK_TOPIC = "outbox.work"
+
+
+class WorkQueued(msgspec.Struct, frozen=True):
+    """A process without workers queued work: workers elsewhere look now, not at their next poll."""
 
 
 @dataclass
@@ -30,9 +41,45 @@ class Context:
     """Whether the bus delivers right now (Redis pub/sub can drop; in process it cannot)."""
     redis: object | None = None
     engine: AsyncEngine | None = None
-    """The gateway's database engine (keys, plans, signing keys)."""
+    """The role's database engine (see ``database()``)."""
     book: PlanBook | None = None
     """The gateway's plan book; the rate limiter reads it on every request."""
+    order_process: object | None = None
+    """The order process built for this role (``commerce_hub.process_role``), shared by API and workers."""
+    wakers: list[Callable[[], None]] = field(default_factory=list)
+    """Called after a commit that queued work: this process's workers look at once."""
+
+    _announcing: bool = False
+
+    def wake(self) -> None:
+        """After a commit that queued work: wake this process's workers, or, in a role without
+        workers, tell the workers of other processes over the bus (at most every 20 ms)."""
+        for waker in self.wakers:
+            waker()
+        if not self.wakers and not self._announcing:
+            self._announcing = True
+            asyncio.get_running_loop().create_task(self._announce_work())
+
+    async def _announce_work(self) -> None:
+        try:
+            await self.bus.publish(WORK_TOPIC, WorkQueued())
+            await asyncio.sleep(0.02)
+        finally:
+            self._announcing = False
+
+    async def database(self) -> AsyncEngine:
+        """The role's one engine for the system of record (with its readiness check)."""
+        if self.engine is None:
+            engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
+            self.stack.push_async_callback(engine.dispose)
+
+            async def ping() -> None:
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+
+            self.checks["database"] = ping
+            self.engine = engine
+        return self.engine
 
     async def open_redis(self) -> None:
         """With HUB_REDIS_URL: one client for the role, a readiness check and the Redis bus."""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.admin.app import create_admin_app
+from shared.messaging import DeadLetterService
 from gateway.edge import Route
 from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
@@ -22,8 +22,9 @@ from gateway.tokens.wiring import TokenStack, build_token_stack
 from gateway.upstream import Upstream
 from commerce_hub.context import Context
 from shared.bus import CatalogChanged
-from shared.db.engine import create_engine
 from system_apis.inbound import CATALOG_TOPIC
+from process_apis.returns.port import ReturnPort
+from shared.rpc import rpc_client
 
 
 KEYS_TOPIC = "keys.changed"
@@ -38,15 +39,7 @@ CACHEABLE = ("/v1/storefront/products/", "/v2/storefront/products/", "/v1/mobile
 
 async def open_keys(ctx: Context) -> KeyService:
     settings = ctx.settings
-    engine = create_engine(settings.database_url)
-    ctx.stack.push_async_callback(engine.dispose)
-
-    async def ping() -> None:
-        async with engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-
-    ctx.checks["database"] = ping
-    ctx.engine = engine
+    engine = await ctx.database()
     ctx.book = book = PlanBook(engine, settings.plans, ctx.bus)
     await book.start()
     ctx.stack.push_async_callback(book.stop)
@@ -106,11 +99,23 @@ def rate_limiter(ctx: Context) -> RateLimiter:
     return LocalRateLimiter(plans)
 
 
+def return_port(ctx: Context) -> object | None:
+    """The return process for the admin API: the role's own (``all``), else over RPC to
+    ``HUB_PROCESS_URL``; None (no return routes) when the gateway knows no process role."""
+    built = getattr(ctx.order_process, "returns", None)
+    if built is not None:
+        return built
+    if ctx.settings.process_url:
+        return rpc_client(ReturnPort, "returns", ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL"))
+    return None
+
+
 def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Route]:
     settings = ctx.settings
     routes = [
-        Route(prefix="/admin/v1/", app=create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret),
-              name="admin"),
+        Route(prefix="/admin/v1/", app=create_admin_app(
+            keys, ctx.book, ctx.bus, settings.internal_secret,
+            dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx)), name="admin"),
         Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False),
     ]
     remote = ctx.role != "all"
@@ -118,8 +123,11 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     for key, app in experiences.items():
         api, version = key.split("-")
         prefix = f"/{version}/{api}/"
-        cache_scope = "catalog:read" if any(c.startswith(prefix) for c in CACHEABLE) else None
-        routes.append(Route(prefix=prefix, app=upstream or app, name=key, remote=remote, cache_scope=cache_scope))
+        routes.append(Route(prefix=prefix, app=upstream or app, name=key, remote=remote))
+        # Only the catalog answers are cached (the longest prefix wins at the edge): an order
+        # or a return is never served from the cache, to its owner or anyone else.
+        routes += [Route(prefix=c, app=upstream or app, name=key, remote=remote, cache_scope="catalog:read")
+                   for c in CACHEABLE if c.startswith(prefix)]
     if remote and settings.sandbox and settings.sandbox_url:
         routes.append(Route(prefix="/sandbox/", app=Upstream(ctx.client(settings.sandbox_url, "HUB_SANDBOX_URL"), "sandbox"),
                             name="sandbox", authenticated=False))

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from shared.db.engine import create_engine
 from shared.settings import Settings, SettingsError
 
-DB_ROLES = {"all", "gateway", "process", "worker"}
+DB_ROLES = {"all", "gateway", "process", "system", "worker"}
 
 
 def preflight(settings: Settings, role: str) -> None:

@@ -20,6 +20,9 @@ from gateway.edge import Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
+from commerce_hub.process_role import open_workers, order_process
+from process_apis.orders.port import OrderPort
+from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
 from process_apis.pricing.service import PricingService
 from shared.rpc import RpcApp, rpc_client
@@ -29,9 +32,15 @@ from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.wiring import build_system_ports
+from shared.idempotency import IdempotencyLedger
+from system_apis.payments.port import PaymentsPort
+from system_apis.shopify.port import ShopifyPort
+from system_apis.wms.fulfilment_port import FulfilmentPort
 from system_apis.wms.port import StockPort
 
-SANDBOX_PATHS = {"erp": "/sandbox/erp", "wms": "/sandbox/wms", "pos": "/sandbox/pos"}
+SANDBOX_PATHS = {name: f"/sandbox/{name}" for name in ("erp", "wms", "pos", "payments", "shopify")}
+SYSTEM_SERVICES = {"erp": ErpPort, "wms": StockPort, "pos": StockPort, "fulfilment": FulfilmentPort,
+                   "payments": PaymentsPort, "shopify": ShopifyPort}
 
 
 async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[Edge, object]:
@@ -43,17 +52,21 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         sandbox_app = _sandbox(ctx, edge_ref)
         ctx.routes.append(Route(prefix="/sandbox/", app=sandbox_app, name="sandbox", authenticated=False))
     if role in ("all", "system"):
-        ctx.routes.append(Route(prefix="/hooks/", app=InboundHooks(_hook_secrets(settings), ctx.bus),
-                                name="hooks", authenticated=False))
-    system = await _system(ctx, sandbox_app) if role in ("all", "system", "process") else {}
+        engine = await ctx.database()
+        hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, IdempotencyLedger(engine), wake=ctx.wake)
+        ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
+    system = await _system(ctx, sandbox_app) if role in ("all", "system", "process", "worker") else {}
     if role == "system":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
-            "erp": (ErpPort, system["erp"]), "wms": (StockPort, system["wms"]), "pos": (StockPort, system["pos"]),
-        }), name="rpc", authenticated=False))
-    ports = _process(ctx, system) if role in ("all", "process", "experience") else {}
+            name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()}), name="rpc", authenticated=False))
+    ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
     if role == "process":
-        ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"])}),
+        ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
+                                                            "orders": (OrderPort, ports["orders"]),
+                                                            "returns": (ReturnPort, ports["returns"])}),
                                 name="rpc", authenticated=False))
+    if role in ("all", "worker"):
+        await open_workers(ctx, system, ports)
     experiences = {}
     if role in ("all", "experience", "gateway"):
         experiences = build_experiences(ports, settings.internal_secret)
@@ -90,23 +103,25 @@ def _sandbox(ctx: Context, edge_ref: list[Edge]):  # noqa: ANN202
             await edge_ref[0](scope, receive, send)
 
         urls = {name: f"http://hub/hooks/{name}" for name in secrets}
-        config = SandboxConfig(event_urls=urls, webhook_secrets=secrets)
+        config = SandboxConfig(event_urls=urls, webhook_secrets=secrets,
+                               autoship_seconds=settings.sandbox_autoship_seconds)
         return create_sandbox_app(config, transport=httpx.ASGITransport(app=to_edge))
     base = (settings.sandbox_events_url or "").rstrip("/")
     urls = {name: f"{base}/hooks/{name}" for name in secrets} if base else {}
-    return create_sandbox_app(SandboxConfig(event_urls=urls, webhook_secrets=secrets))
+    return create_sandbox_app(SandboxConfig(event_urls=urls, webhook_secrets=secrets,
+                                            autoship_seconds=settings.sandbox_autoship_seconds))
 
 
 def _hook_secrets(settings: Settings) -> dict[str, str]:
-    return {"wms": settings.wms_webhook_secret, "pos": settings.pos_webhook_secret, "erp": settings.erp_webhook_secret}
+    return {"wms": settings.wms_webhook_secret, "pos": settings.pos_webhook_secret, "erp": settings.erp_webhook_secret,
+            "shopify": settings.shopify_webhook_secret}
 
 
 async def _system(ctx: Context, sandbox_app) -> dict:  # noqa: ANN001
     settings = ctx.settings
-    if ctx.role == "process":
+    if ctx.role in ("process", "worker"):
         client = ctx.client(settings.system_url, "HUB_SYSTEM_URL")
-        return {"erp": rpc_client(ErpPort, "erp", client), "wms": rpc_client(StockPort, "wms", client),
-                "pos": rpc_client(StockPort, "pos", client)}
+        return {name: rpc_client(port, name, client) for name, port in SYSTEM_SERVICES.items()}
     transport = None
     if sandbox_app is not None:
         transport = httpx.ASGITransport(app=sandbox_app)
@@ -115,16 +130,22 @@ async def _system(ctx: Context, sandbox_app) -> dict:  # noqa: ANN001
         base = ctx.client(settings.sandbox_url, "HUB_SANDBOX_URL").base_url
         base_urls = {name: str(base).rstrip("/") + path for name, path in SANDBOX_PATHS.items()}
     else:
-        base_urls = {"erp": settings.erp_url, "wms": settings.wms_url, "pos": settings.pos_url}
-    ports = await build_system_ports(ctx.stack, base_urls, timeout=settings.backend_timeout_seconds, transport=transport)
-    return {"erp": ports.erp, "wms": ports.wms, "pos": ports.pos, "guards": ports.guards}
+        base_urls = {"erp": settings.erp_url, "wms": settings.wms_url, "pos": settings.pos_url,
+                     "payments": settings.payments_url, "shopify": settings.shopify_url}
+    ports = await build_system_ports(ctx.stack, base_urls, timeout=settings.backend_timeout_seconds, transport=transport,
+                                     shopify_access_token=settings.shopify_access_token or "shpat_sandbox")
+    return {"erp": ports.erp, "wms": ports.wms, "pos": ports.pos, "fulfilment": ports.fulfilment,
+            "payments": ports.payments, "shopify": ports.shopify, "guards": ports.guards}
 
 
-def _process(ctx: Context, system: dict) -> dict:
+async def _process(ctx: Context, system: dict) -> dict:
     if ctx.role == "experience":
         client = ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL")
-        return {"pricing": rpc_client(PricingPort, "pricing", client)}
-    return {"pricing": PricingService(system["erp"], [system["wms"], system["pos"]])}
+        return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
+                "returns": rpc_client(ReturnPort, "returns", client)}
+    process = await order_process(ctx, system)
+    return {"pricing": PricingService(system["erp"], [system["wms"], system["pos"]]),
+            "orders": process.service, "returns": process.returns}
 
 
 class _NoAuth:

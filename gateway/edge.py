@@ -2,14 +2,18 @@
 
 Policies run in this explicit order for every request:
 
-1. request id     echo a valid ``X-Request-ID`` or make one; on every response;
+1. headers        one pass over the request headers into ``scope["hub.headers"]``
+                  (a dict; the last of a repeated header wins), read by every policy
+2. request id     echo a valid ``X-Request-ID`` or make one; on every response;
                   CORS (policies/cors.py): preflights answered here, before identity
-2. routing        longest matching prefix -> a target app (in process, or a proxy)
-3. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
-4. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
-5. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
-6. cache          cacheable GETs: HIT/MISS/STALE per price context (policies/caching.py)
-7. the target     in a SERVER span continuing the incoming ``traceparent`` (opened
+3. routing        longest matching prefix -> a target app (in process, or a proxy)
+4. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
+5. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
+6. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
+7. cache          cacheable GETs: a fresh local entry is answered right here, with its
+                  prebuilt headers plus this request's own; else HIT/MISS/STALE through
+                  the shared store and one coalesced fetch (policies/caching.py)
+8. the target     in a SERVER span continuing the incoming ``traceparent`` (opened
                   only here: a cache hit needs none), with the principal in the
                   scope and, for a remote target, signed in ``X-Hub-Principal``
 
@@ -24,14 +28,14 @@ import logging
 import re
 import time
 import uuid
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, Mapping
 
 import msgspec
 
 from gateway.identity import Authenticator
 from gateway.policies.cache import ResponseCache
+from gateway.policies.caching import send_entry, serve_through_cache
 from gateway.policies.cors import Cors
-from gateway.policies.caching import serve_through_cache
 from gateway.policies.ratelimit import RateLimiter
 from shared.errors import HubError, NotFound, PayloadTooLarge, RateLimited
 from shared.identity import PRINCIPAL_HEADER, sign_principal
@@ -41,7 +45,8 @@ from shared.telemetry import incoming_trace_id, server_span
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 log = logging.getLogger("commerce_hub.gateway")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,200}$")
+_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,200}")
+_PRINCIPAL = PRINCIPAL_HEADER.encode()
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -68,7 +73,7 @@ class Edge:
         internal_secret: str,
         max_body_bytes: int = 1024 * 1024,
     ) -> None:
-        self._routes = sorted(routes, key=lambda r: len(r.prefix), reverse=True)
+        self._routes = [(r, _Traced(r)) for r in sorted(routes, key=lambda r: len(r.prefix), reverse=True)]
         self._auth = authenticator
         self._limiter = limiter
         self._cache = cache
@@ -81,86 +86,107 @@ class Edge:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return  # lifespan is handled by the role's composition root
-        request_id = _request_id(scope)
-        route = self._route(scope["path"])
-        extra_headers: list[tuple[bytes, bytes]] = [(b"x-request-id", request_id.encode())]
-        status_seen = [500]
         started = time.perf_counter()
-
-        async def send_with_headers(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                status_seen[0] = message["status"]
-                message = {**message, "headers": [*message.get("headers", []), *extra_headers]}
-            await send(message)
-
+        headers = scope["hub.headers"] = dict(scope["headers"])
+        request_id = _request_id(headers.get(b"x-request-id"))
         scope["hub.request_id"] = request_id
-        if self._cors is not None:
-            origin = self._cors.origin_of(scope)
-            if self._cors.is_preflight(scope):
-                await self._cors.preflight(origin, send_with_headers)
-                return
-            extra_headers += self._cors.response_headers(origin)
+        answer = _Answer(send, [(b"x-request-id", request_id)])
+        route, target = self._route(scope["path"])
         try:
-            await self._handle(scope, receive, send_with_headers, route, extra_headers)
+            if self._cors is None or not await self._cors_policy(scope, headers, answer):
+                await self._handle(scope, receive, answer, route, target, headers)
         except HubError as exc:
-            await send_problem(send_with_headers, exc, scope, incoming_trace_id(scope))
+            await send_problem(answer, exc, scope, incoming_trace_id(scope))
         except Exception:  # the last line of defence: log, answer a bare 500
             log.exception("unhandled error at the edge on %s", scope["path"])
-            await send_problem(send_with_headers, HubError("An unexpected error occurred."), scope, incoming_trace_id(scope))
-        name = route.name if route else "unmatched"
-        self._requests.inc(name, str(status_seen[0]))
+            await send_problem(answer, HubError("An unexpected error occurred."), scope, incoming_trace_id(scope))
+        name = route.name if route is not None else "unmatched"
+        self._requests.inc(name, str(answer.status))
         self._latency.observe(time.perf_counter() - started, name)
 
-    def _route(self, path: str) -> Route | None:
-        for route in self._routes:
+    def _route(self, path: str) -> tuple[Route | None, _Traced | None]:
+        for route, target in self._routes:
             if path.startswith(route.prefix):
-                return route
-        return None
+                return route, target
+        return None, None
 
-    async def _handle(self, scope: dict, receive: Callable, send: Callable, route: Route | None,
-                      extra_headers: list[tuple[bytes, bytes]]) -> None:
-        if route is None:
+    async def _cors_policy(self, scope: dict, headers: Mapping[bytes, bytes], answer: _Answer) -> bool:
+        """True when the request was a preflight and is answered."""
+        origin = headers.get(b"origin")
+        if Cors.is_preflight(scope["method"], headers):
+            await self._cors.preflight(origin, answer)  # type: ignore[union-attr]
+            return True
+        answer.extra += self._cors.response_headers(origin)  # type: ignore[union-attr]
+        return False
+
+    async def _handle(self, scope: dict, receive: Callable, answer: _Answer, route: Route | None,
+                      target: _Traced | None, headers: Mapping[bytes, bytes]) -> None:
+        if route is None or target is None:
             raise NotFound("No API answers at this path.")
-        receive = self._limit_body(scope, receive)
-        if route.authenticated:
-            principal = await self._auth.authenticate(scope)
-            decision = await self._limiter.hit(principal.consumer, principal.plan)
-            extra_headers.extend(decision.headers())
-            if not decision.allowed:
-                raise RateLimited(
-                    f"The plan {decision.plan!r} allows {decision.quota} requests per {decision.window} s.",
-                    headers={"Retry-After": str(decision.retry_after)},
-                )
-            scope = {**scope, "hub.principal": principal}
-            if route.remote:
-                signed = sign_principal(principal, self._secret).encode()
-                scope["headers"] = [h for h in scope["headers"] if h[0] != PRINCIPAL_HEADER.encode()]
-                scope["headers"].append((PRINCIPAL_HEADER.encode(), signed))
-            if route.cache_scope and self._cache is not None:
-                key = self._cache.key_for(scope, principal, route.cache_scope)
-                if key is not None:
-                    await serve_through_cache(self._cache, key, _Traced(route), scope, receive, send)
-                    return
-        await _Traced(route)(scope, receive, send)
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self._max_body):
+            raise PayloadTooLarge(f"The body exceeds {self._max_body} bytes.")
+        if not route.authenticated:
+            await target(scope, _limit_body(receive, self._max_body), answer)
+            return
+        principal = await self._auth.authenticate(scope)
+        decision = await self._limiter.hit(principal.consumer, principal.plan)
+        answer.extra += decision.headers()
+        if not decision.allowed:
+            raise RateLimited(
+                f"The plan {decision.plan!r} allows {decision.quota} requests per {decision.window} s.",
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+        key = None
+        if route.cache_scope is not None and self._cache is not None:
+            key = self._cache.key_for(scope, principal, route.cache_scope)
+            entry = self._cache.fresh_local(key) if key is not None else None
+            if entry is not None:  # the hot path: answered here, no span, no app
+                answer.status = await send_entry(answer.send, entry, b"HIT", headers.get(b"if-none-match"),
+                                                 answer.extra)
+                return
+        scope = {**scope, "hub.principal": principal}
+        if route.remote:
+            scope["headers"] = [h for h in scope["headers"] if h[0] != _PRINCIPAL]
+            scope["headers"].append((_PRINCIPAL, sign_principal(principal, self._secret).encode()))
+        receive = _limit_body(receive, self._max_body)
+        if key is not None:
+            await serve_through_cache(self._cache, key, target, scope, receive, answer)  # type: ignore[arg-type]
+        else:
+            await target(scope, receive, answer)
 
-    def _limit_body(self, scope: dict, receive: Callable) -> Callable:
-        limit = self._max_body
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > limit:
-                    raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-                break
-        seen = [0]
 
-        async def limited_receive() -> dict:
-            message = await receive()
-            if message["type"] == "http.request":
-                seen[0] += len(message.get("body", b""))
-                if seen[0] > limit:  # a HubError: whichever app reads the body answers 413
-                    raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-            return message
+class _Answer:
+    """The edge's ``send``: appends this request's own headers (request id, RateLimit,
+    CORS) to the answer and remembers its status for the metrics."""
 
-        return limited_receive
+    __slots__ = ("send", "extra", "status")
+
+    def __init__(self, send: Callable, extra: list[tuple[bytes, bytes]]) -> None:
+        self.send = send
+        self.extra = extra
+        self.status = 500
+
+    async def __call__(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            message = {**message, "headers": [*message.get("headers", ()), *self.extra]}
+        await self.send(message)
+
+
+def _limit_body(receive: Callable, limit: int) -> Callable:
+    """`receive` that raises 413 once the streamed body passes `limit` bytes."""
+    seen = [0]
+
+    async def limited_receive() -> dict:
+        message = await receive()
+        if message["type"] == "http.request":
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > limit:  # a HubError: whichever app reads the body answers 413
+                raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+        return message
+
+    return limited_receive
 
 
 class _Traced:
@@ -168,30 +194,27 @@ class _Traced:
     request goes past the edge: a cache hit costs no span. A problem raised downstream
     is answered inside the span, so its ``trace_id`` is the span's."""
 
-    __slots__ = ("route",)
+    __slots__ = ("route", "_name")
 
     def __init__(self, route: Route) -> None:
         self.route = route
+        self._name = route.name
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        with server_span(scope, f"{scope['method']} {self.route.name}") as span:
-            span.set_attribute("http.request.id", scope.get("hub.request_id", ""))
+        with server_span(scope, f"{scope['method']} {self._name}") as span:
+            span.set_attribute("http.request.id", scope.get("hub.request_id", b"").decode("latin-1"))
             try:
                 await self.route.app(scope, receive, send)
             except HubError as exc:
                 await send_problem(send, exc, scope)
 
 
-_ID_PREFIX = uuid.uuid4().hex[:16]
+_ID_PREFIX = uuid.uuid4().hex[:16].encode()
 _ID_COUNTER = itertools.count(1)
 
 
-def _request_id(scope: dict) -> str:
+def _request_id(candidate: bytes | None) -> bytes:
     """The caller's id when it is sane, else a unique one (process prefix + counter: cheap)."""
-    for name, value in scope["headers"]:
-        if name == b"x-request-id":
-            candidate = value.decode("latin-1")
-            if _REQUEST_ID.match(candidate):
-                return candidate
-            break
-    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+    if candidate is not None and _REQUEST_ID.fullmatch(candidate):
+        return candidate
+    return b"%s%016x" % (_ID_PREFIX, next(_ID_COUNTER))

@@ -28,14 +28,13 @@ class CredentialAuthenticator:
         self._bearer = bearer
 
     async def authenticate(self, scope: dict) -> Principal:
-        api_key = authorization = None
-        for name, value in scope["headers"]:
-            if name == b"x-api-key":
-                api_key = value.decode("latin-1").strip()
-            elif name == b"authorization":
-                authorization = value.decode("latin-1").strip()
+        headers = scope.get("hub.headers")  # the edge's one pass over the headers
+        if headers is None:
+            headers = dict(scope["headers"])
+        api_key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
         if api_key:
             return await self._keys.authenticate(api_key)
+        authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
         if authorization:
             kind, _, token = authorization.partition(" ")
             if kind.lower() == "bearer" and token.strip() and self._bearer is not None:

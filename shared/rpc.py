@@ -39,6 +39,7 @@ class _Problem(msgspec.Struct, omit_defaults=True):
     detail: str = ""
     errors: list[dict[str, str]] | None = None
     extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
 
 
 def _methods(protocol: type) -> dict[str, tuple[inspect.Signature, dict[str, Any]]]:
@@ -87,7 +88,7 @@ class RpcApp:
                 extra = {k: v for k, v in vars(exc).items() if k in ("retry_after", "backend")}
                 problem = _Problem(
                     status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
-                    errors=exc.errors, extra={**exc.extra, **extra},
+                    errors=exc.errors, extra={**exc.extra, **extra}, headers=exc.headers,
                 )
             else:
                 await send_response(send, 200, _JSON, self._encoder.encode(result))
@@ -140,7 +141,8 @@ def _remote_method(service, name, sig, result_type, http, encoder):  # noqa: ANN
         except msgspec.DecodeError as exc:
             raise BackendUnavailable(f"The {service} API answered {response.status_code}.", backend=f"{service}-api") from exc
         raise error_class_for(problem.status, problem.code)(
-            problem.detail or None, code=problem.code, errors=problem.errors, **problem.extra
+            problem.detail or None, code=problem.code, errors=problem.errors, headers=problem.headers,
+            **problem.extra
         )
 
     call.__name__ = name

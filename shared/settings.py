@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -55,6 +56,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bootstrap_admin_key: str | None = None
     """When set, an active admin key with exactly this secret exists after start."""
     retry_budget_seconds: float = 900.0
+    retry_max_delay_seconds: float = 60.0
+    """Longest wait between two attempts of a failing asynchronous step (backoff cap)."""
+    worker_concurrency: int = 64
+    """Messages one worker process handles at once."""
+    outbox_poll_seconds: float = 1.0
+    """How often an idle worker looks for due work queued by another process."""
+    outbox_lease_seconds: float = 30.0
+    """A message a dead worker held is taken over after this long."""
+    outbox_republish_seconds: float = 300.0
+    """Redis: work published this long ago and still not done is published again."""
+    db_pool_size: int = 20
+    """Database connections per process (and as many again on overflow)."""
     """How long asynchronous work retries a failing backend before dead-lettering."""
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
@@ -78,12 +91,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     erp_url: str | None = None
     wms_url: str | None = None
     pos_url: str | None = None
+    payments_url: str | None = None
+    """Production: the payment provider's API root (required when HUB_SANDBOX=0)."""
+    shopify_url: str | None = None
+    """Production: the shop's root URL, e.g. https://acme.myshopify.com (the adapter adds /admin/api/2024-10)."""
+    shopify_access_token: str | None = None
+    """Production: the Admin API access token sent as X-Shopify-Access-Token."""
+    sandbox_autoship_seconds: float = 10.0
+    """Sandbox: a released order ships by itself this long after its release; 0 never."""
     backend_timeout_seconds: float = 2.0
     """Per-call timeout toward a backend on the synchronous path."""
     cache_ttl_seconds: float = 30.0
     """Fresh life of a cached product answer (events invalidate sooner)."""
     cache_stale_seconds: float = 600.0
     """How long a cached answer may be served STALE while backends fail."""
+    return_window_days: int = 30
+    """Days after its shipment during which an item may be returned (``outside_return_window``)."""
+    return_window_days_by_channel: dict[str, int] = {}
+    """Return window per sales channel (storefront, mobile, partner, shopify), over ``return_window_days``;
+    JSON in the environment, e.g. ``{"partner": 60}``."""
+    return_review_threshold: Decimal = Decimal("500.00")
+    """A return whose refund is above this waits in ``pending_review`` for an operator's approval."""
+    return_dispositions: dict[str, str] = {}
+    """Return reason -> disposition (restock, inspect, scrap) over the defaults (``damaged`` and
+    ``defective``: inspect; others: restock); JSON in the environment, e.g. ``{"other": "scrap"}``."""
     default_plan: str = "standard"
     plans: dict[str, Plan] = {}
     cors_origins: tuple[str, ...] = ()
@@ -98,6 +129,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
+_JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions")
+RETURN_REASONS = ("damaged", "defective", "wrong_item", "not_needed", "other")
+DISPOSITIONS = ("restock", "inspect", "scrap")
+_PRODUCTION_BACKENDS = ("erp_url", "wms_url", "pos_url", "payments_url", "shopify_url", "shopify_access_token")
 
 
 def load_settings(
@@ -136,11 +171,11 @@ def load_settings(
 def _from_env(name: str, value: str) -> Any:
     if name == "cors_origins":
         return tuple(o.strip() for o in value.split(",") if o.strip())
-    if name == "plans":
+    if name in _JSON_SETTINGS:
         try:
             return msgspec.json.decode(value)
         except msgspec.DecodeError:
-            raise SettingsError("HUB_PLANS: not valid JSON") from None
+            raise SettingsError(f"HUB_{name.upper()}: not valid JSON") from None
     if name == "sandbox":
         if value.strip().lower() not in {"0", "1", "true", "false", "yes", "no"}:
             raise SettingsError(f"HUB_SANDBOX: expected 0 or 1, got {value!r}")
@@ -164,10 +199,13 @@ def _validate(s: Settings) -> None:
         )
     if s.redis_url is not None and urlsplit(s.redis_url).scheme not in {"redis", "rediss", "unix"}:
         raise SettingsError("HUB_REDIS_URL: expected a redis:// or rediss:// URL")
-    for name in ("experience_url", "process_url", "system_url", "sandbox_url", "sandbox_events_url", "erp_url", "wms_url", "pos_url", "jwt_jwks_url"):
+    for name in ("experience_url", "process_url", "system_url", "sandbox_url", "sandbox_events_url", "erp_url", "wms_url",
+                 "pos_url", "payments_url", "shopify_url", "jwt_jwks_url"):
         value = getattr(s, name)
         if value is not None and urlsplit(value).scheme not in {"http", "https"}:
             raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")
+    if s.sandbox_autoship_seconds < 0:
+        raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
     if not 0 < s.port < 65536:
         raise SettingsError(f"HUB_PORT: {s.port} is not a TCP port")
     if s.default_plan not in s.plans:
@@ -176,10 +214,22 @@ def _validate(s: Settings) -> None:
         if plan.rate_per_second <= 0 or plan.burst < 1:
             raise SettingsError(f"HUB_PLANS: plan {name!r} needs rate_per_second > 0 and burst >= 1")
     if not s.sandbox:
-        for name in ("erp_url", "wms_url", "pos_url"):
+        for name in _PRODUCTION_BACKENDS:
             if getattr(s, name) is None:
                 raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
         if s.internal_secret == _FIELDS["internal_secret"].default:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
+    _validate_returns(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
+
+
+def _validate_returns(s: Settings) -> None:
+    if s.return_window_days < 0 or any(days < 0 for days in s.return_window_days_by_channel.values()):
+        raise SettingsError("HUB_RETURN_WINDOW_DAYS: must be 0 or more days")
+    if s.return_review_threshold < 0:
+        raise SettingsError("HUB_RETURN_REVIEW_THRESHOLD: must be 0 or more")
+    for reason, disposition in s.return_dispositions.items():
+        if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
+            raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
+                                f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")

@@ -1,12 +1,18 @@
-"""Inbound backend events: ``POST /hooks/wms``, ``/hooks/pos``, ``/hooks/erp`` (pure ASGI).
+"""Inbound backend events and channel webhooks (CONTRACT section 6), pure ASGI.
 
-Each backend signs its raw body, ``X-Signature: sha256=<hex HMAC-SHA256>``
-with its webhook secret. A bad or missing signature is 401 and nothing is
-done. A signed event is mapped from the vendor's shape to a canonical
-``CatalogChanged`` and published on the bus (topic ``catalog.changed``), so
-the response cache of every instance drops that SKU's answers. Answers are
-immediate (200 ``{"status": "accepted"}``); the work is a broadcast.
-Shipment confirmations and sequenced inventory sync come with the order issue.
+    POST /hooks/wms      X-Signature: sha256=<hex HMAC>   stock, shipments, return receipts
+    POST /hooks/pos      X-Signature: sha256=<hex HMAC>   store stock
+    POST /hooks/erp      X-Signature: sha256=<hex HMAC>   price changes
+    POST /hooks/shopify  X-Shopify-Hmac-Sha256: <base64 HMAC>   orders/create
+
+A bad or missing signature is 401 and nothing is stored. A signed event is
+mapped from the vendor's shape to a canonical one (``system_apis/<backend>/
+events.py``); what must not be lost (stock reports, shipments, receipts,
+channel orders) is written to the outbox before the 200, and a worker does the
+work; price and stock changes are also broadcast at once (``catalog.changed``)
+so every instance's response cache drops that SKU. A Shopify webhook id seen
+before answers 200 and does nothing (the idempotency ledger, scope
+``hook:shopify``), so a redelivery never captures an order twice.
 """
 
 from __future__ import annotations
@@ -17,52 +23,26 @@ import logging
 from typing import Callable
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.bus import Bus, CatalogChanged
 from shared.asgi import read_body, send_response
+from shared.bus import Bus, CatalogChanged
 from shared.errors import BadRequest, NotFound, Unauthorized
+from shared.idempotency import Claim, IdempotencyLedger, fingerprint
+from shared.messaging.outbox import enqueue
+from shared.models import ChannelOrder, ReturnReceived, ShipmentConfirmed, StockChanged
+from system_apis.erp.events import parse_erp_event
+from system_apis.pos.events import parse_pos_event
+from system_apis.shopify.webhooks import parse_order, verify_shopify_hmac
+from system_apis.wms.events import parse_wms_event
 
 log = logging.getLogger("commerce_hub.inbound")
 CATALOG_TOPIC = "catalog.changed"
-MAX_BODY = 256 * 1024
-
-
-class _WmsPayload(msgspec.Struct):
-    item_code: str
-
-
-class _WmsEvent(msgspec.Struct):
-    event_type: str
-    payload: _WmsPayload
-
-
-class _PosEvent(msgspec.Struct, rename="camel"):
-    type: str
-    product_sku: str
-
-
-class _ErpRecord(msgspec.Struct, rename="camel"):
-    item_id: str
-
-
-class _ErpEvent(msgspec.Struct, rename="camel"):
-    event_type: str
-    record: _ErpRecord
-
-
-def _wms(body: bytes) -> str:
-    return msgspec.json.decode(body, type=_WmsEvent).payload.item_code
-
-
-def _pos(body: bytes) -> str:
-    return msgspec.json.decode(body, type=_PosEvent).product_sku
-
-
-def _erp(body: bytes) -> str:
-    return msgspec.json.decode(body, type=_ErpEvent).record.item_id
-
-
-_SKU_OF: dict[str, Callable[[bytes], str]] = {"wms": _wms, "pos": _pos, "erp": _erp}
+MAX_BODY = 1024 * 1024
+_OK = [(b"content-type", b"application/json")]
+TOPICS = {StockChanged: "stock.changed", ShipmentConfirmed: "shipment.confirmed", ReturnReceived: "return.received",
+          ChannelOrder: "channel_order.received"}
+_PARSERS: dict[str, Callable[[bytes], object]] = {"wms": parse_wms_event, "pos": parse_pos_event, "erp": parse_erp_event}
 
 
 def signature_ok(secret: str, body: bytes, header: bytes | None) -> bool:
@@ -73,27 +53,66 @@ def signature_ok(secret: str, body: bytes, header: bytes | None) -> bool:
 
 
 class InboundHooks:
-    def __init__(self, secrets: dict[str, str], bus: Bus) -> None:
+    def __init__(self, secrets: dict[str, str], bus: Bus, engine: AsyncEngine, ledger: IdempotencyLedger,
+                 *, wake: Callable[[], None] = lambda: None) -> None:
         self._secrets = secrets
         self._bus = bus
+        self._engine = engine
+        self._ledger = ledger
+        self._wake = wake
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         """Served behind the edge, which answers any HubError raised here as a problem."""
-        await self._handle(scope, receive)
-        await send_response(send, 200, [(b"content-type", b"application/json")], b'{"status":"accepted"}')
-
-    async def _handle(self, scope: dict, receive: Callable) -> None:
-        backend = scope["path"].removeprefix("/hooks/").strip("/")
-        if scope["method"] != "POST" or backend not in _SKU_OF or backend not in self._secrets:
+        source = scope["path"].removeprefix("/hooks/").strip("/")
+        if scope["method"] != "POST" or source not in self._secrets or (source not in _PARSERS and source != "shopify"):
             raise NotFound("No hook at this path.")
         body = await read_body(receive, MAX_BODY)
-        signature = next((v for k, v in scope["headers"] if k == b"x-signature"), None)
-        if not signature_ok(self._secrets[backend], body, signature):
+        headers = dict(scope["headers"])
+        if source == "shopify":
+            status = await self._shopify(body, headers)
+        else:
+            status = await self._backend(source, body, headers.get(b"x-signature"))
+        await send_response(send, 200, _OK, msgspec.json.encode({"status": status}))
+
+    async def _backend(self, source: str, body: bytes, signature: bytes | None) -> str:
+        if not signature_ok(self._secrets[source], body, signature):
             raise Unauthorized("The signature does not match the body.", headers={"WWW-Authenticate": "HMAC-SHA256"})
         try:
-            sku = _SKU_OF[backend](body)
+            event = _PARSERS[source](body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise BadRequest(f"Not a {backend.upper()} event this hub understands.", code="malformed_event") from exc
-        log.debug("inbound %s event for %s", backend, sku)
-        await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason=f"{backend}-event"))
+            raise BadRequest(f"Not a {source.upper()} event this hub understands.", code="malformed_event") from exc
+        if isinstance(event, str):  # the ERP names the SKU whose price changed
+            await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=event, reason=f"{source}-event"))
+            return "accepted"
+        key = getattr(event, "sku", None) or getattr(event, "order_id", None) or getattr(event, "rma_id", "")
+        async with self._engine.begin() as conn:
+            await enqueue(conn, TOPICS[type(event)], key, event)
+        self._wake()
+        if isinstance(event, StockChanged):
+            await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=event.sku, reason=f"{source}-event"))
+        return "accepted"
 
+    async def _shopify(self, body: bytes, headers: dict[bytes, bytes]) -> str:
+        if not verify_shopify_hmac(self._secrets["shopify"], body, headers.get(b"x-shopify-hmac-sha256")):
+            raise Unauthorized("The Shopify HMAC does not match the body.",
+                               headers={"WWW-Authenticate": "HMAC-SHA256"})
+        topic = headers.get(b"x-shopify-topic", b"").decode()
+        webhook_id = headers.get(b"x-shopify-webhook-id", b"").decode()
+        if not webhook_id or len(webhook_id) > 255:
+            raise BadRequest("X-Shopify-Webhook-Id is required.", code="malformed_event")
+        if topic != "orders/create":
+            log.info("shopify webhook %s (%s) acknowledged, not handled", webhook_id, topic)
+            return "ignored"
+        shop = headers.get(b"x-shopify-shop-domain", b"").decode() or None
+        try:
+            order = parse_order(body, shop)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise BadRequest("Not a Shopify order this hub understands.", code="malformed_event") from exc
+        async with self._engine.begin() as conn:
+            begun = await self._ledger.begin_in(conn, "hook:shopify", webhook_id, fingerprint(body))
+            if begun.claim is not Claim.NEW:
+                return "duplicate"
+            await enqueue(conn, TOPICS[ChannelOrder], order.channel_order_ref, order)
+            await self._ledger.complete(conn, "hook:shopify", webhook_id, 200, b'{"status":"accepted"}')
+        self._wake()
+        return "accepted"

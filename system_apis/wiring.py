@@ -3,10 +3,15 @@
 Called by a role's composition root. ``transport`` lets the one-process hub
 reach its in-process sandbox through ``httpx.ASGITransport`` while a split
 or production deployment goes over the network to ``base_urls``.
+
+``base_urls`` names ``erp``, ``wms`` and ``pos`` (required) and ``payments``
+and ``shopify``; a port whose backend has no URL is ``None``. The WMS's stock
+and fulfilment adapters share its one client and guard.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 import httpx
@@ -15,14 +20,29 @@ import msgspec
 from shared.resilience import Bulkhead, Guard, RetryPolicy
 from system_apis.erp.client import ErpHttpAdapter
 from system_apis.erp.client import classify as erp_classify
+from system_apis.payments.client import PaymentsHttpAdapter
+from system_apis.payments.client import classify as payments_classify
 from system_apis.pos.client import PosHttpAdapter
 from system_apis.pos.client import classify as pos_classify
+from system_apis.shopify.client import ACCESS_TOKEN_HEADER, ShopifyHttpAdapter
+from system_apis.shopify.client import classify as shopify_classify
 from system_apis.vendor_http import VendorHttp
 from system_apis.wms.client import WmsHttpAdapter
 from system_apis.wms.client import classify as wms_classify
+from system_apis.wms.fulfilment_client import WmsFulfilmentAdapter
 
 # The ERP is the scarcest backend (vendors cap concurrent sessions); WMS and POS are roomier.
-_CONCURRENCY = {"erp": 16, "wms": 32, "pos": 32}
+# Shopify's bucket refills at 2 calls/s, so a few calls at once are plenty; payments sit between.
+_CONCURRENCY = {"erp": 16, "wms": 32, "pos": 32, "payments": 16, "shopify": 8}
+_CLASSIFIERS: dict[str, Callable[[httpx.Response], None]] = {
+    "erp": erp_classify,
+    "wms": wms_classify,
+    "pos": pos_classify,
+    "payments": payments_classify,
+    "shopify": shopify_classify,
+}
+_OPTIONAL = ("payments", "shopify")
+SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox"
 
 
 class SystemPorts(msgspec.Struct, kw_only=True):
@@ -30,6 +50,12 @@ class SystemPorts(msgspec.Struct, kw_only=True):
     wms: object
     pos: object
     guards: dict[str, Guard]
+    fulfilment: object = None
+    """``FulfilmentPort`` over the WMS."""
+    payments: object = None
+    """``PaymentsPort``; ``None`` without a ``payments`` URL."""
+    shopify: object = None
+    """``ShopifyPort``; ``None`` without a ``shopify`` URL."""
 
 
 async def build_system_ports(
@@ -38,15 +64,19 @@ async def build_system_ports(
     *,
     timeout: float,
     transport: httpx.AsyncBaseTransport | None = None,
+    shopify_access_token: str = SANDBOX_SHOPIFY_TOKEN,
 ) -> SystemPorts:
+    """The adapters over ``base_urls``; ``shopify_access_token`` goes with every Shopify call."""
     guards: dict[str, Guard] = {}
     https: dict[str, VendorHttp] = {}
-    classifiers = {"erp": erp_classify, "wms": wms_classify, "pos": pos_classify}
-    for name, classify in classifiers.items():
+    names = [name for name in _CLASSIFIERS if name not in _OPTIONAL or base_urls.get(name)]
+    for name in names:
+        headers = {ACCESS_TOKEN_HEADER: shopify_access_token} if name == "shopify" else None
         client = httpx.AsyncClient(
             base_url=base_urls[name],
             transport=transport,
             timeout=httpx.Timeout(timeout),
+            headers=headers,
             limits=httpx.Limits(max_connections=_CONCURRENCY[name] * 2, max_keepalive_connections=_CONCURRENCY[name]),
         )
         await stack.enter_async_context(client)
@@ -57,10 +87,13 @@ async def build_system_ports(
             bulkhead=Bulkhead(name, max_concurrent=_CONCURRENCY[name]),
         )
         guards[name] = guard
-        https[name] = VendorHttp(name, client, guard, classify)
+        https[name] = VendorHttp(name, client, guard, _CLASSIFIERS[name])
     return SystemPorts(
         erp=ErpHttpAdapter(https["erp"]),
         wms=WmsHttpAdapter(https["wms"]),
         pos=PosHttpAdapter(https["pos"]),
         guards=guards,
+        fulfilment=WmsFulfilmentAdapter(https["wms"]),
+        payments=PaymentsHttpAdapter(https["payments"]) if "payments" in https else None,
+        shopify=ShopifyHttpAdapter(https["shopify"]) if "shopify" in https else None,
     )

@@ -101,10 +101,23 @@ class Hub:
 async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all") -> Hub:
     app = HubApp(settings, role)
     await app.startup()
-    stack.push_async_callback(app.shutdown)
+    stack.push_async_callback(_shutdown_within, app, 30.0)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
     await stack.enter_async_context(client)
     return Hub(app, client)
+
+
+async def _shutdown_within(app: HubApp, seconds: float) -> None:
+    """A hub that cannot stop in time is a bug: fail with what every task was waiting on."""
+    try:
+        await asyncio.wait_for(asyncio.shield(app.shutdown()), seconds)
+    except TimeoutError:
+        import io
+
+        dump = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(limit=12, file=dump)
+        pytest.fail(f"the hub did not shut down in {seconds} s; tasks:\n{dump.getvalue()[-8000:]}", pytrace=False)
 
 
 @pytest.fixture

@@ -18,6 +18,6 @@ def create_mobile_v1(ports: dict[str, object] | None = None, internal_secret: st
     `options`: `versions` and `successor_paths` of `experience_app`."""
     levels = StockLevels(high_from=high_stock_from)
     return experience_app(
-        api="mobile", version="v1", handlers=V1, ports=ports, ports_used=["pricing"], internal_secret=internal_secret,
+        api="mobile", version="v1", handlers=V1, ports=ports, ports_used=["pricing", "orders", "returns"], internal_secret=internal_secret,
         dependencies={"stock_levels": Provide(lambda: levels, sync_to_thread=False, use_cache=True)}, **options,
     )

@@ -12,5 +12,5 @@ from experience_apis.partner.v1.routes import HANDLERS as V1
 
 def create_partner_v1(ports: dict[str, object] | None = None, internal_secret: str = "", **options: Any) -> Litestar:
     """`options`: `versions` and `successor_paths` of `experience_app`."""
-    return experience_app(api="partner", version="v1", handlers=V1, ports=ports, ports_used=["pricing"],
+    return experience_app(api="partner", version="v1", handlers=V1, ports=ports, ports_used=["pricing", "orders", "returns"],
                           internal_secret=internal_secret, **options)

@@ -13,7 +13,7 @@ from experience_apis.storefront.v2.routes import HANDLERS as V2
 
 def create_storefront_v1(ports: dict[str, object] | None = None, internal_secret: str = "", **options: Any) -> Litestar:
     """`options`: `versions` and `successor_paths` of `experience_app`."""
-    return experience_app(api="storefront", version="v1", handlers=V1, ports=ports, ports_used=["pricing"],
+    return experience_app(api="storefront", version="v1", handlers=V1, ports=ports, ports_used=["pricing", "orders", "returns"],
                           internal_secret=internal_secret, **options)
 
 

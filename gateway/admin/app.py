@@ -7,17 +7,24 @@ from litestar.di import Provide
 
 from experience_apis.http import current_principal
 from gateway.admin.cache import purge_cache
+from gateway.admin.dead_letters import DeadLettersController
 from gateway.admin.keys import KeysController
+from gateway.admin.returns import ReturnsController
 from gateway.admin.plans import list_plans, put_plan
 from gateway.keys.service import KeyService
 from shared.bus import Bus
+from shared.messaging.dead_letters import DeadLetterService
 from shared.problems import litestar_exception_handlers
 from gateway.plans.book import PlanBook
 
 
 def create_admin_app(
-    keys: KeyService, book: PlanBook, bus: Bus, internal_secret: str
+    keys: KeyService, book: PlanBook, bus: Bus, internal_secret: str,
+    dead_letters: DeadLetterService | None = None,
+    returns: object | None = None,
 ) -> Litestar:
+    """The admin routes; the dead-letter routes only where a `dead_letters` service is given, the
+    return routes only where a `returns` port (`ReturnPort`) is."""
     def provide_keys(request: Request) -> KeyService:
         return keys
 
@@ -27,13 +34,26 @@ def create_admin_app(
     def provide_bus(request: Request) -> Bus:
         return bus
 
+    def provide_dead_letters(request: Request) -> DeadLetterService | None:
+        return dead_letters
+
+    def provide_returns(request: Request) -> object | None:
+        return returns
+
+    handlers: list = [KeysController, list_plans, put_plan, purge_cache]
+    if dead_letters is not None:
+        handlers.append(DeadLettersController)
+    if returns is not None:
+        handlers.append(ReturnsController)
     app = Litestar(
-        route_handlers=[KeysController, list_plans, put_plan, purge_cache],
+        route_handlers=handlers,
         dependencies={
             "principal": Provide(current_principal, sync_to_thread=False),
             "keys": Provide(provide_keys, sync_to_thread=False),
             "book": Provide(provide_book, sync_to_thread=False),
             "bus": Provide(provide_bus, sync_to_thread=False),
+            "dead_letters": Provide(provide_dead_letters, sync_to_thread=False),
+            "returns": Provide(provide_returns, sync_to_thread=False),
         },
         exception_handlers=litestar_exception_handlers(),
         openapi_config=None,

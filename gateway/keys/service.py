@@ -9,6 +9,7 @@ with no Redis; a revocation or rotation is also announced on the bus
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Awaitable, Callable
@@ -40,6 +41,7 @@ class KeyService:
         self._cache: dict[str, tuple[float, Principal | None, datetime | None]] = {}
         self._announce = announce
         self._loading: SingleFlight[tuple] = SingleFlight()
+        self._background: dict[str, asyncio.Task] = {}
 
     def forget(self) -> None:
         """Drop cached look-ups (another instance revoked or rotated a key)."""
@@ -128,8 +130,16 @@ class KeyService:
         """The hot path: a dict hit and a clock read (plus a wall-clock read for keys that
         expire or secrets in their rotation grace)."""
         cached = self._cache.get(slot)
-        if cached is None or cached[0] <= time.monotonic():
+        clock = time.monotonic()
+        if cached is None or cached[0] <= clock:
             cached = await self._refresh(slot, load)
+        elif cached[0] - self._cache_seconds / 2 <= clock and slot not in self._background:
+            # past half its life: refresh behind the request, which keeps the cached answer
+            # (a revocation still takes effect within cache_seconds)
+            task = asyncio.get_running_loop().create_task(self._refresh(slot, load))
+            self._background[slot] = task
+            task.add_done_callback(lambda t, s=slot: (self._background.pop(s, None),
+                                                      t.cancelled() or t.exception()))
         _, principal, ends_at = cached
         if principal is None or (ends_at is not None and ends_at <= self._now()):
             raise Unauthorized("The API key is not valid.")

@@ -34,10 +34,13 @@ from shared.identity import Principal
 from shared.singleflight import SingleFlight
 
 DEFAULTS = {"quantity": "1", "currency": "USD"}
+CACHE_HEADERS = ((b"cache-control", b"private, no-cache"), (b"vary", b"X-API-Key, Authorization"))
+"""On every cached answer: clients may keep it but must revalidate (a price change is never
+hidden by a browser cache), and it differs by credential."""
 _DEFAULT_QUERY = urlencode(sorted(DEFAULTS.items()))
 
 
-class Entry(msgspec.Struct, array_like=True):
+class Entry(msgspec.Struct, array_like=True, dict=True):
     body: bytes
     content_type: bytes
     etag: bytes
@@ -46,6 +49,20 @@ class Entry(msgspec.Struct, array_like=True):
     stale_until: float
     headers: list[tuple[bytes, bytes]] = []
     """Headers of the answer that belong to it, not to one request (Deprecation, Sunset, Link)."""
+
+    def answer_headers(self, label: bytes) -> tuple[list[tuple[bytes, bytes]], list[tuple[bytes, bytes]]]:
+        """The headers of this entry's 200 and 304 answers labelled `label` (``X-Cache``),
+        built once per entry and label in this process (never stored: ``dict=True`` keeps
+        them off the wire); a request adds only its own (request id, RateLimit, CORS)."""
+        built = self.__dict__.get("_built")
+        if built is None:
+            built = self.__dict__["_built"] = {}
+        pair = built.get(label)
+        if pair is None:
+            common = [(b"etag", self.etag), (b"x-cache", label), *CACHE_HEADERS, *self.headers]
+            whole = [*common, (b"content-type", self.content_type), (b"content-length", b"%d" % len(self.body))]
+            pair = built[label] = (whole, common)
+        return pair
 
 
 class CacheStore(Protocol):
@@ -130,6 +147,13 @@ class ResponseCache:
 
     def entry(self, key: str) -> Entry | None:
         return self.store.get_local(key)
+
+    def fresh_local(self, key: str) -> Entry | None:
+        """The hot path: a fresh entry of this process's copy, without awaiting anything."""
+        entry = self.store.get_local(key)
+        if entry is not None and entry.fresh_until > self._clock():
+            return entry
+        return None
 
     def is_fresh(self, entry: Entry) -> bool:
         return entry.fresh_until > self._clock()

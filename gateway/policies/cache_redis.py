@@ -5,9 +5,12 @@ and a freshness marker (``hub:c:f:<key>``, kept for the TTL); a SKU's keys are
 indexed in ``hub:c:sku:<sku>``. Invalidating a SKU deletes its markers (the
 entries stay for stale-if-error); purging deletes both. Reads come from the
 local copy while the bus is connected (the bus tells every instance to drop
-its copy on a change); when the bus is down, the local copy is not trusted
-and every miss asks Redis. Redis failing: the cache degrades to the local
-copy and to the app; it never fails a request.
+its copy on a change), so a hit costs no Redis round trip. When the bus is
+down, a local entry is trusted only for ``near_seconds`` (1 s) after Redis last
+confirmed it fresh (or this instance stored it): a hit then costs at most one
+round trip per key per second, and a change still shows within that second
+plus the event's delivery, inside the contract's 2 s. Redis failing: the
+cache degrades to the local copy and to the app; it never fails a request.
 """
 
 from __future__ import annotations
@@ -23,21 +26,29 @@ from gateway.policies.cache import Entry, MemoryStore
 log = logging.getLogger("commerce_hub.cache")
 _decoder = msgspec.msgpack.Decoder(Entry)
 _encoder = msgspec.msgpack.Encoder()
+_CONFIRMED = "confirmed_at"
+"""Local only (never encoded): when Redis last said this entry was fresh."""
 
 
 class RedisStore:
-    def __init__(self, redis, trust_local: Callable[[], bool], clock: Callable[[], float] = time.time) -> None:  # noqa: ANN001
+    def __init__(self, redis, trust_local: Callable[[], bool], clock: Callable[[], float] = time.time,  # noqa: ANN001
+                 near_seconds: float = 1.0) -> None:
         self._redis = redis
         self._local = MemoryStore(clock=clock)
         self._trust_local = trust_local
         self._clock = clock
+        self._near = near_seconds
 
     @property
     def epoch(self) -> int:
         return self._local.epoch
 
     def get_local(self, key: str) -> Entry | None:
-        return self._local.get_local(key) if self._trust_local() else None
+        entry = self._local.get_local(key)
+        if entry is None or self._trust_local():
+            return entry
+        confirmed = entry.__dict__.get(_CONFIRMED)
+        return entry if confirmed is not None and confirmed > self._clock() - self._near else None
 
     async def get(self, key: str) -> Entry | None:
         epoch = self._local.epoch
@@ -51,13 +62,16 @@ class RedisStore:
         entry = _decoder.decode(packed)
         if fresh is None or self._local.epoch != epoch:
             entry.fresh_until = min(entry.fresh_until, self._clock())
+        else:
+            entry.__dict__[_CONFIRMED] = self._clock()
         if self._local.epoch == epoch:  # read across an invalidation: answer it, never keep it
             await self._local.put(key, entry)
         return entry
 
     async def put(self, key: str, entry: Entry) -> None:
-        await self._local.put(key, entry)
         now = self._clock()
+        entry.__dict__[_CONFIRMED] = now
+        await self._local.put(key, entry)
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.set(f"hub:c:e:{key}", _encoder.encode(entry), px=max(1, int((entry.stale_until - now) * 1000)))

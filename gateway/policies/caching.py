@@ -1,24 +1,27 @@
 """The cache policy at the edge: serve a cached answer, or fetch, store and answer.
 
-HIT: a fresh entry (checked in the local copy first, without awaiting).
+HIT: a fresh entry (checked in the local copy first, without awaiting: the
+edge answers those itself through ``send_entry``, before any span or app).
 MISS: fetched from the app once for all concurrent callers of the key, stored
 when it is a 200. STALE: the fetch answered 5xx (or failed) and an entry is
 still inside its stale window. Every cached answer carries ``ETag``,
 ``Cache-Control: private, no-cache`` (clients may keep it but must
 revalidate, so a price change is never hidden by a browser cache) and
-``Vary``; a matching ``If-None-Match`` gets 304.
+``Vary``; a matching ``If-None-Match`` gets 304. The headers of an entry's
+answer are built once per entry (``Entry.answer_headers``); a request only
+appends its own.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Sequence
 
 import msgspec
 
 from gateway.policies.cache import Entry, ResponseCache
 
 _KEPT = {b"deprecation", b"sunset", b"link"}
-_CACHE_HEADERS = [(b"cache-control", b"private, no-cache"), (b"vary", b"X-API-Key, Authorization")]
+Headers = Sequence[tuple[bytes, bytes]]
 
 
 class Captured(msgspec.Struct):
@@ -44,31 +47,41 @@ async def capture(app: Callable, scope: dict, receive: Callable) -> Captured:
     return result
 
 
-async def send_entry(send: Callable, scope: dict, entry: Entry, label: bytes) -> None:
-    inm = None
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            inm = value
-            break
-    headers = [(b"etag", entry.etag), (b"x-cache", label), *_CACHE_HEADERS, *entry.headers]
-    if inm is not None and (inm.strip() == b"*" or entry.etag in [t.strip().removeprefix(b"W/") for t in inm.split(b",")]):
-        await send({"type": "http.response.start", "status": 304, "headers": headers})
+def not_modified(entry: Entry, if_none_match: bytes | None) -> bool:
+    """RFC 9110 weak comparison of ``If-None-Match`` with the entry's ETag."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == b"*":
+        return True
+    return any(tag.strip().removeprefix(b"W/") == entry.etag for tag in if_none_match.split(b","))
+
+
+async def send_entry(send: Callable, entry: Entry, label: bytes, if_none_match: bytes | None,
+                     extra: Headers = ()) -> int:
+    """Answer with `entry` (200, or 304 for a matching ``If-None-Match``), its prebuilt
+    headers plus this request's `extra`; returns the status sent."""
+    whole, common = entry.answer_headers(label)
+    if if_none_match is not None and not_modified(entry, if_none_match):
+        await send({"type": "http.response.start", "status": 304, "headers": [*common, *extra]})
         await send({"type": "http.response.body", "body": b""})
-        return
-    headers += [(b"content-type", entry.content_type), (b"content-length", str(len(entry.body)).encode())]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+        return 304
+    await send({"type": "http.response.start", "status": 200, "headers": [*whole, *extra]})
     await send({"type": "http.response.body", "body": entry.body})
+    return 200
 
 
 async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, scope: dict,
                               receive: Callable, send: Callable) -> None:
+    """Everything but the local fresh hit (the edge answers that): a fresh entry in the
+    shared store, else one coalesced fetch; STALE when the fetch fails and one is kept."""
+    if_none_match = scope["hub.headers"].get(b"if-none-match")
     entry = cache.entry(key)
     if entry is not None and cache.is_fresh(entry):
-        await send_entry(send, scope, entry, b"HIT")
+        await send_entry(send, entry, b"HIT", if_none_match)
         return
     shared = await cache.lookup(key)
     if shared is not None and cache.is_fresh(shared):
-        await send_entry(send, scope, shared, b"HIT")
+        await send_entry(send, shared, b"HIT", if_none_match)
         return
     stale = shared or entry
 
@@ -87,13 +100,13 @@ async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, sco
         result, leader = await cache.coalesce(key, fetch)
     except Exception:
         if cache.can_serve_stale(stale):
-            await send_entry(send, scope, stale, b"STALE")
+            await send_entry(send, stale, b"STALE", if_none_match)
             return
         raise
     if isinstance(result, Entry):
-        await send_entry(send, scope, result, b"MISS" if leader else b"HIT")
+        await send_entry(send, result, b"MISS" if leader else b"HIT", if_none_match)
     elif result.status >= 500 and cache.can_serve_stale(stale):
-        await send_entry(send, scope, stale, b"STALE")
+        await send_entry(send, stale, b"STALE", if_none_match)
     else:
         await send({"type": "http.response.start", "status": result.status,
                     "headers": [*result.headers, (b"x-cache", b"MISS")]})

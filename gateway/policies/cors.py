@@ -11,7 +11,7 @@ and the response headers a client needs to read exposed.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Mapping
 
 _METHODS = b"GET, POST, PUT, DELETE"
 _HEADERS = b"X-API-Key, Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-ID, traceparent"
@@ -24,14 +24,9 @@ class Cors:
         self._origins = {o.rstrip("/").encode() for o in origins}
         self.enabled = bool(self._origins)
 
-    def origin_of(self, scope: dict) -> bytes | None:
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                return value
-        return None
-
-    def is_preflight(self, scope: dict) -> bool:
-        return scope["method"] == "OPTIONS" and any(n == b"access-control-request-method" for n, _ in scope["headers"])
+    @staticmethod
+    def is_preflight(method: str, headers: Mapping[bytes, bytes]) -> bool:
+        return method == "OPTIONS" and b"access-control-request-method" in headers
 
     async def preflight(self, origin: bytes | None, send: Callable) -> None:
         allowed = origin is not None and origin in self._origins
@@ -42,8 +37,8 @@ class Cors:
         await send({"type": "http.response.start", "status": 204 if allowed else 403, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    def response_headers(self, origin: bytes | None) -> list[tuple[bytes, bytes]]:
+    def response_headers(self, origin: bytes | None) -> tuple[tuple[bytes, bytes], ...]:
         if origin is None or origin not in self._origins:
-            return []
-        return [(b"access-control-allow-origin", origin), (b"vary", b"Origin"),
-                (b"access-control-expose-headers", _EXPOSE)]
+            return ()
+        return ((b"access-control-allow-origin", origin), (b"vary", b"Origin"),
+                (b"access-control-expose-headers", _EXPOSE))

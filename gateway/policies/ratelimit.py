@@ -29,10 +29,21 @@ class Decision(msgspec.Struct, frozen=True):
     retry_after: int = 0
 
     def headers(self) -> list[tuple[bytes, bytes]]:
-        return [
-            (b"ratelimit-policy", f'"{self.plan}";q={self.quota};w={self.window}'.encode()),
-            (b"ratelimit", f'"{self.plan}";r={self.remaining};t={self.reset}'.encode()),
-        ]
+        """The two fields; the policy's value is made once per plan and shape."""
+        policy = _POLICIES.get((self.plan, self.quota, self.window))
+        if policy is None:
+            policy = _policy(self.plan, self.quota, self.window)
+        return [policy, (b"ratelimit", b'"%s";r=%d;t=%d' % (self.plan.encode(), self.remaining, self.reset))]
+
+
+_POLICIES: dict[tuple[str, int, int], tuple[bytes, bytes]] = {}
+
+
+def _policy(plan: str, quota: int, window: int) -> tuple[bytes, bytes]:
+    if len(_POLICIES) > 1000:  # plans are few; a plan edited over and over never grows this
+        _POLICIES.clear()
+    field = _POLICIES[(plan, quota, window)] = (b"ratelimit-policy", b'"%s";q=%d;w=%d' % (plan.encode(), quota, window))
+    return field
 
 
 class RateLimiter(Protocol):
@@ -42,15 +53,15 @@ class RateLimiter(Protocol):
 def decide(plan_name: str, plan: Plan, tokens: float, allowed: bool) -> Decision:
     """The decision and its header values for a bucket holding `tokens` after the hit."""
     rate, burst = plan.rate_per_second, plan.burst
-    missing = max(burst - tokens, 0.0)
+    missing = burst - tokens
     return Decision(
-        allowed=allowed,
-        plan=plan_name,
-        quota=burst,
-        window=max(1, math.ceil(burst / rate)),
-        remaining=max(int(tokens), 0),
-        reset=math.ceil(missing / rate),
-        retry_after=0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)),
+        allowed,
+        plan_name,
+        burst,
+        math.ceil(burst / rate),  # burst >= 1 and rate > 0: at least 1
+        int(tokens) if tokens > 0 else 0,
+        math.ceil(missing / rate) if missing > 0 else 0,
+        0 if allowed else max(1, math.ceil((1.0 - tokens) / rate)),
     )
 
 

@@ -3,7 +3,7 @@ a repository: repositories return msgspec Structs."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData(
     naming_convention={
@@ -58,4 +58,189 @@ plans = Table(
     Column("rate_per_second", Float, nullable=False),
     Column("burst", Integer, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# An auto-increment 64-bit id (SQLite only auto-increments an INTEGER PRIMARY KEY).
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # whose key and for what: "<consumer> POST /orders", "hook:shopify", ...
+    Column("scope", String(300), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # in_flight | done
+    Column("status_code", Integer, nullable=True),
+    Column("response", Text, nullable=True),
+    Column("resource_id", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
+)
+Index("ix_idempotency_keys_expires_at", idempotency_keys.c.expires_at)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("consumer", String(200), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("channel", String(20), nullable=False),
+    Column("channel_order_ref", String(128), nullable=True),
+    Column("po_number", String(128), nullable=True),
+    Column("business_key", String(300), nullable=True, unique=True),
+    Column("currency", String(3), nullable=False),
+    Column("total", String(24), nullable=False),  # decimal string: exact on SQLite too
+    Column("status", String(16), nullable=False),
+    Column("erp_order_number", String(64), nullable=True),
+    Column("fulfilment_id", String(64), nullable=True),
+    Column("lines", JSON, nullable=False),
+    Column("ship_to", JSON, nullable=True),
+    Column("payment", JSON, nullable=True),
+    Column("hold_reason", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_orders_customer_created", orders.c.customer_id, orders.c.created_at)
+Index("ix_orders_consumer_created", orders.c.consumer, orders.c.created_at)
+
+order_history = Table(
+    "order_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("order_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", String(500), nullable=True),
+)
+Index("ix_order_history_order_id", order_history.c.order_id)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    # the WMS's shipment id, unique within its order (a vendor's numbering is not ours to trust further)
+    Column("order_id", String(40), primary_key=True),
+    Column("shipment_id", String(64), primary_key=True),
+    Column("carrier", String(64), nullable=False),
+    Column("tracking_number", String(128), nullable=False),
+    Column("shipped_at", DateTime(timezone=True), nullable=False),
+    Column("lines", JSON, nullable=False),
+)
+
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("location", String(64), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("available", Integer, nullable=False),
+    Column("sequence", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+stock_reservations = Table(
+    "stock_reservations",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("reserved", Integer, nullable=False),
+)
+
+customer_credit = Table(
+    "customer_credit",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("open_cents", BigInteger, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("topic", String(64), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("first_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("available_at", DateTime(timezone=True), nullable=False),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # ids are message ids, keyed in processed_messages: SQLite must never reuse one
+    sqlite_autoincrement=True,
+)
+Index("ix_outbox_available_at", outbox.c.available_at)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("topic", String(64), nullable=False),
+    Column("key", String(128), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("first_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("dead_at", DateTime(timezone=True), nullable=False),
+    Column("replayed_at", DateTime(timezone=True), nullable=True),
+)
+Index("ix_dead_letters_dead_at", dead_letters.c.dead_at)
+
+processed_messages = Table(
+    "processed_messages",
+    metadata,
+    Column("consumer", String(64), primary_key=True),
+    Column("message_id", String(64), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False),
+)
+
+# --- returns (issue 5) ------------------------------------------------------------
+
+returns = Table(
+    "returns",
+    metadata,
+    Column("rma_id", String(40), primary_key=True),
+    Column("order_id", String(40), nullable=False),
+    Column("consumer", String(200), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("channel", String(20), nullable=False),  # where it was asked for: storefront, mobile, partner
+    Column("status", String(16), nullable=False),  # authorized | rejected | pending_review
+    Column("currency", String(3), nullable=False),
+    Column("refund_amount", String(24), nullable=False),  # decimal string
+    Column("refund_status", String(16), nullable=False),  # pending | issued | failed | not_applicable
+    Column("refund_method", String(16), nullable=False),  # card | account_credit | channel | none
+    Column("refund_reason", String(500), nullable=True),  # why the refund failed
+    Column("saga_step", String(32), nullable=True),  # the refund saga's next step; None before approval
+    Column("credit_memo_id", String(64), nullable=True),
+    Column("refund_id", String(64), nullable=True),
+    Column("lines", JSON, nullable=False),
+    Column("version", Integer, nullable=False),  # +1 on every change: line edits are conditional on it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_returns_order_id", returns.c.order_id)
+Index("ix_returns_customer_created", returns.c.customer_id, returns.c.created_at)
+
+return_history = Table(
+    "return_history",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("rma_id", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("refund_status", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", String(500), nullable=True),
+)
+Index("ix_return_history_rma_id", return_history.c.rma_id)
+
+# What may still come back, per (order, sku): units claimed by approved lines of returns
+# that are authorized or waiting for review. Claiming is one conditional UPDATE
+# (claimed + q <= shipped), so two returns racing for the same units never both win.
+return_claims = Table(
+    "return_claims",
+    metadata,
+    Column("order_id", String(40), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("claimed", Integer, nullable=False),
 )

@@ -119,8 +119,11 @@ class Guard:
         try:
             result = await self._timed(fn, ends_at)
         except BackendUnavailable as exc:
-            verdict = self.breaker.record_failure
-            self.stats.record(self._clock() - started, error=True, throttled=isinstance(exc, BackendThrottled))
+            # A throttle is the backend asking us to wait (Retry-After), not a failure: it
+            # does not open the circuit, which would keep us away long after the throttle.
+            throttled = isinstance(exc, BackendThrottled)
+            verdict = self.breaker.release if throttled else self.breaker.record_failure
+            self.stats.record(self._clock() - started, error=True, throttled=throttled)
             raise
         except HubError as exc:  # the backend answered: a 404 or another 4xx
             verdict = self.breaker.record_success

@@ -9,9 +9,26 @@ import httpx
 import msgspec
 
 from shared.errors import BackendThrottled, NotFound
-from shared.models import ContractPrices, Customer, Item, ItemPage
+from shared.models import (
+    ContractPrices,
+    CreditMemoRef,
+    CreditMemoRequest,
+    Customer,
+    ErpOrderRef,
+    Item,
+    ItemPage,
+    SalesOrder,
+)
 from system_apis.erp import mapping
-from system_apis.erp.vendor_schemas import ErpCustomer, ErpErrorBody, ErpItem, ErpItemList, ErpItemPrices
+from system_apis.erp.vendor_schemas import (
+    ErpCreditMemo,
+    ErpCustomer,
+    ErpErrorBody,
+    ErpItem,
+    ErpItemList,
+    ErpItemPrices,
+    ErpSalesOrder,
+)
 from system_apis.vendor_http import VendorHttp, parse_retry_after, raise_for_vendor_status
 
 T = TypeVar("T")
@@ -64,6 +81,42 @@ class ErpHttpAdapter:
         path = f"/api/v1/customers/{quote(customer_id, safe='')}/item-prices"
         prices = await self._customer_call(ErpItemPrices, "get_contract_prices", path, customer_id)
         return mapping.to_contract_prices(prices)
+
+    async def post_sales_order(self, order: SalesOrder) -> ErpOrderRef:
+        """Idempotency key and ``externalRef`` are both the hub's order id: a retry books nothing new."""
+        body = await self._http.post(
+            "post_sales_order",
+            "/api/v1/salesOrders",
+            mapping.to_sales_order_body(order),
+            idempotency_key=order.order_id,
+            span_attributes={"hub.order_id": order.order_id, "hub.channel": order.channel},
+        )
+        return mapping.to_order_ref(self._http.decode(body, ErpSalesOrder))
+
+    async def create_credit_memo(self, memo: CreditMemoRequest) -> CreditMemoRef:
+        """Idempotency key and ``externalRef`` are both the RMA id."""
+        body = await self._http.post(
+            "create_credit_memo",
+            "/api/v1/creditMemos",
+            mapping.to_credit_memo_body(memo),
+            idempotency_key=memo.rma_id,
+            span_attributes={"hub.rma_id": memo.rma_id, "hub.order_id": memo.order_id},
+        )
+        return mapping.to_credit_memo_ref(self._http.decode(body, ErpCreditMemo))
+
+    async def void_credit_memo(self, credit_memo_id: str) -> None:
+        """Voiding is idempotent at the ERP; an unknown memo is ``NotFound(code="unknown_credit_memo")``."""
+        path = f"/api/v1/creditMemos/{quote(credit_memo_id, safe='')}/void"
+        try:
+            await self._http.post(
+                "void_credit_memo",
+                path,
+                {},
+                idempotency_key=f"void-{credit_memo_id}",
+                span_attributes={"hub.credit_memo_id": credit_memo_id},
+            )
+        except NotFound as exc:
+            raise NotFound(f"unknown credit memo {credit_memo_id}", code="unknown_credit_memo") from exc
 
     async def _customer_call(self, type: type[T], operation: str, path: str, customer_id: str) -> T:
         try:

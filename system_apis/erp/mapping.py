@@ -1,11 +1,38 @@
-"""CloudERP -> canonical: pure functions, no I/O."""
+"""CloudERP <-> canonical: pure functions, no I/O."""
 
 from __future__ import annotations
 
-from shared.models import ContractPrices, Customer, Item, ItemPage, PriceBreak
-from system_apis.erp.vendor_schemas import ErpCustomer, ErpItem, ErpItemList, ErpItemPrices
+from datetime import UTC
+from decimal import Decimal
+
+from shared.models import (
+    Address,
+    ContractPrices,
+    CreditMemoRef,
+    CreditMemoRequest,
+    Customer,
+    ErpOrderRef,
+    Item,
+    ItemPage,
+    OrderLine,
+    PriceBreak,
+    SalesOrder,
+)
+from system_apis.erp.vendor_schemas import (
+    ErpAddressOut,
+    ErpCreditMemo,
+    ErpCreditMemoBody,
+    ErpCustomer,
+    ErpItem,
+    ErpItemList,
+    ErpItemPrices,
+    ErpLineOut,
+    ErpSalesOrder,
+    ErpSalesOrderBody,
+)
 
 DISCONTINUED = "DISCONTINUED"
+_CENT = Decimal("0.01")
 
 
 def to_item(item: ErpItem) -> Item:
@@ -47,3 +74,64 @@ def to_contract_prices(prices: ErpItemPrices) -> ContractPrices:
         customer_id=prices.customer_id,
         prices={price.item_id: price.unit_price for price in prices.item_prices},
     )
+
+
+def money(amount: Decimal) -> str:
+    """Two-place decimal string, as CloudERP writes money: ``Decimal("198")`` -> ``"198.00"``."""
+    return format(amount.quantize(_CENT), "f")
+
+
+def _lines(lines: tuple[OrderLine, ...]) -> list[ErpLineOut]:
+    return [ErpLineOut(item_id=line.sku, quantity=line.quantity, unit_price=money(line.unit_price)) for line in lines]
+
+
+def _address(address: Address | None) -> ErpAddressOut | None:
+    if address is None:
+        return None
+    return ErpAddressOut(
+        addressee=address.name,
+        addr1=address.line1,
+        addr2=address.line2,
+        city=address.city,
+        state=address.region,
+        zip=address.postal_code,
+        country=address.country,
+    )
+
+
+def to_sales_order_body(order: SalesOrder) -> ErpSalesOrderBody:
+    """The hub's order id is the ``externalRef``; the ERP checks ``total`` against the lines."""
+    created = order.created_at if order.created_at.tzinfo else order.created_at.replace(tzinfo=UTC)
+    return ErpSalesOrderBody(
+        external_ref=order.order_id,
+        channel=order.channel,
+        channel_order_ref=order.channel_order_ref,
+        customer_id=order.customer_id,
+        po_number=order.po_number,
+        currency_code=order.currency,
+        lines=_lines(order.lines),
+        total=money(order.total),
+        ship_to=_address(order.ship_to),
+        order_date=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+
+
+def to_credit_memo_body(memo: CreditMemoRequest) -> ErpCreditMemoBody:
+    """The RMA id is the ``externalRef``; the sales order (when known) is ``createdFrom``."""
+    return ErpCreditMemoBody(
+        external_ref=memo.rma_id,
+        created_from=memo.erp_order_number,
+        order_external_ref=memo.order_id,
+        customer_id=memo.customer_id,
+        currency_code=memo.currency,
+        amount=money(memo.amount),
+        lines=_lines(memo.lines),
+    )
+
+
+def to_order_ref(order: ErpSalesOrder) -> ErpOrderRef:
+    return ErpOrderRef(erp_order_number=order.sales_order_id)
+
+
+def to_credit_memo_ref(memo: ErpCreditMemo) -> CreditMemoRef:
+    return CreditMemoRef(credit_memo_id=memo.credit_memo_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.models import ContractPrices, Customer, Item, ItemPage
+from shared.models import ContractPrices, CreditMemoRef, CreditMemoRequest, Customer, ErpOrderRef, Item, ItemPage, SalesOrder
 
 
 class ErpPort(Protocol):
@@ -25,4 +25,20 @@ class ErpPort(Protocol):
 
     async def get_contract_prices(self, customer_id: str) -> ContractPrices:
         """The customer's contract prices (empty when none); ``NotFound`` as above."""
+        ...
+
+    async def post_sales_order(self, order: SalesOrder) -> ErpOrderRef:
+        """Book the order as a sales order. Idempotent on ``order.order_id`` (sent as the
+        external reference and the idempotency key): a retried post answers the first
+        sales order's number and never books a second one.
+
+        Raises ``BackendUnavailable`` (retry later) or ``BackendError`` (the ERP refused it)."""
+        ...
+
+    async def create_credit_memo(self, memo: CreditMemoRequest) -> CreditMemoRef:
+        """Book a credit memo for a return; idempotent on ``memo.rma_id``."""
+        ...
+
+    async def void_credit_memo(self, credit_memo_id: str) -> None:
+        """Void a credit memo (the compensation); voiding a void memo is a no-op."""
         ...

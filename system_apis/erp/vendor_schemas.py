@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 import msgspec
 
@@ -64,3 +65,77 @@ class ErpErrorBody(ErpStruct):
     """``{"error": {"code": "RCRD_DSNT_EXIST" | "SSS_REQUEST_LIMIT_EXCEEDED" | ..., "message": ...}}``."""
 
     error: ErpErrorDetail
+
+
+# --- transactions: what the hub sends (requests) and reads back ---------------------
+
+
+class ErpOut(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
+    """Base of request bodies: camelCase, every field sent."""
+
+
+class ErpAddressOut(ErpOut):
+    addressee: str
+    addr1: str
+    addr2: str
+    city: str
+    state: str
+    zip: str
+    country: str
+
+
+class ErpLineOut(ErpOut):
+    item_id: str
+    quantity: int
+    unit_price: str
+
+
+class ErpSalesOrderBody(ErpOut):
+    """``POST /api/v1/salesOrders``."""
+
+    external_ref: str
+    channel: str
+    channel_order_ref: str | None
+    customer_id: str | None
+    po_number: str | None
+    currency_code: str
+    lines: list[ErpLineOut]
+    total: str
+    ship_to: ErpAddressOut | None
+    order_date: str
+
+
+class ErpCreditMemoBody(ErpOut):
+    """``POST /api/v1/creditMemos``; ``externalRef`` is the RMA id."""
+
+    external_ref: str
+    created_from: str | None
+    order_external_ref: str
+    customer_id: str | None
+    currency_code: str
+    amount: str
+    lines: list[ErpLineOut]
+
+
+class ErpSalesOrder(ErpStruct):
+    sales_order_id: str
+    external_ref: str
+    status: str
+
+
+class ErpCreditMemo(ErpStruct):
+    credit_memo_id: str
+    external_ref: str
+    status: str
+    amount: Decimal
+
+
+class ErpPriceRecord(ErpStruct):
+    item_id: str
+
+
+class ErpPriceChanged(ErpStruct):
+    """The announcement ``{"eventId", "eventType": "item.price.changed", "occurredAt", "record": {"itemId", ...}}``."""
+
+    event_type: Literal["item.price.changed"]
+    record: ErpPriceRecord

@@ -1,6 +1,6 @@
 """The composition root of the sandbox backends: ``create_sandbox_app``.
 
-Serves ERP, WMS and POS (vendor APIs and controls, every path under
+Serves ERP, WMS, POS, Shopify and payments (vendor APIs and controls, every path under
 ``/sandbox/``). All state is built here, per app; nothing needs the lifespan
 to have run, so the hub can call the app in-process via ``httpx.ASGITransport``.
 """
@@ -20,11 +20,13 @@ from system_apis.sandbox.controls import APP_CONTROLS
 from system_apis.sandbox.erp_routes import ERP
 from system_apis.sandbox.events import Announcer, EventDelivery
 from system_apis.sandbox.faults import FaultBoard
+from system_apis.sandbox.payments_routes import PAYMENTS
 from system_apis.sandbox.pos import POS
 from system_apis.sandbox.runtime import Sandbox, SandboxBackend
-from system_apis.sandbox.wms import WMS
+from system_apis.sandbox.shopify_routes import SHOPIFY
+from system_apis.sandbox.wms_routes import WMS
 
-BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS)
+BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS)
 
 
 def build_sandbox(
@@ -33,14 +35,14 @@ def build_sandbox(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Sandbox:
     """The backends of ``specs`` at their seed data, with faults and announcers."""
-    delivery = EventDelivery(config.event_timeout_seconds, transport)
+    delivery = EventDelivery(config.event_timeout_seconds, transport, retry=config.event_retry)
     backends: dict[str, SandboxBackend] = {}
     for spec in specs:
         url = config.event_urls.get(spec.name)
         secret = config.webhook_secrets.get(spec.name)
         if url and not secret:
             raise ValueError(f"sandbox backend {spec.name!r} has an event URL but no webhook secret")
-        backends[spec.name] = spec.build(Announcer(spec.name, delivery, url, secret or ""))
+        backends[spec.name] = spec.build(Announcer(spec.name, delivery, url, secret or ""), config)
     return Sandbox(backends, FaultBoard(list(backends), config.seed), delivery)
 
 

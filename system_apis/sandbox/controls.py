@@ -2,7 +2,7 @@
 
 Never faulted. ``BACKEND_CONTROLS`` are mounted under ``/sandbox/{backend}``
 for each registered backend (which arrives as the ``backend`` dependency);
-``APP_CONTROLS`` carry their full paths. Every control answers 200.
+``APP_CONTROLS`` carry their full paths. Each of these answers 200.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The CloudERP sandbox state: items, customers and contract prices.
+"""The CloudERP sandbox state: items, customers, contract prices and transactions.
 
 State is kept directly in the vendor's shapes (the sandbox *is* the vendor);
 mutations replace frozen Structs and never await.
@@ -7,11 +7,13 @@ mutations replace frozen Structs and never await.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVar
 
 import msgspec
 
 from system_apis.sandbox import seed
+from system_apis.sandbox.config import SandboxConfig
+from system_apis.sandbox.erp_errors import RecordNotFound, found
+from system_apis.sandbox.erp_orders import ErpTransactions
 from system_apis.sandbox.erp_schemas import (
     CustomerItemPrices,
     ErpCustomer,
@@ -25,11 +27,7 @@ from system_apis.sandbox.erp_schemas import (
 from system_apis.sandbox.events import Announcer, new_event_id
 from system_apis.sandbox.formats import money, rfc3339_now
 
-T = TypeVar("T")
-
-
-class RecordNotFound(Exception):
-    """The ERP has no record with that id (answered 404 ``RCRD_DSNT_EXIST``)."""
+__all__ = ["ErpBackend", "RecordNotFound"]
 
 
 def _item(s: seed.SeedItem, modified: str) -> ErpItem:
@@ -62,25 +60,30 @@ def _contract(s: seed.SeedCustomer) -> CustomerItemPrices:
 
 
 class ErpBackend:
-    """The ERP's records, seeded from ``seed``; announces price changes."""
+    """The ERP's records, seeded from ``seed``; announces price changes.
+
+    ``transactions`` holds the sales orders and credit memos (none after a reset).
+    """
 
     name = "erp"
 
-    def __init__(self, announcer: Announcer) -> None:
+    def __init__(self, announcer: Announcer, config: SandboxConfig | None = None) -> None:
         self.announcer = announcer
         self._items: dict[str, ErpItem] = {}
         self._customers: dict[str, ErpCustomer] = {}
         self._contracts: dict[str, CustomerItemPrices] = {}
+        self.transactions = ErpTransactions(self)
         self.reset()
 
     def reset(self) -> None:
+        self.transactions.reset()
         now = rfc3339_now()
         self._items = {s.sku: _item(s, now) for s in seed.ITEMS}
         self._customers = {s.customer_id: _customer(s) for s in seed.CUSTOMERS}
         self._contracts = {s.customer_id: _contract(s) for s in seed.CUSTOMERS}
 
     def item(self, item_id: str) -> ErpItem:
-        return _found(self._items.get(item_id), "item", item_id)
+        return found(self._items.get(item_id), "item", item_id)
 
     def item_page(self, offset: int, limit: int) -> ErpItemPage:
         """A page of items sorted by ``itemId``."""
@@ -95,10 +98,10 @@ class ErpBackend:
         )
 
     def customer(self, customer_id: str) -> ErpCustomer:
-        return _found(self._customers.get(customer_id), "customer", customer_id)
+        return found(self._customers.get(customer_id), "customer", customer_id)
 
     def item_prices(self, customer_id: str) -> CustomerItemPrices:
-        return _found(self._contracts.get(customer_id), "customer", customer_id)
+        return found(self._contracts.get(customer_id), "customer", customer_id)
 
     def change_price(self, item_id: str, list_price: Decimal) -> ErpItem | None:
         """Set the base price, bump ``lastModified`` and announce; ``None`` for an unknown item."""
@@ -117,9 +120,3 @@ class ErpBackend:
             )
         )
         return item
-
-
-def _found(record: T | None, kind: str, record_id: str) -> T:
-    if record is None:
-        raise RecordNotFound(f"That record does not exist. {kind}: {record_id}")
-    return record

@@ -1,4 +1,4 @@
-"""CloudERP over HTTP: its vendor API (``/sandbox/erp/api/v1``) and price control."""
+"""CloudERP over HTTP: its vendor API (``/sandbox/erp/api/v1``), price control and spec."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from litestar.params import Parameter
 
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
-from system_apis.sandbox.erp import ErpBackend, RecordNotFound
+from system_apis.sandbox.erp import ErpBackend
+from system_apis.sandbox.erp_errors import ErpUserError, RecordNotFound
+from system_apis.sandbox.erp_order_routes import TRANSACTION_API, TRANSACTION_VIEWS
 from system_apis.sandbox.erp_schemas import (
     THROTTLED,
     CustomerItemPrices,
@@ -69,12 +71,17 @@ def record_not_found(_: Request[Any, Any, Any], exc: RecordNotFound) -> Response
     return Response(ErpError(error=ErpErrorDetail(code="RCRD_DSNT_EXIST", message=str(exc))), status_code=404)
 
 
+def user_error(_: Request[Any, Any, Any], exc: ErpUserError) -> Response[ErpError]:
+    """CloudERP's 400 body, with the error code."""
+    return Response(ErpError(error=ErpErrorDetail(code=exc.code, message=str(exc))), status_code=400)
+
+
 ERP = BackendSpec(
     name="erp",
     api_path="/api/v1",
-    api_handlers=(get_item, list_items, get_customer, get_item_prices),
+    api_handlers=(get_item, list_items, get_customer, get_item_prices, *TRANSACTION_API),
     build=ErpBackend,
     throttle_body=THROTTLED,
-    control_handlers=(set_price,),
-    api_exception_handlers={RecordNotFound: record_not_found},
+    control_handlers=(set_price, *TRANSACTION_VIEWS),
+    api_exception_handlers={RecordNotFound: record_not_found, ErpUserError: user_error},
 )

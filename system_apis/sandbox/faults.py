@@ -6,7 +6,7 @@ on the controls), which applies the switch in a fixed order:
 
 1. latency: sleep ``latency_ms``;
 2. outage: 503 ``{"error": "service_unavailable"}``;
-3. throttle: 429 with ``Retry-After: 1`` and the backend's vendor body;
+3. throttle: 429 with ``Retry-After: 1`` (Shopify: ``1.0``) and the backend's vendor body;
 4. error_rate: 500 ``{"error": "internal_error"}`` with that probability.
 
 The switch is read once, when the request arrives.
@@ -83,7 +83,7 @@ class FaultBoard:
 Gate = Callable[[Request[Any, Any, Any]], Awaitable[Response[Any] | None]]
 
 
-def fault_gate(board: FaultBoard, backend: str, throttle_body: msgspec.Struct) -> Gate:
+def fault_gate(board: FaultBoard, backend: str, throttle_body: msgspec.Struct, retry_after: str = "1") -> Gate:
     """The ``before_request`` hook injecting ``backend``'s faults into its vendor API."""
 
     async def gate(_: Request[Any, Any, Any]) -> Response[Any] | None:
@@ -93,7 +93,7 @@ def fault_gate(board: FaultBoard, backend: str, throttle_body: msgspec.Struct) -
         if switch.outage:
             return Response(OUTAGE_BODY, status_code=503)
         if switch.throttle:
-            return Response(throttle_body, status_code=429, headers={"Retry-After": "1"})
+            return Response(throttle_body, status_code=429, headers={"Retry-After": retry_after})
         if board.fails(switch.error_rate):
             return Response(INTERNAL_ERROR_BODY, status_code=500)
         return None

@@ -37,6 +37,15 @@ class StockBackend(SandboxBackend, Protocol):
         ...
 
 
+@runtime_checkable
+class TimedBackend(SandboxBackend, Protocol):
+    """A backend that acts by itself later (the WMS's autoship); its timers end on reset and close."""
+
+    def cancel_timers(self) -> None:
+        """Cancel every timer not yet fired."""
+        ...
+
+
 class Sandbox:
     """All backends of one sandbox app."""
 
@@ -47,10 +56,17 @@ class Sandbox:
 
     def reset(self) -> None:
         """Every backend back to seed data, faults cleared, outboxes emptied."""
+        self.cancel_timers()
         for backend in self.backends.values():
             backend.reset()
             backend.announcer.clear()
         self.faults.clear_all()
+
+    def cancel_timers(self) -> None:
+        """Stop whatever a backend meant to do by itself later."""
+        for backend in self.backends.values():
+            if isinstance(backend, TimedBackend):
+                backend.cancel_timers()
 
     def stock_owner(self, location: str) -> StockBackend | None:
         """The backend that holds stock at ``location``, if any."""
@@ -64,5 +80,6 @@ class Sandbox:
         return [b.location_prefix for b in self.backends.values() if isinstance(b, StockBackend)]
 
     async def aclose(self) -> None:
-        """Stop pending event deliveries and close the HTTP client."""
+        """Cancel the backends' timers, stop pending event deliveries and close the HTTP client."""
+        self.cancel_timers()
         await self.delivery.aclose()

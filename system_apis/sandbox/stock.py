@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import msgspec
 
 from system_apis.sandbox import seed
+from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import rfc3339_now
 
@@ -77,7 +78,7 @@ class LedgerBackend:
     name: str
     location_prefix: str
 
-    def __init__(self, announcer: Announcer) -> None:
+    def __init__(self, announcer: Announcer, config: SandboxConfig | None = None) -> None:
         self.announcer = announcer
         self.ledger = StockLedger(self.location_prefix, seed.STOCK)
 

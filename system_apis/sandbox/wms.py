@@ -1,63 +1,62 @@
-"""ShipWorks WMS: warehouse (``DC-*``) stock, vendor API at ``/sandbox/wms/api/v2``."""
+"""ShipWorks WMS state: warehouse (``DC-*``) stock, fulfilment requests and expected receipts.
+
+Satisfies ``runtime.StockBackend`` (the stock control) and
+``runtime.TimedBackend`` (autoship timers end on reset and close).
+"""
 
 from __future__ import annotations
 
-import msgspec
-from litestar import get
-from litestar.params import Parameter
-
-from system_apis.sandbox.backend import BackendSpec
-from system_apis.sandbox.events import new_event_id
+from system_apis.sandbox.config import SandboxConfig
+from system_apis.sandbox.events import Announcer, new_event_id
 from system_apis.sandbox.stock import LedgerBackend, StockRow
+from system_apis.sandbox.wms_fulfilment import Fulfilments
+from system_apis.sandbox.wms_receipts import Receipts
+from system_apis.sandbox.wms_schemas import AdjustedPayload, InventoryAdjusted, InventoryRecord
 
-
-class InventoryRecord(msgspec.Struct, frozen=True, kw_only=True):
-    item_code: str
-    warehouse_id: str
-    on_hand: int
-    allocated: int
-    available: int
-    sequence: int
-    updated_at: str
-
-
-class PageMeta(msgspec.Struct, frozen=True):
-    count: int
-
-
-class InventoryPage(msgspec.Struct, frozen=True):
-    data: list[InventoryRecord]
-    meta: PageMeta
-
-
-class WmsErrorCode(msgspec.Struct, frozen=True):
-    code: str
-
-
-class WmsErrors(msgspec.Struct, frozen=True):
-    errors: list[WmsErrorCode]
-
-
-class AdjustedPayload(msgspec.Struct, frozen=True, kw_only=True):
-    item_code: str
-    warehouse_id: str
-    on_hand: int
-    available: int
-    sequence: int
-
-
-class WmsEvent(msgspec.Struct, frozen=True, kw_only=True):
-    event_id: str
-    event_type: str
-    occurred_at: str
-    payload: AdjustedPayload
+DEFAULT_WAREHOUSE = "DC-EAST"
 
 
 class WmsBackend(LedgerBackend):
-    """The WMS's warehouse stock; announces ``inventory.adjusted``."""
+    """The WMS's warehouse stock; announces ``inventory.adjusted``, ``shipment.confirmed``
+    and ``return.received``."""
 
     name = "wms"
     location_prefix = "DC-"
+
+    def __init__(self, announcer: Announcer, config: SandboxConfig | None = None) -> None:
+        super().__init__(announcer, config)
+        self.fulfilments = Fulfilments(self, (config or SandboxConfig()).autoship_seconds)
+        self.receipts = Receipts(self)
+
+    def reset(self) -> None:
+        super().reset()
+        self.fulfilments.reset()
+        self.receipts.reset()
+
+    def cancel_timers(self) -> None:
+        self.fulfilments.cancel_timers()
+
+    def take(self, sku: str, quantity: int) -> list[str]:
+        """Take up to ``quantity`` from the item's warehouses, fullest first, never below 0;
+        each changed row is announced. Answers the locations taken from."""
+        rows = sorted(self.ledger.rows([sku]), key=lambda r: (-r.on_hand, r.location))
+        taken: list[str] = []
+        for row in rows:
+            amount = min(row.on_hand, quantity)
+            if amount <= 0:
+                continue
+            self.adjust(sku, row.location, row.on_hand - amount)
+            taken.append(row.location)
+            quantity -= amount
+        return taken
+
+    def restock(self, order_ref: str, sku: str, quantity: int) -> None:
+        """Put returned units back on hand where the order shipped from (see ``wms_receipts``)."""
+        origins = self.fulfilments.origins(order_ref, sku)
+        rows = self.ledger.rows([sku])
+        location = origins[0] if origins else rows[0].location if rows else DEFAULT_WAREHOUSE
+        on_hand = next((row.on_hand for row in rows if row.location == location), 0)
+        self.adjust(sku, location, on_hand + quantity)
 
     def record(self, row: StockRow) -> InventoryRecord:
         return InventoryRecord(
@@ -70,7 +69,7 @@ class WmsBackend(LedgerBackend):
             updated_at=row.updated_at,
         )
 
-    def event(self, row: StockRow) -> WmsEvent:
+    def event(self, row: StockRow) -> InventoryAdjusted:
         payload = AdjustedPayload(
             item_code=row.sku,
             warehouse_id=row.location,
@@ -78,25 +77,4 @@ class WmsBackend(LedgerBackend):
             available=row.available,
             sequence=row.sequence,
         )
-        return WmsEvent(
-            event_id=new_event_id(self.name),
-            event_type="inventory.adjusted",
-            occurred_at=row.updated_at,
-            payload=payload,
-        )
-
-
-@get("/inventory")
-async def get_inventory(wms: WmsBackend, item_code: list[str] | None = Parameter(default=None)) -> InventoryPage:
-    """Stock of the given items per warehouse; an unknown item has no rows."""
-    records = [wms.record(row) for row in wms.ledger.rows(item_code)]
-    return InventoryPage(data=records, meta=PageMeta(count=len(records)))
-
-
-WMS = BackendSpec(
-    name="wms",
-    api_path="/api/v2",
-    api_handlers=(get_inventory,),
-    build=WmsBackend,
-    throttle_body=WmsErrors(errors=[WmsErrorCode(code="rate_limited")]),
-)
+        return InventoryAdjusted(event_id=new_event_id(self.name), occurred_at=row.updated_at, payload=payload)

@@ -107,3 +107,60 @@ def test_a_wrong_setting_stops_serve_with_exit_2_and_one_line_naming_it(cli: Cli
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and setting in lines[0], done.stderr
     assert "serving" not in done.stdout
+
+
+# -- hub dlq ---------------------------------------------------------------------------
+
+
+def add_dead_letters(cli: Cli, n: int) -> list[str]:
+    """``n`` dead letters straight into the CLI's SQLite file; the later the newer."""
+    import sqlite3
+
+    assert cli.run("db", "upgrade").returncode == 0
+    ids = [f"dl_{i}" for i in range(1, n + 1)]
+    with sqlite3.connect(cli.cwd / "hub.db") as db:
+        for i, letter_id in enumerate(ids, start=1):
+            db.execute(
+                "INSERT INTO dead_letters (id, topic, key, payload, reason, attempts, first_attempt_at, dead_at)"
+                " VALUES (?, 'order.accepted', ?, ?, 'credit_hold: on hold', 1, ?, ?)",
+                (letter_id, f"O-{i}", f'{{"order_id": "O-{i}"}}', f"2026-11-22 10:00:0{i}.000000",
+                 f"2026-11-22 10:00:0{i}.000000"))
+    return ids
+
+
+def outbox_keys(cli: Cli) -> list[tuple[str, int]]:
+    import sqlite3
+
+    with sqlite3.connect(cli.cwd / "hub.db") as db:
+        return db.execute("SELECT key, attempts FROM outbox ORDER BY id").fetchall()
+
+
+def test_dlq_list_prints_the_dead_letters_newest_first(cli: Cli) -> None:
+    assert cli.json("dlq", "list") == {"items": [], "next_cursor": None}
+    ids = add_dead_letters(cli, 2)
+    listing = cli.json("dlq", "list")
+    assert [item["id"] for item in listing["items"]] == list(reversed(ids))
+    assert listing["items"][0]["payload"] == {"order_id": "O-2"}
+    assert listing["items"][0]["reason"] == "credit_hold: on hold"
+    human = cli.run("dlq", "list")
+    assert human.returncode == 0 and ids[0] in human.stdout and "credit_hold: on hold" in human.stdout
+    paged = cli.json("dlq", "list", "--limit", "1")
+    assert len(paged["items"]) == 1 and paged["next_cursor"]
+
+
+def test_dlq_replay_enqueues_once_then_refuses(cli: Cli) -> None:
+    [letter_id] = add_dead_letters(cli, 1)
+    assert cli.json("dlq", "replay", letter_id) == {"id": letter_id, "status": "replayed"}
+    assert outbox_keys(cli) == [("O-1", 0)]
+    again = cli.run("dlq", "replay", letter_id)
+    assert again.returncode != 0 and len(again.stderr.strip().splitlines()) == 1
+    assert "already replayed" in again.stderr and "Traceback" not in again.stderr
+    assert outbox_keys(cli) == [("O-1", 0)]
+    assert cli.json("dlq", "list")["items"][0]["replayed_at"]
+
+
+@pytest.mark.parametrize("args", [("dlq", "replay", "dl_missing"), ("dlq", "list", "--cursor", "nonsense"),
+                                  ("dlq", "list", "--limit", "0")])
+def test_a_bad_dlq_request_fails_without_a_traceback(cli: Cli, args: tuple[str, ...]) -> None:
+    done = cli.run(*args)
+    assert done.returncode != 0 and done.stdout == "" and "Traceback" not in done.stderr

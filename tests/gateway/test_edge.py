@@ -119,3 +119,29 @@ async def test_a_streamed_body_over_the_limit_without_content_length_is_413(hub:
 async def test_an_oversized_content_length_is_refused_before_authentication(hub: Hub) -> None:
     response = await hub.http.post("/v1/storefront/price-availability", content=b"x" * (1024 * 1024 + 1))
     assert_problem(response, 413, "payload_too_large")
+
+
+async def test_cached_answers_carry_each_requests_own_headers(hub: Hub, key: str) -> None:
+    """A hit's headers are prebuilt per cache entry; the request id and RateLimit fields are
+    each request's own, never the ones of the request that filled the cache."""
+    answers = [await hub.http.get(PRODUCT, headers=api(key, **{"X-Request-ID": f"req-{n}"})) for n in range(3)]
+    assert [a.headers["x-cache"] for a in answers] == ["MISS", "HIT", "HIT"]
+    assert [a.headers["x-request-id"] for a in answers] == ["req-0", "req-1", "req-2"]
+    remaining = [int(LIMIT.match(a.headers["ratelimit"])["r"]) for a in answers]
+    assert remaining[0] > remaining[1] > remaining[2]
+    assert len({a.headers["etag"] for a in answers}) == 1 and len({a.content for a in answers}) == 1
+    for answer in answers:  # one of each header, none repeated by the prebuilt list
+        names = [name.lower() for name, _ in answer.headers.multi_items()]
+        assert len(names) == len(set(names)), names
+        assert int(answer.headers["content-length"]) == len(answer.content)
+
+
+async def test_a_revalidation_hit_is_304_with_the_requests_own_headers(hub: Hub, key: str) -> None:
+    etag = (await hub.http.get(PRODUCT, headers=api(key))).headers["etag"]
+    for n in range(2):
+        response = await hub.http.get(PRODUCT, headers=api(key, **{"If-None-Match": f'W/{etag}, "other"',
+                                                                     "X-Request-ID": f"again-{n}"}))
+        assert response.status_code == 304 and response.content == b""
+        assert (response.headers["etag"], response.headers["x-request-id"]) == (etag, f"again-{n}")
+        assert response.headers["x-cache"] == "HIT" and LIMIT.match(response.headers["ratelimit"])
+    assert (await hub.http.get(PRODUCT, headers=api(key, **{"If-None-Match": '"other"'}))).status_code == 200

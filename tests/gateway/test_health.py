@@ -25,10 +25,10 @@ async def test_live_answers_ok(hub: Hub) -> None:
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-async def test_ready_checks_the_database(hub: Hub) -> None:
+async def test_ready_checks_the_database_and_the_event_relay(hub: Hub) -> None:
     response = await hub.http.get("/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "outbox": "ok"}}
     assert response.headers["cache-control"] == "no-store"
 
 

@@ -28,8 +28,29 @@ def test_every_route_is_under_sandbox_and_there_are_no_docs(app: Litestar) -> No
         "/sandbox/reset",
         "/sandbox/wms/stock",
         "/sandbox/erp/items/{sku:str}/price",
+        "/sandbox/erp/api/v1/salesOrders",
+        "/sandbox/erp/api/v1/creditMemos",
+        "/sandbox/erp/api/v1/creditMemos/{credit_memo_id:str}/void",
+        "/sandbox/erp/sales-orders",
+        "/sandbox/erp/credit-memos",
+        "/sandbox/wms/api/v2/fulfillment_requests",
+        "/sandbox/wms/api/v2/expected_receipts",
+        "/sandbox/wms/api/v2/expected_receipts/{rma_ref:str}",
+        "/sandbox/wms/ship",
+        "/sandbox/wms/receive",
+        "/sandbox/shopify/admin/api/2024-10/inventory_levels/set.json",
+        "/sandbox/shopify/admin/api/2024-10/orders/{order_id:int}/fulfillments.json",
+        "/sandbox/shopify/orders",
+        "/sandbox/shopify/orders/{order_id:int}/redeliver",
+        "/sandbox/shopify/inventory/{sku:str}",
+        "/sandbox/shopify/fulfillments",
+        "/sandbox/payments/v1/authorizations",
+        "/sandbox/payments/v1/authorizations/{authorization_id:str}",
+        "/sandbox/payments/v1/refunds",
+        "/sandbox/payments/refunds",
     } <= paths
-    assert {f"/sandbox/{b}/{c}" for b in ("erp", "wms", "pos") for c in ("faults", "events")} <= paths
+    backends = ("erp", "wms", "pos", "shopify", "payments")
+    assert {f"/sandbox/{b}/{c}" for b in backends for c in ("faults", "events")} <= paths
 
 
 def test_apps_do_not_share_state() -> None:

@@ -14,43 +14,14 @@ from litestar import Litestar
 
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
+from system_apis.sandbox.events import DeliveryRetry, EventDelivery
 from system_apis.sandbox.runtime import Sandbox
+from tests.clocks import FakeClock
+from tests.sandbox.hooks import HOOKS, Receiver, SandboxWithHooks
 
-HOOKS = {"wms": "http://hub/hooks/wms", "pos": "http://hub/hooks/pos", "erp": "http://hub/hooks/erp"}
 STOCK_CHANGE = {"sku": "SKU-1001", "location": "DC-EAST", "on_hand": 3}
 Eventually = Callable[[Callable[[], bool]], Awaitable[None]]
-
-
-class Receiver:
-    """The hub's webhook endpoint as an httpx transport handler; answers ``statuses`` in turn, then 204."""
-
-    def __init__(self, statuses: list[int] | None = None) -> None:
-        self.requests: list[httpx.Request] = []
-        self._statuses = list(statuses or [])
-        self.release = asyncio.Event()
-        self.release.set()
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        await self.release.wait()
-        return httpx.Response(self._statuses.pop(0) if self._statuses else 204)
-
-
-class SandboxWithHooks:
-    """A sandbox app whose events go to ``receiver``; ``async with`` yields a client of it."""
-
-    def __init__(self, receiver: Receiver) -> None:
-        config = SandboxConfig(event_urls=HOOKS, seed=1)
-        self.app: Litestar = create_sandbox_app(config, transport=httpx.MockTransport(receiver))
-        self.sandbox: Sandbox = self.app.state.sandbox
-
-    async def __aenter__(self) -> httpx.AsyncClient:
-        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(self.app), base_url="http://sandbox")
-        return self._client
-
-    async def __aexit__(self, *_: object) -> None:
-        await self._client.aclose()
-        await self.sandbox.aclose()
+FAST_RETRY = DeliveryRetry(first_delay_seconds=0.001, max_delay_seconds=0.004, budget_seconds=0.05)
 
 
 def expected_signature(secret: str, body: bytes) -> str:
@@ -98,14 +69,71 @@ async def test_a_failed_delivery_is_retried_until_it_succeeds(eventually: Eventu
     assert len({r.headers["X-Signature"] for r in receiver.requests}) == 1
 
 
-async def test_delivery_gives_up_after_three_attempts() -> None:
-    receiver = Receiver(statuses=[500, 500, 500, 500])
-    hooks = SandboxWithHooks(receiver)
+def test_retries_back_off_exponentially_capped_for_about_two_minutes() -> None:
+    delays = list(DeliveryRetry().delays())
+
+    assert delays == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0, 30.0]
+    assert 100 < sum(delays) <= 120
+
+
+async def test_an_event_outlasts_a_hub_that_is_down_for_a_minute() -> None:
+    receiver = Receiver(statuses=[503] * 9)
+    clock = FakeClock()
+    delivery = EventDelivery(1.0, httpx.MockTransport(receiver), sleep=clock.sleep)
+
+    delivery.send(HOOKS["wms"], b'{"event":1}', {"X-Signature": "sha256=ab"})
+    await asyncio.wait_for(delivery.drain(), timeout=2)
+    await delivery.aclose()
+
+    assert len(receiver.requests) == 10
+    assert clock.sleeps == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0]
+    assert sum(clock.sleeps) > 60
+    assert {r.content for r in receiver.requests} == {b'{"event":1}'}
+    assert delivery.abandoned == 0
+
+
+async def test_network_errors_are_retried_like_error_answers() -> None:
+    calls: list[httpx.Request] = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) < 3:
+            raise httpx.ConnectError("hub is restarting")
+        return httpx.Response(200)
+
+    clock = FakeClock()
+    delivery = EventDelivery(1.0, httpx.MockTransport(flaky), sleep=clock.sleep)
+    delivery.send(HOOKS["wms"], b"{}", {})
+    await asyncio.wait_for(delivery.drain(), timeout=2)
+    await delivery.aclose()
+
+    assert len(calls) == 3 and clock.sleeps == [0.2, 0.4]
+
+
+async def test_delivery_gives_up_when_the_budget_is_spent() -> None:
+    receiver = Receiver(statuses=[500] * 20)
+    clock = FakeClock()
+    delivery = EventDelivery(1.0, httpx.MockTransport(receiver), sleep=clock.sleep)
+
+    delivery.send(HOOKS["wms"], b"{}", {})
+    await asyncio.wait_for(delivery.drain(), timeout=2)
+    await delivery.aclose()
+
+    assert len(receiver.requests) == 11
+    assert sum(clock.sleeps) <= 120
+    assert delivery.abandoned == 1 and delivery.pending == 0
+
+
+async def test_the_sandbox_config_sets_the_backoff() -> None:
+    receiver = Receiver(statuses=[500] * 20)
+    hooks = SandboxWithHooks(receiver, event_retry=FAST_RETRY)
     async with hooks as client:
         await client.post("/sandbox/wms/stock", json=STOCK_CHANGE)
         await asyncio.wait_for(hooks.sandbox.delivery.drain(), timeout=3)
 
-    assert len(receiver.requests) == 3
+    assert len(receiver.requests) == 1 + len(list(FAST_RETRY.delays()))
+    assert hooks.sandbox.delivery.abandoned == 1
+    assert len(hooks.sandbox.backends["wms"].announcer.outbox) == 1  # kept, though never delivered
 
 
 async def test_delivery_never_blocks_the_control_call(eventually: Eventually) -> None:

@@ -14,13 +14,24 @@ VENDOR_CALLS = {
     "erp": "/sandbox/erp/api/v1/items/SKU-1001",
     "wms": "/sandbox/wms/api/v2/inventory?item_code=SKU-1001",
     "pos": "/sandbox/pos/v1/stores/inventory?productSku=SKU-1002",
+    "shopify": "/sandbox/shopify/admin/api/2024-10/inventory_levels.json?inventory_item_ids=SKU-1001",
+    "payments": "/sandbox/payments/v1/authorizations/pay_auth_123",
 }
 THROTTLE_BODIES = {
     "erp": {"error": {"code": "SSS_REQUEST_LIMIT_EXCEEDED"}},
     "wms": {"errors": [{"code": "rate_limited"}]},
     "pos": {"message": "Too Many Requests"},
+    "shopify": {"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."},
+    "payments": {"error": {"type": "rate_limit_error", "code": "rate_limit", "message": "Too many requests"}},
 }
+RETRY_AFTER = {"shopify": "1.0"}
 BACKENDS = sorted(VENDOR_CALLS)
+TOKEN = {"X-Shopify-Access-Token": "shpat_test"}
+
+
+async def vendor_call(client: httpx.AsyncClient, backend: str) -> httpx.Response:
+    """The backend's probe call, with the credentials its vendor wants."""
+    return await client.get(VENDOR_CALLS[backend], headers=TOKEN if backend == "shopify" else None)
 
 
 async def test_faults_start_cleared(client: httpx.AsyncClient) -> None:
@@ -34,7 +45,7 @@ async def test_faults_start_cleared(client: httpx.AsyncClient) -> None:
 async def test_outage_answers_503(client: httpx.AsyncClient, backend: str) -> None:
     await client.put(f"/sandbox/{backend}/faults", json={"outage": True})
 
-    response = await client.get(VENDOR_CALLS[backend])
+    response = await vendor_call(client, backend)
 
     assert response.status_code == 503
     assert response.json() == {"error": "service_unavailable"}
@@ -44,10 +55,10 @@ async def test_outage_answers_503(client: httpx.AsyncClient, backend: str) -> No
 async def test_throttle_answers_429_with_retry_after_and_vendor_body(client: httpx.AsyncClient, backend: str) -> None:
     await client.put(f"/sandbox/{backend}/faults", json={"throttle": True})
 
-    response = await client.get(VENDOR_CALLS[backend])
+    response = await vendor_call(client, backend)
 
     assert response.status_code == 429
-    assert response.headers["Retry-After"] == "1"
+    assert response.headers["Retry-After"] == RETRY_AFTER.get(backend, "1")
     body = response.json()
     if backend == "erp":
         assert body["error"]["code"] == THROTTLE_BODIES["erp"]["error"]["code"]
@@ -59,9 +70,9 @@ async def test_throttle_answers_429_with_retry_after_and_vendor_body(client: htt
 @pytest.mark.parametrize("backend", BACKENDS)
 async def test_error_rate_one_always_fails_and_zero_never(client: httpx.AsyncClient, backend: str) -> None:
     await client.put(f"/sandbox/{backend}/faults", json={"error_rate": 1.0})
-    failing = [await client.get(VENDOR_CALLS[backend]) for _ in range(5)]
+    failing = [await vendor_call(client, backend) for _ in range(5)]
     await client.put(f"/sandbox/{backend}/faults", json={"error_rate": 0})
-    passing = [await client.get(VENDOR_CALLS[backend]) for _ in range(5)]
+    passing = [await vendor_call(client, backend) for _ in range(5)]
 
     assert {r.status_code for r in failing} == {500}
     assert failing[0].json() == {"error": "internal_error"}
@@ -73,7 +84,7 @@ async def test_error_rate_is_deterministic_under_a_seed() -> None:
         app = create_sandbox_app(SandboxConfig(seed=seed))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sandbox") as c:
             await c.put("/sandbox/erp/faults", json={"error_rate": 0.5})
-            return [(await c.get(VENDOR_CALLS["erp"])).status_code for _ in range(30)]
+            return [(await vendor_call(c, "erp")).status_code for _ in range(30)]
 
     first, second = await statuses(42), await statuses(42)
 
@@ -85,7 +96,7 @@ async def test_latency_delays_vendor_calls_only(client: httpx.AsyncClient) -> No
     await client.put("/sandbox/pos/faults", json={"latency_ms": 300})
 
     started = time.monotonic()
-    vendor = await client.get(VENDOR_CALLS["pos"])
+    vendor = await vendor_call(client, "pos")
     vendor_seconds = time.monotonic() - started
     started = time.monotonic()
     control = await client.get("/sandbox/pos/events")
@@ -98,11 +109,11 @@ async def test_latency_delays_vendor_calls_only(client: httpx.AsyncClient) -> No
 
 async def test_faults_apply_in_order_outage_before_throttle_before_errors(client: httpx.AsyncClient) -> None:
     await client.put("/sandbox/erp/faults", json={"outage": True, "throttle": True, "error_rate": 1.0})
-    outage = await client.get(VENDOR_CALLS["erp"])
+    outage = await vendor_call(client, "erp")
     await client.put("/sandbox/erp/faults", json={"outage": False})
-    throttled = await client.get(VENDOR_CALLS["erp"])
+    throttled = await vendor_call(client, "erp")
     await client.put("/sandbox/erp/faults", json={"throttle": False})
-    failed = await client.get(VENDOR_CALLS["erp"])
+    failed = await vendor_call(client, "erp")
 
     assert [outage.status_code, throttled.status_code, failed.status_code] == [503, 429, 500]
 
@@ -110,9 +121,9 @@ async def test_faults_apply_in_order_outage_before_throttle_before_errors(client
 async def test_faults_are_per_backend(client: httpx.AsyncClient) -> None:
     await client.put("/sandbox/wms/faults", json={"outage": True})
 
-    assert (await client.get(VENDOR_CALLS["wms"])).status_code == 503
-    assert (await client.get(VENDOR_CALLS["pos"])).status_code == 200
-    assert (await client.get(VENDOR_CALLS["erp"])).status_code == 200
+    assert (await vendor_call(client, "wms")).status_code == 503
+    assert (await vendor_call(client, "pos")).status_code == 200
+    assert (await vendor_call(client, "erp")).status_code == 200
 
 
 async def test_faults_never_apply_to_controls(client: httpx.AsyncClient) -> None:
@@ -126,9 +137,16 @@ async def test_faults_never_apply_to_controls(client: httpx.AsyncClient) -> None
         await client.post("/sandbox/wms/stock", json={"sku": "SKU-1002", "location": "STORE-NYC", "on_hand": 1}),
         await client.put("/sandbox/erp/items/SKU-1001/price", json={"list_price": "135.00"}),
         await client.put("/sandbox/pos/faults", json={"latency_ms": 0}),
+        await client.get("/sandbox/erp/sales-orders"),
+        await client.get("/sandbox/erp/credit-memos"),
+        await client.get("/sandbox/payments/refunds"),
+        await client.get("/sandbox/shopify/inventory/SKU-1001"),
+        await client.get("/sandbox/shopify/fulfillments"),
     ]
+    order = await client.post("/sandbox/shopify/orders", json={"line_items": [{"sku": "SKU-1001", "quantity": 1, "price": "129.00"}]})
 
     assert [r.status_code for r in controls] == [200] * len(controls)
+    assert order.status_code == 201
 
 
 async def test_put_merges_and_delete_clears(client: httpx.AsyncClient) -> None:
@@ -141,7 +159,7 @@ async def test_put_merges_and_delete_clears(client: httpx.AsyncClient) -> None:
     assert cleared.status_code == 200
     assert cleared.json() == {"latency_ms": 0, "error_rate": 0.0, "outage": False, "throttle": False}
     assert (await client.get("/sandbox/erp/faults")).json() == cleared.json()
-    assert (await client.get(VENDOR_CALLS["erp"])).status_code == 200
+    assert (await vendor_call(client, "erp")).status_code == 200
 
 
 async def test_bad_fault_input_is_422_listing_every_error(client: httpx.AsyncClient) -> None:

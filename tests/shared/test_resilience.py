@@ -206,6 +206,16 @@ async def test_open_circuit_fails_fast_then_recovers(clock: FakeClock) -> None:
     assert guard.snapshot().rejected == 1
 
 
+async def test_throttling_waits_but_never_opens_the_circuit(clock: FakeClock) -> None:
+    guard = make_guard(clock, policy=RetryPolicy(max_attempts=1))
+    for _ in range(5):
+        with pytest.raises(BackendThrottled):
+            await guard.call("get_item", Script(forever=BackendThrottled(backend="erp", retry_after=1.0)))
+    assert guard.breaker.state == "closed"
+    assert guard.snapshot().throttled == 5
+    assert await guard.call("get_item", Script()) == "ok"
+
+
 async def test_slow_attempt_times_out_as_unavailable(clock: FakeClock) -> None:
     guard = make_guard(clock, timeout=0.01, policy=RetryPolicy(max_attempts=1))
 

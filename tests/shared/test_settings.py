@@ -9,6 +9,9 @@ import pytest
 from shared.settings import DEFAULT_PLANS, Plan, Settings, SettingsError, load_settings
 
 NO_FILE = "/nonexistent/hub.toml"
+PRODUCTION_BACKENDS = {"HUB_ERP_URL": "https://e", "HUB_WMS_URL": "https://w", "HUB_POS_URL": "https://p",
+                       "HUB_PAYMENTS_URL": "https://pay", "HUB_SHOPIFY_URL": "https://s.myshopify.com",
+                       "HUB_SHOPIFY_ACCESS_TOKEN": "shpat_x"}
 
 
 def load(env: dict[str, str] | None = None, toml: Path | str = NO_FILE, **overrides: object) -> Settings:
@@ -28,18 +31,23 @@ def test_the_defaults_are_the_embedded_one_process_hub() -> None:
     assert (s.host, s.port, s.database_url) == ("127.0.0.1", 8080, "sqlite+aiosqlite:///./var/hub.db")
     assert (s.redis_url, s.sandbox, s.bootstrap_admin_key, s.default_plan) == (None, True, None, "standard")
     assert s.retry_budget_seconds == 900.0 and s.max_body_bytes == 1024 * 1024 and s.is_sqlite
+    assert s.sandbox_autoship_seconds == 10.0
+    assert (s.payments_url, s.shopify_url, s.shopify_access_token) == (None, None, None)
     assert {name: (p.rate_per_second, p.burst) for name, p in s.plans.items()} == {
         name: (p["rate_per_second"], p["burst"]) for name, p in DEFAULT_PLANS.items()}
 
 
 def test_the_environment_is_read_with_types(tmp_path: Path) -> None:
-    s = load({"HUB_PORT": "9000", "HUB_SANDBOX": "false", "HUB_ERP_URL": "https://erp", "HUB_WMS_URL": "https://wms",
-              "HUB_POS_URL": "https://pos", "HUB_INTERNAL_SECRET": "private", "HUB_RETRY_BUDGET_SECONDS": "60",
-              "HUB_CORS_ORIGINS": "https://a.example, https://b.example",
+    s = load({"HUB_PORT": "9000", "HUB_SANDBOX": "false", **PRODUCTION_BACKENDS,
+              "HUB_INTERNAL_SECRET": "private", "HUB_RETRY_BUDGET_SECONDS": "60",
+              "HUB_CORS_ORIGINS": "https://a.example, https://b.example", "HUB_SANDBOX_AUTOSHIP_SECONDS": "0.5",
               "HUB_DATABASE_URL": "postgresql+asyncpg://u@db/hub", "HUB_REDIS_URL": "redis://cache:6379/0"})
     assert (s.port, s.sandbox, s.retry_budget_seconds, s.is_sqlite) == (9000, False, 60.0, False)
     assert s.cors_origins == ("https://a.example", "https://b.example")
     assert s.redis_url == "redis://cache:6379/0"
+    assert (s.payments_url, s.shopify_url, s.shopify_access_token) == (
+        "https://pay", "https://s.myshopify.com", "shpat_x")
+    assert s.sandbox_autoship_seconds == 0.5
 
 
 def test_the_environment_wins_over_hub_toml_which_wins_over_defaults(tmp_path: Path) -> None:
@@ -81,7 +89,16 @@ def test_plans_from_the_environment_are_added_to_the_defaults() -> None:
     ({"HUB_PLANS": '{"gold": {"rate_per_second": "fast", "burst": 1}}'}, "HUB_PLANS"),
     ({"HUB_SANDBOX": "0"}, "HUB_ERP_URL"),
     ({"HUB_SANDBOX": "0", "HUB_ERP_URL": "https://e", "HUB_WMS_URL": "https://w", "HUB_POS_URL": "https://p"},
-     "HUB_INTERNAL_SECRET"),
+     "HUB_PAYMENTS_URL"),
+    ({"HUB_SANDBOX": "0", **{k: v for k, v in PRODUCTION_BACKENDS.items() if k != "HUB_SHOPIFY_URL"}},
+     "HUB_SHOPIFY_URL"),
+    ({"HUB_SANDBOX": "0", **{k: v for k, v in PRODUCTION_BACKENDS.items() if k != "HUB_SHOPIFY_ACCESS_TOKEN"}},
+     "HUB_SHOPIFY_ACCESS_TOKEN"),
+    ({"HUB_SANDBOX": "0", **PRODUCTION_BACKENDS}, "HUB_INTERNAL_SECRET"),
+    ({"HUB_PAYMENTS_URL": "ftp://pay"}, "HUB_PAYMENTS_URL"),
+    ({"HUB_SHOPIFY_URL": "shop.myshopify.com"}, "HUB_SHOPIFY_URL"),
+    ({"HUB_SANDBOX_AUTOSHIP_SECONDS": "-1"}, "HUB_SANDBOX_AUTOSHIP_SECONDS"),
+    ({"HUB_SANDBOX_AUTOSHIP_SECONDS": "soon"}, "HUB_SANDBOX_AUTOSHIP_SECONDS"),
     ({"HUB_EXPERIENCE_URL": "ftp://x"}, "HUB_EXPERIENCE_URL"),
     ({"HUB_BOOTSTRAP_ADMIN_KEY": "short"}, "HUB_BOOTSTRAP_ADMIN_KEY"),
     ({"HUB_RETRY_BUDGET_SECONDS": "soon"}, "HUB_RETRY_BUDGET_SECONDS"),

@@ -67,3 +67,13 @@ async def wire(tracer) -> AsyncIterator[Callable[..., Wire]]:
     yield make
     for w in made:
         await w.client.aclose()
+
+
+@pytest.fixture
+async def ports() -> AsyncIterator["SandboxPorts"]:
+    """The order and return adapters over an in-process sandbox (autoship off)."""
+    from tests.system_apis.sandbox_ports import SandboxPorts
+
+    p = SandboxPorts()
+    yield p
+    await p.aclose()

@@ -3,6 +3,7 @@ add fields with defaults only)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -40,3 +41,16 @@ class Product(msgspec.Struct):
     def of(cls, p: ProductPrice, levels: StockLevels) -> "Product":
         return cls(sku=p.sku, name=p.name, price=p.unit_price, currency=p.currency,
                    in_stock=p.in_stock, stock_level=levels.of(p.available_quantity))
+
+
+class OrderListItem(msgspec.Struct):
+    order_id: str
+    status: str
+    total: Decimal
+    currency: str
+    created_at: datetime
+
+
+class OrderList(msgspec.Struct):
+    items: list[OrderListItem]
+    next_cursor: str | None

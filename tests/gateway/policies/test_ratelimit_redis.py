@@ -107,3 +107,60 @@ async def test_a_burst_of_concurrent_requests_shares_one_lease_and_is_not_refuse
     decisions = await asyncio.gather(*(rl.hit(consumer, "big") for _ in range(64)))
     assert all(d.allowed for d in decisions)
     assert calls[0] == 1
+
+
+def gate_redis_calls(rl) -> tuple[list[int], asyncio.Event, asyncio.Event]:  # noqa: ANN001
+    """Let the limiter's first Redis call through; hold later ones until `release` is set.
+    Returns (calls, started: set when a held call begins, release)."""
+    calls, started, release = [0], asyncio.Event(), asyncio.Event()
+    script = rl._script
+
+    async def gated(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls[0] += 1
+        if calls[0] > 1:
+            started.set()
+            await release.wait()
+        return await script(*args, **kwargs)
+
+    rl._script = gated
+    return calls, started, release
+
+
+async def test_a_lease_running_low_is_renewed_in_the_background_while_requests_go_on(client):
+    plans = {"big": Plan(rate_per_second=10_000, burst=20_000)}  # batch 500, renewed at 50 left
+    rl = limiter(client, plans)
+    calls, started, release = gate_redis_calls(rl)
+    consumer = f"c-{secrets.token_hex(4)}"
+    decisions = [await rl.hit(consumer, "big") for _ in range(451)]  # the 451st leaves 49
+    await started.wait()  # the renewal is running, held by the gate ...
+    decisions += [await rl.hit(consumer, "big") for _ in range(49)]  # ... and the lease's rest is spent meanwhile
+    assert all(d.allowed for d in decisions) and calls[0] == 2
+    release.set()
+    assert (await rl.hit(consumer, "big")).allowed  # from the renewed lease
+    assert calls[0] == 2
+
+
+async def test_a_lease_near_its_end_is_renewed_before_it_expires(client):
+    clock = FakeClock()
+    plans = {"big": Plan(rate_per_second=10_000, burst=20_000)}
+    rl = limiter(client, plans, clock)
+    calls, started, release = gate_redis_calls(rl)
+    consumer = f"c-{secrets.token_hex(4)}"
+    assert (await rl.hit(consumer, "big")).allowed
+    clock.advance(0.21)  # into the last fifth of a 0.25 s lease, tokens to spare
+    assert (await rl.hit(consumer, "big")).allowed
+    await started.wait()
+    release.set()
+    clock.advance(0.1)  # the first lease is over; the renewed one serves
+    decision = await rl.hit(consumer, "big")
+    assert decision.allowed and calls[0] == 2
+
+
+async def test_concurrent_requests_without_a_lease_share_one_call_sized_for_them(client):
+    plans = {"slow": Plan(rate_per_second=1, burst=30)}  # batch 1: no renewal ahead
+    rl = limiter(client, plans)
+    calls = count_redis_calls(rl)
+    consumer = f"c-{secrets.token_hex(4)}"
+    decisions = await asyncio.gather(*(rl.hit(consumer, "slow") for _ in range(20)))
+    assert all(d.allowed for d in decisions)
+    assert calls[0] <= 3  # the first call for one, the next for all still waiting

@@ -70,7 +70,8 @@ async def test_without_a_provider_only_hub_tokens_are_accepted(
     ({"jwt_issuer": ISSUER}, "HUB_JWT_AUDIENCE"),
     ({**IDP, "jwt_issuer": "commerce-hub"}, "HUB_JWT_ISSUER"),
     ({**IDP, "jwt_jwks_url": "http://idp.example/jwks", "sandbox": False, "erp_url": "http://e", "wms_url": "http://w",
-      "pos_url": "http://p", "internal_secret": "a-private-value"}, "HUB_JWT_JWKS_URL"),
+      "pos_url": "http://p", "payments_url": "http://pay", "shopify_url": "http://shop",
+      "shopify_access_token": "shpat_x", "internal_secret": "a-private-value"}, "HUB_JWT_JWKS_URL"),
 ])
 async def test_a_wrong_provider_setting_stops_the_start_naming_it(
         database_url: str, engine: AsyncEngine, keys: KeyService, idp_http: httpx.AsyncClient,

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Benchmark: order acceptance (POST /v1/storefront/orders) through the whole hub, then
+# how long the accepted orders take to reach `posted` (ERP) and `released` (WMS).
+# Not a test: it prints numbers. Usage: bench/orders.sh [seconds=15] [connections=32]
+# Env: HUB_BENCH_DATABASE_URL (default: a fresh PostgreSQL database on 127.0.0.1),
+#      HUB_BENCH_REDIS_URL, HUB_BENCH_WORKERS (server processes, default 1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-15}; CONNS=${2:-32}
+command -v wrk >/dev/null || { echo "bench: installing wrk" >&2; apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+./hub --help >/dev/null   # make sure .venv exists
+WORK=$(mktemp -d); HUB_PORT=18190; ADMIN=bench-admin-key-0123456789
+DB_NAME=""
+cleanup() {
+  kill -- -"$HUB_PID" 2>/dev/null || true
+  [ -n "$DB_NAME" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+if [ -z "${HUB_BENCH_DATABASE_URL:-}" ]; then
+  DB_NAME="hub_bench_$$"
+  psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $DB_NAME" >/dev/null
+  HUB_BENCH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB_NAME"
+fi
+export HUB_DATABASE_URL=$HUB_BENCH_DATABASE_URL
+[ -n "${HUB_BENCH_REDIS_URL:-}" ] && export HUB_REDIS_URL=$HUB_BENCH_REDIS_URL
+export HUB_BOOTSTRAP_ADMIN_KEY=$ADMIN HUB_LOG_LEVEL=warning HUB_PORT=$HUB_PORT HUB_SANDBOX_AUTOSHIP_SECONDS=0
+export HUB_WORKERS=${HUB_BENCH_WORKERS:-1}
+export HUB_PLANS='{"bench": {"rate_per_second": 1000000, "burst": 1000000}}'
+setsid .venv/bin/hub serve > "$WORK/hub.log" 2>&1 & HUB_PID=$!
+for _ in $(seq 1 200); do curl -sf "localhost:$HUB_PORT/health/ready" >/dev/null && break; sleep 0.1; done
+curl -sf "localhost:$HUB_PORT/health/ready" >/dev/null || { echo "bench: the hub did not start"; cat "$WORK/hub.log"; exit 1; }
+KEY=$(curl -sf -X POST "localhost:$HUB_PORT/admin/v1/keys" -H "X-API-Key: $ADMIN" \
+      -d '{"consumer": "bench", "scopes": ["orders:write", "orders:read"], "plan": "bench"}' \
+      | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+curl -sf -X POST "localhost:$HUB_PORT/sandbox/wms/stock" -H 'Content-Type: application/json' \
+     -d '{"sku": "SKU-1003", "location": "DC-EAST", "on_hand": 10000000}' >/dev/null
+# one order first: loads SKU-1003's stock into the hub, and waits for the stock event to land
+for _ in $(seq 1 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "localhost:$HUB_PORT/v1/storefront/orders" -H "X-API-Key: $KEY" \
+    -H "Idempotency-Key: warm-$RANDOM" -H 'Content-Type: application/json' \
+    -d '{"lines": [{"sku": "SKU-1003", "quantity": 600}], "payment": {"method": "card", "amount": "5250.00"}}')
+  [ "$code" = 201 ] && break; sleep 0.1
+done
+
+out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/order.lua -H "X-API-Key: $KEY" \
+      "http://127.0.0.1:$HUB_PORT/v1/storefront/orders")
+rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p50=$(awk '$1=="50%" {print $2}' <<<"$out")
+p99=$(awk '$1=="99%" {print $2}' <<<"$out"); non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, workers $HUB_WORKERS"
+echo "accepted orders/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}"
+HUB_DATABASE_URL=$HUB_DATABASE_URL .venv/bin/python bench/order_lag.py

@@ -1,0 +1,77 @@
+"""The order process's part of the composition: the order service a role serves, and the
+workers that carry orders on to the back office (``all`` and ``worker`` roles)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from commerce_hub.context import WORK_TOPIC, Context
+from commerce_hub.messaging_role import open_messaging
+from process_apis.inventory.stock import StockBook
+from process_apis.inventory.sync import InventorySync
+from process_apis.orders.backoffice import BackOffice
+from process_apis.orders.flows import OrderFlows
+from process_apis.orders.service import ChannelIntake, OrderService
+from process_apis.returns.events import ReturnEvents
+from process_apis.returns.receiving import ReturnReceiving
+from process_apis.returns.saga import ReturnSaga, StepBudget
+from process_apis.returns.schemas import ReturnPolicy
+from process_apis.returns.service import ReturnService
+from shared.settings import Settings
+from shared.idempotency import IdempotencyLedger
+from system_apis.inbound import CATALOG_TOPIC
+
+
+@dataclass
+class OrderProcess:
+    service: OrderService
+    stock: StockBook
+    returns: ReturnService | None = None
+    """Return authorization and review (issue 5), on the same back-office reads."""
+
+
+async def order_process(ctx: Context, system: dict) -> OrderProcess:
+    """Built once per role; the ``all`` role's workers share it with the API."""
+    built = ctx.order_process
+    if not isinstance(built, OrderProcess):
+        engine = await ctx.database()
+        backoffice = BackOffice(system["erp"])
+        ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
+        stock = StockBook(engine, [system["wms"], system["pos"]])
+        built = OrderProcess(OrderService(engine, IdempotencyLedger(engine), backoffice, stock, wake=ctx.wake), stock)
+        built.returns = ReturnService(engine, IdempotencyLedger(engine), backoffice, return_policy(ctx.settings),
+                                      wake=ctx.wake)
+        ctx.order_process = built
+    return built
+
+
+async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
+    """Start this process's workers on every asynchronous flow."""
+    engine = await ctx.database()
+    process = await order_process(ctx, system)
+    flows = OrderFlows(engine, system["erp"], system["fulfilment"], system.get("shopify"), process.stock,
+                       wake=ctx.wake)
+    handlers = {
+        **flows.handlers(),
+        **InventorySync(engine, process.stock).handlers(),
+        "channel_order.received": ChannelIntake(process.service, engine).capture,
+        **ReturnSaga(engine, system["erp"], system["fulfilment"], system.get("payments"), wake=ctx.wake,
+                     budget=StepBudget(seconds=ctx.settings.retry_budget_seconds,
+                                       margin=ctx.settings.retry_max_delay_seconds)).handlers(),
+        **ReturnReceiving(engine, system["fulfilment"]).handlers(),
+        **ReturnEvents(ctx.bus).handlers(),
+    }
+    worker = await open_messaging(ctx, engine, handlers)
+
+    async def on_work(_payload: bytes) -> None:
+        worker.wake()
+
+    ctx.bus.subscribe(WORK_TOPIC, on_work)
+    ctx.wakers.append(worker.wake)
+
+
+def return_policy(settings: Settings) -> ReturnPolicy:
+    return ReturnPolicy(window_days=settings.return_window_days,
+                        window_days_by_channel=dict(settings.return_window_days_by_channel),
+                        review_threshold=settings.return_review_threshold,
+                        dispositions=dict(settings.return_dispositions))

@@ -1,0 +1,120 @@
+"""The order's asynchronous life after acceptance, as idempotent message handlers.
+
+    order.accepted      post the sales order to the ERP (key: the order id)  -> posted
+    order.posted        release it to the WMS (key: the order id)            -> released
+    shipment.confirmed  record the shipment, free its reservations           -> shipped
+    shopify.fulfil      tell Shopify the order shipped (Shopify orders only)
+
+Each handler reads the order's current status first and does nothing when the
+step is already done, and each status change is conditional, so a message
+delivered twice, or replayed from the dead-letter queue, changes nothing twice.
+Backend failures propagate: the worker retries ``BackendUnavailable`` with
+backoff and dead-letters the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import msgspec
+from shared.db.engine import reading
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from process_apis.inventory.stock import StockBook
+from process_apis.orders import repository as repo
+from process_apis.orders import rules
+from shared.errors import NotFound
+from shared.messaging.outbox import Message, enqueue
+from shared.models import Address, FulfilmentLine, FulfilmentRequest, OrderLine, SalesOrder, ShipmentConfirmed
+from system_apis.erp.port import ErpPort
+from system_apis.shopify.port import ShopifyPort
+from system_apis.wms.fulfilment_port import FulfilmentPort
+
+
+class ShopifyFulfil(msgspec.Struct, frozen=True):
+    order_id: str
+    shipment_id: str
+
+
+class OrderFlows:
+    def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort, shopify: ShopifyPort | None,
+                 stock: StockBook, *, wake: Callable[[], None] = lambda: None) -> None:
+        self._engine = engine
+        self._erp = erp
+        self._wms = wms
+        self._shopify = shopify
+        self._stock = stock
+        self._wake = wake
+
+    def handlers(self) -> dict:
+        return {"order.accepted": self.post_to_erp, "order.posted": self.release_to_wms,
+                "shipment.confirmed": self.record_shipment, "shopify.fulfil": self.fulfil_on_shopify}
+
+    async def post_to_erp(self, message: Message) -> None:
+        order = await self._order(message.decode(repo.OrderRef).order_id)
+        if order.status != "accepted":
+            return
+        ref = await self._erp.post_sales_order(SalesOrder(
+            order_id=order.order_id, channel=order.channel, channel_order_ref=order.channel_order_ref,
+            customer_id=order.customer_id, po_number=order.po_number, currency=order.currency,
+            lines=tuple(OrderLine(sku=l.sku, quantity=l.quantity, unit_price=l.unit_price,
+                                  extended_price=l.extended_price) for l in order.lines),
+            total=order.total, ship_to=_address(order.ship_to), created_at=order.created_at,
+        ))
+        async with self._engine.begin() as conn:
+            if await repo.move(conn, order.order_id, "posted", ["accepted"], erp_order_number=ref.erp_order_number,
+                               detail=f"ERP sales order {ref.erp_order_number}"):
+                await enqueue(conn, "order.posted", order.order_id, repo.OrderRef(order_id=order.order_id))
+        self._wake()
+
+    async def release_to_wms(self, message: Message) -> None:
+        order = await self._order(message.decode(repo.OrderRef).order_id)
+        if order.status != "posted":
+            return
+        ref = await self._wms.release(FulfilmentRequest(
+            order_id=order.order_id, lines=tuple(FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in order.lines),
+            ship_to=_address(order.ship_to)))
+        async with self._engine.begin() as conn:
+            await repo.move(conn, order.order_id, "released", ["posted"], fulfilment_id=ref.fulfilment_id,
+                            detail=f"WMS fulfilment {ref.fulfilment_id}")
+
+    async def record_shipment(self, message: Message) -> None:
+        shipment = message.decode(ShipmentConfirmed)
+        order = await self._order(shipment.order_id)
+        async with self._engine.begin() as conn:
+            if not await repo.add_shipment(conn, shipment):
+                return  # this shipment was recorded before
+            for line in shipment.lines:
+                await self._stock.unreserve(conn, line.sku, line.quantity)
+            moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],
+                                    detail=f"{shipment.carrier} {shipment.tracking_number}")
+            if moved and order.customer_id is not None and (order.payment is None):
+                await repo.remove_exposure(conn, order.customer_id, rules.cents(order.total))
+            if order.channel == "shopify" and self._shopify is not None:
+                await enqueue(conn, "shopify.fulfil", order.order_id,
+                              ShopifyFulfil(order_id=order.order_id, shipment_id=shipment.shipment_id))
+        self._wake()
+
+    async def fulfil_on_shopify(self, message: Message) -> None:
+        job = message.decode(ShopifyFulfil)
+        order = await self._order(job.order_id)
+        async with reading(self._engine) as conn:
+            view = await repo.view(conn, job.order_id, None)
+        shipment = next((s for s in view.shipments if s.shipment_id == job.shipment_id), None) if view else None
+        if shipment is None or self._shopify is None or order.channel_order_ref is None:
+            return
+        await self._shopify.create_fulfilment(
+            order.channel_order_ref, shipment.tracking_number, shipment.carrier,
+            [FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in shipment.lines],
+            idempotency_key=f"{order.order_id}:{shipment.shipment_id}")
+
+    async def _order(self, order_id: str) -> repo.StoredOrder:
+        async with reading(self._engine) as conn:
+            order = await repo.load(conn, order_id)
+        if order is None:
+            raise NotFound(f"No order {order_id}.", code="unknown_order")
+        return order
+
+
+def _address(raw: dict | None) -> Address | None:
+    return msgspec.convert(raw, Address) if raw else None

@@ -1,0 +1,223 @@
+"""The refund saga: a persisted state machine the workers run, one outbox message per step.
+
+    credit_memo ──> expected_receipt ──> payment_refund ──> done (refund issued)
+         │                 │                    │
+         └─ failed         └─ void_credit_memo  └─ cancel_receipt ─> void_credit_memo ─> failed
+
+``returns.saga_step`` is the next step; a ``return.saga`` message (key: the RMA
+id) carries it. A handler does the step only while the row still names it,
+then moves the row to the next step and enqueues its message in one
+transaction, so a message delivered twice, or a worker killed mid-step (its
+lease runs out, another worker runs the same message), repeats an idempotent
+backend call and changes nothing twice. Every backend write carries a key made
+from the RMA id (the credit memo's external ref, the receipt's ``rma_ref``, the
+refund's ``Idempotency-Key``).
+
+The payment refund, the one step that cannot be undone, runs last: every step
+before it has a compensation, and nothing can fail after it. The steps a return
+needs depend on it: no credit memo for a zero refund, no card refund for an
+order paid on account (its credit memo credits the account) or on a channel's
+own platform.
+
+Giving up. A forward step whose backend keeps failing is retried by the worker
+(``BackendUnavailable``) until ``StepBudget`` says its time is spent: when the
+next attempt, one backoff interval (``retry_max_delay_seconds``) or the
+backend's ``Retry-After`` away, would fall past ``retry_budget_seconds``. So
+the saga, not the worker, decides (the worker would only dead-letter). A refusal (a 4xx) gives up at once.
+Giving up moves the row to the first compensation, records the reason, and
+raises a permanent ``BackendError`` (``saga_step_failed``): the worker
+dead-letters the step's message, so operators see it in the dead-letter queue
+(replaying it does nothing: the saga has moved on). The compensations run in
+reverse order and are retried without giving up (a dead letter after the
+budget; its replay resumes them); the last one ends the saga ``failed``:
+``refund.status`` failed with the reason, and the units go back to returnable.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from process_apis.orders import repository as orders
+from process_apis.returns import events
+from process_apis.returns import repository as repo
+from process_apis.returns.rules import approved_by_sku
+from shared.errors import BackendError, BackendUnavailable, HubError, NotFound
+from shared.messaging.outbox import Message, enqueue, utcnow
+from shared.models import CreditMemoRequest, ExpectedReceipt, OrderLine, ReceiptLine
+from system_apis.erp.port import ErpPort
+from system_apis.payments.port import PaymentsPort
+from system_apis.wms.fulfilment_port import FulfilmentPort
+
+SAGA_TOPIC = "return.saga"
+FORWARD = ("credit_memo", "expected_receipt", "payment_refund")
+DONE, FAILED = "done", "failed"
+
+
+class SagaStep(msgspec.Struct, frozen=True):
+    """The payload of ``return.saga``: which RMA, and the step this message is for."""
+
+    rma_id: str
+    step: str
+
+
+class StepBudget(msgspec.Struct, frozen=True):
+    seconds: float = 900.0
+    """``HUB_RETRY_BUDGET_SECONDS``: the worker dead-letters a message retried this long."""
+    margin: float = 60.0
+    """``HUB_RETRY_MAX_DELAY_SECONDS``: the longest wait before the next attempt."""
+
+    def spent(self, message: Message, now: datetime, retry_after: float | None = None) -> bool:
+        """True when the next attempt could not run in time: one backoff interval (or the
+        backend's ``Retry-After``, e.g. an open circuit's pause) would reach the budget's end."""
+        first = message.first_attempt_at or now
+        waited = (now - first).total_seconds() + max(retry_after or 0.0, 0.0)
+        return waited >= self.seconds - self.margin
+
+
+def plan(rma: repo.StoredReturn) -> tuple[str, ...]:
+    """The forward steps this return needs, in order."""
+    steps = ("credit_memo",) if rma.refund_amount > 0 else ()
+    steps += ("expected_receipt",)
+    return steps + (("payment_refund",) if rma.refund_method == "card" else ())
+
+
+def first_step(rma: repo.StoredReturn) -> str:
+    return plan(rma)[0]
+
+
+def next_step(rma: repo.StoredReturn, step: str) -> str:
+    """After a forward step succeeded, or after a compensation was done."""
+    if step == "cancel_receipt":
+        return "void_credit_memo" if "credit_memo" in plan(rma) else FAILED
+    if step == "void_credit_memo":
+        return FAILED
+    steps = plan(rma)
+    i = steps.index(step) + 1
+    return steps[i] if i < len(steps) else DONE
+
+
+def first_compensation(rma: repo.StoredReturn, failed_step: str) -> str:
+    done = plan(rma)[: plan(rma).index(failed_step)]
+    if "expected_receipt" in done:
+        return "cancel_receipt"
+    return "void_credit_memo" if "credit_memo" in done else FAILED
+
+
+class ReturnSaga:
+    def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort, payments: PaymentsPort | None,
+                 *, budget: StepBudget | None = None, wake: Callable[[], None] = lambda: None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self._engine, self._erp, self._wms, self._payments = engine, erp, wms, payments
+        self._budget = budget or StepBudget()
+        self._wake, self._clock = wake, clock
+
+    def handlers(self) -> dict:
+        return {SAGA_TOPIC: self.run}
+
+    async def run(self, message: Message) -> None:
+        job = message.decode(SagaStep)
+        async with self._engine.connect() as conn:
+            rma = await repo.load(conn, job.rma_id)
+        if rma is None or rma.saga_step != job.step:
+            return  # done before (a redelivery), or a dead letter replayed after the saga moved on
+        if job.step in FORWARD:
+            await self._forward(rma, job.step, message)
+        else:
+            await self._compensate(rma, job.step)
+
+    async def _forward(self, rma: repo.StoredReturn, step: str, message: Message) -> None:
+        try:
+            values = await self._do(rma, step)
+        except BackendUnavailable as exc:
+            if not self._budget.spent(message, self._clock(), exc.retry_after):
+                raise  # the worker retries with backoff
+            reason = f"{step}: {exc.code}: {exc.detail} (retry budget spent)"
+            await self._give_up(rma, step, reason)
+            raise BackendError(f"The refund saga of {rma.rma_id} gave up at {reason}", backend=exc.backend,
+                               code="saga_step_failed") from exc
+        except HubError as exc:  # refused for good: retrying cannot help
+            reason = f"{step}: {exc.code}: {exc.detail}"
+            await self._give_up(rma, step, reason)
+            raise BackendError(f"The refund saga of {rma.rma_id} gave up at {reason}",
+                               backend=getattr(exc, "backend", ""), code="saga_step_failed") from exc
+        nxt = next_step(rma, step)
+        issued = {"refund_status": "issued"} if nxt == DONE and rma.refund_status == "pending" else {}
+        await self._advance(rma, step, nxt, _DONE_DETAIL[step].format(**values), **values, **issued)
+
+    async def _compensate(self, rma: repo.StoredReturn, step: str) -> None:
+        if step == "cancel_receipt":
+            await self._wms.cancel_receipt(rma.rma_id)
+            detail = "the WMS no longer expects the return"
+        else:
+            if rma.credit_memo_id is not None:
+                try:
+                    await self._erp.void_credit_memo(rma.credit_memo_id)
+                except NotFound:
+                    pass  # never booked: nothing to void
+            detail = f"credit memo {rma.credit_memo_id} voided"
+        nxt = next_step(rma, step)
+        if nxt == FAILED:
+            await self._fail(rma, step, f"{detail}; refund failed: {rma.refund_reason}", rma.refund_reason)
+        else:
+            await self._advance(rma, step, nxt, detail)
+
+    async def _do(self, rma: repo.StoredReturn, step: str) -> dict[str, Any]:
+        approved = [line for line in rma.lines if line.decision == "approved"]
+        if step == "expected_receipt":
+            await self._wms.expect_receipt(ExpectedReceipt(rma_id=rma.rma_id, order_id=rma.order_id, lines=tuple(
+                ReceiptLine(sku=l.sku, quantity=l.quantity, disposition=l.disposition) for l in approved)))
+            return {}
+        order = await self._order(rma.order_id)
+        if step == "credit_memo":
+            ref = await self._erp.create_credit_memo(CreditMemoRequest(
+                rma_id=rma.rma_id, order_id=rma.order_id, erp_order_number=order.erp_order_number,
+                customer_id=order.customer_id, currency=rma.currency, amount=rma.refund_amount,
+                lines=tuple(OrderLine(sku=l.sku, quantity=l.quantity, unit_price=l.unit_price,
+                                      extended_price=l.refund_amount) for l in approved)))
+            return {"credit_memo_id": ref.credit_memo_id}
+        authorization = (order.payment or {}).get("authorization_id")
+        if self._payments is None or not authorization:
+            raise BackendError("The order has no card authorization to refund against.", backend="payments",
+                               code="no_payment_authorization")
+        refund = await self._payments.refund(authorization, rma.refund_amount, rma.currency, idempotency_key=rma.rma_id)
+        return {"refund_id": refund.refund_id}
+
+    async def _advance(self, rma: repo.StoredReturn, step: str, nxt: str, detail: str, **values: Any) -> None:
+        async with self._engine.begin() as conn:
+            moved = await events.move(conn, rma, step_from=step, saga_step=nxt, detail=detail, **values)
+            if moved is not None and nxt not in (DONE, FAILED):
+                await enqueue(conn, SAGA_TOPIC, rma.rma_id, SagaStep(rma.rma_id, nxt))
+        self._wake()
+
+    async def _give_up(self, rma: repo.StoredReturn, step: str, reason: str) -> None:
+        first = first_compensation(rma, step)
+        if first == FAILED:
+            await self._fail(rma, step, f"refund failed: {reason}", reason)
+            return
+        await self._advance(rma, step, first, f"undoing the completed steps: {reason}", refund_reason=reason)
+
+    async def _fail(self, rma: repo.StoredReturn, step: str, detail: str, reason: str | None) -> None:
+        """The end of a saga that gave up: refund failed with ``reason``, the units returnable again."""
+        async with self._engine.begin() as conn:
+            moved = await events.move(conn, rma, step_from=step, saga_step=FAILED, refund_status="failed",
+                                      refund_reason=reason, detail=detail)
+            if moved is not None:
+                await repo.release(conn, rma.order_id, approved_by_sku(rma.lines))
+
+    async def _order(self, order_id: str) -> orders.StoredOrder:
+        async with self._engine.connect() as conn:
+            order = await orders.load(conn, order_id)
+        if order is None:
+            raise NotFound(f"No order {order_id}.", code="unknown_order")
+        return order
+
+
+_DONE_DETAIL = {
+    "credit_memo": "credit memo {credit_memo_id} booked",
+    "expected_receipt": "the WMS expects the return",
+    "payment_refund": "refund {refund_id} issued",
+}

@@ -1,0 +1,78 @@
+"""What a handler's failure means for its message: retry when, or dead-letter why.
+
+- ``BackendUnavailable`` (down, 5xx, throttled, circuit open): retried after a
+  full-jitter backoff, never sooner than its ``retry_after``. A circuit is one
+  process's view, so its time left holds a message back at most the policy's
+  ``max_delay``: another worker, or this one restarted, may have it closed.
+- Any other ``HubError`` (a backend said no, a business rule): permanent, the
+  message is dead-lettered at once. Retrying cannot change the answer.
+- Any other exception is a bug or an unclassified library error: retried like
+  a transient failure (a deploy may fix it) and logged with its traceback by
+  the worker. Its reason names the exception's type only: its text may hold
+  SQL or a backend body, which never reaches the dead-letter API.
+- Whatever the error, once ``retry_budget_seconds`` have passed since the first
+  attempt the message is dead-lettered with the last error as its reason.
+
+A reason is ``"<code>: <detail>"``, at most 500 characters, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+from shared.errors import BackendUnavailable, CircuitOpen, HubError
+from shared.messaging.config import WorkerConfig
+
+REASON_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A failed delivery's fate: retry at ``retry_at``, or dead-letter when ``retry_at`` is None."""
+
+    reason: str
+    retry_at: datetime | None
+
+    @property
+    def dead(self) -> bool:
+        return self.retry_at is None
+
+
+def reason_of(exc: BaseException) -> str:
+    if isinstance(exc, HubError):
+        text = f"{exc.code}: {exc.detail}"
+    elif isinstance(exc, TimeoutError):
+        text = "handler_timeout: the handler did not finish in time"
+    else:
+        text = f"internal_error: unexpected {type(exc).__name__} in the handler (see the worker log)"
+    return text[:REASON_MAX]
+
+
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, HubError) and not isinstance(exc, BackendUnavailable)
+
+
+def decide(
+    exc: BaseException,
+    *,
+    attempts: int,
+    first_attempt_at: datetime,
+    now: datetime,
+    config: WorkerConfig,
+    rng: Callable[[], float] = random.random,
+) -> Failure:
+    reason = reason_of(exc)
+    if is_permanent(exc):
+        return Failure(reason, None)
+    spent = (now - first_attempt_at).total_seconds()
+    if spent >= config.retry_budget_seconds:
+        budget = f" (retry budget of {config.retry_budget_seconds:g} s spent after {attempts} attempts)"
+        return Failure((reason[: REASON_MAX - len(budget)] + budget), None)
+    retry_after = getattr(exc, "retry_after", None) if isinstance(exc, BackendUnavailable) else None
+    if isinstance(exc, CircuitOpen) and retry_after is not None:
+        retry_after = min(retry_after, config.retry.max_delay)
+    delay = config.retry.delay(max(attempts, 1), retry_after, rng=rng)
+    return Failure(reason, now + timedelta(seconds=delay))

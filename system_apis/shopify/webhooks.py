@@ -1,0 +1,33 @@
+"""Shopify webhooks (``POST /hooks/shopify``): signature check and ``orders/create`` parsing.
+
+Pure functions, no I/O. ``parse_order`` raises ``msgspec.DecodeError``
+(``ValidationError`` for a well-formed body of the wrong shape, e.g. a line
+item without a SKU); the caller answers 400.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import msgspec
+
+from shared.models import ChannelOrder
+from system_apis.shopify import mapping
+from system_apis.shopify.vendor_schemas import WebhookOrder
+
+_ORDER = msgspec.json.Decoder(WebhookOrder)
+
+
+def verify_shopify_hmac(secret: str, body: bytes, header: bytes | None) -> bool:
+    """Whether ``X-Shopify-Hmac-Sha256`` is the base64 HMAC-SHA256 of the raw ``body`` (constant time)."""
+    if not header:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(header.strip(), expected)
+
+
+def parse_order(body: bytes, shop: str | None) -> ChannelOrder:
+    """An ``orders/create`` body as a channel order (channel ``shopify``, ref the order id)."""
+    return mapping.to_channel_order(_ORDER.decode(body), shop)

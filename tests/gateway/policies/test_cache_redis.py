@@ -1,0 +1,92 @@
+"""The Redis-shared response cache (gateway/policies/cache_redis.py) against the real Redis:
+a hit needs no round trip while the bus delivers, at most one per key per second while it
+does not, and a change elsewhere still shows within that second."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+import redis.asyncio as redis
+
+from gateway.policies.cache import ResponseCache
+from gateway.policies.cache_redis import RedisStore
+from tests.clocks import FakeClock
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def client(redis_url):
+    c = redis.Redis.from_url(redis_url)
+    yield c
+    await c.aclose()
+
+
+class Bus:
+    """Whether the bus delivers, switched by the test."""
+
+    def __init__(self) -> None:
+        self.up = True
+
+    def __call__(self) -> bool:
+        return self.up
+
+
+def counting(client):  # noqa: ANN001, ANN201
+    """Count the store's entry reads (MGET) on `client`."""
+    calls = [0]
+    mget = client.mget
+
+    async def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls[0] += 1
+        return await mget(*args, **kwargs)
+
+    client.mget = wrapped
+    return calls
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(start=2_000_000_000.0)  # wall-clock-like: entries are stamped with it
+
+
+async def stored(client, clock: FakeClock, bus: Bus) -> tuple[ResponseCache, str]:  # noqa: ANN001
+    cache = ResponseCache(RedisStore(client, bus, clock=clock), ttl=30, stale=600, clock=clock)
+    key = f"/v1/storefront/products/SKU-{secrets.token_hex(4)}?currency=USD&quantity=1#-"
+    await cache.store_entry(key, cache.make_entry(b"{}", b"application/json", key.split("/")[-1][:12]), cache.epoch())
+    return cache, key
+
+
+async def test_with_the_bus_up_a_hit_is_local(client, clock) -> None:
+    bus = Bus()
+    cache, key = await stored(client, clock, bus)
+    calls = counting(client)
+    assert all(cache.fresh_local(key) is not None for _ in range(100))
+    assert calls[0] == 0
+
+
+async def test_with_the_bus_down_a_confirmed_entry_serves_for_a_second_then_is_rechecked(client, clock) -> None:
+    bus = Bus()
+    cache, key = await stored(client, clock, bus)
+    bus.up = False
+    calls = counting(client)
+    clock.advance(0.9)
+    assert cache.fresh_local(key) is not None  # confirmed by our own write 0.9 s ago
+    clock.advance(0.2)
+    assert cache.fresh_local(key) is None  # past the near-cache second: ask Redis
+    shared = await cache.lookup(key)
+    assert shared is not None and cache.is_fresh(shared) and calls[0] == 1
+    assert cache.fresh_local(key) is not None  # confirmed again, for another second
+
+
+async def test_with_the_bus_down_an_invalidation_elsewhere_shows_within_the_second(client, clock) -> None:
+    bus = Bus()
+    cache, key = await stored(client, clock, bus)
+    bus.up = False
+    other = ResponseCache(RedisStore(client, Bus(), clock=clock), ttl=30, stale=600, clock=clock)
+    await other.invalidate(cache.entry(key).sku)  # another instance hears the event; ours does not
+    clock.advance(1.01)
+    assert cache.fresh_local(key) is None
+    shared = await cache.lookup(key)
+    assert shared is not None and not cache.is_fresh(shared)  # kept for stale-if-error only
