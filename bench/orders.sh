@@ -43,10 +43,25 @@ for _ in $(seq 1 100); do
   [ "$code" = 201 ] && break; sleep 0.1
 done
 
+# CPU seconds of the hub's processes (its session) and of PostgreSQL's, from /proc: a per-order
+# cost that a busy machine does not distort the way it distorts orders/s
+cpu() { # $1: a pgrep selector
+  local ticks=0 pid f
+  for pid in $(pgrep $1); do f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) && ticks=$((ticks + ${f% *} + ${f#* })); done
+  echo "$ticks"
+}
+HUB_CPU0=$(cpu "-s $HUB_PID"); PG_CPU0=$(cpu "-u postgres")
 out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/order.lua -H "X-API-Key: $KEY" \
       "http://127.0.0.1:$HUB_PORT/v1/storefront/orders")
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p50=$(awk '$1=="50%" {print $2}' <<<"$out")
 p99=$(awk '$1=="99%" {print $2}' <<<"$out"); non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
 echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, workers $HUB_WORKERS"
 echo "accepted orders/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}"
+HUB_CPU1=$(cpu "-s $HUB_PID"); PG_CPU1=$(cpu "-u postgres")
 HUB_DATABASE_URL=$HUB_DATABASE_URL .venv/bin/python bench/order_lag.py
+HUB_CPU2=$(cpu "-s $HUB_PID"); PG_CPU2=$(cpu "-u postgres")
+ORDERS=$(psql -qtA -h 127.0.0.1 -U postgres -d "${HUB_DATABASE_URL##*/}" -c "SELECT count(*) FROM orders" 2>/dev/null || echo 0)
+HZ=$(getconf CLK_TCK)
+awk -v h0="$HUB_CPU0" -v h1="$HUB_CPU1" -v h2="$HUB_CPU2" -v p0="$PG_CPU0" -v p2="$PG_CPU2" -v n="$ORDERS" -v hz="$HZ" \
+  'BEGIN { if (n > 0) printf "CPU per order, load and drain: hub %.2f ms (%.2f ms of it under load), PostgreSQL %.2f ms; %d orders\n",
+     (h2 - h0) * 1000 / hz / n, (h1 - h0) * 1000 / hz / n, (p2 - p0) * 1000 / hz / n, n }'
