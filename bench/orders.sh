@@ -3,7 +3,10 @@
 # how long the accepted orders take to reach `posted` (ERP) and `released` (WMS).
 # Not a test: it prints numbers. Usage: bench/orders.sh [seconds=15] [connections=32]
 # Env: HUB_BENCH_DATABASE_URL (default: a fresh PostgreSQL database on 127.0.0.1),
-#      HUB_BENCH_REDIS_URL, HUB_BENCH_WORKERS (server processes, default 1).
+#      HUB_BENCH_REDIS_URL, HUB_BENCH_WORKERS (server processes, default 1),
+#      HUB_BENCH_SANDBOX=process: the sandbox backends in their own process, reached over
+#      HTTP as real backends would be (default: in the hub's process, as `hub serve` runs),
+#      HUB_BENCH_FLOWS=off: no workers (HUB_WORKER_CONCURRENCY=0), acceptance alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-15}; CONNS=${2:-32}
@@ -11,8 +14,10 @@ command -v wrk >/dev/null || { echo "bench: installing wrk" >&2; apt-get update 
 ./hub --help >/dev/null   # make sure .venv exists
 WORK=$(mktemp -d); HUB_PORT=18190; ADMIN=bench-admin-key-0123456789
 DB_NAME=""
+SANDBOX_PID=""; SANDBOX_PORT=18191; SANDBOX=localhost:$HUB_PORT
 cleanup() {
   kill -- -"$HUB_PID" 2>/dev/null || true
+  [ -n "$SANDBOX_PID" ] && { kill -- -"$SANDBOX_PID" 2>/dev/null || true; }
   [ -n "$DB_NAME" ] && psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -26,14 +31,23 @@ export HUB_DATABASE_URL=$HUB_BENCH_DATABASE_URL
 [ -n "${HUB_BENCH_REDIS_URL:-}" ] && export HUB_REDIS_URL=$HUB_BENCH_REDIS_URL
 export HUB_BOOTSTRAP_ADMIN_KEY=$ADMIN HUB_LOG_LEVEL=warning HUB_PORT=$HUB_PORT HUB_SANDBOX_AUTOSHIP_SECONDS=0
 export HUB_WORKERS=${HUB_BENCH_WORKERS:-1}
+[ "${HUB_BENCH_FLOWS:-on}" = off ] && export HUB_WORKER_CONCURRENCY=0
 export HUB_PLANS='{"bench": {"rate_per_second": 1000000, "burst": 1000000}}'
+if [ "${HUB_BENCH_SANDBOX:-}" = process ]; then
+  HUB_PORT=$SANDBOX_PORT HUB_SANDBOX_EVENTS_URL=http://127.0.0.1:$HUB_PORT \
+    setsid .venv/bin/hub serve --role sandbox > "$WORK/sandbox.log" 2>&1 & SANDBOX_PID=$!
+  SANDBOX=localhost:$SANDBOX_PORT
+  for b in erp wms pos payments shopify; do export "HUB_$(tr a-z A-Z <<<"$b")_URL=http://127.0.0.1:$SANDBOX_PORT/sandbox/$b"; done
+  export HUB_SANDBOX=0 HUB_SHOPIFY_ACCESS_TOKEN=shpat_sandbox HUB_INTERNAL_SECRET=bench-internal-secret-0123456789
+  for _ in $(seq 1 200); do curl -sf "$SANDBOX/health/live" >/dev/null && break; sleep 0.1; done
+fi
 setsid .venv/bin/hub serve > "$WORK/hub.log" 2>&1 & HUB_PID=$!
 for _ in $(seq 1 200); do curl -sf "localhost:$HUB_PORT/health/ready" >/dev/null && break; sleep 0.1; done
 curl -sf "localhost:$HUB_PORT/health/ready" >/dev/null || { echo "bench: the hub did not start"; cat "$WORK/hub.log"; exit 1; }
 KEY=$(curl -sf -X POST "localhost:$HUB_PORT/admin/v1/keys" -H "X-API-Key: $ADMIN" \
       -d '{"consumer": "bench", "scopes": ["orders:write", "orders:read"], "plan": "bench"}' \
       | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-curl -sf -X POST "localhost:$HUB_PORT/sandbox/wms/stock" -H 'Content-Type: application/json' \
+curl -sf -X POST "$SANDBOX/sandbox/wms/stock" -H 'Content-Type: application/json' \
      -d '{"sku": "SKU-1003", "location": "DC-EAST", "on_hand": 10000000}' >/dev/null
 # one order first: loads SKU-1003's stock into the hub, and waits for the stock event to land
 for _ in $(seq 1 100); do
@@ -50,7 +64,8 @@ cpu() { # $1: a pgrep selector
   for pid in $(pgrep $1); do f=$(cut -d' ' -f14,15 "/proc/$pid/stat" 2>/dev/null) && ticks=$((ticks + ${f% *} + ${f#* })); done
   echo "$ticks"
 }
-HUB_CPU0=$(cpu "-s $HUB_PID"); PG_CPU0=$(cpu "-u postgres")
+HUB_CPU0=$(cpu "-s $HUB_PID"); PG_CPU0=$(cpu "-u postgres"); SB_CPU0=0
+[ -n "$SANDBOX_PID" ] && SB_CPU0=$(cpu "-s $SANDBOX_PID")
 out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/order.lua -H "X-API-Key: $KEY" \
       "http://127.0.0.1:$HUB_PORT/v1/storefront/orders")
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p50=$(awk '$1=="50%" {print $2}' <<<"$out")
@@ -58,10 +73,11 @@ p99=$(awk '$1=="99%" {print $2}' <<<"$out"); non2xx=$(awk '/Non-2xx/ {print $NF}
 echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, workers $HUB_WORKERS"
 echo "accepted orders/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}"
 HUB_CPU1=$(cpu "-s $HUB_PID"); PG_CPU1=$(cpu "-u postgres")
-HUB_DATABASE_URL=$HUB_DATABASE_URL .venv/bin/python bench/order_lag.py
+[ "${HUB_BENCH_FLOWS:-on}" = off ] || HUB_DATABASE_URL=$HUB_DATABASE_URL .venv/bin/python bench/order_lag.py
 HUB_CPU2=$(cpu "-s $HUB_PID"); PG_CPU2=$(cpu "-u postgres")
 ORDERS=$(psql -qtA -h 127.0.0.1 -U postgres -d "${HUB_DATABASE_URL##*/}" -c "SELECT count(*) FROM orders" 2>/dev/null || echo 0)
-HZ=$(getconf CLK_TCK)
-awk -v h0="$HUB_CPU0" -v h1="$HUB_CPU1" -v h2="$HUB_CPU2" -v p0="$PG_CPU0" -v p2="$PG_CPU2" -v n="$ORDERS" -v hz="$HZ" \
-  'BEGIN { if (n > 0) printf "CPU per order, load and drain: hub %.2f ms (%.2f ms of it under load), PostgreSQL %.2f ms; %d orders\n",
-     (h2 - h0) * 1000 / hz / n, (h1 - h0) * 1000 / hz / n, (p2 - p0) * 1000 / hz / n, n }'
+HZ=$(getconf CLK_TCK); SB_CPU2=0
+[ -n "$SANDBOX_PID" ] && SB_CPU2=$(cpu "-s $SANDBOX_PID")
+awk -v h0="$HUB_CPU0" -v h1="$HUB_CPU1" -v h2="$HUB_CPU2" -v p0="$PG_CPU0" -v p2="$PG_CPU2" -v s0="$SB_CPU0" -v s2="$SB_CPU2" -v n="$ORDERS" -v hz="$HZ" \
+  'BEGIN { if (n > 0) printf "CPU per order, load and drain: hub %.2f ms (%.2f ms of it under load), PostgreSQL %.2f ms, sandbox process %.2f ms; %d orders\n",
+     (h2 - h0) * 1000 / hz / n, (h1 - h0) * 1000 / hz / n, (p2 - p0) * 1000 / hz / n, (s2 - s0) * 1000 / hz / n, n }'

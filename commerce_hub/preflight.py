@@ -25,6 +25,9 @@ def preflight(settings: Settings, role: str) -> None:
         "process": ["system_url"],
         "system": ["sandbox_url"] if settings.sandbox else [],
     }.get(role, [])
+    if settings.worker_concurrency < 0 or (role == "worker" and settings.worker_concurrency == 0):
+        raise SettingsError("HUB_WORKER_CONCURRENCY: at least 1 for the worker role (0 only in the all role: "
+                            "no workers in that process)")
     for name in needed:
         if getattr(settings, name) is None:
             raise SettingsError(f"HUB_{name.upper()}: required for the {role} role")

@@ -65,7 +65,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
                                                             "orders": (OrderPort, ports["orders"]),
                                                             "returns": (ReturnPort, ports["returns"])}),
                                 name="rpc", authenticated=False))
-    if role in ("all", "worker"):
+    if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
         await open_workers(ctx, system, ports)
     experiences = {}
     if role in ("all", "experience", "gateway"):

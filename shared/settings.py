@@ -59,7 +59,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retry_max_delay_seconds: float = 60.0
     """Longest wait between two attempts of a failing asynchronous step (backoff cap)."""
     worker_concurrency: int = 64
-    """Messages one worker process handles at once."""
+    """Messages one worker process handles at once. 0 in the ``all`` role: this process
+    serves requests only, and ``hub serve --role worker`` processes run the flows."""
     outbox_poll_seconds: float = 1.0
     """How often an idle worker looks for due work queued by another process."""
     outbox_lease_seconds: float = 30.0
