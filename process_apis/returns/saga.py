@@ -11,13 +11,18 @@ transaction, so a message delivered twice, or a worker killed mid-step (its
 lease runs out, another worker runs the same message), repeats an idempotent
 backend call and changes nothing twice. Every backend write carries a key made
 from the RMA id (the credit memo's external ref, the receipt's ``rma_ref``, the
-refund's ``Idempotency-Key``).
+card refund's ``Idempotency-Key``, the Shopify refund's note, which the
+adapter looks for before it creates one).
 
 The payment refund, the one step that cannot be undone, runs last: every step
-before it has a compensation, and nothing can fail after it. The steps a return
-needs depend on it: no credit memo for a zero refund, no card refund for an
-order paid on account (its credit memo credits the account) or on a channel's
-own platform.
+before it has a compensation, and nothing can fail after it. It gives the money
+back where it was paid: a ``card`` order through the payment provider (against
+the order's authorization), a ``channel`` order on its platform (a Shopify
+order through ``ShopifyPort.refund``, on the Shopify order, noted with the RMA
+id). A card order without an authorization, or a channel order no refund port
+serves (``no_channel_refund``), is a refusal. The steps a return needs depend
+on it: no credit memo for a zero refund, no refund step for an order paid on
+account (its credit memo credits the account and is the refund).
 
 Giving up. A forward step whose backend keeps failing is retried by the worker
 (``BackendUnavailable``) until ``StepBudget`` says its time is spent: when the
@@ -45,15 +50,20 @@ from process_apis.orders import repository as orders
 from process_apis.returns import events
 from process_apis.returns import repository as repo
 from process_apis.returns.rules import approved_by_sku
+from process_apis.returns.schemas import ReturnLine
 from shared.errors import BackendError, BackendUnavailable, HubError, NotFound
 from shared.messaging.outbox import Message, enqueue, utcnow
-from shared.models import CreditMemoRequest, ExpectedReceipt, OrderLine, ReceiptLine
+from shared.models import CreditMemoRequest, ExpectedReceipt, FulfilmentLine, OrderLine, ReceiptLine, Refund
 from system_apis.erp.port import ErpPort
 from system_apis.payments.port import PaymentsPort
+from system_apis.shopify.port import ShopifyPort
 from system_apis.wms.fulfilment_port import FulfilmentPort
 
 SAGA_TOPIC = "return.saga"
 FORWARD = ("credit_memo", "expected_receipt", "payment_refund")
+REFUNDED_BY_A_BACKEND = ("card", "channel")
+"""The refund methods whose money goes back through a backend: the ``payment_refund`` step.
+``account_credit`` is the credit memo itself; ``none`` refunds nothing."""
 DONE, FAILED = "done", "failed"
 
 
@@ -79,10 +89,12 @@ class StepBudget(msgspec.Struct, frozen=True):
 
 
 def plan(rma: repo.StoredReturn) -> tuple[str, ...]:
-    """The forward steps this return needs, in order."""
+    """The forward steps this return needs, in order: the credit memo when there is money to
+    refund; the expected receipt always; last the ``payment_refund`` pivot for a ``card`` refund
+    (payment provider) or a ``channel`` refund (the order's platform, Shopify)."""
     steps = ("credit_memo",) if rma.refund_amount > 0 else ()
     steps += ("expected_receipt",)
-    return steps + (("payment_refund",) if rma.refund_method == "card" else ())
+    return steps + (("payment_refund",) if rma.refund_method in REFUNDED_BY_A_BACKEND else ())
 
 
 def first_step(rma: repo.StoredReturn) -> str:
@@ -109,9 +121,10 @@ def first_compensation(rma: repo.StoredReturn, failed_step: str) -> str:
 
 class ReturnSaga:
     def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort, payments: PaymentsPort | None,
-                 *, budget: StepBudget | None = None, wake: Callable[[], None] = lambda: None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 *, shopify: ShopifyPort | None = None, budget: StepBudget | None = None,
+                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] = utcnow) -> None:
         self._engine, self._erp, self._wms, self._payments = engine, erp, wms, payments
+        self._shopify = shopify
         self._budget = budget or StepBudget()
         self._wake, self._clock = wake, clock
 
@@ -179,12 +192,28 @@ class ReturnSaga:
                 lines=tuple(OrderLine(sku=l.sku, quantity=l.quantity, unit_price=l.unit_price,
                                       extended_price=l.refund_amount) for l in approved)))
             return {"credit_memo_id": ref.credit_memo_id}
+        if rma.refund_method == "channel":
+            refund = await self._refund_on_channel(rma, order, approved)
+        else:
+            refund = await self._refund_card(rma, order)
+        return {"refund_id": refund.refund_id}
+
+    async def _refund_card(self, rma: repo.StoredReturn, order: orders.StoredOrder) -> Refund:
         authorization = (order.payment or {}).get("authorization_id")
         if self._payments is None or not authorization:
             raise BackendError("The order has no card authorization to refund against.", backend="payments",
                                code="no_payment_authorization")
-        refund = await self._payments.refund(authorization, rma.refund_amount, rma.currency, idempotency_key=rma.rma_id)
-        return {"refund_id": refund.refund_id}
+        return await self._payments.refund(authorization, rma.refund_amount, rma.currency, idempotency_key=rma.rma_id)
+
+    async def _refund_on_channel(self, rma: repo.StoredReturn, order: orders.StoredOrder,
+                                 approved: list[ReturnLine]) -> Refund:
+        """On Shopify, against the Shopify order (``channel_order_ref``); idempotent on the RMA id."""
+        if order.channel != "shopify" or self._shopify is None or not order.channel_order_ref:
+            raise BackendError(f"No refund on the {order.channel} channel is configured for this order.",
+                               backend=order.channel, code="no_channel_refund")
+        lines = [FulfilmentLine(sku=line.sku, quantity=line.quantity) for line in approved]
+        return await self._shopify.refund(order.channel_order_ref, lines, rma.refund_amount, rma.currency,
+                                          rma_id=rma.rma_id)
 
     async def _advance(self, rma: repo.StoredReturn, step: str, nxt: str, detail: str, **values: Any) -> None:
         async with self._engine.begin() as conn:

@@ -1,8 +1,9 @@
-"""The Shopify sandbox state: inventory levels, orders, fulfilments and the API call limit.
+"""The Shopify sandbox state: inventory levels, orders, fulfilments, refunds and the API call limit.
 
 The storefront starts with no inventory levels after a reset: the hub's
 storefront inventory push sets them. Fulfilments honour an
 ``Idempotency-Key`` header: a repeated key answers the first fulfilment.
+Refunds (``shopify_refunds``) do not, as on Shopify.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import rfc3339_now
 from system_apis.sandbox.shopify_orders import ShopifyOrders
+from system_apis.sandbox.shopify_refunds import ShopifyRefunds
 from system_apis.sandbox.shopify_schemas import (
     FulfilledLine,
     Fulfillment,
@@ -68,11 +70,13 @@ class ShopifyBackend:
         self.announcer = announcer
         self.bucket = LeakyBucket()
         self.orders = ShopifyOrders(announcer)
+        self.refunds = ShopifyRefunds(self.orders)
         self.reset()
 
     def reset(self) -> None:
         self.bucket.reset()
         self.orders.reset()
+        self.refunds.reset()
         self._levels: dict[tuple[str, str], InventoryLevel] = {}
         self._fulfillments: list[Fulfillment] = []
         self._by_key: dict[str, Fulfillment] = {}

@@ -32,6 +32,10 @@ from system_apis.sandbox.shopify_schemas import (
     OrderCreated,
     OrderIn,
     Redelivered,
+    RefundAnswer,
+    RefundRequest,
+    RefundsAnswer,
+    RefundViews,
     ShopifyErrors,
     ShopifyInvalid,
     ShopifyNotFound,
@@ -66,6 +70,21 @@ async def create_fulfillment(
     key = request.headers.get("Idempotency-Key") or None
     fulfillment = shopify.fulfil(order_id, body.fulfillment, key)
     return Response(FulfillmentAnswer(fulfillment=fulfillment), status_code=201)
+
+
+@post("/orders/{order_id:int}/refunds.json")
+async def create_refund(
+    request: Request[Any, Any, Any], shopify: ShopifyBackend, order_id: int
+) -> Response[RefundAnswer]:
+    """Give (part of) an order back: its lines and money; not idempotent, as on Shopify."""
+    body: RefundRequest = decode_shopify(await request.body(), RefundRequest)
+    return Response(RefundAnswer(refund=shopify.refunds.create(order_id, body.refund)), status_code=201)
+
+
+@get("/orders/{order_id:int}/refunds.json")
+async def list_refunds(shopify: ShopifyBackend, order_id: int) -> RefundsAnswer:
+    """The order's refunds, oldest first."""
+    return RefundsAnswer(refunds=shopify.refunds.of(order_id))
 
 
 @post("/orders", status_code=201)
@@ -105,6 +124,12 @@ async def fulfillment_view(shopify: ShopifyBackend, order_id: str | None = None)
         for f in shopify.fulfillments(order_id)
     ]
     return FulfillmentViews(items=items)
+
+
+@get("/refunds")
+async def refund_view(shopify: ShopifyBackend, order_id: str | None = None) -> RefundViews:
+    """Control: the refunds made, filtered by Shopify order id."""
+    return RefundViews(items=shopify.refunds.views(order_id))
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -162,11 +187,11 @@ def invalid(_: Request[Any, Any, Any], exc: ShopifyInvalid) -> Response[ShopifyE
 SHOPIFY = BackendSpec(
     name="shopify",
     api_path="/admin/api/2024-10",
-    api_handlers=(set_inventory_level, list_inventory_levels, create_fulfillment),
+    api_handlers=(set_inventory_level, list_inventory_levels, create_fulfillment, create_refund, list_refunds),
     build=ShopifyBackend,
     throttle_body=THROTTLED,
     throttle_retry_after=RETRY_AFTER,
-    control_handlers=(create_order, redeliver, inventory_view, fulfillment_view),
+    control_handlers=(create_order, redeliver, inventory_view, fulfillment_view, refund_view),
     api_exception_handlers={ShopifyNotFound: not_found, ShopifyInvalid: invalid},
     api_middleware=call_limit,
 )

@@ -1,13 +1,14 @@
 """Shopify Admin REST (2024-10) shapes, as the sandbox storefront speaks them (snake_case).
 
 Ids: an inventory item is named by its SKU and a location by its name
-(``"DC-EAST"``), where Shopify uses numeric ids; orders, line items and
-fulfilments have numeric ids as in Shopify.
+(``"DC-EAST"``), where Shopify uses numeric ids; orders, line items,
+fulfilments and refunds have numeric ids as in Shopify. A refunded line is
+named by its ``line_item_id`` or, as the sandbox allows, by its SKU.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -222,3 +223,94 @@ class FulfillmentView(msgspec.Struct, frozen=True, kw_only=True):
 
 class FulfillmentViews(msgspec.Struct, frozen=True):
     items: list[FulfillmentView]
+
+
+# --- refunds ---------------------------------------------------------------------
+
+
+class RefundLineIn(ShopifyModel, forbid_unknown_fields=True):
+    """A refunded line: ``line_item_id`` or (sandbox) ``sku``."""
+
+    quantity: Quantity
+    line_item_id: int | None = None
+    sku: NonEmpty | None = None
+    restock_type: Literal["no_restock", "cancel", "return", "legacy_restock"] = "no_restock"
+    location_id: int | str | None = None
+
+
+class RefundTransactionIn(ShopifyModel):
+    kind: Literal["refund"]
+    amount: Money
+    gateway: str | None = None
+    parent_id: int | None = None
+
+
+class RefundIn(ShopifyModel):
+    currency: str | None = None
+    notify: bool = False
+    note: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
+    refund_line_items: list[RefundLineIn] = []
+    transactions: list[RefundTransactionIn] = []
+
+
+class RefundRequest(ShopifyModel):
+    """The body of ``POST /orders/{id}/refunds.json``."""
+
+    refund: RefundIn
+
+
+class RefundLineItem(ShopifyModel):
+    id: int
+    line_item_id: int
+    quantity: int
+    restock_type: str
+    subtotal: str
+    line_item: LineItem
+
+
+class RefundTransaction(ShopifyModel):
+    id: int
+    order_id: int
+    kind: str
+    gateway: str
+    status: str
+    amount: str
+    currency: str
+    parent_id: int | None
+    created_at: str
+
+
+class ShopifyRefund(ShopifyModel):
+    id: int
+    order_id: int
+    note: str | None
+    created_at: str
+    processed_at: str
+    refund_line_items: list[RefundLineItem]
+    transactions: list[RefundTransaction]
+    restock: bool = False
+
+
+class RefundAnswer(ShopifyModel):
+    refund: ShopifyRefund
+
+
+class RefundsAnswer(ShopifyModel):
+    """``GET /orders/{id}/refunds.json``."""
+
+    refunds: list[ShopifyRefund]
+
+
+class RefundView(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    order_id: str
+    amount: str
+    """What the refund's transactions gave back."""
+    currency: str
+    note: str | None
+    line_items: list[FulfilledLine]
+    created_at: str
+
+
+class RefundViews(msgspec.Struct, frozen=True):
+    items: list[RefundView]

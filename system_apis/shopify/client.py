@@ -3,18 +3,27 @@
 Shopify limits REST calls with a leaky bucket: a full bucket answers 429 with
 ``Retry-After: 1.0`` (a float), which becomes ``BackendThrottled`` with that
 ``retry_after``; the guard waits it out before retrying.
+
+Refunds. Shopify keeps no idempotency key for ``POST .../refunds.json``, so
+``refund`` is idempotent the honest way: it lists the order's refunds first
+and answers the one whose note names the RMA (``hub <rma id>``); only when
+there is none does it create one. That POST is sent once, never retried by
+the guard (a lost answer could otherwise refund twice): the caller (the
+refund saga) retries the whole call, which finds the refund if it was made.
 """
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from urllib.parse import quote
 
 import httpx
 
-from shared.errors import NotFound
-from shared.models import FulfilmentLine
+from shared.errors import BackendError, NotFound
+from shared.models import FulfilmentLine, Refund
 from system_apis.shopify import mapping
+from system_apis.shopify.vendor_schemas import RefundAnswer, RefundList
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
 
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"
@@ -39,7 +48,7 @@ class ShopifyHttpAdapter:
         idempotency_key: str,
     ) -> None:
         """Raises ``NotFound(code="unknown_shopify_order")`` when the shop has no such order."""
-        path = f"{API}/orders/{quote(shopify_order_id, safe='')}/fulfillments.json"
+        path = _order_path(shopify_order_id, "fulfillments.json")
         try:
             await self._http.post(
                 "create_fulfilment",
@@ -60,3 +69,28 @@ class ShopifyHttpAdapter:
             idempotency_key=str(uuid.uuid4()),
             span_attributes={"hub.sku": sku, "hub.location": location},
         )
+
+    async def refund(
+        self, shopify_order_id: str, lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str
+    ) -> Refund:
+        """The refund made for ``rma_id``, found by its note, else created (see the module docstring)."""
+        path = _order_path(shopify_order_id, "refunds.json")
+        span = {"hub.channel": "shopify", "hub.channel_order_ref": shopify_order_id, "hub.rma_id": rma_id}
+        try:
+            made = await self._http.get_json(RefundList, "list_refunds", path, span_attributes=span)
+            found = next((r for r in made.refunds if mapping.is_refund_for(r, rma_id)), None)
+            if found is None:
+                body = mapping.to_refund_body(lines, amount, currency, rma_id)
+                answer = await self._http.post("create_refund", path, body, span_attributes=span)
+                found = self._http.decode(answer, RefundAnswer).refund
+        except NotFound as exc:
+            raise NotFound(f"unknown Shopify order {shopify_order_id}", code="unknown_shopify_order") from exc
+        refund = mapping.to_refund(found, shopify_order_id, currency)
+        if refund.status == "failed":
+            raise BackendError(f"Shopify refund {refund.refund_id} failed", backend="shopify",
+                               code="channel_refund_failed")
+        return refund
+
+
+def _order_path(shopify_order_id: str, leaf: str) -> str:
+    return f"{API}/orders/{quote(shopify_order_id, safe='')}/{leaf}"

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
-from shared.models import Address, ChannelOrder, ChannelOrderLine, FulfilmentLine
+from decimal import Decimal
+
+from shared.models import Address, ChannelOrder, ChannelOrderLine, FulfilmentLine, Refund
 from system_apis.shopify.vendor_schemas import (
     FulfilmentBody,
     FulfilmentLineOut,
     FulfilmentOut,
     InventoryLevelSet,
+    RefundBody,
+    RefundIn,
+    RefundLineOut,
+    RefundOut,
+    RefundTransactionOut,
     WebhookAddress,
     WebhookOrder,
 )
 
 CHANNEL = "shopify"
+REFUND_GATEWAY = "shopify_payments"
+"""The gateway a refund transaction names: the shop's own payments (the order webhook does not say)."""
 
 
 def to_inventory_level(sku: str, location: str, available: int) -> InventoryLevelSet:
@@ -26,6 +35,42 @@ def to_fulfilment_body(tracking_number: str, carrier: str, lines: list[Fulfilmen
             tracking_company=carrier,
             line_items=[FulfilmentLineOut(sku=line.sku, quantity=line.quantity) for line in lines],
         )
+    )
+
+
+def refund_note(rma_id: str) -> str:
+    """The note a hub refund carries: ``hub <rma id>``."""
+    return f"hub {rma_id}"
+
+
+def is_refund_for(refund: RefundIn, rma_id: str) -> bool:
+    """Whether ``refund`` is the one made for ``rma_id`` (a whole word of its note, so rma_1 is not rma_10)."""
+    return rma_id in (refund.note or "").split()
+
+
+def to_refund_body(lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str) -> RefundBody:
+    return RefundBody(
+        refund=RefundOut(
+            currency=currency,
+            note=refund_note(rma_id),
+            refund_line_items=[RefundLineOut(sku=line.sku, quantity=line.quantity) for line in lines],
+            transactions=[RefundTransactionOut(gateway=REFUND_GATEWAY, amount=amount)],
+        )
+    )
+
+
+def to_refund(refund: RefundIn, shopify_order_id: str, currency: str) -> Refund:
+    """A Shopify refund in canonical terms: the money its refund transactions moved (``authorization_id``
+    is the order's, ``shopify:<order id>``); ``failed`` when one of them failed, ``pending`` while one is."""
+    money = [t for t in refund.transactions if t.kind == "refund"]
+    statuses = {t.status for t in money}
+    status = "failed" if statuses & {"failure", "error"} else "pending" if "pending" in statuses else "succeeded"
+    return Refund(
+        refund_id=str(refund.id),
+        authorization_id=f"{CHANNEL}:{shopify_order_id}",
+        amount=sum((t.amount for t in money), Decimal("0.00")),
+        currency=currency,
+        status=status,
     )
 
 

@@ -1,7 +1,8 @@
 """Shopify Admin REST (2024-10) JSON and its ``orders/create`` webhook body (snake_case).
 
 The sandbox names an inventory item by its SKU and a location by its name
-(docs/vendors.md); a real shop maps them to its numeric ids.
+(docs/vendors.md); a real shop maps them to its numeric ids. Likewise a
+refunded line is named by its SKU, where a real shop wants ``line_item_id``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,60 @@ class FulfilmentBody(ShopifyOut):
     """``POST /orders/{id}/fulfillments.json`` (with ``Idempotency-Key``)."""
 
     fulfillment: FulfilmentOut
+
+
+class RefundLineOut(ShopifyOut):
+    sku: str
+    quantity: int
+    restock_type: str = "no_restock"
+    """The hub restocks through the WMS receipt, never on Shopify."""
+
+
+class RefundTransactionOut(ShopifyOut):
+    gateway: str
+    amount: Decimal
+    kind: str = "refund"
+
+
+class RefundOut(ShopifyOut):
+    currency: str
+    note: str
+    """``hub <rma id>``: how a retry finds the refund it made (Shopify keeps no idempotency key for refunds)."""
+    refund_line_items: list[RefundLineOut]
+    transactions: list[RefundTransactionOut]
+    notify: bool = False
+
+
+class RefundBody(ShopifyOut):
+    """``POST /orders/{id}/refunds.json``."""
+
+    refund: RefundOut
+
+
+# --- answers read back; unknown fields ignored ----------------------------------
+
+
+class RefundTransactionIn(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    status: str
+    """``success``, ``pending``, ``failure`` or ``error``."""
+    amount: Decimal
+
+
+class RefundIn(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    note: str | None = None
+    transactions: list[RefundTransactionIn] = []
+
+
+class RefundAnswer(msgspec.Struct, frozen=True, kw_only=True):
+    refund: RefundIn
+
+
+class RefundList(msgspec.Struct, frozen=True, kw_only=True):
+    """``GET /orders/{id}/refunds.json``."""
+
+    refunds: list[RefundIn]
 
 
 # --- the orders/create webhook body (an order); unknown fields ignored ------------

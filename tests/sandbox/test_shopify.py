@@ -1,4 +1,4 @@
-"""The Shopify sandbox: Admin REST inventory and fulfilments, the call limit, order webhooks."""
+"""The Shopify sandbox: Admin REST inventory, fulfilments and refunds, the call limit, order webhooks."""
 
 from __future__ import annotations
 
@@ -200,3 +200,98 @@ async def test_fulfilling_an_unknown_order_or_line_is_refused(client: httpx.Asyn
     assert (unknown_order.status_code, unknown_order.json()) == (404, {"errors": "Not Found"})
     assert unknown_line.status_code == 422 and "line_items" in unknown_line.json()["errors"]
     assert (await client.get("/sandbox/shopify/fulfillments")).json() == {"items": []}
+
+
+def refund_body(amount: str, *lines: tuple[str, int], note: str = "hub rma_1", **extra: object) -> dict:
+    return {"refund": {"currency": "USD", "notify": False, "note": note, **extra,
+                       "refund_line_items": [{"sku": s, "quantity": q, "restock_type": "no_restock"} for s, q in lines],
+                       "transactions": [{"kind": "refund", "gateway": "shopify_payments", "amount": amount}]}}
+
+
+async def test_refunds_are_made_listed_and_shown(client: httpx.AsyncClient) -> None:
+    order = (await new_order(client))["order"]  # 2 x 129.00 + 1 x 24.50 = 282.50
+    drill = order["line_items"][0]
+    url = f"{API}/orders/{order['id']}/refunds.json"
+
+    first = await client.post(url, json=refund_body("129.00", ("SKU-1001", 1)), headers=TOKEN)
+    by_id = {"refund": {**refund_body("24.50", note="hub rma_2")["refund"],
+                        "refund_line_items": [{"line_item_id": order["line_items"][1]["id"], "quantity": 1}]}}
+    second = await client.post(url, json=by_id, headers=TOKEN)
+    listed = await client.get(url, headers=TOKEN)
+
+    assert (first.status_code, second.status_code, listed.status_code) == (201, 201, 200)
+    refund = first.json()["refund"]
+    assert (refund["order_id"], refund["note"], refund["created_at"][-1]) == (order["id"], "hub rma_1", "Z")
+    assert [(t["kind"], t["status"], t["amount"], t["currency"], t["gateway"]) for t in refund["transactions"]] == [
+        ("refund", "success", "129.00", "USD", "shopify_payments")]
+    assert [(li["line_item_id"], li["quantity"], li["restock_type"], li["subtotal"])
+            for li in refund["refund_line_items"]] == [(drill["id"], 1, "no_restock", "129.00")]
+    assert first.headers["X-Shopify-Shop-Api-Call-Limit"] == "1/40"
+    other = second.json()["refund"]["id"]
+    assert [r["id"] for r in listed.json()["refunds"]] == [refund["id"], other]
+    view = (await client.get("/sandbox/shopify/refunds", params={"order_id": str(order["id"])})).json()["items"]
+    assert [(r["id"], r["order_id"], r["amount"], r["currency"], r["note"], r["line_items"]) for r in view] == [
+        (refund["id"], str(order["id"]), "129.00", "USD", "hub rma_1", [{"sku": "SKU-1001", "quantity": 1}]),
+        (other, str(order["id"]), "24.50", "USD", "hub rma_2", [{"sku": "SKU-1002", "quantity": 1}]),
+    ]
+    assert (await client.get("/sandbox/shopify/refunds", params={"order_id": "1"})).json() == {"items": []}
+
+
+async def test_a_refund_beyond_what_is_left_is_422_and_makes_nothing(client: httpx.AsyncClient) -> None:
+    order = (await new_order(client))["order"]  # 282.50 paid
+    url = f"{API}/orders/{order['id']}/refunds.json"
+
+    made = await client.post(url, json=refund_body("258.00", ("SKU-1001", 2)), headers=TOKEN)
+    too_much = await client.post(url, json=refund_body("24.51", ("SKU-1002", 1), note="hub rma_2"), headers=TOKEN)
+    exactly_left = await client.post(url, json=refund_body("24.50", ("SKU-1002", 1), note="hub rma_3"), headers=TOKEN)
+    nothing_left = await client.post(url, json=refund_body("0.01", note="hub rma_4"), headers=TOKEN)
+    beyond_ordered = await client.post(url, json=refund_body("0.00", ("SKU-1001", 1), note="hub rma_5"), headers=TOKEN)
+    not_on_order = await client.post(url, json=refund_body("1.00", ("SKU-1003", 1)), headers=TOKEN)
+    wrong_currency = await client.post(url, json=refund_body("1.00", currency="EUR"), headers=TOKEN)
+
+    assert (made.status_code, exactly_left.status_code) == (201, 201)
+    assert too_much.status_code == 422 and "24.51" in too_much.json()["errors"]["base"][0]
+    assert nothing_left.status_code == 422 and "base" in nothing_left.json()["errors"]
+    assert beyond_ordered.status_code == 422 and "refund_line_items" in beyond_ordered.json()["errors"]
+    assert not_on_order.status_code == 422 and "refund_line_items" in not_on_order.json()["errors"]
+    assert wrong_currency.status_code == 422 and "currency" in wrong_currency.json()["errors"]
+    view = (await client.get("/sandbox/shopify/refunds", params={"order_id": str(order["id"])})).json()["items"]
+    assert [r["amount"] for r in view] == ["258.00", "24.50"]
+
+
+async def test_refunds_of_an_unknown_order_are_404(client: httpx.AsyncClient) -> None:
+    made = await client.post(f"{API}/orders/999/refunds.json", json=refund_body("1.00"), headers=TOKEN)
+    listed = await client.get(f"{API}/orders/999/refunds.json", headers=TOKEN)
+
+    assert (made.status_code, made.json()) == (404, {"errors": "Not Found"})
+    assert (listed.status_code, listed.json()) == (404, {"errors": "Not Found"})
+    assert (await client.get("/sandbox/shopify/refunds")).json() == {"items": []}
+
+
+async def test_refunds_pass_the_call_limit_and_the_fault_switch(client: httpx.AsyncClient) -> None:
+    order_id = (await new_order(client))["order"]["id"]
+    url = f"{API}/orders/{order_id}/refunds.json"
+
+    unauthorized = await client.post(url, json=refund_body("1.00"))
+    await client.put("/sandbox/shopify/faults", json={"outage": True})
+    down = await client.post(url, json=refund_body("1.00"), headers=TOKEN)
+    await client.put("/sandbox/shopify/faults", json={"outage": False, "throttle": True})
+    throttled = await client.get(url, headers=TOKEN)
+    await client.delete("/sandbox/shopify/faults")
+    listed = await client.get(url, headers=TOKEN)
+
+    assert unauthorized.status_code == 401 and down.status_code == 503
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "1.0"
+    assert listed.status_code == 200 and listed.json() == {"refunds": []}
+    assert listed.headers["X-Shopify-Shop-Api-Call-Limit"].endswith("/40")
+
+
+async def test_reset_clears_refunds(client: httpx.AsyncClient) -> None:
+    order_id = (await new_order(client))["order"]["id"]
+    made = await client.post(f"{API}/orders/{order_id}/refunds.json", json=refund_body("10.00"), headers=TOKEN)
+    assert made.status_code == 201 and len((await client.get("/sandbox/shopify/refunds")).json()["items"]) == 1
+
+    await client.post("/sandbox/reset")
+
+    assert (await client.get("/sandbox/shopify/refunds")).json() == {"items": []}
+    assert (await client.get(f"{API}/orders/{order_id}/refunds.json", headers=TOKEN)).status_code == 404

@@ -34,7 +34,7 @@ from shared.messaging import OutboxStore, TableTransport, Worker, WorkerConfig
 from shared.models import FulfilmentLine, Item, ShipmentConfirmed
 from shared.resilience.retry import RetryPolicy
 from tests.commerce_hub.orders_support import until
-from tests.process_apis.returns.fakes import FakeErp, FakePayments, FakeWms
+from tests.process_apis.returns.fakes import FakeErp, FakePayments, FakeShopify, FakeWms
 
 TOPICS = ("return.saga", "return.updated", "return.received", "return.inspection")
 BUDGET = 1.0
@@ -60,7 +60,7 @@ class World:
         tag = secrets.token_hex(3).upper()
         self.drill, self.bits, self.glasses, self.big = (f"{n}-{tag}" for n in ("DRILL", "BITS", "GLASSES", "BIG"))
         self.acme, self.bolt, self.consumer = f"ACME-{tag}", f"BOLT-{tag}", f"web-{tag}"
-        self.erp, self.wms, self.payments = FakeErp(), FakeWms(), FakePayments()
+        self.erp, self.wms, self.payments, self.shopify = FakeErp(), FakeWms(), FakePayments(), FakeShopify()
         for sku, price, final in ((self.drill, "129.00", False), (self.bits, "24.50", False),
                                   (self.glasses, "8.75", True), (self.big, "600.00", False)):
             self.erp.items[sku] = Item(sku=sku, name=sku, currency="USD", list_price=Decimal(price), final_sale=final)
@@ -81,8 +81,11 @@ class World:
             for worker in self.workers:
                 worker.wake()
 
-    async def start_worker(self, payments: FakePayments | None = None, lease: float = 30.0) -> Worker:
+    async def start_worker(self, payments: FakePayments | None = None, lease: float = 30.0,
+                           shopify: bool = True) -> Worker:
+        """A worker running the saga; ``shopify=False``: no Shopify port configured."""
         saga = ReturnSaga(self.engine, self.erp, self.wms, payments or self.payments,
+                          shopify=self.shopify if shopify else None,
                           budget=StepBudget(seconds=BUDGET, margin=0.05), wake=self.wake)
         handlers = {**saga.handlers(), **ReturnReceiving(self.engine, self.wms).handlers(),
                     **ReturnEvents(self.bus).handlers()}
@@ -114,18 +117,22 @@ class World:
         return await self.returned(rma_id)
 
     async def order(self, *lines: tuple[str, int, str], customer: str | None = None, card: bool = True,
-                    channel: str = "storefront", days_ago: float | None = 1) -> str:
-        """An order of ``lines`` (sku, quantity, unit price paid), shipped ``days_ago`` (None: not yet)."""
+                    channel: str = "storefront", days_ago: float | None = 1, shopify_ref: str | None = None) -> str:
+        """An order of ``lines`` (sku, quantity, unit price paid), shipped ``days_ago`` (None: not yet);
+        with ``shopify_ref``, a Shopify order of that id, paid on Shopify."""
         now = datetime.now(UTC)
         views = tuple(OrderLineView(sku=s, quantity=q, unit_price=Decimal(p), extended_price=Decimal(p) * q)
                       for s, q, p in lines)
         total = sum((v.extended_price for v in views), Decimal("0.00"))
+        payment = {"method": "card", "amount": str(total), "authorization_id": "pay_auth_1"} if card else None
+        if shopify_ref is not None:
+            channel = "shopify"
+            payment = {"method": "shopify", "amount": str(total), "authorization_id": f"shopify:{shopify_ref}"}
         order = orders.StoredOrder(
             order_id=orders.new_order_id(), consumer=self.consumer, customer_id=customer, channel=channel,
-            channel_order_ref=None, po_number=None, currency="USD", total=total,
+            channel_order_ref=shopify_ref, po_number=None, currency="USD", total=total,
             status="shipped" if days_ago is not None else "released", erp_order_number="SO-1", lines=views,
-            ship_to=None, created_at=now,
-            payment={"method": "card", "amount": str(total), "authorization_id": "pay_auth_1"} if card else None)
+            ship_to=None, created_at=now, payment=payment)
         async with self.engine.begin() as conn:
             await orders.insert_order(conn, order, None, detail=None)
             await conn.execute(update(orders_table).where(orders_table.c.order_id == order.order_id)

@@ -1,5 +1,5 @@
-"""Fake ERP, WMS and payment provider for the return process: idempotent like the real ones,
-with switches for outages, refusals, lost answers and a refund that hangs."""
+"""Fake ERP, WMS, payment provider and Shopify for the return process: idempotent like the real
+ones, with switches for outages, refusals, lost answers and a refund that hangs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ import asyncio
 from decimal import Decimal
 
 from shared.errors import BackendError, BackendUnavailable, NotFound
-from shared.models import ContractPrices, CreditMemoRef, CreditMemoRequest, Customer, ExpectedReceipt, Item, Refund
+from shared.models import (
+    ContractPrices,
+    CreditMemoRef,
+    CreditMemoRequest,
+    Customer,
+    ExpectedReceipt,
+    FulfilmentLine,
+    Item,
+    Refund,
+)
 
 
 class FakeErp:
@@ -110,3 +119,34 @@ class FakePayments:
             self.lose_next -= 1
             raise BackendUnavailable("the answer was lost", backend="payments")
         return refund
+
+
+class FakeShopify:
+    """Refunds on Shopify orders, one per RMA (as the adapter finds a refund by its note)."""
+
+    def __init__(self) -> None:
+        self.refunds: dict[str, tuple[str, Refund, list[FulfilmentLine]]] = {}
+        """rma id -> (Shopify order id, the refund, its lines)."""
+        self.down = False
+        self.refuse: str | None = None
+        self.calls = 0
+
+    async def create_fulfilment(self, *args: object, **kwargs: object) -> None:
+        raise NotImplementedError
+
+    async def set_inventory(self, sku: str, location: str, available: int) -> None:
+        raise NotImplementedError
+
+    async def refund(self, shopify_order_id: str, lines: list[FulfilmentLine], amount: Decimal, currency: str,
+                     rma_id: str) -> Refund:
+        self.calls += 1
+        if self.down:
+            raise BackendUnavailable("Shopify down", backend="shopify")
+        if self.refuse:
+            raise BackendError("refused", backend="shopify", code=self.refuse)
+        if rma_id not in self.refunds:
+            refund = Refund(refund_id=str(8_000_000_001 + len(self.refunds)),
+                            authorization_id=f"shopify:{shopify_order_id}", amount=amount, currency=currency,
+                            status="succeeded")
+            self.refunds[rma_id] = (shopify_order_id, refund, list(lines))
+        return self.refunds[rma_id][1]

@@ -12,8 +12,10 @@ from tests.commerce_hub.orders_support import until
 from tests.process_apis.returns.conftest import stop_worker
 
 
-async def authorized(world, *lines, card: bool = True, customer: str | None = None):  # noqa: ANN001, ANN201
-    order_id = await world.order(*[(sku, qty, price) for sku, qty, price, _ in lines], card=card, customer=customer)
+async def authorized(world, *lines, card: bool = True, customer: str | None = None,  # noqa: ANN001, ANN201
+                     shopify_ref: str | None = None):
+    order_id = await world.order(*[(sku, qty, price) for sku, qty, price, _ in lines], card=card, customer=customer,
+                                 shopify_ref=shopify_ref)
     request = world.request(order_id, *[(sku, qty, reason) for sku, qty, _, reason in lines], customer=customer)
     return (await world.service.request_return(request, "k")).rma
 
@@ -43,6 +45,63 @@ async def test_an_order_on_account_gets_its_credit_memo_and_no_card_refund(world
     done = await world.finish(rma.rma_id)
     assert (done.saga_step, done.refund.status, done.refund.method) == ("done", "issued", "account_credit")
     assert world.erp.memos[rma.rma_id]["status"] == "open" and world.payments.calls == 0
+
+
+async def test_a_shopify_order_is_refunded_on_shopify_as_the_last_step(world) -> None:
+    await world.start_worker()
+    rma = await authorized(world, (world.drill, 1, "99.00", "not_needed"), (world.bits, 2, "24.50", "damaged"),
+                           shopify_ref="5000000042")
+    assert rma.refund.method == "channel"
+    done = await world.finish(rma.rma_id)
+    assert (done.saga_step, done.refund.status, done.refund.amount) == ("done", "issued", Decimal("148.00"))
+    (order_ref, refund, lines) = world.shopify.refunds[rma.rma_id]
+    assert (order_ref, refund.amount, refund.currency) == ("5000000042", Decimal("148.00"), "USD")
+    assert [(l.sku, l.quantity) for l in lines] == [(world.drill, 1), (world.bits, 2)]
+    assert done.refund.refund_id == refund.refund_id and world.shopify.calls == 1 and world.payments.calls == 0
+    assert world.erp.memos[rma.rma_id]["status"] == "open" and world.wms.receipts[rma.rma_id]["status"] == "expected"
+    assert [h.detail for h in done.history][-3:] == [
+        f"credit memo {done.refund.credit_memo_id} booked", "the WMS expects the return",
+        f"refund {refund.refund_id} issued"]
+    assert [h.refund_status for h in done.history] == ["pending", "pending", "pending", "issued"]
+
+
+async def test_a_refund_shopify_refuses_undoes_everything_and_fails(world) -> None:
+    world.shopify.refuse = "backend_error"
+    await world.start_worker()
+    rma = await authorized(world, (world.drill, 1, "99.00", "not_needed"), shopify_ref="5000000043")
+    failed = await world.finish(rma.rma_id)
+    assert (failed.saga_step, failed.refund.status) == ("failed", "failed")
+    assert failed.refund.reason.startswith("payment_refund: backend_error")
+    assert world.shopify.calls == 1 and world.shopify.refunds == {}
+    assert world.wms.receipts[rma.rma_id]["status"] == "cancelled"
+    assert world.erp.memos[rma.rma_id]["status"] == "void"
+    (letter,) = await world.dead_letters(rma.rma_id)
+    assert letter.topic == "return.saga" and letter.reason.startswith("saga_step_failed")
+
+
+async def test_shopify_down_is_retried_and_refunds_once(world) -> None:
+    world.shopify.down = True
+    await world.start_worker()
+    rma = await authorized(world, (world.bits, 1, "24.50", "not_needed"), shopify_ref="5000000044")
+
+    async def tried_twice() -> bool:
+        return world.shopify.calls >= 2
+
+    await until(tried_twice, timeout=5)
+    world.shopify.down = False
+    done = await world.finish(rma.rma_id)
+    assert done.refund.status == "issued" and len(world.shopify.refunds) == 1
+
+
+async def test_a_shopify_order_without_a_shopify_port_is_not_reported_refunded(world) -> None:
+    await world.start_worker(shopify=False)
+    rma = await authorized(world, (world.bits, 1, "24.50", "not_needed"), shopify_ref="5000000045")
+    failed = await world.finish(rma.rma_id)
+    assert (failed.saga_step, failed.refund.status) == ("failed", "failed")
+    assert failed.refund.reason.startswith("payment_refund: no_channel_refund")
+    assert world.wms.receipts[rma.rma_id]["status"] == "cancelled"
+    assert world.erp.memos[rma.rma_id]["status"] == "void"
+    assert world.shopify.calls == 0 and world.payments.calls == 0
 
 
 async def test_payments_down_for_the_whole_budget_undo_everything_and_fail(world) -> None:
