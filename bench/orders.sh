@@ -70,7 +70,7 @@ out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency -s bench/order.lua -H "X-API
       "http://127.0.0.1:$HUB_PORT/v1/storefront/orders")
 rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p50=$(awk '$1=="50%" {print $2}' <<<"$out")
 p99=$(awk '$1=="99%" {print $2}' <<<"$out"); non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
-echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, workers $HUB_WORKERS"
+echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, workers $HUB_WORKERS, $(.venv/bin/python -c "import platform, sys; print(platform.python_implementation(), platform.python_version(), sys.base_prefix)")"
 echo "accepted orders/s: $rps   p50: $p50   p99: $p99   non-2xx: ${non2xx:-0}"
 HUB_CPU1=$(cpu "-s $HUB_PID"); PG_CPU1=$(cpu "-u postgres")
 [ "${HUB_BENCH_FLOWS:-on}" = off ] || HUB_DATABASE_URL=$HUB_DATABASE_URL .venv/bin/python bench/order_lag.py

@@ -51,7 +51,7 @@ run() {  # name, url, extra wrk args
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
   printf '| %-44s | %10s | %8s | %8s | %6s |\n' "$1" "$rps" "$p50" "$p99" "$non2xx"
 }
-echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}"
+echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, $(.venv/bin/python -c "import platform, sys; print(platform.python_implementation(), platform.python_version(), sys.base_prefix)")"
 printf '| %-44s | %10s | %8s | %8s | %6s |\n' path "req/s" p50 p99 non2xx
 printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------"
 run "nginx fixed body" "http://127.0.0.1:$NGINX_PORT/fixed"
