@@ -48,12 +48,10 @@ def _ping_if_idle(after: float):  # noqa: ANN202 - a pool event listener
         since = record.info.get("idle_since")
         if since is None or time.monotonic() - since < after:
             return  # new, or back in the pool a moment ago
+        if dbapi_conn.driver_connection.is_closed():
+            raise exc.DisconnectionError("the server closed the connection")
         try:
-            if dbapi_conn.driver_connection.is_closed():
-                raise exc.DisconnectionError("the server closed the connection")
             dbapi_conn.ping()
-        except exc.DisconnectionError:
-            raise
         except Exception as error:  # the ping failed: the pool replaces the connection and retries
             raise exc.DisconnectionError(str(error)) from error
 
