@@ -97,10 +97,11 @@ class OrderFlows:
 
     async def fulfil_on_shopify(self, message: Message) -> None:
         job = message.decode(ShopifyFulfil)
-        order = await self._order(job.order_id)
         async with reading(self._engine) as conn:
-            view = await repo.view(conn, job.order_id, None)
-        shipment = next((s for s in view.shipments if s.shipment_id == job.shipment_id), None) if view else None
+            order = await repo.view(conn, job.order_id, None)
+        if order is None:
+            raise NotFound(f"No order {job.order_id}.", code="unknown_order")
+        shipment = next((s for s in order.shipments if s.shipment_id == job.shipment_id), None)
         if shipment is None or self._shopify is None or order.channel_order_ref is None:
             return
         await self._shopify.create_fulfilment(
