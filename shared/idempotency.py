@@ -106,6 +106,10 @@ class IdempotencyLedger:
             await asyncio.shield(self.release(scope, key))
             raise
 
+    def expires_at(self) -> datetime:
+        """When a key stored now may be swept."""
+        return self._now() + self._ttl
+
     async def begin(self, scope: str, key: str, print_: str) -> Begun:
         """Claim ``key`` in ``scope`` for a request whose payload has fingerprint ``print_``."""
         async with self._engine.connect() as conn:

@@ -27,11 +27,12 @@ from process_apis.inventory.stock import StockBook
 from process_apis.orders import repository as repo
 from process_apis.orders import rules
 from process_apis.orders.backoffice import BackOffice
+from process_apis.orders.one_trip import Credit, OneTripCapture
 from process_apis.orders.schemas import LineRequest, OrderPage, OrderView, Payment, Placed, PlaceOrder, Viewer
 from shared.db.dialect import insert
 from shared.db.tables import customer_credit
 from shared.errors import BackendUnavailable, BusinessRuleViolation, Conflict, HubError, NotFound
-from shared.idempotency import IdempotencyLedger, Replayed
+from shared.idempotency import IdempotencyLedger, Replayed, fingerprint
 from shared.messaging.outbox import Message, enqueue
 from shared.models import ChannelOrder, ContractPrices, Customer, Item
 
@@ -47,11 +48,18 @@ class OrderService:
         self._backoffice = backoffice
         self._stock = stock
         self._wake = wake
+        self._one_trip = OneTripCapture(engine, ACCEPTED_TOPIC) if OneTripCapture.serves(engine) else None
 
     async def place_order(self, command: PlaceOrder, idempotency_key: str) -> Placed:
         """Accept the order once per key; raises the (stored) refusal as a HubError."""
         scope = f"{command.consumer} POST orders"
-        outcome = await self._ledger.run(scope, idempotency_key, msgspec.json.encode(command),
+        request = msgspec.json.encode(command)
+        if self._one_trip is not None:
+            answer = await self._capture_in_one_trip(command, scope, idempotency_key, request)
+            if answer is not None:
+                self._wake()
+                return Placed(order=answer)
+        outcome = await self._ledger.run(scope, idempotency_key, request,
                                          lambda: self._capture(command, scope, idempotency_key))
         if isinstance(outcome, Replayed):
             return Placed(order=msgspec.json.decode(outcome.response, type=OrderView), replayed=True)
@@ -73,6 +81,26 @@ class OrderService:
         return OrderPage(items=tuple(items), next_cursor=items[-1].order_id if more and items else None)
 
     async def _capture(self, cmd: PlaceOrder, scope: str, key: str) -> OrderView:
+        order, on_account = await self._prepare(cmd)
+        try:
+            async with self._engine.begin() as conn:
+                # Inserts first, the contended rows (stock, credit) last: their row locks are
+                # then held only for the last statements and the commit.
+                await repo.insert_order(conn, order, business_key(cmd), detail=None)
+                await enqueue(conn, ACCEPTED_TOPIC, order.order_id, repo.OrderRef(order_id=order.order_id))
+                answer = _view(order)
+                await self._ledger.complete(conn, scope, key, 201, msgspec.json.encode(answer), order.order_id)
+                await self._reserve(conn, cmd, order, on_account)
+        except IntegrityError as exc:
+            if cmd.po_number is not None:
+                raise Conflict(f"The PO number {cmd.po_number} was already used by this customer.",
+                               code="duplicate_po") from exc
+            raise Conflict("This channel order was already captured.", code="duplicate_order") from exc
+        return answer
+
+    async def _prepare(self, cmd: PlaceOrder) -> tuple[repo.StoredOrder, Customer | None]:
+        """The checks that need no transaction, and the order they make (with its on-account
+        customer, whose credit the order holds); raises the refusal."""
         customer, contract, items = await self._read_back_office(cmd)
         if customer is not None:
             rules.check_credit(customer)
@@ -90,21 +118,23 @@ class OrderService:
             ship_to=msgspec.to_builtins(cmd.ship_to) if cmd.ship_to else None,
             payment=msgspec.to_builtins(cmd.payment) if cmd.payment else None, created_at=now,
         )
+        return order, customer if paid_by == rules.ON_ACCOUNT else None
+
+    async def _capture_in_one_trip(self, cmd: PlaceOrder, scope: str, key: str, request: bytes) -> OrderView | None:
+        """The accepted order, or None: the general path decides (see ``one_trip``)."""
+        assert self._one_trip is not None
         try:
-            async with self._engine.begin() as conn:
-                # Inserts first, the contended rows (stock, credit) last: their row locks are
-                # then held only for the last statements and the commit.
-                await repo.insert_order(conn, order, business_key(cmd), detail=None)
-                await enqueue(conn, ACCEPTED_TOPIC, order.order_id, repo.OrderRef(order_id=order.order_id))
-                answer = _view(order)
-                await self._ledger.complete(conn, scope, key, 201, msgspec.json.encode(answer), order.order_id)
-                await self._reserve(conn, cmd, order, customer if paid_by == rules.ON_ACCOUNT else None)
-        except IntegrityError as exc:
-            if cmd.po_number is not None:
-                raise Conflict(f"The PO number {cmd.po_number} was already used by this customer.",
-                               code="duplicate_po") from exc
-            raise Conflict("This channel order was already captured.", code="duplicate_order") from exc
-        return answer
+            order, on_account = await self._prepare(cmd)
+        except HubError:
+            return None  # refused or a backend down: the general path answers and stores it
+        answer = _view(order)
+        credit = None if on_account is None else Credit(
+            on_account.customer_id, rules.cents(order.total), rules.cents(on_account.credit_limit))
+        captured = await self._one_trip.capture(
+            order, business_key(cmd), scope=scope, key=key, fingerprint=fingerprint(request),
+            answer=msgspec.json.encode(answer), expires_at=self._ledger.expires_at(),
+            holds=_holds(order), credit=credit)
+        return answer if captured else None
 
     async def _read_back_office(self, cmd: PlaceOrder) -> tuple[Customer | None, object, dict[str, Item | None]]:
         skus = sorted({line.sku for line in cmd.lines})
@@ -132,9 +162,7 @@ class OrderService:
     async def _reserve(self, conn: AsyncConnection, cmd: PlaceOrder, order: repo.StoredOrder,
                        on_account: Customer | None) -> None:
         shortages = []
-        wanted: dict[str, int] = {}
-        for line in order.lines:
-            wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+        wanted = _holds(order)
         for sku in sorted(wanted):  # one lock order for every transaction: no deadlocks
             if not await self._stock.reserve(conn, sku, wanted[sku]):
                 shortages += [(i, sku) for i, line in enumerate(cmd.lines) if line.sku == sku]
@@ -157,6 +185,14 @@ def business_key(cmd: PlaceOrder) -> str | None:
     if cmd.channel == "shopify" and cmd.channel_order_ref:
         return f"shopify:{cmd.channel_order_ref}"
     return None
+
+
+def _holds(order: repo.StoredOrder) -> dict[str, int]:
+    """The quantity to hold per SKU (an order may list a SKU twice)."""
+    wanted: dict[str, int] = {}
+    for line in order.lines:
+        wanted[line.sku] = wanted.get(line.sku, 0) + line.quantity
+    return wanted
 
 
 def _view(order: repo.StoredOrder) -> OrderView:

@@ -1,0 +1,133 @@
+"""The one-round-trip capture on PostgreSQL: it takes the happy path, and anything else it
+leaves to the general path with nothing written (the shared capture tests cover the answers)."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+import msgspec
+import pytest
+from sqlalchemy import func, select
+
+from process_apis.orders import repository as repo
+from process_apis.orders.one_trip import Credit, OneTripCapture
+from process_apis.orders.schemas import OrderLineView
+from process_apis.orders.service import ACCEPTED_TOPIC
+from shared.db.engine import create_engine
+from shared.db.tables import customer_credit, idempotency_keys, order_history, orders
+from shared.errors import BusinessRuleViolation
+from tests.process_apis.orders.conftest import World, now
+
+
+@pytest.fixture
+async def world(pg_url: str) -> World:
+    engine = create_engine(pg_url)
+    yield World(engine)
+    await engine.dispose()
+
+
+class Counting(OneTripCapture):
+    def __init__(self, inner: OneTripCapture) -> None:
+        self.__dict__.update(inner.__dict__)
+        self.outcomes: list[bool] = []
+
+    async def capture(self, *args, **kwargs) -> bool:  # noqa: ANN002, ANN003
+        self.outcomes.append(await super().capture(*args, **kwargs))
+        return self.outcomes[-1]
+
+
+def counted(world: World) -> Counting:
+    world.service._one_trip = Counting(world.service._one_trip)  # noqa: SLF001 - the seam under test
+    return world.service._one_trip  # noqa: SLF001
+
+
+async def count(world: World, table, *where) -> int:  # noqa: ANN001
+    async with world.engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one()
+
+
+def stored(world: World, *lines: tuple[str, int], customer: str | None = None, po: str | None = None) -> repo.StoredOrder:
+    return repo.StoredOrder(
+        order_id=repo.new_order_id(), consumer=world.consumer, customer_id=customer, channel="partner",
+        channel_order_ref=None, po_number=po, currency="USD", total=Decimal("10.00"), status="accepted",
+        erp_order_number=None, ship_to=None, payment=None, created_at=now(),
+        lines=tuple(OrderLineView(sku=s, quantity=q, unit_price=Decimal("1.00"), extended_price=Decimal(q))
+                    for s, q in lines))
+
+
+async def call(world: World, order: repo.StoredOrder, key: str, holds: dict[str, int], *,
+               credit: Credit | None = None, business_key: str | None = None) -> bool:
+    one_trip = OneTripCapture(world.engine, ACCEPTED_TOPIC)
+    return await one_trip.capture(order, business_key, scope="s", key=key, fingerprint="f", answer=b"{}",
+                                  expires_at=world.ledger.expires_at(), holds=holds, credit=credit)
+
+
+async def test_a_new_order_is_captured_in_one_trip_with_all_it_needs(world: World) -> None:
+    spy = counted(world)
+    placed = await world.service.place_order(world.order((world.drill, 3, None), customer=world.acme), "k1")
+    assert spy.outcomes == [True] and not placed.replayed
+    order_id = placed.order.order_id
+    assert await world.book.available(world.drill) == (50, 3)
+    assert await world.outbox_count(order_id) == 1
+    assert await count(world, order_history, order_history.c.order_id == order_id) == 1
+    async with world.engine.connect() as conn:
+        key = (await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == "k1",
+                                                                 idempotency_keys.c.scope.startswith(world.consumer)))).one()
+        row = (await conn.execute(select(orders).where(orders.c.order_id == order_id))).one()
+    assert (key.state, key.status_code, key.resource_id) == ("done", 201, order_id)
+    assert msgspec.json.decode(key.response)["order_id"] == order_id
+    assert (row.status, row.total, row.lines[0]["unit_price"]) == ("accepted", "297.00", "99.00")
+    loaded = await world.service.get_order(order_id, repo_viewer(world))
+    assert loaded.lines == placed.order.lines and loaded.total == Decimal("297.00")
+
+    again = await world.service.place_order(world.order((world.drill, 3, None), customer=world.acme), "k1")
+    assert spy.outcomes == [True, False] and again.replayed and again.order.order_id == order_id
+
+
+def repo_viewer(world: World):  # noqa: ANN201
+    from process_apis.orders.schemas import Viewer
+    return Viewer(consumer=world.consumer, customer_id=world.acme)
+
+
+async def test_a_shortage_on_any_sku_writes_nothing(world: World) -> None:
+    await world.book.ensure_loaded([world.drill, world.bits])
+    order = stored(world, (world.drill, 2), (world.bits, 9))  # bits has 8
+    assert not await call(world, order, "short", {world.drill: 2, world.bits: 9})
+    assert await world.book.available(world.drill) == (50, 0)  # the drill's hold was undone
+    assert await count(world, orders, orders.c.order_id == order.order_id) == 0
+    assert await count(world, idempotency_keys, idempotency_keys.c.key == "short") == 0
+
+
+async def test_credit_beyond_the_limit_writes_nothing(world: World) -> None:
+    await world.book.ensure_loaded([world.drill])
+    order = stored(world, (world.drill, 1), customer=world.bolt)
+    assert await call(world, order, "c1", {world.drill: 1}, credit=Credit(world.bolt, 40_000, 50_000))
+    second = stored(world, (world.drill, 1), customer=world.bolt)
+    assert not await call(world, second, "c2", {world.drill: 1}, credit=Credit(world.bolt, 20_000, 50_000))
+    assert await world.book.available(world.drill) == (50, 1)
+    async with world.engine.connect() as conn:
+        open_cents = (await conn.execute(select(customer_credit.c.open_cents)
+                                         .where(customer_credit.c.customer_id == world.bolt))).scalar_one()
+    assert open_cents == 40_000
+
+
+async def test_a_used_business_key_or_idempotency_key_is_left_to_the_general_path(world: World) -> None:
+    await world.book.ensure_loaded([world.bits])
+    first = stored(world, (world.bits, 1), customer=world.acme, po="PO-1")
+    assert await call(world, first, "p1", {world.bits: 1}, business_key=f"po:{world.acme}:PO-1")
+    assert not await call(world, stored(world, (world.bits, 1), customer=world.acme, po="PO-1"), "p2",
+                          {world.bits: 1}, business_key=f"po:{world.acme}:PO-1")
+    assert not await call(world, stored(world, (world.bits, 1)), "p1", {world.bits: 1})
+    assert await world.book.available(world.bits) == (8, 1)
+
+
+async def test_racing_for_the_last_units_in_one_trip_never_oversells(world: World) -> None:
+    spy = counted(world)
+    commands = [world.order((world.bits, 1, None), customer=world.acme) for _ in range(20)]
+    results = await asyncio.gather(*(world.service.place_order(c, f"r{i}") for i, c in enumerate(commands)),
+                                   return_exceptions=True)
+    assert len([r for r in results if not isinstance(r, Exception)]) == 8
+    assert all(isinstance(r, BusinessRuleViolation) for r in results if isinstance(r, Exception))
+    assert spy.outcomes.count(True) == 8  # the accepted ones all went in one trip
+    assert await world.book.available(world.bits) == (8, 8)
