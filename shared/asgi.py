@@ -24,5 +24,7 @@ async def read_body(receive: Callable, limit: int | None = None) -> bytes:
 
 
 async def send_response(send: Callable, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    """A whole answer in one body message, with its Content-Length."""
+    headers = [*headers, (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
