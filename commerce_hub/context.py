@@ -70,7 +70,8 @@ class Context:
     async def database(self) -> AsyncEngine:
         """The role's one engine for the system of record (with its readiness check)."""
         if self.engine is None:
-            engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
+            engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size,
+                                   pool_overflow=self.settings.db_pool_overflow)
             self.stack.push_async_callback(engine.dispose)
 
             async def ping() -> None:

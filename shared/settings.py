@@ -56,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     bootstrap_admin_key: str | None = None
     """When set, an active admin key with exactly this secret exists after start."""
     retry_budget_seconds: float = 900.0
+    """How long asynchronous work retries a failing backend before dead-lettering."""
     retry_max_delay_seconds: float = 60.0
     """Longest wait between two attempts of a failing asynchronous step (backoff cap)."""
     worker_concurrency: int = 64
@@ -68,8 +69,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     outbox_republish_seconds: float = 300.0
     """Redis: work published this long ago and still not done is published again."""
     db_pool_size: int = 20
-    """Database connections per process (and as many again on overflow)."""
-    """How long asynchronous work retries a failing backend before dead-lettering."""
+    """Database connections per process (PostgreSQL)."""
+    db_pool_overflow: int | None = None
+    """Connections opened beyond ``db_pool_size`` when it is exhausted (unset: as many again).
+    Each is closed when returned, so steady load above the pool costs a connect per request;
+    0 makes requests wait for a pooled connection instead."""
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_jwks_url: str | None = None
@@ -207,6 +211,8 @@ def _validate(s: Settings) -> None:
             raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")
     if s.sandbox_autoship_seconds < 0:
         raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
+    if s.db_pool_size < 1 or (s.db_pool_overflow is not None and s.db_pool_overflow < 0):
+        raise SettingsError("HUB_DB_POOL_SIZE must be 1 or more and HUB_DB_POOL_OVERFLOW 0 or more")
     if not 0 < s.port < 65536:
         raise SettingsError(f"HUB_PORT: {s.port} is not a TCP port")
     if s.default_plan not in s.plans:

@@ -16,7 +16,7 @@ PING_WHEN_IDLE_SECONDS = 1.0
 """A pooled PostgreSQL connection idle longer than this is pinged before use."""
 
 
-def create_engine(database_url: str, *, pool_size: int = 10,
+def create_engine(database_url: str, *, pool_size: int = 10, pool_overflow: int | None = None,
                   ping_when_idle: float = PING_WHEN_IDLE_SECONDS) -> AsyncEngine:
     """Build the engine; for SQLite make the folder and use WAL with a busy timeout.
 
@@ -25,7 +25,10 @@ def create_engine(database_url: str, *, pool_size: int = 10,
     SQLAlchemy's ``pool_pre_ping`` costs three round trips (BEGIN, a query,
     ROLLBACK) per checkout, which was the largest single cost of a busy hub's
     transactions. A connection the server closed while it was busy a moment ago
-    fails its statement once, as it would after any ping."""
+    fails its statement once, as it would after any ping.
+
+    ``pool_overflow`` (default: as many as ``pool_size``) connections more may be
+    opened when the pool is exhausted; each is closed as soon as it is returned."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -33,7 +36,8 @@ def create_engine(database_url: str, *, pool_size: int = 10,
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+    overflow = pool_size if pool_overflow is None else pool_overflow
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=overflow)
     event.listen(engine.sync_engine, "checkin", _idle_since)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle(ping_when_idle))
     return engine
