@@ -41,7 +41,8 @@ class HealthApp:
 
     async def _run(self, check: Check) -> str:
         try:
-            await asyncio.wait_for(check(), self._timeout)
+            async with asyncio.timeout(self._timeout):
+                await check()
         except Exception as exc:  # a readiness probe reports every failure, it never raises
             return f"failing: {type(exc).__name__}"
         return "ok"

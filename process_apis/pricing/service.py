@@ -121,7 +121,8 @@ class PricingService:
 
     async def _item_or_error(self, sku: str) -> Item | HubError:
         try:
-            return await asyncio.wait_for(self._erp.get_item(sku), self._budget)
+            async with asyncio.timeout(self._budget):
+                return await self._erp.get_item(sku)
         except HubError as exc:
             return exc
         except asyncio.TimeoutError:
@@ -139,9 +140,8 @@ class PricingService:
 
     async def _stock(self, skus: list[str]) -> list[StockLevel]:
         try:
-            parts = await asyncio.wait_for(
-                asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources)), self._budget
-            )
+            async with asyncio.timeout(self._budget):
+                parts = await asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources))
         except asyncio.TimeoutError as exc:
             raise BackendUnavailable("Stock could not be read in time.", backend="stock") from exc
         return [level for part in parts for level in part]

@@ -43,6 +43,7 @@ from shared.messaging.metrics import MessagingMetrics
 from shared.messaging.outbox import Message, as_utc, utcnow
 from shared.messaging.outcomes import Failure
 from shared.messaging.store import Delivery, OutboxStore
+from shared.messaging.transport import wait_for_event
 
 log = logging.getLogger("commerce_hub.messaging")
 GROUP = "hub-workers"
@@ -87,6 +88,7 @@ class RedisTransport:
         if self._relay_task:
             self._relay_task.cancel()
             await asyncio.gather(self._relay_task, return_exceptions=True)
+            self._relay_task = None
         try:  # leave no empty consumer behind; one with pending entries stays for XAUTOCLAIM
             for stream in self._streams:
                 if not await self._redis.xpending_range(stream, GROUP, "-", "+", 1, consumername=self.consumer):
@@ -131,10 +133,7 @@ class RedisTransport:
                 pause = min(pause * 2, 5.0)
                 continue
             if published < self._config.batch_size:
-                try:
-                    await asyncio.wait_for(self._relay_wake.wait(), self._config.poll_seconds)
-                except TimeoutError:
-                    pass
+                await wait_for_event(self._relay_wake, self._config.poll_seconds)
 
     # -- the consumer --------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from shared.messaging.config import WorkerConfig
 from shared.messaging.outbox import utcnow
 from shared.messaging.outcomes import Failure
 from shared.messaging.store import Delivery, OutboxStore
+from shared.messaging.transport import wait_for_event
 
 
 class TableTransport:
@@ -42,10 +43,7 @@ class TableTransport:
         finally:
             self._claiming = False
         if not claimed:
-            try:
-                await asyncio.wait_for(self._wake.wait(), self._config.poll_seconds)
-            except TimeoutError:
-                pass
+            await wait_for_event(self._wake, self._config.poll_seconds)
         return claimed
 
     async def settle(self, done: list[Delivery], failed: list[tuple[Delivery, Failure]]) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 from shared.messaging.outcomes import Failure
@@ -30,3 +31,16 @@ class Transport(Protocol):
 
     def wake(self) -> None:
         """A producer in this process committed a message: look now rather than at the next poll."""
+
+
+async def wait_for_event(event: asyncio.Event, seconds: float) -> None:
+    """Return when ``event`` is set or after ``seconds``, whichever is first.
+
+    Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancellation that arrives
+    as the event is set, and a loop around it then never ends (a task that cannot be
+    stopped). ``asyncio.timeout`` counts cancellations and keeps them."""
+    try:
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    except TimeoutError:
+        pass

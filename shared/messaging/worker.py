@@ -118,7 +118,8 @@ class Worker:
         await asyncio.gather(*self._runners, return_exceptions=True)
         self._outcomes.put_nowait(_STOP)
         try:
-            await asyncio.wait_for(settle, timeout=max(grace, 1.0))
+            async with asyncio.timeout(max(grace, 1.0)):
+                await settle
         except (TimeoutError, asyncio.CancelledError):
             pass
         renew.cancel()
