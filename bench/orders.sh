@@ -85,6 +85,9 @@ cpu() { # $1: a pgrep selector
 WARMUP=${HUB_BENCH_WARMUP:-3}
 [ "$WARMUP" -gt 0 ] && wrk -t1 -c"$CONNS" -d"${WARMUP}s" -s bench/order.lua -H "X-API-Key: $KEY" \
   "http://127.0.0.1:$HUB_PORT/v1/storefront/orders" >/dev/null
+# The statistics any running database has: this machine's PostgreSQL runs with autovacuum off
+# (conf.d/90-ci.conf), so a fresh database would keep planning the outbox claim as if empty.
+psql -q -h 127.0.0.1 -U postgres -d "${HUB_DATABASE_URL##*/}" -c "ANALYZE" 2>/dev/null || true
 count_orders() { psql -qtA -h 127.0.0.1 -U postgres -d "${HUB_DATABASE_URL##*/}" -c "SELECT count(*) FROM orders" 2>/dev/null || echo 0; }
 ORDERS0=$(count_orders)
 HUB_CPU0=$(cpu "-s $HUB_PID"); PG_CPU0=$(cpu "-u postgres"); SB_CPU0=0

@@ -170,7 +170,7 @@ outbox = Table(
     # ids are message ids, keyed in processed_messages: SQLite must never reuse one
     sqlite_autoincrement=True,
 )
-Index("ix_outbox_available_at", outbox.c.available_at)
+Index("ix_outbox_due", outbox.c.available_at, outbox.c.id)  # the claim's condition and order
 
 dead_letters = Table(
     "dead_letters",

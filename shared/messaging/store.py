@@ -56,13 +56,14 @@ class OutboxStore:
         self.engine = engine
 
     async def claim(self, now: datetime, lease_until: datetime, limit: int, topics: Collection[str]) -> list[Delivery]:
-        """Take due rows of these topics that nobody holds (or whose lease ran out), oldest first.
+        """Take due rows of these topics that nobody holds (or whose lease ran out), the longest
+        due first (``ix_outbox_due`` serves the condition and the order).
         PostgreSQL: SKIP LOCKED, so workers in several processes split the rows between them."""
         due = (
             select(outbox.c.id)
             .where(outbox.c.available_at <= now, or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
                    outbox.c.topic.in_(list(topics)))
-            .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+            .order_by(outbox.c.available_at, outbox.c.id).limit(limit).with_for_update(skip_locked=True)
         )
         stmt = (
             update(outbox).where(outbox.c.id.in_(due.scalar_subquery()))
@@ -126,7 +127,7 @@ class OutboxStore:
         not done) and mark them, in one transaction: if ``publish`` fails nothing is marked."""
         due = (
             select(outbox.c.id).where(self._publishable(now, republish_before))
-            .order_by(outbox.c.id).limit(limit).with_for_update(skip_locked=True)
+            .order_by(outbox.c.available_at, outbox.c.id).limit(limit).with_for_update(skip_locked=True)
         )
         stmt = update(outbox).where(outbox.c.id.in_(due.scalar_subquery())).values(published_at=now).returning(*_COLUMNS)
         async with self.engine.begin() as conn:

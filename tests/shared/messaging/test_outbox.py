@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 import pytest
+from sqlalchemy import text
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, CircuitOpen, NotFound
-from shared.messaging import WorkerConfig, enqueue, first_time
+from shared.messaging import OutboxStore, WorkerConfig, enqueue, first_time
 from shared.messaging.outbox import Message
 from shared.messaging.outcomes import decide
 from tests.shared.messaging.conftest import Backbone, Order
@@ -50,6 +51,31 @@ async def test_message_ids_are_never_reused_after_a_delete(backbone: Backbone) -
 
             await conn.execute(outbox.delete())
     assert ids[1] > ids[0]  # SQLite would reuse the highest rowid without AUTOINCREMENT
+
+
+@DB_ONLY
+async def test_claims_take_the_longest_due_row_first_not_the_oldest_id(backbone: Backbone) -> None:
+    store = OutboxStore(backbone.engine)
+    await backbone.enqueue("order.accepted", "O-late", Order(order_id="O-late"), delay=5)  # a retry, say
+    await backbone.enqueue("order.accepted", "O-due", Order(order_id="O-due"))
+    now = backbone.clock()
+    [first] = await store.claim(now, now + timedelta(seconds=30), 1, {"order.accepted"})
+    assert first.message.key == "O-due"  # the lower id waits for later: not due
+    backbone.clock.advance(10)
+    later = backbone.clock()
+    await backbone.enqueue("order.accepted", "O-new", Order(order_id="O-new"))  # due now: before O-late's 5 s
+    [second] = await store.claim(later, later + timedelta(seconds=30), 1, {"order.accepted"})
+    [third] = await store.claim(later, later + timedelta(seconds=30), 1, {"order.accepted"})
+    assert (second.message.key, third.message.key) == ("O-new", "O-late")
+    assert await store.claim(later, later + timedelta(seconds=30), 1, {"order.accepted"}) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("deployment", ["postgres"], indirect=True)
+async def test_postgres_vacuums_and_analyzes_the_outbox_as_a_queue(backbone: Backbone) -> None:
+    async with backbone.engine.connect() as conn:
+        options = (await conn.execute(text("SELECT reloptions FROM pg_class WHERE relname = 'outbox'"))).scalar()
+    assert "autovacuum_vacuum_threshold=1000" in options and "autovacuum_analyze_scale_factor=0" in options
 
 
 async def test_a_bytes_payload_must_be_json() -> None:
