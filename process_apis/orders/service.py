@@ -176,7 +176,6 @@ class OrderService:
                 raise rules.credit_exceeded(on_account)
 
 
-
 def business_key(cmd: PlaceOrder) -> str | None:
     """What makes an order unique beyond its idempotency key: a partner's PO number per
     customer, a channel platform's order id per channel."""
