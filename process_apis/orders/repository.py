@@ -33,13 +33,21 @@ _INSERT_HISTORY = order_history.insert()
 
 def new_order_id() -> str:
     """``ord_`` + 26 base32 characters: 48 bits of milliseconds then 80 random bits, so ids
-    sort by creation time (newest-first paging is ordering by id)."""
+    sort by creation time (newest-first paging is ordering by id). Within one millisecond a
+    process's ids still sort in creation order: the random part goes up by one (monotonic ULID)."""
+    global _last_id
     value = (int(time.time() * 1000) << 80) | int.from_bytes(os.urandom(10), "big")
+    if value >> 80 <= _last_id >> 80:
+        value = _last_id + 1
+    _last_id = value
     chars = []
     for _ in range(26):
         value, rest = divmod(value, 32)
         chars.append(_ALPHABET[rest])
     return "ord_" + "".join(reversed(chars))
+
+
+_last_id = 0
 
 
 class OrderRef(msgspec.Struct, frozen=True):
