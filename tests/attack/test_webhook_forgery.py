@@ -83,7 +83,8 @@ def forgeries(source: str) -> dict[str, tuple[bytes, dict]]:
         without = {"Content-Type": "application/json"}
         formats = {"no_prefix": right.hex(), "colon_prefix": "sha256:" + right.hex(),
                    "base64": "sha256=" + base64.b64encode(right).decode(), "truncated": "sha256=" + right.hex()[:32],
-                   "empty_digest": "sha256=", "sha1": "sha1=" + hmac.new(PRIVATE[source].encode(), body, "sha1").hexdigest(),
+                   "empty_digest": "sha256=",
+                   "sha1": "sha1=" + hmac.new(PRIVATE[source].encode(), body, "sha1").hexdigest(),
                    "not_ascii": b"sha256=\xff" + right.hex().encode()[1:]}
     attacks = {
         "unsigned": (body, without),
@@ -246,8 +247,9 @@ async def test_a_replayed_shipment_ships_once(hub: Hub, db: AsyncEngine) -> None
                          "tracking_number": "1ZREPLAY", "shipped_at": "2026-11-22T10:00:00Z",
                          "lines": [{"item_code": "SKU-1003", "quantity": 2}]}}
     body = json.dumps(event).encode()
+    signature = headers_for("wms", SANDBOX_SECRETS["wms"], body)
     for _ in range(3):
-        response = await hub.http.post("/hooks/wms", content=body, headers=headers_for("wms", SANDBOX_SECRETS["wms"], body))
+        response = await hub.http.post("/hooks/wms", content=body, headers=signature)
         assert response.status_code == 200, response.text
     await wait_status(hub.http, headers, order_id, "shipped")
     await until(lambda: _drained(db))

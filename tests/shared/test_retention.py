@@ -65,7 +65,8 @@ async def keys_in(engine: AsyncEngine, scope: str) -> set[str]:
 
 async def ids_of(engine: AsyncEngine, consumer: str) -> set[str]:
     async with engine.connect() as conn:
-        rows = await conn.execute(select(processed_messages.c.message_id).where(processed_messages.c.consumer == consumer))
+        mine = processed_messages.c.consumer == consumer
+        rows = await conn.execute(select(processed_messages.c.message_id).where(mine))
         return {r.message_id for r in rows}
 
 
