@@ -8,11 +8,15 @@ Otherwise the outbox table is the queue. Either way the worker stops with the
 role (before the engine and the Redis client it uses, which were opened
 first), ``/metrics`` gains ``hub_messages_total`` and friends, and
 ``/health/ready`` an ``outbox`` check that fails when the oldest due message
-has waited longer than ``max_lag_seconds``.
+has waited longer than ``max_lag_seconds``. Every worker process also runs
+the retention sweeper (``shared.messaging.retention``); an ``all`` role with
+HUB_WORKER_CONCURRENCY=0 runs no workers and so no sweeper: its worker
+processes sweep.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Awaitable, Callable
 
 import msgspec
@@ -24,6 +28,7 @@ from shared.messaging import (
 )
 from shared.messaging.config import DEFAULT_RETRY
 from shared.messaging.outbox import utcnow
+from shared.messaging.retention import RetentionSweeper
 from shared.settings import Settings
 
 
@@ -46,6 +51,11 @@ async def open_messaging(
     await worker.start()
     ctx.stack.push_async_callback(worker.stop)
     ctx.checks["outbox"] = outbox_lag_check(store, config.max_lag_seconds, metrics)
+    settings = ctx.settings
+    sweeper = RetentionSweeper(engine, processed_for=timedelta(seconds=settings.processed_message_retention_seconds),
+                               batch=settings.retention_batch_rows, metrics=ctx.metrics)
+    sweeper.start(settings.retention_sweep_seconds)
+    ctx.stack.push_async_callback(sweeper.stop)
     return worker
 
 

@@ -4,6 +4,7 @@ workers that carry orders on to the back office (``all`` and ``worker`` roles)."
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
@@ -38,8 +39,9 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         backoffice = BackOffice(system["erp"])
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
         stock = StockBook(engine, [system["wms"], system["pos"]])
-        built = OrderProcess(OrderService(engine, IdempotencyLedger(engine), backoffice, stock, wake=ctx.wake), stock)
-        built.returns = ReturnService(engine, IdempotencyLedger(engine), backoffice, return_policy(ctx.settings),
+        ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
+        built = OrderProcess(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake), stock)
+        built.returns = ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
                                       wake=ctx.wake)
         ctx.order_process = built
     return built

@@ -10,6 +10,7 @@ closed by the context's ``AsyncExitStack``.
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 import httpx
 
@@ -53,7 +54,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         ctx.routes.append(Route(prefix="/sandbox/", app=sandbox_app, name="sandbox", authenticated=False))
     if role in ("all", "system"):
         engine = await ctx.database()
-        hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, IdempotencyLedger(engine), wake=ctx.wake)
+        ids = IdempotencyLedger(engine, ttl=timedelta(seconds=settings.webhook_id_retention_seconds))
+        hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
     system = await _system(ctx, sandbox_app) if role in ("all", "system", "process", "worker") else {}
     if role == "system":

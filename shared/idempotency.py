@@ -10,7 +10,11 @@ the answer is stored exactly when the effect is committed, or *releases* it
 when it failed before any effect (a backend was down): a retry may run again.
 
 An in-flight key whose lease ran out (its process died) is taken over by the
-next caller. Keys are kept ``ttl`` (24 h by default) and then swept.
+next caller. A key is kept ``ttl`` (the composition passes the retention of its
+kind: HUB_IDEMPOTENCY_KEY_RETENTION_SECONDS for client keys,
+HUB_WEBHOOK_ID_RETENTION_SECONDS for webhook ids) and then forgotten: the
+workers' ``RetentionSweeper`` deletes it, and a caller meeting it first starts
+anew. A key whose first request is still running is never forgotten.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Awaitable, Callable, TypeVar
 
 import msgspec
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db.dialect import insert
@@ -130,7 +134,8 @@ class IdempotencyLedger:
             row = (await conn.execute(select(t).where(t.c.scope == scope, t.c.key == key))).first()
             if row is None:
                 continue  # swept between our insert and read: try again
-            if _aware(row.expires_at) <= now:
+            running = row.state == "in_flight" and row.locked_until is not None and _aware(row.locked_until) > now
+            if _aware(row.expires_at) <= now and not running:
                 await conn.execute(delete(t).where(t.c.scope == scope, t.c.key == key,
                                                    t.c.expires_at == row.expires_at))
                 continue
@@ -162,12 +167,6 @@ class IdempotencyLedger:
         """Forget an in-flight key whose request failed before any effect; a retry runs anew."""
         async with self._engine.begin() as conn:
             await conn.execute(delete(t).where(t.c.scope == scope, t.c.key == key, t.c.state == "in_flight"))
-
-    async def sweep(self) -> int:
-        """Delete expired keys; returns how many."""
-        async with self._engine.begin() as conn:
-            result = await conn.execute(delete(t).where(and_(t.c.expires_at < self._now())))
-            return result.rowcount or 0
 
 
 _COMPLETE = update(t).where(t.c.scope == bindparam("s"), t.c.key == bindparam("k"))

@@ -127,6 +127,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     workers: int = 1
     """Server worker processes for this role."""
+    # --- retention (issue 10, defect 13) ---
+    idempotency_key_retention_seconds: float = 48 * 3600.0
+    """How long a client's Idempotency-Key (and its stored answer) is kept; CONTRACT: at least 24 h."""
+    webhook_id_retention_seconds: float = 72 * 3600.0
+    """How long an inbound webhook id is remembered; at least 72 h (Shopify retries for 48 h)."""
+    processed_message_retention_seconds: float = 7 * 86400.0
+    """How long a consumer remembers a processed message id; above the retry budget and republish time."""
+    retention_sweep_seconds: float = 300.0
+    """How often each worker process deletes what is past its retention (a bounded batch per statement)."""
+    retention_batch_rows: int = 1000
+    """Rows the retention sweeper deletes per statement and transaction."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -227,6 +238,7 @@ def _validate(s: Settings) -> None:
         if s.internal_secret == _FIELDS["internal_secret"].default:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
     _validate_returns(s)
+    _validate_retention(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
@@ -240,3 +252,17 @@ def _validate_returns(s: Settings) -> None:
         if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
             raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
                                 f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
+
+
+def _validate_retention(s: Settings) -> None:
+    if s.idempotency_key_retention_seconds < 86400:
+        raise SettingsError("HUB_IDEMPOTENCY_KEY_RETENTION_SECONDS: must be at least 86400 (24 h, CONTRACT section 3)")
+    if s.webhook_id_retention_seconds < 72 * 3600:
+        raise SettingsError("HUB_WEBHOOK_ID_RETENTION_SECONDS: must be at least 259200 (72 h; senders retry for 48 h)")
+    if s.processed_message_retention_seconds < max(86400, s.retry_budget_seconds + s.outbox_republish_seconds):
+        raise SettingsError("HUB_PROCESSED_MESSAGE_RETENTION_SECONDS: must be at least 86400 and above "
+                            "HUB_RETRY_BUDGET_SECONDS + HUB_OUTBOX_REPUBLISH_SECONDS")
+    if not 1 <= s.retention_sweep_seconds <= 86400:
+        raise SettingsError("HUB_RETENTION_SWEEP_SECONDS: must be between 1 and 86400")
+    if not 1 <= s.retention_batch_rows <= 100_000:
+        raise SettingsError("HUB_RETENTION_BATCH_ROWS: must be between 1 and 100000")

@@ -5,8 +5,9 @@
     POST /hooks/erp      X-Signature: sha256=<hex HMAC>   price changes
     POST /hooks/shopify  X-Shopify-Hmac-Sha256: <base64 HMAC>   orders/create
 
-A bad or missing signature is 401 and nothing is stored. A signed event is
-mapped from the vendor's shape to a canonical one (``system_apis/<backend>/
+A bad or missing signature is 401 and nothing is stored; a hook whose secret
+is empty refuses every event (anyone can compute an HMAC under the empty key).
+A signed event is mapped from the vendor's shape to a canonical one (``system_apis/<backend>/
 events.py``); what must not be lost (stock reports, shipments, receipts,
 channel orders) is written to the outbox before the 200, and a worker does the
 work; price and stock changes are also broadcast at once (``catalog.changed``)
@@ -46,7 +47,9 @@ _PARSERS: dict[str, Callable[[bytes], object]] = {"wms": parse_wms_event, "pos":
 
 
 def signature_ok(secret: str, body: bytes, header: bytes | None) -> bool:
-    if not header or not header.startswith(b"sha256="):
+    """Whether ``header`` is ``sha256=<hex HMAC>`` of ``body`` (constant time); never under an empty
+    secret, whose HMAC anyone can compute."""
+    if not secret or not header or not header.startswith(b"sha256="):
         return False
     expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
     return hmac.compare_digest(header[7:].strip(), expected)
@@ -93,7 +96,8 @@ class InboundHooks:
         return "accepted"
 
     async def _shopify(self, body: bytes, headers: dict[bytes, bytes]) -> str:
-        if not verify_shopify_hmac(self._secrets["shopify"], body, headers.get(b"x-shopify-hmac-sha256")):
+        secret = self._secrets["shopify"]
+        if not secret or not verify_shopify_hmac(secret, body, headers.get(b"x-shopify-hmac-sha256")):
             raise Unauthorized("The Shopify HMAC does not match the body.",
                                headers={"WWW-Authenticate": "HMAC-SHA256"})
         topic = headers.get(b"x-shopify-topic", b"").decode()

@@ -194,6 +194,7 @@ processed_messages = Table(
     Column("message_id", String(64), primary_key=True),
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
+Index("ix_processed_messages_processed_at", processed_messages.c.processed_at)  # the retention sweep
 
 # --- returns (issue 5) ------------------------------------------------------------
 

@@ -8,7 +8,9 @@ Use it in the same transaction as the handler's effect::
 
 A redelivered message (delivery is at least once) then finds its row and does
 nothing. ``consumer`` names the effect, so two handlers of one message keep
-separate entries.
+separate entries. Entries are kept HUB_PROCESSED_MESSAGE_RETENTION_SECONDS
+(7 days by default, far past any redelivery: the retry budget and the Redis
+republish are minutes) and then swept by ``retention.RetentionSweeper``.
 """
 
 from __future__ import annotations
