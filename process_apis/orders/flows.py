@@ -108,8 +108,8 @@ class OrderFlows:
 
     async def _apply(self, conn: AsyncConnection, order: repo.StoredOrder, shipment: ShipmentConfirmed) -> None:
         await repo.add_shipment(conn, shipment)
-        for line in shipment.lines:
-            await self._stock.unreserve(conn, line.sku, line.quantity)
+        for sku, quantity in sorted(shipping.per_sku(shipment.lines).items()):  # capture's lock order
+            await self._stock.unreserve(conn, sku, quantity)
         moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],
                                 detail=f"{shipment.carrier} {shipment.tracking_number}")
         if moved and order.customer_id is not None and (order.payment is None):

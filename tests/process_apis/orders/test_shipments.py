@@ -146,3 +146,11 @@ async def test_concurrent_shipments_never_exceed_the_order(world) -> None:
     assert len(refused) == 3 and {o.code for o in refused} == {"over_shipment"}
     assert len(await shipper.shipped(order_id)) == 2
     assert await world.book.available(world.drill) == (50, 0)
+
+
+async def test_a_sku_on_two_lines_of_a_shipment_counts_once_in_total(world) -> None:
+    shipper = Shipper(world)
+    order_id = await placed(world, (world.drill, 2, "129.00"))
+    await shipper.refused("over_shipment", order_id, (world.drill, 1), (world.drill, 2))
+    await shipper.ship(order_id, (world.drill, 1), (world.drill, 1))
+    assert await world.book.available(world.drill) == (50, 0)
