@@ -21,13 +21,23 @@ was recorded before and changes nothing (the caller checks that first).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from process_apis.orders.schemas import OrderLineView, ShipmentView
+from process_apis.orders.schemas import ShipmentView
 from shared.models import ShipmentConfirmed
 
 REASONS = ("order_not_shippable", "invalid_shipment", "duplicate_shipment", "sku_not_in_order", "over_shipment")
 NOT_SHIPPABLE = ("on_hold", "cancelled")
+
+
+class Line(Protocol):
+    """An order, shipment or return line: so many units of a SKU."""
+
+    @property
+    def sku(self) -> str: ...
+
+    @property
+    def quantity(self) -> int: ...
 
 
 class Refusal(NamedTuple):
@@ -35,11 +45,11 @@ class Refusal(NamedTuple):
     detail: str
 
 
-def per_sku(lines: Iterable[OrderLineView] | Iterable[object]) -> dict[str, int]:
+def per_sku(lines: Iterable[Line]) -> dict[str, int]:
     """Units per SKU (a SKU may be on several lines)."""
     out: dict[str, int] = {}
     for line in lines:
-        out[line.sku] = out.get(line.sku, 0) + line.quantity  # type: ignore[attr-defined]
+        out[line.sku] = out.get(line.sku, 0) + line.quantity
     return out
 
 
