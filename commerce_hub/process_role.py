@@ -52,7 +52,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     engine = await ctx.database()
     process = await order_process(ctx, system)
     flows = OrderFlows(engine, system["erp"], system["fulfilment"], system.get("shopify"), process.stock,
-                       wake=ctx.wake)
+                       wake=ctx.wake, metrics=ctx.metrics)
     handlers = {
         **flows.handlers(),
         **InventorySync(engine, process.stock).handlers(),

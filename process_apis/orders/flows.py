@@ -3,6 +3,8 @@
     order.accepted      post the sales order to the ERP (key: the order id)  -> posted
     order.posted        release it to the WMS (key: the order id)            -> released
     shipment.confirmed  record the shipment, free its reservations           -> shipped
+                        (or refuse it whole: more than ordered, a resend under a
+                        new id, a SKU not on the order; see ``shipping``)
     shopify.fulfil      tell Shopify the order shipped (Shopify orders only)
 
 Each handler reads the order's current status first and does nothing when the
@@ -18,12 +20,13 @@ from typing import Callable
 
 import msgspec
 from shared.db.engine import reading
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from process_apis.inventory.stock import StockBook
 from process_apis.orders import repository as repo
-from process_apis.orders import rules
-from shared.errors import NotFound
+from process_apis.orders import rules, shipping
+from shared.errors import BusinessRuleViolation, NotFound
+from shared.metrics import Registry
 from shared.messaging.outbox import Message, enqueue
 from shared.models import Address, FulfilmentLine, FulfilmentRequest, OrderLine, SalesOrder, ShipmentConfirmed
 from system_apis.erp.port import ErpPort
@@ -38,8 +41,13 @@ class ShopifyFulfil(msgspec.Struct, frozen=True):
 
 class OrderFlows:
     def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort, shopify: ShopifyPort | None,
-                 stock: StockBook, *, wake: Callable[[], None] = lambda: None) -> None:
+                 stock: StockBook, *, wake: Callable[[], None] = lambda: None,
+                 metrics: Registry | None = None) -> None:
         self._engine = engine
+        self._refused = (metrics or Registry()).counter(
+            "hub_shipments_refused_total", "Shipment confirmations refused (dead-lettered), by reason.", ("reason",))
+        for reason in shipping.REASONS:
+            self._refused.inc(reason, amount=0)  # every series present from the start, for alerting
         self._erp = erp
         self._wms = wms
         self._shopify = shopify
@@ -79,21 +87,36 @@ class OrderFlows:
                             detail=f"WMS fulfilment {ref.fulfilment_id}")
 
     async def record_shipment(self, message: Message) -> None:
+        """Apply the shipment whole, or refuse it (see ``shipping``): a refusal is counted
+        (``hub_shipments_refused_total{reason}``) and raised, so the worker dead-letters it."""
         shipment = message.decode(ShipmentConfirmed)
-        order = await self._order(shipment.order_id)
+        refused = None
         async with self._engine.begin() as conn:
-            if not await repo.add_shipment(conn, shipment):
+            order = await repo.lock(conn, shipment.order_id)  # concurrent shipments: one at a time
+            if order is None:
+                raise NotFound(f"No order {shipment.order_id}.", code="unknown_order")
+            earlier = await repo.shipments_of(conn, order.order_id)
+            if any(s.shipment_id == shipment.shipment_id for s in earlier):
                 return  # this shipment was recorded before
-            for line in shipment.lines:
-                await self._stock.unreserve(conn, line.sku, line.quantity)
-            moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],
-                                    detail=f"{shipment.carrier} {shipment.tracking_number}")
-            if moved and order.customer_id is not None and (order.payment is None):
-                await repo.remove_exposure(conn, order.customer_id, rules.cents(order.total))
-            if order.channel == "shopify" and self._shopify is not None:
-                await enqueue(conn, "shopify.fulfil", order.order_id,
-                              ShopifyFulfil(order_id=order.order_id, shipment_id=shipment.shipment_id))
+            refused = shipping.refusal(order.status, shipping.per_sku(order.lines), earlier, shipment)
+            if refused is None:
+                await self._apply(conn, order, shipment)
+        if refused is not None:
+            self._refused.inc(refused.code)
+            raise BusinessRuleViolation(refused.detail, code=refused.code)
         self._wake()
+
+    async def _apply(self, conn: AsyncConnection, order: repo.StoredOrder, shipment: ShipmentConfirmed) -> None:
+        await repo.add_shipment(conn, shipment)
+        for sku, quantity in sorted(shipping.per_sku(shipment.lines).items()):  # capture's lock order
+            await self._stock.unreserve(conn, sku, quantity)
+        moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],
+                                detail=f"{shipment.carrier} {shipment.tracking_number}")
+        if moved and order.customer_id is not None and (order.payment is None):
+            await repo.remove_exposure(conn, order.customer_id, rules.cents(order.total))
+        if order.channel == "shopify" and self._shopify is not None:
+            await enqueue(conn, "shopify.fulfil", order.order_id,
+                          ShopifyFulfil(order_id=order.order_id, shipment_id=shipment.shipment_id))
 
     async def fulfil_on_shopify(self, message: Message) -> None:
         job = message.decode(ShopifyFulfil)

@@ -113,6 +113,25 @@ async def find_by_business_key(conn: AsyncConnection, business_key: str) -> Stor
     return _stored(row) if row is not None else None
 
 
+async def lock(conn: AsyncConnection, order_id: str) -> StoredOrder | None:
+    """The order, held until the transaction ends (None: no such order). A write, not a
+    ``SELECT ... FOR UPDATE``: it takes the row lock on PostgreSQL and the write lock on
+    SQLite before anything is read, so two transactions checking the same order's
+    shipments run one after the other on both."""
+    result = await conn.execute(update(orders).where(orders.c.order_id == order_id)
+                                .values(updated_at=orders.c.updated_at))
+    return await load(conn, order_id) if result.rowcount == 1 else None
+
+
+async def shipments_of(conn: AsyncConnection, order_id: str) -> list[ShipmentView]:
+    """The order's recorded shipments, oldest first."""
+    rows = (await conn.execute(select(shipments).where(shipments.c.order_id == order_id)
+                               .order_by(shipments.c.shipped_at))).all()
+    return [ShipmentView(shipment_id=s.shipment_id, carrier=s.carrier, tracking_number=s.tracking_number,
+                         shipped_at=_utc(s.shipped_at), lines=msgspec.convert(s.lines, tuple[ShipmentLine, ...]))
+            for s in rows]
+
+
 async def add_shipment(conn: AsyncConnection, shipment: ShipmentConfirmed) -> bool:
     """Record a shipment once; False when this shipment id was already recorded."""
     result = await conn.execute(insert(conn, shipments).values(
@@ -130,8 +149,6 @@ async def view(conn: AsyncConnection, order_id: str, viewer: Viewer | None) -> O
         return None
     history = (await conn.execute(select(order_history).where(order_history.c.order_id == order_id)
                                   .order_by(order_history.c.id))).all()
-    shipped = (await conn.execute(select(shipments).where(shipments.c.order_id == order_id)
-                                  .order_by(shipments.c.shipped_at))).all()
     stored = _stored(row)
     return OrderView(
         order_id=stored.order_id, status=stored.status, channel=stored.channel,  # type: ignore[arg-type]
@@ -139,10 +156,7 @@ async def view(conn: AsyncConnection, order_id: str, viewer: Viewer | None) -> O
         erp_order_number=row.erp_order_number, currency=stored.currency, lines=stored.lines, total=stored.total,
         created_at=stored.created_at,
         history=tuple(HistoryEntry(status=h.status, at=_utc(h.at), detail=h.detail) for h in history),
-        shipments=tuple(ShipmentView(
-            shipment_id=s.shipment_id, carrier=s.carrier, tracking_number=s.tracking_number,
-            shipped_at=_utc(s.shipped_at), lines=msgspec.convert(s.lines, tuple[ShipmentLine, ...]),
-        ) for s in shipped),
+        shipments=tuple(await shipments_of(conn, order_id)),
     )
 
 

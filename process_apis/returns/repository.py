@@ -157,6 +157,13 @@ async def shipped(conn: AsyncConnection, order_id: str) -> dict[str, Shipped]:
     return out
 
 
+async def live_refunds(conn: AsyncConnection, order_id: str, but: str) -> list[tuple[Decimal, tuple[ReturnLine, ...]]]:
+    """(amount, lines) of the order's other returns whose refund is issued or under way."""
+    rows = await conn.execute(select(returns.c.refund_amount, returns.c.lines).where(
+        returns.c.order_id == order_id, returns.c.rma_id != but, returns.c.refund_status.in_(("pending", "issued"))))
+    return [(Decimal(row.refund_amount), msgspec.convert(row.lines, tuple[ReturnLine, ...])) for row in rows]
+
+
 async def claimed(conn: AsyncConnection, order_id: str) -> dict[str, int]:
     rows = await conn.execute(select(return_claims.c.sku, return_claims.c.claimed)
                               .where(return_claims.c.order_id == order_id))

@@ -3,8 +3,8 @@ shipments, what is already on its way back, and the ERP's items.
 
 Refusals of the whole request are 422 with a ``code``: ``not_shipped`` (nothing
 of the order shipped yet) and ``quantity_exceeds_returnable`` (a line asks for
-more than was shipped minus what other returns hold; ``errors`` names every
-such line). Policy is decided per line: ``final_sale`` items and items shipped
+more than was shipped, capped by what the order has, minus what other returns
+hold; ``errors`` names every such line). Policy is decided per line: ``final_sale`` items and items shipped
 longer ago than the order channel's window (``outside_return_window``) are
 ``rejected`` lines with that ``rejection_reason``; the others are ``approved``,
 refunded at the price paid. The return is ``rejected`` when no line is
@@ -14,12 +14,13 @@ else ``authorized``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from process_apis.orders.repository import StoredOrder
+from process_apis.orders.shipping import per_sku
 from process_apis.returns.schemas import RefundMethod, RequestReturn, ReturnLine, ReturnPolicy, ReturnStatus
 from shared.errors import BusinessRuleViolation
 from shared.models import Item
@@ -42,8 +43,17 @@ def requested(cmd: RequestReturn) -> dict[str, int]:
     return wanted
 
 
+def capped(shipped: Mapping[str, Shipped], order: StoredOrder) -> dict[str, Shipped]:
+    """What may come back, per SKU: what shipped, never more than the order has; SKUs the
+    order does not have are left out (a shipment beyond the order, recorded before the hub
+    refused those, gives no right to a refund)."""
+    ordered = per_sku(order.lines)
+    return {sku: got._replace(quantity=min(got.quantity, ordered[sku]))
+            for sku, got in shipped.items() if ordered.get(sku, 0) > 0}
+
+
 def check_returnable(cmd: RequestReturn, shipped: Mapping[str, Shipped], claimed: Mapping[str, int]) -> None:
-    """``not_shipped`` when nothing shipped; ``quantity_exceeds_returnable`` for every line
+    """``shipped`` as ``capped`` answers it. ``not_shipped`` when nothing shipped; ``quantity_exceeds_returnable`` for every line
     of a SKU asked for beyond shipped minus claimed by other returns."""
     if not shipped:
         raise BusinessRuleViolation(f"Nothing of the order {cmd.order_id} has shipped yet.", code="not_shipped")
@@ -120,3 +130,29 @@ def approved_by_sku(lines: tuple[ReturnLine, ...]) -> dict[str, int]:
         if line.decision == "approved":
             claims[line.sku] = claims.get(line.sku, 0) + line.quantity
     return claims
+
+
+def refund_excess(order: StoredOrder, amount: Decimal, lines: tuple[ReturnLine, ...],
+                  others: Iterable[tuple[Decimal, tuple[ReturnLine, ...]]]) -> str | None:
+    """Why paying ``amount`` for ``lines`` would give back more than the order was paid, with
+    the ``others`` (amount, lines) refunds of the order already issued or under way; None if
+    it would not. Checked by the saga right before money moves, whatever authorized it."""
+    approved = [line for line in lines if line.decision == "approved"]
+    if amount > sum((line.refund_amount for line in approved), Decimal("0.00")):
+        return f"The refund of {amount} is more than its approved lines."
+    others = list(others)
+    units: dict[str, int] = {}
+    money: dict[str, Decimal] = {}
+    for line in approved + [l for _, other in others for l in other if l.decision == "approved"]:
+        units[line.sku] = units.get(line.sku, 0) + line.quantity
+        money[line.sku] = money.get(line.sku, Decimal("0.00")) + line.refund_amount
+    ordered = per_sku(order.lines)
+    for sku in sorted(units):
+        paid = sum((l.extended_price for l in order.lines if l.sku == sku), Decimal("0.00"))
+        if units[sku] > ordered.get(sku, 0) or money[sku] > paid:
+            return (f"Refunds of {units[sku]} x {sku} ({money[sku]}) for order {order.order_id} would exceed "
+                    f"the {ordered.get(sku, 0)} ordered ({paid} paid).")
+    total = amount + sum((other_amount for other_amount, _ in others), Decimal("0.00"))
+    if total > order.total:
+        return f"Refunds of {total} for order {order.order_id} would exceed its total of {order.total}."
+    return None

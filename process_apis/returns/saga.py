@@ -20,7 +20,10 @@ back where it was paid: a ``card`` order through the payment provider (against
 the order's authorization), a ``channel`` order on its platform (a Shopify
 order through ``ShopifyPort.refund``, on the Shopify order, noted with the RMA
 id). A card order without an authorization, or a channel order no refund port
-serves (``no_channel_refund``), is a refusal. The steps a return needs depend
+serves (``no_channel_refund``), is a refusal. So is a credit memo or refund
+that, with the order's other refunds issued or under way, would give back more
+units or money than the order was paid for (``refund_exceeds_paid``): checked
+again right before money moves, whatever let the return be authorized. The steps a return needs depend
 on it: no credit memo for a zero refund, no refund step for an order paid on
 account (its credit memo credits the account and is the refund).
 
@@ -49,9 +52,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from process_apis.orders import repository as orders
 from process_apis.returns import events
 from process_apis.returns import repository as repo
-from process_apis.returns.rules import approved_by_sku
+from process_apis.returns.rules import approved_by_sku, refund_excess
 from process_apis.returns.schemas import ReturnLine
-from shared.errors import BackendError, BackendUnavailable, HubError, NotFound
+from shared.errors import BackendError, BackendUnavailable, BusinessRuleViolation, HubError, NotFound
 from shared.messaging.outbox import Message, enqueue, utcnow
 from shared.models import CreditMemoRequest, ExpectedReceipt, FulfilmentLine, OrderLine, ReceiptLine, Refund
 from system_apis.erp.port import ErpPort
@@ -185,6 +188,7 @@ class ReturnSaga:
                 ReceiptLine(sku=l.sku, quantity=l.quantity, disposition=l.disposition) for l in approved)))
             return {}
         order = await self._order(rma.order_id)
+        await self._check_paid(rma, order)  # the credit memo and the refund: where money moves
         if step == "credit_memo":
             ref = await self._erp.create_credit_memo(CreditMemoRequest(
                 rma_id=rma.rma_id, order_id=rma.order_id, erp_order_number=order.erp_order_number,
@@ -197,6 +201,15 @@ class ReturnSaga:
         else:
             refund = await self._refund_card(rma, order)
         return {"refund_id": refund.refund_id}
+
+    async def _check_paid(self, rma: repo.StoredReturn, order: orders.StoredOrder) -> None:
+        """Refuse (``refund_exceeds_paid``) when this refund and the order's others would give
+        back more than was paid for the lines, whatever let the return be authorized."""
+        async with self._engine.connect() as conn:
+            others = await repo.live_refunds(conn, rma.order_id, rma.rma_id)
+        excess = refund_excess(order, rma.refund_amount, rma.lines, others)
+        if excess is not None:
+            raise BusinessRuleViolation(excess, code="refund_exceeds_paid")
 
     async def _refund_card(self, rma: repo.StoredReturn, order: orders.StoredOrder) -> Refund:
         authorization = (order.payment or {}).get("authorization_id")

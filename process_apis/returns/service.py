@@ -128,7 +128,7 @@ class ReturnService:
             order = await orders.load(conn, cmd.order_id)
             if order is None or not orders.visible(order, cmd.viewer):
                 raise NotFound(f"No order {cmd.order_id}.", code="unknown_order")
-            shipped = await repo.shipped(conn, cmd.order_id)
+            shipped = rules.capped(await repo.shipped(conn, cmd.order_id), order)
             claimed = await repo.claimed(conn, cmd.order_id)
         rules.check_returnable(cmd, shipped, claimed)
         items = await self._items(sorted(rules.requested(cmd)))
