@@ -32,7 +32,7 @@ from process_apis.orders.repository import StoredOrder, insert_order, visible, v
 from process_apis.orders.schemas import Viewer
 from shared.db.engine import create_engine
 from shared.db.migrate import upgrade
-from shared.db.tables import orders
+from shared.db.tables import orders, returns
 from tests.commerce_hub.orders_support import until, wait_status
 from tests.conftest import ADMIN_KEY, Hub, _pg_admin, make_settings, start_hub
 from tests.gateway.support import assert_problem
@@ -51,6 +51,8 @@ KEYS = {  # name: (consumer, customer, customers:any); A places the guest order
 }
 CREDENTIALS = (*KEYS, "partner_token", "jwt_acme", "jwt_bolt")
 KIND = {**{name: "api_key" for name in KEYS}, "partner_token": "oauth", "jwt_acme": "jwt", "jwt_bolt": "jwt"}
+CONSUMER = {**{name: spec[0] for name, spec in KEYS.items()}, "partner_token": "matrix-partner",
+            "jwt_acme": "idp:user-CUST-ACME", "jwt_bolt": "idp:user-CUST-BOLT"}
 CUSTOMER = {**{name: spec[1] for name, spec in KEYS.items()}, "partner_token": "CUST-ACME", "jwt_acme": "CUST-ACME",
             "jwt_bolt": "CUST-BOLT"}
 
@@ -119,10 +121,11 @@ KEY_CELLS = [c for c in OBJECT_CELLS if c.channel == "storefront" and c.cred in 
 
 
 class World:
-    """The hub, a credential's headers by name, and the objects: order and return ids by object."""
+    """The hub, a credential's headers by name, and the objects: order id, return id and the
+    consumer that placed it (``owner``), by object."""
 
     def __init__(self, hub: Hub) -> None:
-        self.hub, self.headers, self.order, self.rma = hub, {}, {}, {}
+        self.hub, self.headers, self.order, self.rma, self.owner = hub, {}, {}, {}, {}
 
     async def call(self, cred: str, method: str, path: str, body: dict | None = None) -> httpx.Response:
         headers = {**self.headers[cred], "Idempotency-Key": uuid.uuid4().hex}
@@ -191,6 +194,20 @@ async def check(world: World, cell: Cell) -> None:
 @pytest.mark.parametrize("cell", OBJECT_CELLS + LIST_CELLS + PRICE_CELLS + PLACE_CELLS, ids=str)
 async def test_cell(world: World, cell: Cell) -> None:
     await check(world, cell)
+
+
+async def test_a_refused_return_left_nothing_behind(world: World) -> None:
+    """After the write cells: an object's returns were asked for only by its owner and by callers who see it."""
+    engine = create_engine(world.hub.app.settings.database_url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(returns.c.order_id, returns.c.consumer))).all()
+    finally:
+        await engine.dispose()
+    for obj in OBJECTS:
+        asked = {consumer for order_id, consumer in rows if order_id == world.order[obj]}
+        assert world.owner[obj] in asked
+        assert asked <= {world.owner[obj]} | {CONSUMER[c] for c in SEES[obj]}, (obj, asked)
 
 
 @pytest.mark.parametrize("cell", KEY_CELLS, ids=str)
@@ -288,8 +305,9 @@ async def build_world(hub: Hub, idp: FakeIdp) -> World:
         body = {"lines": drill_and_glasses, **({"payment": payment} if payment else {})}
         placed = await world.call(placer, "POST", "/v1/storefront/orders", body)
         assert placed.status_code == 201, placed.text
-        world.order[obj] = placed.json()["order_id"]
+        world.order[obj], world.owner[obj] = placed.json()["order_id"], CONSUMER[placer]
     world.order["shopify"], shop = await _shopify_order(world)
+    world.owner["shopify"] = shop
     world.headers["shop_key"] = {"X-API-Key": (await _key(hub, shop, None, False))["key"]}  # the shop's own consumer
     owners = {"acme": "acme_key", "bolt": "bolt_key", "guest": "guest_key", "shopify": "shop_key"}
     await asyncio.gather(*(_ship(world, world.order[obj], owner) for obj, owner in owners.items()))
