@@ -172,7 +172,9 @@ async def check(world: World, cell: Cell) -> None:
         method, path, body = PRICE_ROUTES[cell.obj]
     elif cell.action == "place":
         method, path = "POST", f"/v1/{cell.channel}/orders"
-        body = {**PLACE_FOR_ACME, "po_number": f"PO-{uuid.uuid4().hex[:10]}"} if cell.channel == "partner" else PLACE_FOR_ACME
+        body = PLACE_FOR_ACME
+        if cell.channel == "partner":
+            body = {**body, "po_number": f"PO-{uuid.uuid4().hex[:10]}"}
     else:
         method, path, body = OBJECT_ROUTES[cell.action]
         path, body = f"/v1/{cell.channel}" + _fill(path, world, cell.obj), _fill(body, world, cell.obj)
@@ -313,7 +315,7 @@ async def build_world(hub: Hub, idp: FakeIdp) -> World:
     await asyncio.gather(*(_ship(world, world.order[obj], owner) for obj, owner in owners.items()))
     for obj, owner in owners.items():
         method, path, body = OBJECT_ROUTES["write_return"]
-        asked = await world.call(owner, method, "/v1/storefront" + path, _fill(body, world, obj))  # type: ignore[arg-type]
+        asked = await world.call(owner, method, f"/v1/storefront{path}", _fill(body, world, obj))  # type: ignore[arg-type]
         assert asked.status_code == 201, asked.text
         world.rma[obj] = asked.json()["rma_id"]
     return world
