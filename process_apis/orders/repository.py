@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import msgspec
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from process_apis.orders.schemas import (
@@ -144,8 +144,9 @@ async def add_shipment(conn: AsyncConnection, shipment: ShipmentConfirmed) -> bo
 
 async def view(conn: AsyncConnection, order_id: str, viewer: Viewer | None) -> OrderView | None:
     """The order with history and shipments, or None when absent or not the viewer's."""
-    row = (await conn.execute(select(orders).where(orders.c.order_id == order_id))).first()
-    if row is None or (viewer is not None and not visible(row, viewer)):
+    query = select(orders).where(orders.c.order_id == order_id)
+    row = (await conn.execute(query if viewer is None else query.where(visible_to(viewer)))).first()
+    if row is None:
         return None
     history = (await conn.execute(select(order_history).where(order_history.c.order_id == order_id)
                                   .order_by(order_history.c.id))).all()
@@ -163,7 +164,7 @@ async def view(conn: AsyncConnection, order_id: str, viewer: Viewer | None) -> O
 async def page(conn: AsyncConnection, viewer: Viewer, limit: int, before: str | None) -> list[OrderSummary]:
     """The viewer's orders, newest first, older than the order id ``before``."""
     query = select(orders.c.order_id, orders.c.status, orders.c.total, orders.c.currency, orders.c.created_at)
-    query = query.where(_owned(viewer))
+    query = query.where(visible_to(viewer))
     if before is not None:
         query = query.where(orders.c.order_id < before)
     rows = await conn.execute(query.order_by(orders.c.order_id.desc()).limit(limit))
@@ -171,20 +172,47 @@ async def page(conn: AsyncConnection, viewer: Viewer, limit: int, before: str | 
                          created_at=_utc(r.created_at)) for r in rows]
 
 
-def visible(row: object, viewer: Viewer) -> bool:
-    if viewer.any_customer:
-        return True
-    if viewer.customer_id is not None:
-        return row.customer_id == viewer.customer_id  # type: ignore[attr-defined]
-    return row.customer_id is None and row.consumer == viewer.consumer  # type: ignore[attr-defined]
+class Grant(msgspec.Struct, frozen=True, kw_only=True):
+    """One kind of order a viewer may see: orders of ``customer`` (None: guest orders), or of
+    any customer (``any_customer``); placed by ``consumer`` only, unless None."""
+
+    customer: str | None = None
+    any_customer: bool = False
+    consumer: str | None = None
+
+    def admits(self, customer_id: str | None, consumer: str) -> bool:
+        if self.consumer is not None and consumer != self.consumer:
+            return False
+        return customer_id is not None if self.any_customer else customer_id == self.customer
+
+    def condition(self, customer_id: ColumnElement, consumer: ColumnElement) -> ColumnElement[bool]:
+        if self.any_customer:
+            match = customer_id.is_not(None)
+        else:
+            match = customer_id.is_(None) if self.customer is None else customer_id == self.customer
+        return match if self.consumer is None else and_(match, consumer == self.consumer)
 
 
-def _owned(viewer: Viewer):  # noqa: ANN202 - a SQL condition
-    if viewer.customer_id is not None:
-        return orders.c.customer_id == viewer.customer_id
+def grants(viewer: Viewer) -> tuple[Grant, ...]:
+    """THE object rule (docs/security.d/objects.md), for orders and, through their order, returns:
+    an order with a customer is visible to whoever acts for that customer, or holds
+    ``customers:any``; a guest order only to the consumer that placed it (``customers:any`` is
+    no exception). ``visible`` (Python) and ``visible_to`` (SQL) are both made from these."""
+    own_guests = Grant(customer=None, consumer=viewer.consumer)
     if viewer.any_customer:
-        return or_(orders.c.consumer == viewer.consumer, orders.c.customer_id.is_not(None))
-    return and_(orders.c.customer_id.is_(None), orders.c.consumer == viewer.consumer)
+        return Grant(any_customer=True), own_guests
+    if viewer.customer_id is not None:
+        return Grant(customer=viewer.customer_id), own_guests
+    return (own_guests,)
+
+
+def visible(order: StoredOrder, viewer: Viewer) -> bool:
+    return any(g.admits(order.customer_id, order.consumer) for g in grants(viewer))
+
+
+def visible_to(viewer: Viewer) -> ColumnElement[bool]:
+    """The rule as a SQL condition on the ``orders`` table (join it to filter returns)."""
+    return or_(*(g.condition(orders.c.customer_id, orders.c.consumer) for g in grants(viewer)))
 
 
 def _stored(row: object) -> StoredOrder:

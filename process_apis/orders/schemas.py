@@ -53,7 +53,8 @@ class PlaceOrder(Struct, kw_only=True):
 
 
 class Viewer(Struct, kw_only=True):
-    """Whose orders a caller may see: its own customer's, its own guest orders, or any."""
+    """Who asks for an order or a return: the consumer, the customer it acts for, and whether it
+    holds ``customers:any``. What it may see is ``orders.repository.grants`` (one rule)."""
 
     consumer: str
     customer_id: str | None = None

@@ -20,11 +20,12 @@ import msgspec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from process_apis.orders.repository import visible_to
 from process_apis.orders.schemas import Viewer
 from process_apis.returns.rules import Shipped
 from process_apis.returns.schemas import HistoryEntry, RefundView, ReturnLine, ReturnView
 from shared.db.dialect import insert
-from shared.db.tables import return_claims, return_history, returns, shipments
+from shared.db.tables import orders, return_claims, return_history, returns, shipments
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _INSERT_HISTORY = return_history.insert()
@@ -114,10 +115,14 @@ async def load(conn: AsyncConnection, rma_id: str, *, for_update: bool = False) 
 
 
 async def view(conn: AsyncConnection, rma_id: str, viewer: Viewer | None) -> ReturnView | None:
-    """The RMA with its history, or None when absent or not the viewer's (None: an operator)."""
-    rma = await load(conn, rma_id)
-    if rma is None or (viewer is not None and not visible(rma, viewer)):
+    """The RMA with its history, or None when absent or its order is not the viewer's (None: an operator)."""
+    query = select(returns).where(returns.c.rma_id == rma_id)
+    if viewer is not None:
+        query = query.join(orders, orders.c.order_id == returns.c.order_id).where(visible_to(viewer))
+    row = (await conn.execute(query)).first()
+    if row is None:
         return None
+    rma = _stored(row)
     history = (await conn.execute(select(return_history).where(return_history.c.rma_id == rma_id)
                                   .order_by(return_history.c.id))).all()
     return as_view(rma, tuple(HistoryEntry(status=h.status, refund_status=h.refund_status, at=_utc(h.at),
@@ -132,16 +137,6 @@ def as_view(rma: StoredReturn, history: tuple[HistoryEntry, ...] = ()) -> Return
         refund=RefundView(amount=rma.refund_amount, currency=rma.currency, status=rma.refund_status,  # type: ignore[arg-type]
                           method=rma.refund_method, reason=rma.refund_reason,  # type: ignore[arg-type]
                           credit_memo_id=rma.credit_memo_id, refund_id=rma.refund_id))
-
-
-def visible(rma: StoredReturn, viewer: Viewer) -> bool:
-    """The order rule: any customer's with ``customers:any``, the bound customer's, or a
-    guest consumer's own."""
-    if viewer.any_customer:
-        return True
-    if viewer.customer_id is not None:
-        return rma.customer_id == viewer.customer_id
-    return rma.customer_id is None and rma.consumer == viewer.consumer
 
 
 async def shipped(conn: AsyncConnection, order_id: str) -> dict[str, Shipped]:

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 
+from system_apis.sandbox.shopify_orders import SHOP_DOMAIN
 from tests.commerce_hub.orders_support import until
 from tests.e2e.conftest import (
     ORDERS, RedisServer, SplitHub, assert_released_once, erp_sales_orders, hub_orders, kill_hard,
@@ -79,7 +80,8 @@ async def test_every_channel_goes_accepted_posted_released_shipped(split, client
     [shopify_row] = await until(captured, timeout=30)
     orders = {channel: (response.json()["order_id"], headers, f"/v1/{channel}")
               for (channel, response), headers in zip(placed.items(), (storefront, mobile, partner))}
-    orders["shopify"] = (shopify_row["order_id"], storefront, "/v1/storefront")  # customers:any sees it
+    shop = {"X-API-Key": split.new_key("orders:read", consumer=f"shopify:{SHOP_DOMAIN}")}
+    orders["shopify"] = (shopify_row["order_id"], shop, "/v1/storefront")  # a guest order: its consumer's keys only
 
     for channel, (order_id, headers, prefix) in orders.items():
         [view] = (await wait_statuses(api, headers, [order_id], "released", 30, prefix)).values()
@@ -109,7 +111,7 @@ async def test_every_channel_goes_accepted_posted_released_shipped(split, client
         return (await sandbox.get("/sandbox/shopify/fulfillments", params={"order_id": shopify_id})).json()["items"]
 
     [fulfilment] = await until(fulfilled, timeout=30)
-    shopify_view = (await order_views(api, storefront, [orders["shopify"][0]]))[orders["shopify"][0]]
+    shopify_view = (await order_views(api, shop, [orders["shopify"][0]]))[orders["shopify"][0]]
     assert fulfilment["tracking_number"] == shopify_view["shipments"][0]["tracking_number"]
     assert fulfilment["line_items"] == [{"sku": "SKU-1001", "quantity": 1}]
     assert len(await erp_sales_orders(sandbox)) == 4
