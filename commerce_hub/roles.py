@@ -31,7 +31,7 @@ from system_apis.erp.port import ErpPort
 from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
-from system_apis.wiring import build_system_ports
+from system_apis.wiring import BreakerConfig, build_system_ports, close_circuits
 from shared.idempotency import IdempotencyLedger
 from system_apis.payments.port import PaymentsPort
 from system_apis.shopify.port import ShopifyPort
@@ -133,7 +133,12 @@ async def _system(ctx: Context, sandbox_app) -> dict:  # noqa: ANN001
         base_urls = {"erp": settings.erp_url, "wms": settings.wms_url, "pos": settings.pos_url,
                      "payments": settings.payments_url, "shopify": settings.shopify_url}
     ports = await build_system_ports(ctx.stack, base_urls, timeout=settings.backend_timeout_seconds, transport=transport,
-                                     shopify_access_token=settings.shopify_access_token or "shpat_sandbox")
+                                     shopify_access_token=settings.shopify_access_token or "shpat_sandbox",
+                                     breaker=BreakerConfig(failure_threshold=settings.breaker_failure_threshold,
+                                                           open_seconds=settings.breaker_open_seconds))
+    if sandbox_app is not None:  # one process: a cleared sandbox fault closes that circuit at once
+        sandbox_app.state["sandbox"].faults.on_healed(
+            lambda backend: close_circuits(ports.guards, [backend], "sandbox faults cleared"))
     return {"erp": ports.erp, "wms": ports.wms, "pos": ports.pos, "fulfilment": ports.fulfilment,
             "payments": ports.payments, "shopify": ports.shopify, "guards": ports.guards}
 
