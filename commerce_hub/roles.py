@@ -20,7 +20,7 @@ from gateway.edge import Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
-from commerce_hub.process_role import open_workers, order_process
+from commerce_hub.process_role import follow_sandbox, open_workers, order_process
 from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
@@ -60,6 +60,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
             name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()}), name="rpc", authenticated=False))
     ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
+    if sandbox_app is not None and role == "all":
+        await follow_sandbox(ctx, sandbox_app.state["sandbox"], (await order_process(ctx, system)).stock)
     if role == "process":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
@@ -149,7 +151,7 @@ async def _process(ctx: Context, system: dict) -> dict:
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
                 "returns": rpc_client(ReturnPort, "returns", client)}
     process = await order_process(ctx, system)
-    return {"pricing": PricingService(system["erp"], [system["wms"], system["pos"]]),
+    return {"pricing": PricingService(system["erp"], process.stock),
             "orders": process.service, "returns": process.returns}
 
 
