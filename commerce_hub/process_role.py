@@ -20,6 +20,8 @@ from process_apis.returns.schemas import ReturnPolicy
 from process_apis.returns.service import ReturnService
 from shared.settings import Settings
 from shared.idempotency import IdempotencyLedger
+from system_apis.sandbox.runtime import Sandbox
+from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 
 
@@ -55,7 +57,8 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
                        wake=ctx.wake, metrics=ctx.metrics)
     handlers = {
         **flows.handlers(),
-        **InventorySync(engine, process.stock).handlers(),
+        **InventorySync(engine, process.stock, on_applied=lambda sku: ctx.bus.publish(
+            CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
         **ReturnSaga(engine, system["erp"], system["fulfilment"], system.get("payments"),
                      shopify=system.get("shopify"), wake=ctx.wake,
@@ -71,6 +74,19 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
 
     ctx.bus.subscribe(WORK_TOPIC, on_work)
     ctx.wakers.append(worker.wake)
+
+
+async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:
+    """One process with the sandbox: the sandbox's state lives in memory and starts from its
+    seed at every start and reset, the stock book lives in the database. Read every SKU the
+    book holds again now and after every reset, then drop the cached answers."""
+
+    async def resync() -> None:
+        await stock.resync()
+        await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=None, reason="sandbox-reset"))
+
+    await stock.resync()
+    sandbox.on_reset(resync)
 
 
 def return_policy(settings: Settings) -> ReturnPolicy:

@@ -21,7 +21,7 @@ from gateway.edge import Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
-from commerce_hub.process_role import open_workers, order_process
+from commerce_hub.process_role import follow_sandbox, open_workers, order_process
 from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
@@ -32,7 +32,7 @@ from system_apis.erp.port import ErpPort
 from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
-from system_apis.wiring import build_system_ports
+from system_apis.wiring import BreakerConfig, build_system_ports, close_circuits
 from shared.idempotency import IdempotencyLedger
 from system_apis.payments.port import PaymentsPort
 from system_apis.shopify.port import ShopifyPort
@@ -62,6 +62,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
             name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()}), name="rpc", authenticated=False))
     ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
+    if sandbox_app is not None and role == "all":
+        await follow_sandbox(ctx, sandbox_app.state["sandbox"], (await order_process(ctx, system)).stock)
     if role == "process":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
@@ -135,7 +137,12 @@ async def _system(ctx: Context, sandbox_app) -> dict:  # noqa: ANN001
         base_urls = {"erp": settings.erp_url, "wms": settings.wms_url, "pos": settings.pos_url,
                      "payments": settings.payments_url, "shopify": settings.shopify_url}
     ports = await build_system_ports(ctx.stack, base_urls, timeout=settings.backend_timeout_seconds, transport=transport,
-                                     shopify_access_token=settings.shopify_access_token or "shpat_sandbox")
+                                     shopify_access_token=settings.shopify_access_token or "shpat_sandbox",
+                                     breaker=BreakerConfig(failure_threshold=settings.breaker_failure_threshold,
+                                                           open_seconds=settings.breaker_open_seconds))
+    if sandbox_app is not None:  # one process: a cleared sandbox fault closes that circuit at once
+        sandbox_app.state["sandbox"].faults.on_healed(
+            lambda backend: close_circuits(ports.guards, [backend], "sandbox faults cleared"))
     return {"erp": ports.erp, "wms": ports.wms, "pos": ports.pos, "fulfilment": ports.fulfilment,
             "payments": ports.payments, "shopify": ports.shopify, "guards": ports.guards}
 
@@ -146,7 +153,7 @@ async def _process(ctx: Context, system: dict) -> dict:
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
                 "returns": rpc_client(ReturnPort, "returns", client)}
     process = await order_process(ctx, system)
-    return {"pricing": PricingService(system["erp"], [system["wms"], system["pos"]]),
+    return {"pricing": PricingService(system["erp"], process.stock),
             "orders": process.service, "returns": process.returns}
 
 

@@ -138,6 +138,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """How often each worker process deletes what is past its retention (a bounded batch per statement)."""
     retention_batch_rows: int = 1000
     """Rows the retention sweeper deletes per statement and transaction."""
+    # --- circuit breakers (issue 10, defect 15) ---
+    breaker_failure_threshold: int = 5
+    """Consecutive failed calls to one backend that open its circuit (HUB_BREAKER_FAILURE_THRESHOLD)."""
+    breaker_open_seconds: float = 10.0
+    """How long an open circuit refuses calls before it lets one probe through; the first
+    successful probe closes it (HUB_BREAKER_OPEN_SECONDS)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -239,6 +245,10 @@ def _validate(s: Settings) -> None:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
     _validate_returns(s)
     _validate_retention(s)
+    if s.breaker_failure_threshold < 1:
+        raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
+    if not 0 < s.breaker_open_seconds <= 3600:
+        raise SettingsError("HUB_BREAKER_OPEN_SECONDS: must be more than 0 and at most 3600")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 

@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack
 import httpx
 import msgspec
 
-from shared.resilience import Bulkhead, Guard, RetryPolicy
+from shared.resilience import Bulkhead, CircuitBreaker, Guard, RetryPolicy
 from system_apis.erp.client import ErpHttpAdapter
 from system_apis.erp.client import classify as erp_classify
 from system_apis.payments.client import PaymentsHttpAdapter
@@ -45,6 +45,23 @@ _OPTIONAL = ("payments", "shopify")
 SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox"
 
 
+class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True):
+    """Every backend circuit's timing (``HUB_BREAKER_FAILURE_THRESHOLD``, ``HUB_BREAKER_OPEN_SECONDS``)."""
+
+    failure_threshold: int = 5
+    open_seconds: float = 10.0
+
+
+def close_circuits(guards: dict[str, Guard], backends: list[str], why: str) -> None:
+    """Close the named backends' circuits now (the ones this process has); the others are ignored.
+
+    How the one-process hub hears that a sandbox fault was cleared or the sandbox
+    reset: the backend is known to be back, so no call waits for the next probe."""
+    for name in backends:
+        if name in guards:
+            guards[name].breaker.reset(why)
+
+
 class SystemPorts(msgspec.Struct, kw_only=True):
     erp: object
     wms: object
@@ -65,8 +82,11 @@ async def build_system_ports(
     timeout: float,
     transport: httpx.AsyncBaseTransport | None = None,
     shopify_access_token: str = SANDBOX_SHOPIFY_TOKEN,
+    breaker: BreakerConfig | None = None,
 ) -> SystemPorts:
-    """The adapters over ``base_urls``; ``shopify_access_token`` goes with every Shopify call."""
+    """The adapters over ``base_urls``; ``shopify_access_token`` goes with every Shopify call;
+    ``breaker`` times every backend's circuit (HUB_BREAKER_* settings)."""
+    breaker = breaker or BreakerConfig()
     guards: dict[str, Guard] = {}
     https: dict[str, VendorHttp] = {}
     names = [name for name in _CLASSIFIERS if name not in _OPTIONAL or base_urls.get(name)]
@@ -85,6 +105,8 @@ async def build_system_ports(
             policy=RetryPolicy(),
             timeout=timeout,
             bulkhead=Bulkhead(name, max_concurrent=_CONCURRENCY[name]),
+            breaker=CircuitBreaker(name, failure_threshold=breaker.failure_threshold,
+                                   reset_timeout=breaker.open_seconds),
         )
         guards[name] = guard
         https[name] = VendorHttp(name, client, guard, _CLASSIFIERS[name])

@@ -3,7 +3,14 @@
 ``stock_levels`` holds one row per (sku, location) as the WMS and the POS last
 reported it; a report carries the backend's sequence for that row, and an
 older sequence never overwrites a newer one (events may arrive out of order or
-twice). A SKU the hub has never seen is loaded from the backends on first use.
+twice). A SKU the hub has never seen is loaded from the backends on first use:
+every location of it, from every source. Its ``stock_reservations`` row says it
+was loaded; an event for a SKU not loaded yet records that one location and
+nothing more, so the next read still loads the others.
+
+The book is the one source of truth for what is available: the price and
+availability answers (``availability``) and order capture (``reserve``) read
+the same rows, and both count ``sum(available) - reserved``.
 
 ``stock_reservations`` holds, per SKU, the quantity accepted orders hold and
 the WMS has not shipped yet. Reserving is one conditional UPDATE:
@@ -18,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, func, select, update
+import msgspec
+from sqlalchemy import bindparam, delete, func, select, update
 from shared.db.engine import reading
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -35,38 +43,70 @@ _RESERVE = update(reservations).where(
 ).values(reserved=reservations.c.reserved + bindparam("q"))
 
 
+class SkuStock(msgspec.Struct, frozen=True, kw_only=True):
+    """What the book holds for one SKU: available per location as reported, and the holds."""
+
+    sku: str
+    locations: dict[str, int] = {}
+    reserved: int = 0
+
+    @property
+    def free(self) -> int:
+        """What an order may still reserve: exactly the condition ``reserve`` checks."""
+        return max(sum(self.locations.values()) - self.reserved, 0)
+
+
 class StockBook:
     def __init__(self, engine: AsyncEngine, sources: Sequence[StockPort]) -> None:
         self._engine = engine
         self._sources = sources
-        self._known: set[str] = set()
 
     async def ensure_loaded(self, skus: Sequence[str]) -> None:
-        """Load from the backends the SKUs this hub has no stock rows for yet."""
-        missing = [s for s in skus if s not in self._known]
-        if not missing:
+        """Load from the backends, every location, the SKUs not loaded yet (no reservation row).
+
+        A SKU no source knows stays unloaded (no row is made for it): asked again, it is
+        fetched again, so made-up SKUs leave nothing behind."""
+        wanted = sorted(set(skus))
+        if not wanted:
             return
         async with reading(self._engine) as conn:
-            rows = await conn.execute(select(reservations.c.sku).where(reservations.c.sku.in_(missing)))
+            rows = await conn.execute(select(reservations.c.sku).where(reservations.c.sku.in_(wanted)))
             present = {r.sku for r in rows}
-        fetch = [s for s in missing if s not in present]
+        fetch = [s for s in wanted if s not in present]
         if fetch:
-            found: list[StockLevel] = []
-            for source in self._sources:
-                found += await source.get_stock(fetch)
-            async with self._engine.begin() as conn:
-                # the same lock order as ``apply``: the reservation row, then the levels
-                for sku in sorted(fetch):
-                    await conn.execute(insert(conn, reservations).values(sku=sku, reserved=0)
-                                       .on_conflict_do_nothing())
-                for level in sorted(found, key=lambda lv: (lv.sku, lv.location)):
-                    await self._upsert(conn, level.sku, level.location, level.on_hand, level.available,
-                                       level.sequence)
-        self._known.update(missing)
+            await self._store(await self._fetch(fetch), force=False)
+
+    async def availability(self, skus: Sequence[str]) -> dict[str, SkuStock]:
+        """What the book holds for ``skus`` (loading those not loaded yet), every one answered."""
+        await self.ensure_loaded(skus)
+        wanted = sorted(set(skus))
+        found = {sku: {} for sku in wanted}
+        async with reading(self._engine) as conn:
+            for row in await conn.execute(select(levels.c.sku, levels.c.location, levels.c.available)
+                                          .where(levels.c.sku.in_(wanted))):
+                found[row.sku][row.location] = int(row.available)
+            held = {r.sku: int(r.reserved) for r in await conn.execute(
+                select(reservations.c.sku, reservations.c.reserved).where(reservations.c.sku.in_(wanted)))}
+        return {sku: SkuStock(sku=sku, locations=found[sku], reserved=held.get(sku, 0)) for sku in wanted}
+
+    async def resync(self) -> int:
+        """Read every loaded SKU again from the backends and take their answer as it is, whatever
+        the sequences (the backends were reset: their sequences started again). Holds stay.
+
+        How the one-process sandbox brings the hub back in line after ``/sandbox/reset`` and at
+        start (the sandbox's state lives in memory, the book in the database). Answers the
+        number of SKUs read."""
+        async with reading(self._engine) as conn:
+            loaded = sorted({r.sku for r in await conn.execute(select(reservations.c.sku))}
+                            | {r.sku for r in await conn.execute(select(levels.c.sku).distinct())})
+        if loaded:
+            await self._store(await self._fetch(loaded), force=True, skus=loaded)
+        return len(loaded)
 
     async def apply(self, conn: AsyncConnection, change: StockChanged) -> bool:
-        """Record a backend's report; False when it is older than what the hub holds."""
-        await conn.execute(insert(conn, reservations).values(sku=change.sku, reserved=0).on_conflict_do_nothing())
+        """Record a backend's report; False when it is older than what the hub holds.
+
+        It never marks the SKU loaded: one location's report says nothing of the others."""
         return await self._upsert(conn, change.sku, change.location, change.on_hand, change.available,
                                   change.sequence)
 
@@ -88,6 +128,23 @@ class StockBook:
                                         .where(levels.c.sku == sku))).scalar_one()
             held = (await conn.execute(select(reservations.c.reserved).where(reservations.c.sku == sku))).scalar()
         return int(total), int(held or 0)
+
+    async def _fetch(self, skus: list[str]) -> list[StockLevel]:
+        found: list[StockLevel] = []
+        for source in self._sources:
+            found += await source.get_stock(skus)
+        return found
+
+    async def _store(self, found: list[StockLevel], *, force: bool, skus: Sequence[str] = ()) -> None:
+        """Mark the SKUs found loaded and record their levels (``force``: replacing what ``skus`` had)."""
+        async with self._engine.begin() as conn:
+            # the same lock order as order capture: the reservation rows, then the levels
+            for sku in sorted({level.sku for level in found}):
+                await conn.execute(insert(conn, reservations).values(sku=sku, reserved=0).on_conflict_do_nothing())
+            if force:
+                await conn.execute(delete(levels).where(levels.c.sku.in_(list(skus))))
+            for level in sorted(found, key=lambda lv: (lv.sku, lv.location)):
+                await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence)
 
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
                       sequence: int) -> bool:

@@ -2,10 +2,14 @@
 
 The inbound hooks queue each report as ``stock.changed``; this handler applies
 it in sequence order per (sku, location), so a late or repeated report never
-undoes a newer one.
+undoes a newer one. ``on_applied(sku)`` runs after a report changed the book
+(committed): the composition root drops that SKU's cached answers then, since
+answers are read from the book, not from the backends.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,13 +21,18 @@ STOCK_TOPIC = "stock.changed"
 
 
 class InventorySync:
-    def __init__(self, engine: AsyncEngine, book: StockBook) -> None:
+    def __init__(self, engine: AsyncEngine, book: StockBook,
+                 on_applied: Callable[[str], Awaitable[object]] | None = None) -> None:
         self._engine = engine
         self._book = book
+        self._on_applied = on_applied
 
     def handlers(self) -> dict:
         return {STOCK_TOPIC: self.apply}
 
     async def apply(self, message: Message) -> None:
+        change = message.decode(StockChanged)
         async with self._engine.begin() as conn:
-            await self._book.apply(conn, message.decode(StockChanged))
+            applied = await self._book.apply(conn, change)
+        if applied and self._on_applied is not None:
+            await self._on_applied(change.sku)

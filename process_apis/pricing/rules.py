@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from process_apis.pricing.schemas import LocationStock, PriceSource
-from shared.models import Item, StockLevel
+from process_apis.inventory.stock import SkuStock
+from shared.models import Item
 
 CENTS = Decimal("0.01")
 
@@ -28,7 +29,6 @@ def extended(unit_price: Decimal, quantity: int) -> Decimal:
     return (unit_price * quantity).quantize(CENTS)
 
 
-def locations_of(levels: list[StockLevel], sku: str) -> tuple[LocationStock, ...]:
-    """Available stock per location for one SKU, negatives read as none, by location name."""
-    rows = {lvl.location: max(lvl.available, 0) for lvl in levels if lvl.sku == sku}
-    return tuple(LocationStock(location=loc, available=qty) for loc, qty in sorted(rows.items()))
+def locations_of(stock: SkuStock) -> tuple[LocationStock, ...]:
+    """Available stock per location for one SKU as reported, negatives read as none, by location name."""
+    return tuple(LocationStock(location=loc, available=max(qty, 0)) for loc, qty in sorted(stock.locations.items()))

@@ -1,5 +1,9 @@
 """Price and availability: list, quantity-break and contract pricing from the ERP,
-availability from the WMS warehouses and the POS stores, fetched concurrently.
+availability from the hub's stock book (the WMS warehouses and the POS stores as
+they reported, less what accepted orders hold), read concurrently.
+
+The book is the one source of truth order capture reserves against, so an
+answer's ``available_quantity`` is exactly what an order could take now.
 
 A basket answers every line on its own: a line whose item lookup fails or is
 too slow comes back `unavailable` while the others are priced. A customer is
@@ -12,7 +16,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Callable
+from collections.abc import Sequence
+from typing import Callable, Protocol
 
 from process_apis.pricing import rules
 from process_apis.pricing.schemas import (
@@ -24,23 +29,29 @@ from process_apis.pricing.schemas import (
     ProductPrice,
 )
 from shared.errors import BackendError, BackendUnavailable, BusinessRuleViolation, HubError, NotFound
-from shared.models import ContractPrices, Item, StockLevel
+from process_apis.inventory.stock import SkuStock
+from shared.models import ContractPrices, Item
 from shared.resilience import deadline_scope
 from system_apis.erp.port import ErpPort
-from system_apis.wms.port import StockPort
+
+
+class StockView(Protocol):
+    """What pricing reads of stock (``StockBook``)."""
+
+    async def availability(self, skus: Sequence[str]) -> dict[str, SkuStock]: ...
 
 
 class PricingService:
     def __init__(
         self,
         erp: ErpPort,
-        stock_sources: list[StockPort],
+        stock: StockView,
         *,
         budget: float = 2.5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._erp = erp
-        self._stock_sources = stock_sources
+        self._book = stock
         self._budget = budget
         self._now = now
 
@@ -53,8 +64,8 @@ class PricingService:
             )
         _check_currency(item, currency)
         unit_price, source = rules.price_for(item, quantity, contract.prices.get(sku))
-        locations = rules.locations_of(levels, sku)
-        available = sum(loc.available for loc in locations)
+        locations = rules.locations_of(levels[sku])
+        available = levels[sku].free
         return ProductPrice(
             sku=item.sku, name=item.name, currency=item.currency, quantity=quantity,
             unit_price=unit_price, list_price=item.list_price, price_source=source,
@@ -75,7 +86,7 @@ class PricingService:
         stock_task = asyncio.ensure_future(self._stock(skus))
         items = dict(zip(skus, await asyncio.gather(*(self._item_or_error(s) for s in skus))))
         try:
-            levels: list[StockLevel] | None = await stock_task
+            levels: dict[str, SkuStock] | None = await stock_task
         except (BackendError, asyncio.TimeoutError):
             levels = None
         results = tuple(self._line(line, items[line.sku], contract, levels, currency) for line in lines)
@@ -100,14 +111,14 @@ class PricingService:
 
     def _line(
         self, line: BasketLine, item: Item | HubError, contract: ContractPrices,
-        levels: list[StockLevel] | None, currency: str,
+        levels: dict[str, SkuStock] | None, currency: str,
     ) -> BasketLineResult:
         if isinstance(item, NotFound):
             return BasketLineResult(sku=line.sku, quantity=line.quantity, status="unknown_sku")
         if isinstance(item, HubError) or levels is None or item.currency != currency:
             return BasketLineResult(sku=line.sku, quantity=line.quantity, status="unavailable")
         unit_price, source = rules.price_for(item, line.quantity, contract.prices.get(line.sku))
-        available = sum(loc.available for loc in rules.locations_of(levels, line.sku))
+        available = levels[line.sku].free
         status = "ok"
         if not item.orderable:
             status = "not_orderable"
@@ -138,13 +149,12 @@ class PricingService:
                 f"The customer {customer_id!r} is not known to the ERP.", code="unknown_customer"
             ) from exc
 
-    async def _stock(self, skus: list[str]) -> list[StockLevel]:
+    async def _stock(self, skus: list[str]) -> dict[str, SkuStock]:
         try:
             async with asyncio.timeout(self._budget):
-                parts = await asyncio.gather(*(source.get_stock(skus) for source in self._stock_sources))
+                return await self._book.availability(skus)
         except asyncio.TimeoutError as exc:
             raise BackendUnavailable("Stock could not be read in time.", backend="stock") from exc
-        return [level for part in parts for level in part]
 
 
 def _check_currency(item: Item, currency: str) -> None:

@@ -11,7 +11,9 @@
   the worker. Its reason names the exception's type only: its text may hold
   SQL or a backend body, which never reaches the dead-letter API.
 - Whatever the error, once ``retry_budget_seconds`` have passed since the first
-  attempt the message is dead-lettered with the last error as its reason.
+  attempt the message is dead-lettered with the last error as its reason,
+  except ``CircuitOpen``: the backend was not even tried, so it is no attempt
+  against the budget; the message is deferred until the circuit may probe.
 
 A reason is ``"<code>: <detail>"``, at most 500 characters, never a stack trace.
 """
@@ -68,11 +70,11 @@ def decide(
     if is_permanent(exc):
         return Failure(reason, None)
     spent = (now - first_attempt_at).total_seconds()
-    if spent >= config.retry_budget_seconds:
+    if spent >= config.retry_budget_seconds and not isinstance(exc, CircuitOpen):
         budget = f" (retry budget of {config.retry_budget_seconds:g} s spent after {attempts} attempts)"
         return Failure((reason[: REASON_MAX - len(budget)] + budget), None)
     retry_after = getattr(exc, "retry_after", None) if isinstance(exc, BackendUnavailable) else None
-    if isinstance(exc, CircuitOpen) and retry_after is not None:
-        retry_after = min(retry_after, config.retry.max_delay)
+    if isinstance(exc, CircuitOpen) and retry_after is not None:  # deferred until it may probe, no backoff
+        return Failure(reason, now + timedelta(seconds=min(retry_after, config.retry.max_delay)))
     delay = config.retry.delay(max(attempts, 1), retry_after, rng=rng)
     return Failure(reason, now + timedelta(seconds=delay))

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, CircuitOpen, HubError
-from shared.resilience.breaker import CircuitBreaker
+from shared.resilience.breaker import CircuitBreaker, Ticket
 from shared.resilience.bulkhead import Bulkhead
 from shared.resilience.retry import RetryPolicy
 from shared.resilience.stats import BackendHealth, BackendStats
@@ -113,7 +113,7 @@ class Guard:
             await self._sleep(wait)
 
     async def _attempt(self, fn: Callable[[], Awaitable[T]], ends_at: float) -> T:
-        await self._admit()
+        ticket = await self._admit()
         verdict = self.breaker.release  # no verdict unless fn ends in one below
         started = self._clock()
         try:
@@ -137,23 +137,24 @@ class Guard:
             self.stats.record(self._clock() - started)
         finally:
             self.bulkhead.release()
-            verdict()
+            verdict(ticket)
         return result
 
-    async def _admit(self) -> None:
+    async def _admit(self) -> Ticket:
         """Pass the breaker, then take a bulkhead slot; a refusal counts as rejected."""
         try:
-            self.breaker.allow()
+            ticket = self.breaker.allow()
         except CircuitOpen:
             self.stats.record_rejected()
             raise
         try:
             await self.bulkhead.acquire()
         except BaseException as exc:
-            self.breaker.release()
+            self.breaker.release(ticket)
             if isinstance(exc, BackendUnavailable):
                 self.stats.record_rejected()
             raise
+        return ticket
 
     async def _timed(self, fn: Callable[[], Awaitable[T]], ends_at: float) -> T:
         try:

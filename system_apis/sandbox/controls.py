@@ -64,7 +64,7 @@ async def list_events(backend: SandboxBackend) -> EventList:
 @post("/sandbox/reset", status_code=200)
 async def reset(sandbox: Sandbox) -> ResetDone:
     """Every backend back to its seed data, faults cleared, outboxes emptied."""
-    sandbox.reset()
+    await sandbox.reset()
     return ResetDone(backends=sorted(sandbox.backends))
 
 

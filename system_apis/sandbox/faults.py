@@ -57,6 +57,13 @@ class FaultBoard:
     def __init__(self, backends: Iterable[str], seed: int | None = None) -> None:
         self._switches = {name: FaultSwitch() for name in backends}
         self._rng = random.Random(seed)
+        self._on_healed: list[Callable[[str], None]] = []
+
+    def on_healed(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(backend)`` whenever a backend's switch is set back to no fault
+        (cleared, reset, or patched to nothing): in one process the hub closes that
+        backend's circuit at once instead of waiting for its next probe."""
+        self._on_healed.append(listener)
 
     def get(self, backend: str) -> FaultSwitch:
         return self._switches[backend]
@@ -64,12 +71,17 @@ class FaultBoard:
     def patch(self, backend: str, patch: FaultPatch) -> FaultSwitch:
         """Merge the fields set in ``patch`` into the backend's switch."""
         changes = {f: v for f in patch.__struct_fields__ if (v := getattr(patch, f)) is not msgspec.UNSET}
-        self._switches[backend] = msgspec.structs.replace(self._switches[backend], **changes)
-        return self._switches[backend]
+        return self._set(backend, msgspec.structs.replace(self._switches[backend], **changes))
 
     def clear(self, backend: str) -> FaultSwitch:
-        self._switches[backend] = FaultSwitch()
-        return self._switches[backend]
+        return self._set(backend, FaultSwitch())
+
+    def _set(self, backend: str, switch: FaultSwitch) -> FaultSwitch:
+        self._switches[backend] = switch
+        if switch == FaultSwitch():
+            for listener in self._on_healed:
+                listener(backend)
+        return switch
 
     def clear_all(self) -> None:
         for backend in self._switches:

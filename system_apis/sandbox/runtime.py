@@ -6,6 +6,7 @@ its backends) through dependency injection, never from a module global.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 import msgspec
@@ -53,14 +54,22 @@ class Sandbox:
         self.backends = backends
         self.faults = faults
         self.delivery = delivery
+        self._on_reset: list[Callable[[], Awaitable[object]]] = []
 
-    def reset(self) -> None:
-        """Every backend back to seed data, faults cleared, outboxes emptied."""
+    def on_reset(self, listener: Callable[[], Awaitable[object]]) -> None:
+        """Await ``listener()`` after every reset: in one process the hub re-reads what it
+        holds of the sandbox's state (its stock view) so it matches the seed again."""
+        self._on_reset.append(listener)
+
+    async def reset(self) -> None:
+        """Every backend back to seed data, faults cleared, outboxes emptied; then the listeners."""
         self.cancel_timers()
         for backend in self.backends.values():
             backend.reset()
             backend.announcer.clear()
         self.faults.clear_all()
+        for listener in self._on_reset:
+            await listener()
 
     def cancel_timers(self) -> None:
         """Stop whatever a backend meant to do by itself later."""

@@ -1,4 +1,5 @@
-"""A pricing service over fake ports: one warehouse system and one store system."""
+"""A pricing service over fake ports: one warehouse system and one store system, read
+through the hub's stock book (on a fresh SQLite database)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
+from shared.db.engine import create_engine
 from tests.process_apis.pricing.fakes import FakeErp, FakeStock, item, level
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -33,5 +36,12 @@ def stores() -> FakeStock:
 
 
 @pytest.fixture
-def pricing(erp: FakeErp, warehouses: FakeStock, stores: FakeStock) -> PricingService:
-    return PricingService(erp, [warehouses, stores], budget=0.2, now=lambda: NOW)
+async def engine(sqlite_url: str):  # noqa: ANN201
+    engine = create_engine(sqlite_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def pricing(erp: FakeErp, warehouses: FakeStock, stores: FakeStock, engine) -> PricingService:  # noqa: ANN001
+    return PricingService(erp, StockBook(engine, [warehouses, stores]), budget=0.2, now=lambda: NOW)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from process_apis.inventory.stock import StockBook
 from process_apis.pricing.schemas import BasketLine, BasketResult
 from process_apis.pricing.service import PricingService
 from shared.errors import BackendUnavailable, BusinessRuleViolation
@@ -89,11 +90,12 @@ async def test_a_contract_customer_gets_the_contract_price_on_every_line(pricing
     assert {(line.unit_price, line.price_source) for line in result.lines} == {(Decimal("99.00"), "contract")}
 
 
-async def test_item_lookups_for_distinct_skus_run_concurrently(warehouses: FakeStock) -> None:
+async def test_item_lookups_for_distinct_skus_run_concurrently(warehouses: FakeStock, engine) -> None:  # noqa: ANN001
     skus = [f"SKU-{n}" for n in range(8)]
     erp = FakeErp([item(sku, "1.00") for sku in skus])
     erp.gate = len(skus)  # each lookup waits until all are in flight (or 1 s passes)
-    result = await PricingService(erp, [warehouses], budget=2.0).price_basket(lines(*((s, 1) for s in skus)))
+    pricing = PricingService(erp, StockBook(engine, [warehouses]), budget=2.0)
+    result = await pricing.price_basket(lines(*((s, 1) for s in skus)))
     assert erp.max_in_flight == len(skus)
     assert len(result.lines) == len(skus)
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from process_apis.inventory.stock import SkuStock
 from process_apis.pricing import rules
-from tests.process_apis.pricing.fakes import item, level
+from tests.process_apis.pricing.fakes import item
 
 DRILL = item("SKU-1", "129.00", (50, "109.00"), (10, "119.00"))
 
@@ -51,9 +52,10 @@ def test_extended_price_is_unit_times_quantity_in_cents(unit: str, quantity: int
     assert result.as_tuple().exponent == -2
 
 
-def test_locations_are_per_sku_sorted_and_never_negative() -> None:
-    levels = [level("SKU-1", "DC-WEST", 10), level("SKU-2", "DC-EAST", 7),
-              level("SKU-1", "DC-EAST", 40), level("SKU-1", "STORE-NYC", -3)]
-    locations = rules.locations_of(levels, "SKU-1")
+def test_locations_are_sorted_and_never_negative() -> None:
+    stock = SkuStock(sku="SKU-1", locations={"DC-WEST": 10, "DC-EAST": 40, "STORE-NYC": -3}, reserved=5)
+    locations = rules.locations_of(stock)
     assert [(loc.location, loc.available) for loc in locations] == [("DC-EAST", 40), ("DC-WEST", 10), ("STORE-NYC", 0)]
-    assert rules.locations_of(levels, "SKU-9") == ()
+    assert stock.free == 42  # what reserve() allows: the sum as reported, less the holds
+    assert rules.locations_of(SkuStock(sku="SKU-9")) == ()
+    assert SkuStock(sku="SKU-9", locations={"DC-EAST": 1}, reserved=3).free == 0

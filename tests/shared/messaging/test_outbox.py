@@ -136,6 +136,14 @@ def test_an_open_circuit_holds_a_message_back_at_most_the_max_delay() -> None:
     assert (long.retry_at - T0).total_seconds() == 10 + CONFIG.retry.max_delay
 
 
+def test_an_open_circuit_never_spends_the_retry_budget() -> None:
+    # issue 10, defect 16: the backend was not tried; the message waits for the probe instead
+    failure = fate(CircuitOpen("ERP calls are paused", retry_after=4), attempts=30, spent=900)
+    assert not failure.dead
+    assert (failure.retry_at - T0).total_seconds() == 904
+    assert fate(CircuitOpen("open"), attempts=3, spent=5000).retry_at is not None
+
+
 def test_the_spent_budget_dead_letters_whatever_the_error() -> None:
     failure = fate(BackendUnavailable("ERP down"), attempts=12, spent=900)
     assert failure.dead and failure.reason == (
