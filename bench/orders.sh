@@ -32,7 +32,7 @@ if [ -z "${HUB_BENCH_DATABASE_URL:-}" ]; then
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE $DB_NAME" >/dev/null
   HUB_BENCH_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:5432/$DB_NAME"
 fi
-export HUB_DATABASE_URL=$HUB_BENCH_DATABASE_URL
+export HUB_DATABASE_URL=$HUB_BENCH_DATABASE_URL HUB_SANDBOX=1   # a PostgreSQL hub must choose
 [ -n "${HUB_BENCH_REDIS_URL:-}" ] && export HUB_REDIS_URL=$HUB_BENCH_REDIS_URL
 export HUB_BOOTSTRAP_ADMIN_KEY=$ADMIN HUB_LOG_LEVEL=warning HUB_PORT=$HUB_PORT HUB_SANDBOX_AUTOSHIP_SECONDS=0
 export HUB_WORKERS=${HUB_BENCH_WORKERS:-1}
@@ -44,11 +44,13 @@ FLOWS=${HUB_BENCH_FLOWS:-on}; NICE=""; WORKER_PID=""; WORKER_PORT=18192
 [ "$FLOWS" != on ] && export HUB_WORKER_CONCURRENCY=0
 export HUB_PLANS='{"bench": {"rate_per_second": 1000000, "burst": 1000000}}'
 if [ "${HUB_BENCH_SANDBOX:-}" = process ]; then
+  for b in shopify wms pos erp; do export "HUB_$(tr a-z A-Z <<<"$b")_WEBHOOK_SECRET=bench-$b-webhook-secret-$$"; done
   HUB_PORT=$SANDBOX_PORT HUB_SANDBOX_EVENTS_URL=http://127.0.0.1:$HUB_PORT \
     setsid $NICE .venv/bin/hub serve --role sandbox > "$WORK/sandbox.log" 2>&1 & SANDBOX_PID=$!
   SANDBOX=localhost:$SANDBOX_PORT
   for b in erp wms pos payments shopify; do export "HUB_$(tr a-z A-Z <<<"$b")_URL=http://127.0.0.1:$SANDBOX_PORT/sandbox/$b"; done
-  export HUB_SANDBOX=0 HUB_SHOPIFY_ACCESS_TOKEN=shpat_sandbox HUB_INTERNAL_SECRET=bench-internal-secret-0123456789
+  # the hub as production runs it: private secrets (the webhook ones above sign the sandbox's events)
+  export HUB_SANDBOX=0 HUB_SHOPIFY_ACCESS_TOKEN=shpat_bench_0123456789abcdef HUB_INTERNAL_SECRET=bench-internal-secret-0123456789
   for _ in $(seq 1 200); do curl -sf "$SANDBOX/health/live" >/dev/null && break; sleep 0.1; done
 fi
 setsid .venv/bin/hub serve > "$WORK/hub.log" 2>&1 & HUB_PID=$!

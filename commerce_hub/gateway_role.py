@@ -11,6 +11,7 @@ from shared.messaging import DeadLetterService
 from gateway.edge import Route
 from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
+from gateway.landing import LandingApp
 from gateway.plans.book import PlanBook
 from gateway.policies.cache import MemoryStore, ResponseCache
 from gateway.policies.cache_redis import RedisStore
@@ -117,6 +118,7 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
             keys, ctx.book, ctx.bus, settings.internal_secret,
             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx)), name="admin"),
         Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False),
+        Route(prefix="/", app=LandingApp(), name="root", authenticated=False),  # GET /; else the 404 problem
     ]
     remote = ctx.role != "all"
     upstream = Upstream(ctx.client(settings.experience_url, "HUB_EXPERIENCE_URL"), "experience") if remote else None

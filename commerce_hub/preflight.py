@@ -14,6 +14,7 @@ DB_ROLES = {"all", "gateway", "process", "system", "worker"}
 
 
 def preflight(settings: Settings, role: str) -> None:
+    require_sandbox_choice(settings)
     if role in DB_ROLES:
         asyncio.run(_check_database(settings))
         migrate(settings)
@@ -31,6 +32,14 @@ def preflight(settings: Settings, role: str) -> None:
     for name in needed:
         if getattr(settings, name) is None:
             raise SettingsError(f"HUB_{name.upper()}: required for the {role} role")
+
+
+def require_sandbox_choice(settings: Settings) -> None:
+    """A PostgreSQL hub is a production shape: it must say whether it serves the sandbox
+    (its controls can move stock and refunds), never fall back to it by default."""
+    if not settings.is_sqlite and not settings.sandbox_explicit:
+        raise SettingsError("HUB_SANDBOX: not set while HUB_DATABASE_URL is PostgreSQL; set HUB_SANDBOX=0 "
+                            "(production, real backends) or HUB_SANDBOX=1 (sandbox backends) explicitly")
 
 
 def migrate(settings: Settings) -> None:

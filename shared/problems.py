@@ -10,6 +10,7 @@ exception is logged, never shown).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from typing import Any
 
@@ -20,6 +21,9 @@ from shared.telemetry import trace_id_hex
 
 log = logging.getLogger("commerce_hub.errors")
 PROBLEM_TYPE_BASE = "/docs/problems#"
+DEFAULT_RETRY_AFTER_SECONDS = 5
+"""``Retry-After`` of a 503 whose error does not say how long (a backend down, timing out,
+the hub starting): a short pause, not a promise. An open circuit says its remaining open time."""
 _encoder = msgspec.json.Encoder()
 
 
@@ -48,9 +52,14 @@ def problem_body(error: HubError, instance: str | None = None, trace_id: str | N
 
 def problem_headers(error: HubError) -> dict[str, str]:
     headers = dict(error.headers)
-    retry_after = getattr(error, "retry_after", None)
-    if retry_after is not None and error.status in (429, 503):
-        headers.setdefault("Retry-After", str(max(1, round(retry_after))))
+    if error.status in (429, 503):
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is None:
+            retry_after = error.extra.get("retry_after")
+        if not isinstance(retry_after, (int, float)) and error.status == 503:
+            retry_after = DEFAULT_RETRY_AFTER_SECONDS
+        if isinstance(retry_after, (int, float)):  # whole seconds, rounded up: never sooner than asked
+            headers.setdefault("Retry-After", str(max(1, math.ceil(retry_after))))
     if error.status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="commerce-hub", ApiKey header="X-API-Key"')
     return headers

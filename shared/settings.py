@@ -31,6 +31,11 @@ SANDBOX_SECRETS = {
     "pos": "sandbox-pos-secret",
     "erp": "sandbox-erp-secret",
 }
+SANDBOX_INTERNAL_SECRET = "sandbox-internal-secret"
+PUBLISHED_SECRETS = frozenset({*SANDBOX_SECRETS.values(), SANDBOX_INTERNAL_SECRET, "shpat_sandbox",
+                               "admin-secret-0123456789"})
+"""Every secret value printed in the README or used by the sandbox: never accepted with HUB_SANDBOX=0."""
+MIN_SECRET_CHARS = 16
 
 
 class SettingsError(Exception):
@@ -81,7 +86,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     wms_webhook_secret: str = SANDBOX_SECRETS["wms"]
     pos_webhook_secret: str = SANDBOX_SECRETS["pos"]
     erp_webhook_secret: str = SANDBOX_SECRETS["erp"]
-    internal_secret: str = "sandbox-internal-secret"
+    internal_secret: str = SANDBOX_INTERNAL_SECRET
     """Signs the identity the gateway hands to split experience roles."""
     experience_url: str | None = None
     """Split roles: where the gateway finds the experience APIs."""
@@ -144,17 +149,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     breaker_open_seconds: float = 10.0
     """How long an open circuit refuses calls before it lets one probe through; the first
     successful probe closes it (HUB_BREAKER_OPEN_SECONDS)."""
+    # --- startup ---
+    sandbox_explicit: bool = False
+    """Not a setting: True when ``sandbox`` was given (environment, hub.toml or an override);
+    ``hub serve`` refuses a PostgreSQL hub that did not say which it is."""
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
-_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
+_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name != "sandbox_explicit"}
 _JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions")
 RETURN_REASONS = ("damaged", "defective", "wrong_item", "not_needed", "other")
 DISPOSITIONS = ("restock", "inspect", "scrap")
 _PRODUCTION_BACKENDS = ("erp_url", "wms_url", "pos_url", "payments_url", "shopify_url", "shopify_access_token")
+# Inbound secrets and outbound credentials, checked in this order with HUB_SANDBOX=0.
+_PRODUCTION_SECRETS = ("internal_secret", "shopify_webhook_secret", "wms_webhook_secret", "pos_webhook_secret",
+                       "erp_webhook_secret", "shopify_access_token", "bootstrap_admin_key")
 
 
 def load_settings(
@@ -178,6 +190,7 @@ def load_settings(
     if unknown:
         raise SettingsError(f"HUB_{unknown[0].upper()}: unknown setting in {path}")
     plans = {**DEFAULT_PLANS, **raw.pop("plans", {})}
+    raw["sandbox_explicit"] = "sandbox" in raw
     try:
         settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
@@ -241,8 +254,7 @@ def _validate(s: Settings) -> None:
         for name in _PRODUCTION_BACKENDS:
             if getattr(s, name) is None:
                 raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
-        if s.internal_secret == _FIELDS["internal_secret"].default:
-            raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
+        _validate_production_secrets(s)
     _validate_returns(s)
     _validate_retention(s)
     if s.breaker_failure_threshold < 1:
@@ -251,6 +263,20 @@ def _validate(s: Settings) -> None:
         raise SettingsError("HUB_BREAKER_OPEN_SECONDS: must be more than 0 and at most 3600")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
+
+
+def _validate_production_secrets(s: Settings) -> None:
+    """With HUB_SANDBOX=0 no secret may be a published sandbox value, or short enough to guess."""
+    for name in _PRODUCTION_SECRETS:
+        value = getattr(s, name)
+        if value is None:
+            continue  # required ones are checked with the backends; the admin key is optional
+        if value in PUBLISHED_SECRETS:
+            raise SettingsError(f"HUB_{name.upper()}: unset or a published sandbox value; "
+                                f"set a private secret when HUB_SANDBOX=0")
+        if len(value) < MIN_SECRET_CHARS:
+            raise SettingsError(f"HUB_{name.upper()}: {len(value)} characters is too weak; "
+                                f"use at least {MIN_SECRET_CHARS} random characters when HUB_SANDBOX=0")
 
 
 def _validate_returns(s: Settings) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.production_env import PRODUCTION
+
 HUB = str(Path(sys.executable).with_name("hub"))
 SECRET_FIELDS = {"key", "secret", "secret_hash", "previous_hash"}
 
@@ -97,9 +99,13 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(cli: Cli) -> None:
 @pytest.mark.parametrize(("env", "setting"), [
     ({"HUB_DATABASE_URL": "mysql://x"}, "HUB_DATABASE_URL"),
     ({"HUB_PORT": "abc"}, "HUB_PORT"),
-    ({"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5999/hub"}, "HUB_DATABASE_URL"),
+    ({"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5999/hub", "HUB_SANDBOX": "1"}, "HUB_DATABASE_URL"),
     ({"HUB_DEFAULT_PLAN": "gold"}, "HUB_DEFAULT_PLAN"),
     ({"HUB_SANDBOX": "maybe"}, "HUB_SANDBOX"),
+    # issue 10: production never trusts a secret the README publishes; PostgreSQL must choose
+    ({**PRODUCTION, "HUB_WMS_WEBHOOK_SECRET": "sandbox-wms-secret"}, "HUB_WMS_WEBHOOK_SECRET"),
+    ({k: v for k, v in PRODUCTION.items() if k != "HUB_ERP_WEBHOOK_SECRET"}, "HUB_ERP_WEBHOOK_SECRET"),
+    ({"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5999/hub"}, "HUB_SANDBOX"),
 ])
 def test_a_wrong_setting_stops_serve_with_exit_2_and_one_line_naming_it(cli: Cli, env: dict, setting: str) -> None:
     done = cli.run("serve", **env)

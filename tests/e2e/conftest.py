@@ -113,6 +113,7 @@ class SplitHub:
         self.env = {
             **FAST_FLOW_ENV,
             "HUB_DATABASE_URL": database_url,
+            "HUB_SANDBOX": "1",  # a PostgreSQL hub must say so (issue 10): these tests drive the sandbox
             "HUB_BOOTSTRAP_ADMIN_KEY": SPLIT_ADMIN,
             "HUB_SANDBOX_URL": url["sandbox"],
             "HUB_SANDBOX_EVENTS_URL": url["gateway"],

@@ -73,6 +73,7 @@ def test_split_roles_on_postgres_answer_as_the_one_process_hub(spawn, pg_url):
     ports = {role: free_port() for role in roles}
     env = {
         "HUB_DATABASE_URL": pg_url,
+        "HUB_SANDBOX": "1",
         "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN,
         "HUB_SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
         "HUB_SYSTEM_URL": f"http://127.0.0.1:{ports['system']}",

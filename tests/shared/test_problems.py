@@ -9,9 +9,10 @@ import msgspec
 import pytest
 from litestar import Litestar, get, post
 
-from shared.errors import (BackendThrottled, BadRequest, HubError, NotFound, RateLimited, Unauthorized,
-                           ValidationFailed)
-from shared.problems import problem_document, problem_headers, validation_errors, litestar_exception_handlers
+from shared.errors import (BackendError, BackendThrottled, BackendUnavailable, BadRequest, CircuitOpen, HubError,
+                           NotFound, RateLimited, Starting, Unauthorized, ValidationFailed, error_class_for)
+from shared.problems import (DEFAULT_RETRY_AFTER_SECONDS, litestar_exception_handlers, problem_document,
+                             problem_headers, validation_errors)
 
 
 def test_a_problem_names_type_title_status_detail_code_and_trace() -> None:
@@ -39,11 +40,28 @@ def test_a_401_says_how_to_authenticate() -> None:
 
 
 @pytest.mark.parametrize(("error", "expected"), [
-    (BackendThrottled("slow", retry_after=2.4), "2"), (BackendThrottled("slow", retry_after=0.2), "1"),
+    (BackendThrottled("slow", retry_after=2.4), "3"), (BackendThrottled("slow", retry_after=0.2), "1"),
+    (CircuitOpen("paused", retry_after=12.01), "13"), (CircuitOpen("paused", retry_after=30), "30"),
     (RateLimited(headers={"Retry-After": "7"}), "7"),
 ])
-def test_retry_after_is_whole_seconds_of_at_least_one(error: HubError, expected: str) -> None:
+def test_retry_after_is_whole_seconds_rounded_up_of_at_least_one(error: HubError, expected: str) -> None:
     assert problem_headers(error)["Retry-After"] == expected
+
+
+@pytest.mark.parametrize("error", [BackendUnavailable("ERP down", backend="erp"), Starting(), CircuitOpen("paused"),
+                                   error_class_for(503, "backend_unavailable")("over RPC")])
+def test_every_503_says_when_to_retry_the_default_when_the_error_does_not(error: HubError) -> None:
+    assert problem_headers(error)["Retry-After"] == str(DEFAULT_RETRY_AFTER_SECONDS)
+
+
+def test_a_retry_after_carried_in_extra_is_used() -> None:
+    error = Starting("starting", retry_after=2.5)  # not a BackendUnavailable: the value rides in `extra`
+    assert problem_headers(error)["Retry-After"] == "3"
+
+
+@pytest.mark.parametrize("error", [BackendError("no"), NotFound(), BadRequest()])
+def test_no_retry_after_when_retrying_will_not_help(error: HubError) -> None:
+    assert "Retry-After" not in problem_headers(error)
 
 
 @pytest.mark.parametrize(("extra", "expected"), [

@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import DEFAULT_PLANS, Plan, Settings, SettingsError, load_settings
+from shared.settings import DEFAULT_PLANS, SANDBOX_SECRETS, Plan, Settings, SettingsError, load_settings
+
+from tests.production_env import PRODUCTION, PRODUCTION_BACKENDS, PRODUCTION_SECRETS
 
 NO_FILE = "/nonexistent/hub.toml"
-PRODUCTION_BACKENDS = {"HUB_ERP_URL": "https://e", "HUB_WMS_URL": "https://w", "HUB_POS_URL": "https://p",
-                       "HUB_PAYMENTS_URL": "https://pay", "HUB_SHOPIFY_URL": "https://s.myshopify.com",
-                       "HUB_SHOPIFY_ACCESS_TOKEN": "shpat_x"}
 
 
 def load(env: dict[str, str] | None = None, toml: Path | str = NO_FILE, **overrides: object) -> Settings:
@@ -38,15 +37,15 @@ def test_the_defaults_are_the_embedded_one_process_hub() -> None:
 
 
 def test_the_environment_is_read_with_types(tmp_path: Path) -> None:
-    s = load({"HUB_PORT": "9000", "HUB_SANDBOX": "false", **PRODUCTION_BACKENDS,
-              "HUB_INTERNAL_SECRET": "private", "HUB_RETRY_BUDGET_SECONDS": "60",
+    s = load({**PRODUCTION, "HUB_PORT": "9000", "HUB_SANDBOX": "false", "HUB_RETRY_BUDGET_SECONDS": "60",
               "HUB_CORS_ORIGINS": "https://a.example, https://b.example", "HUB_SANDBOX_AUTOSHIP_SECONDS": "0.5",
               "HUB_DATABASE_URL": "postgresql+asyncpg://u@db/hub", "HUB_REDIS_URL": "redis://cache:6379/0"})
     assert (s.port, s.sandbox, s.retry_budget_seconds, s.is_sqlite) == (9000, False, 60.0, False)
     assert s.cors_origins == ("https://a.example", "https://b.example")
     assert s.redis_url == "redis://cache:6379/0"
     assert (s.payments_url, s.shopify_url, s.shopify_access_token) == (
-        "https://pay", "https://s.myshopify.com", "shpat_x")
+        "https://pay", "https://s.myshopify.com", PRODUCTION_BACKENDS["HUB_SHOPIFY_ACCESS_TOKEN"])
+    assert s.wms_webhook_secret == PRODUCTION_SECRETS["HUB_WMS_WEBHOOK_SECRET"]
     assert s.sandbox_autoship_seconds == 0.5
 
 
@@ -127,3 +126,65 @@ def test_a_wrong_value_in_hub_toml_is_named_like_its_variable(tmp_path: Path) ->
 
 def test_an_empty_variable_counts_as_unset_for_optional_settings() -> None:
     assert load({"HUB_REDIS_URL": ""}).redis_url is None
+
+
+# -- production refuses published and weak secrets (issue 10, defect 1) -----------------------
+
+SECRET_SETTINGS = [*PRODUCTION_SECRETS, "HUB_SHOPIFY_ACCESS_TOKEN"]
+PUBLISHED = {"HUB_INTERNAL_SECRET": "sandbox-internal-secret", "HUB_SHOPIFY_ACCESS_TOKEN": "shpat_sandbox",
+             **{f"HUB_{name.upper()}_WEBHOOK_SECRET": value for name, value in SANDBOX_SECRETS.items()}}
+
+
+def test_production_with_private_secrets_starts() -> None:
+    s = load(PRODUCTION)
+    assert not s.sandbox and s.erp_webhook_secret == PRODUCTION_SECRETS["HUB_ERP_WEBHOOK_SECRET"]
+
+
+@pytest.mark.parametrize("setting", [name for name in SECRET_SETTINGS if name != "HUB_SHOPIFY_ACCESS_TOKEN"])
+def test_production_refuses_a_secret_left_unset(setting: str) -> None:
+    """Unset, an inbound secret would fall back to its sandbox value that the README prints."""
+    env = {k: v for k, v in PRODUCTION.items() if k != setting}
+    assert error_for(env).startswith(f"{setting}:")
+
+
+@pytest.mark.parametrize("setting", SECRET_SETTINGS)
+@pytest.mark.parametrize("published", sorted(set(PUBLISHED.values())) + ["admin-secret-0123456789"])
+def test_production_refuses_any_published_sandbox_value_in_any_secret(setting: str, published: str) -> None:
+    message = error_for({**PRODUCTION, setting: published})
+    assert message.startswith(f"{setting}:") and "sandbox" in message and published not in message
+
+
+@pytest.mark.parametrize("setting", SECRET_SETTINGS)
+def test_production_refuses_a_weak_secret(setting: str) -> None:
+    assert error_for({**PRODUCTION, setting: "x" * 15}).startswith(f"{setting}:")
+    assert getattr(load({**PRODUCTION, setting: "x" * 16}), setting.removeprefix("HUB_").lower()) == "x" * 16
+
+
+def test_production_refuses_the_readme_admin_key() -> None:
+    assert error_for({**PRODUCTION, "HUB_BOOTSTRAP_ADMIN_KEY": "admin-secret-0123456789"}).startswith(
+        "HUB_BOOTSTRAP_ADMIN_KEY:")
+    assert load({**PRODUCTION, "HUB_BOOTSTRAP_ADMIN_KEY": "a-private-admin-key-42"}).bootstrap_admin_key
+
+
+def test_the_sandbox_keeps_its_published_defaults() -> None:
+    s = load()
+    assert (s.wms_webhook_secret, s.erp_webhook_secret) == (SANDBOX_SECRETS["wms"], SANDBOX_SECRETS["erp"])
+
+
+# -- whether HUB_SANDBOX was chosen (issue 10, defect 12) --------------------------------------
+
+def test_sandbox_is_explicit_when_the_environment_the_file_or_an_override_sets_it(tmp_path: Path) -> None:
+    toml = tmp_path / "hub.toml"
+    toml.write_text("sandbox = true\n")
+    assert load().sandbox_explicit is False and load().sandbox is True
+    assert load({"HUB_SANDBOX": "1"}).sandbox_explicit is True
+    assert load({}, toml).sandbox_explicit is True
+    assert load(sandbox=True).sandbox_explicit is True
+    assert load(PRODUCTION).sandbox_explicit is True
+
+
+def test_sandbox_explicit_is_not_a_setting(tmp_path: Path) -> None:
+    assert load({"HUB_SANDBOX_EXPLICIT": "1"}).sandbox_explicit is False
+    toml = tmp_path / "hub.toml"
+    toml.write_text("sandbox_explicit = true\n")
+    assert error_for({}, toml).startswith("HUB_SANDBOX_EXPLICIT:")
