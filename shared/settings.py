@@ -11,6 +11,7 @@ the environment wins over the file.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -127,6 +128,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     workers: int = 1
     """Server worker processes for this role."""
+    # --- spec: currencies ---
+    currencies: tuple[str, ...] = ("USD",)
+    """ISO 4217 codes the hub prices and sells in (the ERP's price currencies); a request in
+    another is 422 ``unsupported_currency``. Comma separated in the environment, e.g. ``USD,CAD``."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -174,7 +179,7 @@ def load_settings(
 
 
 def _from_env(name: str, value: str) -> Any:
-    if name == "cors_origins":
+    if name in ("cors_origins", "currencies"):
         return tuple(o.strip() for o in value.split(",") if o.strip())
     if name in _JSON_SETTINGS:
         try:
@@ -227,6 +232,8 @@ def _validate(s: Settings) -> None:
         if s.internal_secret == _FIELDS["internal_secret"].default:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
     _validate_returns(s)
+    if not s.currencies or not all(re.fullmatch(r"[A-Z]{3}", code) for code in s.currencies):
+        raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
