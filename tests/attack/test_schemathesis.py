@@ -6,8 +6,10 @@ hub starts serving (e.g. admin) is covered without touching this file. Every
 operation of every document gets generated valid requests with a credential that
 holds every scope of its channel: an API key for storefront, a key bound to a
 customer for partner, an identity-provider JWT (served by a local JWKS endpoint) for
-mobile, the admin key for anything else. Each answer must be no 5xx, a documented
-status, a documented content type and a body matching its schema.
+mobile, the admin key for anything else. Requests come in two runs: valid ones, and
+ones that break the document (schemathesis' negative mode). Each answer must be no 5xx,
+a documented status, a documented content type, documented headers and a body matching
+its schema.
 
 Bounded for CI on a 2-core machine: ``MAX_EXAMPLES`` per operation, derandomized
 (the same cases every run), no deadline, no shrinking (the failing case is printed
@@ -30,9 +32,10 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
-    content_type_conformance, response_schema_conformance, status_code_conformance)
+    content_type_conformance, response_headers_conformance, response_schema_conformance, status_code_conformance)
 
 from gateway.tokens.jose import public_jwk  # noqa: E402
 from tests.e2e.conftest import Process, free_port  # noqa: E402
@@ -40,11 +43,14 @@ from tests.gateway.tokens.conftest import AUDIENCE, ISSUER, FakeIdp  # noqa: E40
 
 pytestmark = pytest.mark.e2e
 
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = {GenerationMode.POSITIVE: 60, GenerationMode.NEGATIVE: 30}
+"""Cases per operation: valid requests, and requests that break the document (each must
+be a documented 4xx problem, never a 5xx)."""
 ADMIN = "schemathesis-admin-key-0123456789"
 CHANNEL_SCOPES = ["catalog:read", "orders:write", "orders:read", "returns:write", "returns:read"]
 CUSTOMER = "CUST-ACME"
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance]
 KNOWN = {"storefront-v1", "storefront-v2", "mobile-v1", "partner-v1"}
 
 
@@ -118,16 +124,16 @@ def served_documents(url: str) -> dict[str, dict]:
     return documents
 
 
-def fuzz(document: dict, url: str, headers: dict[str, str]) -> list[str]:
+def fuzz(document: dict, url: str, headers: dict[str, str], mode: GenerationMode) -> list[str]:
     """Every operation of `document` against the hub; one line per operation that failed."""
     schema = schemathesis.openapi.from_dict(document)
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
+        @settings(max_examples=MAX_EXAMPLES[mode], derandomize=True, deadline=None, database=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(generation_mode=mode))
         def run(case: Any) -> None:
             response = case.call(base_url=url, headers=headers, timeout=30)
             case.validate_response(response, checks=CHECKS, headers=headers)
@@ -135,16 +141,18 @@ def fuzz(document: dict, url: str, headers: dict[str, str]) -> list[str]:
         try:
             run()
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - report every failure, run every operation
-            failures.append(f"{operation.label}: {str(exc)[:3000]}")
+            failures.append(f"{operation.label} ({mode.value}): {str(exc)[:3000]}")
     return failures
 
 
-def test_every_served_document_matches_what_the_hub_answers(hub_url: str, idp: tuple[FakeIdp, str]) -> None:
+@pytest.mark.parametrize("mode", list(MAX_EXAMPLES), ids=lambda mode: mode.value)
+def test_every_served_document_matches_what_the_hub_answers(
+        hub_url: str, idp: tuple[FakeIdp, str], mode: GenerationMode) -> None:
     documents = served_documents(hub_url)
     assert KNOWN <= documents.keys(), sorted(documents)
     headers = credentials(hub_url, idp[0])
     failures: list[str] = []
     for name, document in sorted(documents.items()):
-        failures += [f"[{name}] {line}" for line in fuzz(document, hub_url, headers.get(name.split("-")[0],
-                                                                                          {"X-API-Key": ADMIN}))]
+        credential = headers.get(name.split("-")[0], {"X-API-Key": ADMIN})
+        failures += [f"[{name}] {line}" for line in fuzz(document, hub_url, credential, mode)]
     assert not failures, "\n\n".join(failures)
