@@ -153,7 +153,7 @@ async def _process(ctx: Context, system: dict) -> dict:
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
                 "returns": rpc_client(ReturnPort, "returns", client)}
     process = await order_process(ctx, system)
-    return {"pricing": PricingService(system["erp"], process.stock),
+    return {"pricing": PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies),
             "orders": process.service, "returns": process.returns}
 
 

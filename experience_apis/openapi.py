@@ -70,8 +70,17 @@ _PROBLEMS = {
     413: "The body is over 1 MiB (`payload_too_large`).",
     422: "Invalid input (`validation_failed` with `errors`) or a broken business rule.",
     429: "Over the plan's rate limit (`rate_limited`), with `Retry-After`.",
-    503: "A back-office system is unavailable; retry later.",
+    502: "A back-office system refused the hub's call (`backend_error`).",
+    503: "A back-office system is unavailable (`backend_unavailable`, `circuit_open`) or the hub is "
+         "starting (`starting`); retry later, after `Retry-After` when given.",
 }
+
+IDEMPOTENT_WRITE = {
+    400: "Malformed JSON (`malformed_json`), or no `Idempotency-Key` of 1 to 255 characters "
+         "(`idempotency_key_missing`).",
+    409: "A request with this `Idempotency-Key` is still being answered (`idempotency_key_in_flight`); retry.",
+}
+"""The problem answers of every write that takes an `Idempotency-Key` (orders and returns)."""
 
 
 RESPONSE_HEADERS = [
@@ -94,8 +103,18 @@ def problem_response(description: str) -> ResponseSpec:
 def problem_responses(*, with_body: bool, with_path_parameters: bool) -> dict[int, ResponseSpec]:
     """The problem answers any operation may give: malformed request, auth, validation, rate
     limit, backends, plus 404 with path parameters and 413 with a body."""
-    statuses = [400, 401, 403, 422, 429, 503] + ([404] if with_path_parameters else []) + ([413] if with_body else [])
+    statuses = [400, 401, 403, 422, 429, 502, 503] + ([404] if with_path_parameters else []) + (
+        [413] if with_body else [])
     return {status: problem_response(_PROBLEMS[status]) for status in sorted(statuses)}
+
+
+def problems(*described: dict[int, str]) -> dict[int, ResponseSpec]:
+    """An operation's own problem answers (`responses=`), over the defaults: `{status: text}`
+    dicts, later ones winning."""
+    merged: dict[int, str] = {}
+    for part in described:
+        merged.update(part)
+    return {status: problem_response(text) for status, text in merged.items()}
 
 
 def description(version: ApiVersion) -> str:

@@ -19,6 +19,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED
+from experience_apis.openapi import IDEMPOTENT_WRITE, problems
 from experience_apis.storefront.v1.schemas import CustomerId, Currency, Quantity, Sku
 from process_apis.orders.port import OrderPort
 from process_apis.orders.schemas import LineRequest, OrderView, Payment, Placed, PlaceOrder, Viewer
@@ -28,13 +29,30 @@ from shared.models import Address
 from shared.problems import strict_body
 
 Orders = Annotated[OrderPort, INJECTED]
-Money = Annotated[Decimal, msgspec.Meta(description="decimal string, e.g. \"99.00\"")]
+Money = Annotated[str, msgspec.Meta(
+    pattern=r"^[0-9]{1,12}(\.[0-9]{1,4})?$",
+    description="A decimal string in the order's currency, e.g. \"99.00\" (CONTRACT section 1: never a JSON number).")]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 OrderIdParam = Annotated[str, Parameter(min_length=1, max_length=40, description="The hub's order id (`ord_...`).")]
-IdempotencyKey = Annotated[str | None, Parameter(
-    header="Idempotency-Key", required=False, min_length=1, max_length=255,
-    description="Required. The same key with the same body replays the first answer.")]
+IdempotencyKey = Annotated[str, Parameter(
+    header="Idempotency-Key", required=True, min_length=1, max_length=255,
+    description="Required (else 400 `idempotency_key_missing`). The same key with the same body replays the first "
+                "answer; with another body 422 `idempotency_key_reused`; while the first still runs 409.")]
+_ORDER_RULES = ("`unknown_sku`, `not_orderable`, `insufficient_stock`, `price_mismatch`, `payment_required`, "
+                "`payment_mismatch`, `credit_hold`, `credit_limit_exceeded`, `unknown_customer`, "
+                "`unsupported_currency`, `idempotency_key_reused`")
+ORDER_PROBLEMS = problems(IDEMPOTENT_WRITE, {
+    422: "Invalid input (`validation_failed` with `errors`; money is a decimal string, never a JSON number) or a "
+         f"broken business rule: {_ORDER_RULES}.",
+})
+"""The problem answers of `POST /orders` beyond every operation's (storefront, mobile)."""
+PARTNER_ORDER_PROBLEMS = problems(IDEMPOTENT_WRITE, {
+    409: "A request with this `Idempotency-Key` is still being answered (`idempotency_key_in_flight`), or the "
+         "`po_number` was already used by this customer (`duplicate_po`).",
+    422: "Invalid input (`validation_failed` with `errors`, e.g. no `po_number`; money is a decimal string, never a "
+         f"JSON number) or a broken business rule: {_ORDER_RULES}.",
+})
 ORDER_HEADERS = [
     ResponseHeader(name="Location", description="The new order's URL.", documentation_only=True),
     ResponseHeader(name="Idempotent-Replayed", description="`true` when this is the stored answer of an earlier "
@@ -147,11 +165,16 @@ def command(data: OrderIn, principal: Principal, channel: str, customer_id: str 
         channel=channel, consumer=principal.consumer, customer_id=customer_id,  # type: ignore[arg-type]
         channel_order_ref=data.channel_order_ref, currency=data.currency,
         po_number=getattr(data, "po_number", None),
-        lines=tuple(LineRequest(sku=line.sku, quantity=line.quantity, unit_price=line.unit_price) for line in data.lines),
+        lines=tuple(LineRequest(sku=line.sku, quantity=line.quantity, unit_price=_money(line.unit_price))
+                    for line in data.lines),
         ship_to=msgspec.convert(msgspec.to_builtins(data.ship_to), Address) if data.ship_to else None,
-        payment=Payment(method=data.payment.method, amount=data.payment.amount,
+        payment=Payment(method=data.payment.method, amount=Decimal(data.payment.amount),
                         authorization_id=data.payment.authorization_id) if data.payment else None,
     )
+
+
+def _money(amount: str | None) -> Decimal | None:
+    return None if amount is None else Decimal(amount)
 
 
 async def place(orders: OrderPort, cmd: PlaceOrder, key: str, location_prefix: str) -> Response[OrderAccepted]:

@@ -19,6 +19,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED
+from experience_apis.openapi import IDEMPOTENT_WRITE, problems
 from experience_apis.orders import viewer
 from experience_apis.storefront.v1.schemas import Quantity, Sku
 from process_apis.returns.port import ReturnPort
@@ -27,6 +28,12 @@ from shared.identity import Principal
 
 Returns = Annotated[ReturnPort, INJECTED]
 RmaIdParam = Annotated[str, Parameter(min_length=1, max_length=40, description="The return's id (`rma_...`).")]
+RETURN_PROBLEMS = problems(IDEMPOTENT_WRITE, {
+    404: "No such order, or one of another customer (`unknown_order`).",
+    422: "Invalid input (`validation_failed` with `errors`) or a broken rule: `not_shipped`, "
+         "`quantity_exceeds_returnable`, `idempotency_key_reused`.",
+})
+"""The problem answers of `POST /returns` beyond every operation's."""
 RETURN_HEADERS = [
     ResponseHeader(name="Location", description="The new return's URL.", documentation_only=True),
     ResponseHeader(name="Idempotent-Replayed", description="`true` when this is the stored answer of an earlier "

@@ -1,6 +1,7 @@
 """The developer portal's machine-readable half: each experience API version's
 OpenAPI 3.1 document at ``/openapi/{api}-{version}.json``, generated from the
-same Litestar apps that serve it, so document and behaviour cannot drift."""
+same Litestar apps that serve it, so document and behaviour cannot drift, and
+their index at ``/openapi/`` (``{"documents": [{"name", "url"}]}``)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ class PortalApp:
         path = scope["path"]
         name = path.removeprefix("/openapi/").removesuffix(".json")
         body = self.document(name) if path.endswith(".json") else None
+        if path == "/openapi/":
+            body = msgspec.json.encode({"documents": [{"name": key, "url": f"/openapi/{key}.json"}
+                                                      for key in self._experiences]})
         if body is None:  # the edge answers it as a problem
             raise NotFound("No such API document.")
         await send_response(send, 200, [(b"content-type", b"application/json"),

@@ -11,6 +11,7 @@ the environment wins over the file.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -153,6 +154,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sandbox_explicit: bool = False
     """Not a setting: True when ``sandbox`` was given (environment, hub.toml or an override);
     ``hub serve`` refuses a PostgreSQL hub that did not say which it is."""
+    # --- spec: currencies ---
+    currencies: tuple[str, ...] = ("USD",)
+    """ISO 4217 codes the hub prices and sells in (the ERP's price currencies); a request in
+    another is 422 ``unsupported_currency``. Comma separated in the environment, e.g. ``USD,CAD``."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -204,7 +209,7 @@ def load_settings(
 
 
 def _from_env(name: str, value: str) -> Any:
-    if name == "cors_origins":
+    if name in ("cors_origins", "currencies"):
         return tuple(o.strip() for o in value.split(",") if o.strip())
     if name in _JSON_SETTINGS:
         try:
@@ -261,6 +266,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
     if not 0 < s.breaker_open_seconds <= 3600:
         raise SettingsError("HUB_BREAKER_OPEN_SECONDS: must be more than 0 and at most 3600")
+    if not s.currencies or not all(re.fullmatch(r"[A-Z]{3}", code) for code in s.currencies):
+        raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 

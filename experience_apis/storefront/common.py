@@ -8,6 +8,7 @@ from typing import Annotated
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED
+from experience_apis.openapi import problems
 from experience_apis.storefront.v1.schemas import BasketIn
 from process_apis.pricing.port import PricingPort
 from process_apis.pricing.schemas import BasketLine, BasketResult, ProductPrice
@@ -16,7 +17,14 @@ from shared.identity import Principal
 Pricing = Annotated[PricingPort, INJECTED]
 QuantityParam = Annotated[int, Parameter(ge=1, le=1_000_000)]
 CustomerParam = Annotated[str | None, Parameter(min_length=1, max_length=64)]
-CurrencyParam = Annotated[str, Parameter(pattern=r"^[A-Z]{3}$")]
+CurrencyParam = Annotated[str, Parameter(pattern=r"^[A-Z]{3}$", description=(
+    "ISO 4217 code; one the hub sells in (setting `HUB_CURRENCIES`, default `USD`), else 422 "
+    "`unsupported_currency`."))]
+_CATALOG_RULES = {422: "Invalid input (`validation_failed` with `errors`), a customer the back office does not know "
+                       "(`unknown_customer`) or a currency the hub does not sell in (`unsupported_currency`, "
+                       "`errors` naming `currency`)."}
+PRODUCT_PROBLEMS = problems(_CATALOG_RULES, {404: "No such SKU (`unknown_sku`)."})
+BASKET_PROBLEMS = problems(_CATALOG_RULES)
 
 
 async def price_product(pricing: PricingPort, principal: Principal, sku: str, quantity: int,

@@ -49,7 +49,9 @@ class PricingService:
         *,
         budget: float = 2.5,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        currencies: tuple[str, ...] = ("USD",),
     ) -> None:
+        self._currencies = frozenset(currencies)
         self._erp = erp
         self._book = stock
         self._budget = budget
@@ -58,6 +60,7 @@ class PricingService:
     async def get_product(
         self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD"
     ) -> ProductPrice:
+        self._supported(currency)
         with deadline_scope(self._budget):
             item, contract, levels = await asyncio.gather(
                 self._erp.get_item(sku), self._contract(customer_id), self._stock([sku])
@@ -77,6 +80,7 @@ class PricingService:
     async def price_basket(
         self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD"
     ) -> BasketResult:
+        self._supported(currency)
         with deadline_scope(self._budget):
             return await self._price_basket(lines, customer_id, currency)
 
@@ -108,6 +112,13 @@ class PricingService:
                 unit_price=unit_price, price_source=source, breaks=item.breaks,
             ))
         return PriceListPage(items=tuple(entries), next_offset=page.next_offset)
+
+    def _supported(self, currency: str) -> None:
+        """A currency the hub does not sell in is the request's fault (422), never a line's."""
+        if currency not in self._currencies:
+            raise BusinessRuleViolation(
+                f"The hub prices in {', '.join(sorted(self._currencies))}, not {currency}.",
+                code="unsupported_currency", errors=[{"field": "currency", "message": "not a currency the hub sells in"}])
 
     def _line(
         self, line: BasketLine, item: Item | HubError, contract: ContractPrices,

@@ -12,12 +12,15 @@ from litestar import Response, get, post
 from litestar.params import Parameter
 
 from experience_apis.orders import (
-    ORDER_HEADERS, IdempotencyKey, OrderAccepted, OrderDetail, OrderIdParam, OrderIn, Orders, command, detail,
+    ORDER_PROBLEMS, ORDER_HEADERS, IdempotencyKey,
+    OrderAccepted, OrderDetail, OrderIdParam, OrderIn, Orders, command, detail,
     order_body, place, viewer)
 
 from experience_apis.http import INJECTED, CurrentPrincipal, requires
-from experience_apis.returns import RETURN_HEADERS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam
+from experience_apis.returns import (
+    RETURN_HEADERS, RETURN_PROBLEMS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam)
 from experience_apis import returns as returns_api
+from experience_apis.storefront.common import PRODUCT_PROBLEMS
 from experience_apis.mobile.v1.schemas import OrderList, OrderListItem, Product, StockLevels
 from process_apis.pricing.port import PricingPort
 
@@ -26,7 +29,8 @@ Pricing = Annotated[PricingPort, INJECTED]
 
 
 @get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
-     summary="One product with its price and stock level", guards=[requires("catalog:read")])
+     summary="One product with its price and stock level", guards=[requires("catalog:read")],
+     responses=PRODUCT_PROBLEMS)
 async def get_product(
     sku: str, principal: CurrentPrincipal, pricing: Pricing, stock_levels: Annotated[StockLevels, INJECTED]
 ) -> Product:
@@ -37,12 +41,13 @@ async def get_product(
 
 @post(f"{PREFIX}/orders", operation_id="placeOrder", tags=["orders"], status_code=201,
       summary="Place an order for the signed-in customer (idempotent)", guards=[requires("orders:write")],
-      before_request=order_body(OrderIn), response_headers=ORDER_HEADERS)
+      before_request=order_body(OrderIn), response_headers=ORDER_HEADERS,
+      responses=ORDER_PROBLEMS)
 async def place_order(data: OrderIn, principal: CurrentPrincipal, orders: Orders,
-                      idempotency_key: IdempotencyKey = None) -> Response[OrderAccepted]:
+                      idempotency_key: IdempotencyKey) -> Response[OrderAccepted]:
     """Scope `orders:write`, header `Idempotency-Key` required. As the storefront, for the token's customer."""
     cmd = command(data, principal, "mobile", principal.acting_customer(data.customer_id))
-    return await place(orders, cmd, idempotency_key or "", PREFIX)
+    return await place(orders, cmd, idempotency_key, PREFIX)
 
 
 @get(f"{PREFIX}/orders", operation_id="listOrders", tags=["orders"], summary="The customer's orders, newest first",
@@ -71,11 +76,11 @@ HANDLERS = [get_product, place_order, list_orders, get_order]
 
 @post(f"{PREFIX}/returns", operation_id="requestReturn", tags=["returns"], status_code=201,
       summary="Return items of one of the customer's shipped orders (idempotent)", guards=[requires("returns:write")],
-      before_request=order_body(ReturnIn), response_headers=RETURN_HEADERS)
+      before_request=order_body(ReturnIn), response_headers=RETURN_HEADERS, responses=RETURN_PROBLEMS)
 async def request_return(data: ReturnIn, principal: CurrentPrincipal, returns: Returns,
-                         idempotency_key: IdempotencyKey = None) -> Response[ReturnOut]:
+                         idempotency_key: IdempotencyKey) -> Response[ReturnOut]:
     """Scope `returns:write`, header `Idempotency-Key` required. As the storefront, for the token's customer."""
-    return await returns_api.ask(returns, returns_api.command(data, principal, "mobile"), idempotency_key or "", PREFIX)
+    return await returns_api.ask(returns, returns_api.command(data, principal, "mobile"), idempotency_key, PREFIX)
 
 
 @get(f"{PREFIX}/returns/{{rma_id:str}}", operation_id="getReturn", tags=["returns"],

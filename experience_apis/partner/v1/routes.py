@@ -11,14 +11,16 @@ from typing import Annotated
 from litestar import Response, get, post
 
 from experience_apis.orders import (
-    ORDER_HEADERS, IdempotencyKey, OrderAccepted, OrderDetail, OrderIdParam, Orders, PartnerOrderIn, command, detail,
+    PARTNER_ORDER_PROBLEMS, ORDER_HEADERS, IdempotencyKey,
+    OrderAccepted, OrderDetail, OrderIdParam, Orders, PartnerOrderIn, command, detail,
     order_body, place, viewer)
 from shared.errors import ValidationFailed
 from litestar.params import Parameter
 
 from experience_apis.cursors import decode_cursor
 from experience_apis.http import INJECTED, CurrentPrincipal, requires, requires_customer
-from experience_apis.returns import RETURN_HEADERS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam
+from experience_apis.returns import (
+    RETURN_HEADERS, RETURN_PROBLEMS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam)
 from experience_apis import returns as returns_api
 from experience_apis.openapi import problem_response
 from experience_apis.partner.v1.schemas import PriceList
@@ -47,15 +49,16 @@ async def price_list(
 
 @post(f"{PREFIX}/orders", operation_id="placeOrder", tags=["orders"], status_code=201,
       summary="Place a purchase order (idempotent)", guards=[requires("orders:write"), requires_customer],
-      before_request=order_body(PartnerOrderIn), response_headers=ORDER_HEADERS)
+      before_request=order_body(PartnerOrderIn), response_headers=ORDER_HEADERS,
+      responses=PARTNER_ORDER_PROBLEMS)
 async def place_order(data: PartnerOrderIn, principal: CurrentPrincipal, orders: Orders,
-                      idempotency_key: IdempotencyKey = None) -> Response[OrderAccepted]:
+                      idempotency_key: IdempotencyKey) -> Response[OrderAccepted]:
     """Scope `orders:write`, header `Idempotency-Key` required. As the storefront, plus `po_number`:
     required and unique per customer (409 `duplicate_po`)."""
     if data.po_number is None:
         raise ValidationFailed(errors=[{"field": "po_number", "message": "required for partner orders"}])
     cmd = command(data, principal, "partner", principal.acting_customer(data.customer_id))
-    return await place(orders, cmd, idempotency_key or "", PREFIX)
+    return await place(orders, cmd, idempotency_key, PREFIX)
 
 
 @get(f"{PREFIX}/orders/{{order_id:str}}", operation_id="getOrder", tags=["orders"],
@@ -71,11 +74,11 @@ HANDLERS = [price_list, place_order, get_order]
 @post(f"{PREFIX}/returns", operation_id="requestReturn", tags=["returns"], status_code=201,
       summary="Return items of a shipped purchase order (idempotent)",
       guards=[requires("returns:write"), requires_customer], before_request=order_body(ReturnIn),
-      response_headers=RETURN_HEADERS)
+      response_headers=RETURN_HEADERS, responses=RETURN_PROBLEMS)
 async def request_return(data: ReturnIn, principal: CurrentPrincipal, returns: Returns,
-                         idempotency_key: IdempotencyKey = None) -> Response[ReturnOut]:
+                         idempotency_key: IdempotencyKey) -> Response[ReturnOut]:
     """Scope `returns:write`, header `Idempotency-Key` required. As the storefront, for the bound customer."""
-    return await returns_api.ask(returns, returns_api.command(data, principal, "partner"), idempotency_key or "",
+    return await returns_api.ask(returns, returns_api.command(data, principal, "partner"), idempotency_key,
                                  PREFIX)
 
 

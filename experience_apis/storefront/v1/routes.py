@@ -5,14 +5,17 @@ from __future__ import annotations
 from litestar import Response, get, post
 
 from experience_apis.orders import (
-    ORDER_HEADERS, IdempotencyKey, OrderAccepted, OrderDetail, OrderIdParam, OrderIn, Orders, command, detail,
+    ORDER_PROBLEMS, ORDER_HEADERS, IdempotencyKey,
+    OrderAccepted, OrderDetail, OrderIdParam, OrderIn, Orders, command, detail,
     order_body, place, viewer)
 
 from experience_apis.http import CurrentPrincipal, requires
-from experience_apis.returns import RETURN_HEADERS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam
+from experience_apis.returns import (
+    RETURN_HEADERS, RETURN_PROBLEMS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam)
 from experience_apis import returns as returns_api
 from experience_apis.storefront.common import (
-    CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket, price_product)
+    BASKET_PROBLEMS, PRODUCT_PROBLEMS, CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket,
+    price_product)
 from shared.problems import strict_body
 from experience_apis.storefront.v1.schemas import BasketIn, BasketOut, Product
 
@@ -20,7 +23,7 @@ PREFIX = "/v1/storefront"
 
 
 @get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
-     summary="Price and availability of one SKU", guards=[requires("catalog:read")])
+     summary="Price and availability of one SKU", guards=[requires("catalog:read")], responses=PRODUCT_PROBLEMS)
 async def get_product(
     sku: str,
     principal: CurrentPrincipal,
@@ -35,7 +38,7 @@ async def get_product(
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,
       summary="Price and availability of a checkout basket", guards=[requires("catalog:read")],
-      before_request=strict_body(BasketIn))
+      before_request=strict_body(BasketIn), responses=BASKET_PROBLEMS)
 async def price_availability(data: BasketIn, principal: CurrentPrincipal, pricing: Pricing) -> BasketOut:
     """Scope `catalog:read`. 1 to 200 lines; each line answered on its own."""
     return BasketOut.of(await price_basket(pricing, principal, data))
@@ -46,13 +49,14 @@ HANDLERS = [get_product, price_availability]
 
 @post(f"{PREFIX}/orders", operation_id="placeOrder", tags=["orders"], status_code=201,
       summary="Place an order (idempotent)", guards=[requires("orders:write")],
-      before_request=order_body(OrderIn), response_headers=ORDER_HEADERS)
+      before_request=order_body(OrderIn), response_headers=ORDER_HEADERS,
+      responses=ORDER_PROBLEMS)
 async def place_order(data: OrderIn, principal: CurrentPrincipal, orders: Orders,
-                      idempotency_key: IdempotencyKey = None) -> Response[OrderAccepted]:
+                      idempotency_key: IdempotencyKey) -> Response[OrderAccepted]:
     """Scope `orders:write`, header `Idempotency-Key` required. Validated against the back office,
     stock reserved, then posted to the ERP and released to the WMS asynchronously."""
     cmd = command(data, principal, "storefront", principal.acting_customer(data.customer_id))
-    return await place(orders, cmd, idempotency_key or "", PREFIX)
+    return await place(orders, cmd, idempotency_key, PREFIX)
 
 
 @get(f"{PREFIX}/orders/{{order_id:str}}", operation_id="getOrder", tags=["orders"],
@@ -67,13 +71,13 @@ HANDLERS += [place_order, get_order]
 
 @post(f"{PREFIX}/returns", operation_id="requestReturn", tags=["returns"], status_code=201,
       summary="Return items of a shipped order (idempotent)", guards=[requires("returns:write")],
-      before_request=order_body(ReturnIn), response_headers=RETURN_HEADERS)
+      before_request=order_body(ReturnIn), response_headers=RETURN_HEADERS, responses=RETURN_PROBLEMS)
 async def request_return(data: ReturnIn, principal: CurrentPrincipal, returns: Returns,
-                         idempotency_key: IdempotencyKey = None) -> Response[ReturnOut]:
+                         idempotency_key: IdempotencyKey) -> Response[ReturnOut]:
     """Scope `returns:write`, header `Idempotency-Key` required. Each line approved (refunded at the
     price paid) or rejected (`final_sale`, `outside_return_window`); 422 `not_shipped` or
     `quantity_exceeds_returnable`. A refund above the review threshold waits in `pending_review`."""
-    return await returns_api.ask(returns, returns_api.command(data, principal, "storefront"), idempotency_key or "",
+    return await returns_api.ask(returns, returns_api.command(data, principal, "storefront"), idempotency_key,
                                  PREFIX)
 
 

@@ -7,7 +7,8 @@ from litestar import get, post
 
 from experience_apis.http import CurrentPrincipal, requires
 from experience_apis.storefront.common import (
-    CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket, price_product)
+    BASKET_PROBLEMS, PRODUCT_PROBLEMS, CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket,
+    price_product)
 from experience_apis.storefront.v1.schemas import BasketIn
 from experience_apis.storefront.v2.schemas import BasketOut, Product
 
@@ -15,7 +16,7 @@ PREFIX = "/v2/storefront"
 
 
 @get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
-     summary="Price and availability of one SKU", guards=[requires("catalog:read")])
+     summary="Price and availability of one SKU", guards=[requires("catalog:read")], responses=PRODUCT_PROBLEMS)
 async def get_product(
     sku: str,
     principal: CurrentPrincipal,
@@ -30,7 +31,7 @@ async def get_product(
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,
       summary="Price and availability of a checkout basket", guards=[requires("catalog:read")],
-      before_request=strict_body(BasketIn))
+      before_request=strict_body(BasketIn), responses=BASKET_PROBLEMS)
 async def price_availability(data: BasketIn, principal: CurrentPrincipal, pricing: Pricing) -> BasketOut:
     """Scope `catalog:read`. 1 to 200 lines; each line answered on its own."""
     return BasketOut.of(await price_basket(pricing, principal, data))

@@ -73,10 +73,21 @@ async def test_a_failing_stock_source_makes_lines_unavailable_not_an_error(
     assert result.total == Decimal("0.00")
 
 
-async def test_a_line_in_another_currency_than_its_item_is_unavailable(pricing: PricingService) -> None:
+async def test_a_line_in_another_currency_than_its_item_is_unavailable(
+        erp: FakeErp, warehouses: FakeStock, stores: FakeStock, engine) -> None:  # noqa: ANN001
+    """A hub selling in USD and EUR: a EUR basket's USD item has no EUR price."""
+    pricing = PricingService(erp, StockBook(engine, [warehouses, stores]), budget=0.2, currencies=("USD", "EUR"))
     result = await pricing.price_basket(lines(("SKU-1001", 1), ("SKU-EUR", 1)), currency="EUR")
     assert statuses(result) == {"SKU-1001": "unavailable", "SKU-EUR": "ok"}
     assert result.currency == "EUR" and result.total == Decimal("10.00")
+
+
+async def test_a_currency_the_hub_does_not_sell_in_fails_the_request(pricing: PricingService, erp: FakeErp) -> None:
+    """Issue 10: a basket in EUR on a USD hub was 200 with `unavailable` lines; it is the request's fault."""
+    for call in (pricing.price_basket(lines(("SKU-EUR", 1)), currency="EUR"), pricing.get_product("SKU-EUR", currency="EUR")):
+        with pytest.raises(BusinessRuleViolation) as caught:
+            await call
+        assert (caught.value.code, caught.value.errors[0]["field"]) == ("unsupported_currency", "currency")
 
 
 async def test_an_unknown_customer_fails_the_whole_basket(pricing: PricingService) -> None:
