@@ -10,6 +10,7 @@ the environment wins over the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from decimal import Decimal
@@ -127,6 +128,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     workers: int = 1
     """Server worker processes for this role."""
+    # --- auth ---
+    auth_failures_per_source: str = "60/minute"
+    """Failed authentications (401 at the edge, ``invalid_client`` at /oauth/token) one source
+    address may make per window (``limits`` notation: N/second, N/minute, N/hour); past it,
+    429 with Retry-After before its credentials are looked at, until the window ends."""
+    oauth_failures_per_client: str = "10/minute"
+    """Wrong secrets for one OAuth client_id per window; past it, wrong secrets answer 429
+    (the right secret always succeeds: the client is never locked out)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Peer addresses or CIDRs (comma separated) whose X-Forwarded-For names the client's
+    address; empty: X-Forwarded-For is ignored and the source is the TCP peer."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -174,7 +186,7 @@ def load_settings(
 
 
 def _from_env(name: str, value: str) -> Any:
-    if name == "cors_origins":
+    if name in ("cors_origins", "trusted_proxies"):
         return tuple(o.strip() for o in value.split(",") if o.strip())
     if name in _JSON_SETTINGS:
         try:
@@ -227,6 +239,7 @@ def _validate(s: Settings) -> None:
         if s.internal_secret == _FIELDS["internal_secret"].default:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
     _validate_returns(s)
+    _validate_auth(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
@@ -240,3 +253,20 @@ def _validate_returns(s: Settings) -> None:
         if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
             raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
                                 f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
+
+
+def _validate_auth(s: Settings) -> None:
+    from limits import parse  # the notation the limiters use
+
+    for name in ("auth_failures_per_source", "oauth_failures_per_client"):
+        try:
+            item = parse(getattr(s, name))
+        except ValueError:
+            item = None
+        if item is None or item.amount < 1:
+            raise SettingsError(f"HUB_{name.upper()}: expected N/second, N/minute or N/hour, got {getattr(s, name)!r}")
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(f"HUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR") from None
