@@ -59,19 +59,22 @@ class FailureWindow:
         return max(1, math.ceil(left))
 
     async def failed(self, identifier: str) -> int | None:
-        """Count one failure; the seconds to wait when this one used up the budget, else None."""
-        if await self._limiter.hit(self.item, self._name, identifier):
-            return None
+        """Count one failure. The failure that spends the budget blocks the identifier until the
+        window ends (so the next attempt is refused unchecked); the seconds to wait are returned
+        only when this failure itself was over the budget (concurrent attempts), else None."""
+        within = await self._limiter.hit(self.item, self._name, identifier)
         stats = await self._limiter.get_window_stats(self.item, self._name, identifier)
+        if within and stats.remaining > 0:
+            return None
         wait = max(1.0, stats.reset_time - time.time())
         if len(self._blocked) >= MAX_BLOCKED:  # a flood from countless addresses: forget the oldest half
             for key in list(self._blocked)[: MAX_BLOCKED // 2]:
                 del self._blocked[key]
         if identifier not in self._blocked:
-            log.warning("%s %s: over %s failed authentications; refused for %d s", self._name, identifier,
+            log.warning("%s %s: %s failed authentications spent; refused for %d s", self._name, identifier,
                         self.item, math.ceil(wait))
         self._blocked[identifier] = time.monotonic() + wait
-        return math.ceil(wait)
+        return None if within else math.ceil(wait)
 
 
 class SourceGuard(FailureWindow):
