@@ -65,7 +65,8 @@ async def rig(sqlite_url: str) -> AsyncIterator[Rig]:
         async with engine.connect() as conn:
             row = (await conn.execute(select(signing_keys).where(signing_keys.c.retired_at.is_(None)))).one()
         await engine.dispose()
-        partner = Forger(PARTNER, row.kid, row.algorithm, serialization.load_pem_private_key(row.private_pem.encode(), None),
+        hub_key = serialization.load_pem_private_key(row.private_pem.encode(), None)
+        partner = Forger(PARTNER, row.kid, row.algorithm, hub_key,
                          {"iss": "commerce-hub", "aud": "commerce-hub", "sub": key["id"], "client_id": key["id"],
                           "scope": "catalog:read", "iat": now, "nbf": now, "exp": now + 300,
                           "jti": secrets.token_urlsafe(8)}, "at+jwt")

@@ -88,7 +88,8 @@ async def test_a_key_without_the_scope_is_403_and_a_bound_key_cannot_act_for_ano
 
 async def test_a_rotated_secret_works_through_its_grace_then_is_refused(hub: Hub) -> None:
     key = await create_key(hub, "catalog:read")
-    rotated = await hub.http.post(f"/admin/v1/keys/{key['id']}/rotate", json={"grace_seconds": 1}, headers=api(ADMIN_KEY))
+    rotated = await hub.http.post(f"/admin/v1/keys/{key['id']}/rotate", json={"grace_seconds": 1},
+                                  headers=api(ADMIN_KEY))
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()["key"]
     assert (await hub.http.get(PRODUCT["storefront"], headers=api(key["key"]))).status_code == 200
@@ -162,8 +163,10 @@ async def test_a_flood_of_bad_keys_gets_429_without_checking_them(strict_hub: Hu
 async def test_another_source_is_not_slowed_by_a_flood_nor_is_x_forwarded_for_believed(strict_hub: Hub) -> None:
     good = await strict_hub.new_key("catalog:read")
     for i in range(8):  # X-Forwarded-For from a client is not believed: all from 127.0.0.1
-        await strict_hub.http.get(PRODUCT["storefront"], headers={"X-API-Key": "chub_bad", "X-Forwarded-For": f"10.0.0.{i}"})
-    blocked = await strict_hub.http.get(PRODUCT["storefront"], headers={"X-API-Key": good, "X-Forwarded-For": "10.9.9.9"})
+        await strict_hub.http.get(PRODUCT["storefront"],
+                                  headers={"X-API-Key": "chub_bad", "X-Forwarded-For": f"10.0.0.{i}"})
+    blocked = await strict_hub.http.get(PRODUCT["storefront"],
+                                        headers={"X-API-Key": good, "X-Forwarded-For": "10.9.9.9"})
     assert_problem(blocked, 429, "rate_limited")
     other = httpx.AsyncClient(transport=httpx.ASGITransport(app=strict_hub.app, client=("192.0.2.7", 5000)),
                               base_url="http://hub")
