@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.admin.app import create_admin_app
 from shared.messaging import DeadLetterService
 from gateway.edge import Route
+from gateway.identity import API_KEY, JWT, OAUTH
 from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
 from gateway.landing import LandingApp
@@ -34,6 +35,14 @@ KEYS_TOPIC = "keys.changed"
 class KeysChanged(msgspec.Struct):
     """A key was revoked or rotated somewhere: drop cached look-ups."""
 
+
+CHANNEL_CREDENTIALS = {
+    "storefront": frozenset({API_KEY}),
+    "mobile": frozenset({JWT}),
+    "partner": frozenset({API_KEY, OAUTH}),
+}
+"""The credential kinds each channel accepts (CONTRACT sections 3, 4, 5; admin, section 7: an
+API key). A channel not named here accepts API keys only."""
 
 CACHEABLE = ("/v1/storefront/products/", "/v2/storefront/products/", "/v1/mobile/products/")
 
@@ -125,10 +134,12 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     for key, app in experiences.items():
         api, version = key.split("-")
         prefix = f"/{version}/{api}/"
-        routes.append(Route(prefix=prefix, app=upstream or app, name=key, remote=remote))
+        accepts = CHANNEL_CREDENTIALS.get(api, frozenset({API_KEY}))
+        routes.append(Route(prefix=prefix, app=upstream or app, name=key, remote=remote, credentials=accepts))
         # Only the catalog answers are cached (the longest prefix wins at the edge): an order
         # or a return is never served from the cache, to its owner or anyone else.
-        routes += [Route(prefix=c, app=upstream or app, name=key, remote=remote, cache_scope="catalog:read")
+        routes += [Route(prefix=c, app=upstream or app, name=key, remote=remote, cache_scope="catalog:read",
+                         credentials=accepts)
                    for c in CACHEABLE if c.startswith(prefix)]
     if remote and settings.sandbox and settings.sandbox_url:
         routes.append(Route(prefix="/sandbox/", app=Upstream(ctx.client(settings.sandbox_url, "HUB_SANDBOX_URL"), "sandbox"),

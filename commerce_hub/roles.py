@@ -80,7 +80,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
     if role in ("all", "gateway"):
         keys = await open_keys(ctx)
         tokens = await open_tokens(ctx, keys)
-        authenticator = CredentialAuthenticator(keys, tokens.verifier)
+        authenticator = CredentialAuthenticator(keys, tokens.verifier, tokens.guard)
         cache = response_cache(ctx)
         ctx.routes += gateway_routes(ctx, experiences, keys)
     health = HealthApp(ctx.checks, ctx.metrics)
@@ -158,7 +158,7 @@ async def _process(ctx: Context, system: dict) -> dict:
 
 
 class _NoAuth:
-    async def authenticate(self, scope: dict):  # noqa: ANN201
+    async def authenticate(self, scope: dict, accepts: frozenset[str] = frozenset()):  # noqa: ANN201
         from shared.errors import Unauthorized
 
         raise Unauthorized("This role serves no authenticated routes.")

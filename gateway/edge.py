@@ -8,7 +8,8 @@ Policies run in this explicit order for every request:
                   CORS (policies/cors.py): preflights answered here, before identity
 3. routing        longest matching prefix -> a target app (in process, or a proxy)
 4. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
-5. identity       routes that need it: API key or bearer token -> ``Principal`` (401)
+5. identity       routes that need it: the one credential, of a kind the route accepts
+                  -> ``Principal`` (401; a source with too many failures: 429)
 6. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
 7. cache          cacheable GETs: a fresh local entry is answered right here, with its
                   prebuilt headers plus this request's own; else HIT/MISS/STALE through
@@ -32,7 +33,7 @@ from typing import Awaitable, Callable, Mapping
 
 import msgspec
 
-from gateway.identity import Authenticator
+from gateway.identity import API_KEY, Authenticator
 from gateway.policies.cache import ResponseCache
 from gateway.policies.caching import send_entry, serve_through_cache
 from gateway.policies.cors import Cors
@@ -54,6 +55,8 @@ class Route(msgspec.Struct, frozen=True):
     app: ASGIApp
     name: str
     authenticated: bool = True
+    credentials: frozenset[str] = frozenset({API_KEY})
+    """The credential kinds this channel accepts (``gateway.identity``: api_key, oauth, jwt)."""
     remote: bool = False
     """A remote target gets the principal as a signed header instead of in the scope."""
     cache_scope: str | None = None
@@ -129,7 +132,7 @@ class Edge:
         if not route.authenticated:
             await target(scope, _limit_body(receive, self._max_body), answer)
             return
-        principal = await self._auth.authenticate(scope)
+        principal = await self._auth.authenticate(scope, route.credentials)
         decision = await self._limiter.hit(principal.consumer, principal.plan)
         answer.extra += decision.headers()
         if not decision.allowed:

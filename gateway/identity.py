@@ -1,10 +1,19 @@
-"""Who is calling, from the request's credentials.
+"""Who is calling, from the request's one credential, for the channel the route serves.
 
-``X-API-Key`` is checked against the key store (hashes only). A bearer token
-is handed to the token verifiers (hub-signed OAuth tokens, identity-provider
-JWTs) when they are configured; until then it is refused like any bad
-credential. Every failure is the same 401, so nothing tells a caller which
-part was wrong.
+Credential kinds (CONTRACT sections 3, 4, 5, 7): ``api_key`` (``X-API-Key``, checked
+against the key store, hashes only), ``oauth`` (a hub-signed token from ``/oauth/token``)
+and ``jwt`` (the identity provider's token); the last two as ``Authorization: Bearer``.
+Each route names the kinds it accepts (``gateway.edge.Route.credentials``); the rules:
+
+- exactly one credential: ``X-API-Key`` and ``Authorization`` together, or either header
+  twice, is 401, whichever of them is valid;
+- a present but empty ``X-API-Key`` or bearer is 401, never a fall-through to the other;
+- ``Authorization`` must be ``Bearer <token>``;
+- a kind the route does not accept is 401 before it is checked (no hashing, no JWKS fetch).
+
+Every failure is a 401 (with ``WWW-Authenticate``) and counts against the request's
+source address (``gateway.policies.sources``); a source past its budget is answered 429
+before its credential is looked at.
 """
 
 from __future__ import annotations
@@ -12,32 +21,66 @@ from __future__ import annotations
 from typing import Awaitable, Callable, Protocol
 
 from gateway.keys.service import KeyService
-from shared.errors import Unauthorized
+from gateway.policies.sources import SourceGuard
+from shared.errors import RateLimited, Unauthorized
 from shared.identity import Principal
 
-TokenVerifier = Callable[[str], Awaitable[Principal]]
+API_KEY, OAUTH, JWT = "api_key", "oauth", "jwt"
+KINDS = frozenset({API_KEY, OAUTH, JWT})
+BEARER_KINDS = frozenset({OAUTH, JWT})
+TokenVerifier = Callable[[str, frozenset[str]], Awaitable[Principal]]
+_CREDENTIAL_HEADERS = (b"x-api-key", b"authorization")
 
 
 class Authenticator(Protocol):
-    async def authenticate(self, scope: dict) -> Principal: ...
+    async def authenticate(self, scope: dict, accepts: frozenset[str] = KINDS) -> Principal: ...
 
 
 class CredentialAuthenticator:
-    def __init__(self, keys: KeyService, bearer: TokenVerifier | None = None) -> None:
+    def __init__(self, keys: KeyService, bearer: TokenVerifier | None = None,
+                 guard: SourceGuard | None = None) -> None:
         self._keys = keys
         self._bearer = bearer
+        self._guard = guard or SourceGuard()
 
-    async def authenticate(self, scope: dict) -> Principal:
-        headers = scope.get("hub.headers")  # the edge's one pass over the headers
-        if headers is None:
-            headers = dict(scope["headers"])
-        api_key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
-        if api_key:
-            return await self._keys.authenticate(api_key)
-        authorization = headers.get(b"authorization", b"").decode("latin-1").strip()
-        if authorization:
-            kind, _, token = authorization.partition(" ")
-            if kind.lower() == "bearer" and token.strip() and self._bearer is not None:
-                return await self._bearer(token.strip())
+    async def authenticate(self, scope: dict, accepts: frozenset[str] = KINDS) -> Principal:
+        wait = self._guard.refused_for(scope)
+        if wait is not None:
+            raise too_many_failures(wait)
+        try:
+            return await self._credential(scope, accepts)
+        except Unauthorized:
+            wait = await self._guard.failed_from(scope)
+            if wait is not None:
+                raise too_many_failures(wait) from None
+            raise
+
+    async def _credential(self, scope: dict, accepts: frozenset[str]) -> Principal:
+        found = [(name, value) for name, value in scope["headers"] if name in _CREDENTIAL_HEADERS]
+        if not found:
+            raise Unauthorized("Send an API key in X-API-Key or a bearer token in Authorization.")
+        if len(found) > 1:
+            raise Unauthorized("Send exactly one credential: X-API-Key or Authorization, once.")
+        name, raw = found[0]
+        value = raw.decode("latin-1").strip()
+        if name == b"x-api-key":
+            if not value:
+                raise Unauthorized("The X-API-Key header is empty.")
+            if API_KEY not in accepts:
+                raise Unauthorized("This API does not accept API keys.")
+            return await self._keys.authenticate(value)
+        scheme, _, token = value.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or self._bearer is None:
             raise Unauthorized("The bearer token is not valid.")
-        raise Unauthorized("Send an API key in X-API-Key or a bearer token in Authorization.")
+        if not accepts & BEARER_KINDS:
+            raise Unauthorized("This API does not accept bearer tokens.")
+        principal = await self._bearer(token, accepts)
+        if principal.kind not in accepts:  # the verifier refuses these already; never trust one path
+            raise Unauthorized("The bearer token is not valid.")
+        return principal
+
+
+def too_many_failures(wait: int) -> RateLimited:
+    return RateLimited("Too many failed authentications from this address; retry later.",
+                       headers={"Retry-After": str(wait)})

@@ -10,6 +10,7 @@ the environment wins over the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -158,6 +159,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     currencies: tuple[str, ...] = ("USD",)
     """ISO 4217 codes the hub prices and sells in (the ERP's price currencies); a request in
     another is 422 ``unsupported_currency``. Comma separated in the environment, e.g. ``USD,CAD``."""
+    # --- auth ---
+    auth_failures_per_source: str = "60/minute"
+    """Failed authentications (401 at the edge, ``invalid_client`` at /oauth/token) one source
+    address may make per window (``limits`` notation: N/second, N/minute, N/hour); past it,
+    429 with Retry-After before its credentials are looked at, until the window ends."""
+    oauth_failures_per_client: str = "10/minute"
+    """Wrong secrets for one OAuth client_id per window; past it, wrong secrets answer 429
+    (the right secret always succeeds: the client is never locked out)."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Peer addresses or CIDRs (comma separated) whose X-Forwarded-For names the client's
+    address; empty: X-Forwarded-For is ignored and the source is the TCP peer."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -209,7 +221,7 @@ def load_settings(
 
 
 def _from_env(name: str, value: str) -> Any:
-    if name in ("cors_origins", "currencies"):
+    if name in ("cors_origins", "currencies", "trusted_proxies"):
         return tuple(o.strip() for o in value.split(",") if o.strip())
     if name in _JSON_SETTINGS:
         try:
@@ -268,6 +280,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError("HUB_BREAKER_OPEN_SECONDS: must be more than 0 and at most 3600")
     if not s.currencies or not all(re.fullmatch(r"[A-Z]{3}", code) for code in s.currencies):
         raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
+    _validate_auth(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
@@ -309,3 +322,18 @@ def _validate_retention(s: Settings) -> None:
         raise SettingsError("HUB_RETENTION_SWEEP_SECONDS: must be between 1 and 86400")
     if not 1 <= s.retention_batch_rows <= 100_000:
         raise SettingsError("HUB_RETENTION_BATCH_ROWS: must be between 1 and 100000")
+def _validate_auth(s: Settings) -> None:
+    from limits import parse  # the notation the limiters use
+
+    for name in ("auth_failures_per_source", "oauth_failures_per_client"):
+        try:
+            item = parse(getattr(s, name))
+        except ValueError:
+            item = None
+        if item is None or item.amount < 1:
+            raise SettingsError(f"HUB_{name.upper()}: expected N/second, N/minute or N/hour, got {getattr(s, name)!r}")
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(f"HUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR") from None

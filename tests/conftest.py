@@ -22,6 +22,7 @@ import pytest
 from commerce_hub.asgi import HubApp
 from shared.db.migrate import upgrade
 from shared.settings import Settings, load_settings
+from tests.idp import FakeIdp, JwksServer
 
 PG_URL = os.environ.get("HUB_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -88,8 +89,14 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
 class Hub:
     """A hub role started in process, spoken to over ASGI with httpx."""
 
-    def __init__(self, app: HubApp, client: httpx.AsyncClient) -> None:
-        self.app, self.http = app, client
+    def __init__(self, app: HubApp, client: httpx.AsyncClient, idp: FakeIdp | None = None) -> None:
+        self.app, self.http, self.idp = app, client, idp
+
+    def mobile(self, *scopes: str, customer: str | None = None, sub: str = "user-42") -> dict[str, str]:
+        """Headers of a mobile app's request: a bearer token of the hub's identity provider."""
+        assert self.idp is not None, "this hub trusts no identity provider"
+        token = self.idp.token("ec-1", sub=sub, customer_id=customer, scope=" ".join(scopes))
+        return {"Authorization": f"Bearer {token}"}
 
     async def new_key(self, *scopes: str, customer: str | None = None, plan: str | None = None) -> str:
         body = {"consumer": f"c-{secrets.token_hex(3)}", "scopes": list(scopes), "customer": customer, "plan": plan}
@@ -98,13 +105,20 @@ class Hub:
         return response.json()["key"]
 
 
-async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all") -> Hub:
+async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all", idp: FakeIdp | None = None) -> Hub:
     app = HubApp(settings, role)
     await app.startup()
     stack.push_async_callback(_shutdown_within, app, 30.0)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
     await stack.enter_async_context(client)
-    return Hub(app, client)
+    return Hub(app, client, idp)
+
+
+async def start_mobile_hub(stack: AsyncExitStack, database_url: str, **overrides: object) -> Hub:
+    """A one-process hub that trusts a stand-in identity provider (its JWKS on a loopback port)."""
+    idp = FakeIdp()
+    jwks = await stack.enter_async_context(JwksServer(idp))
+    return await start_hub(stack, make_settings(database_url, **jwks.settings(), **overrides), idp=idp)
 
 
 async def _shutdown_within(app: HubApp, seconds: float) -> None:
@@ -124,11 +138,11 @@ async def _shutdown_within(app: HubApp, seconds: float) -> None:
 async def hub(sqlite_url: str) -> AsyncIterator[Hub]:
     """The one-process hub on the embedded default (SQLite, in-process everything)."""
     async with AsyncExitStack() as stack:
-        yield await start_hub(stack, make_settings(sqlite_url))
+        yield await start_mobile_hub(stack, sqlite_url)
 
 
 @pytest.fixture
 async def pg_hub(pg_url: str) -> AsyncIterator[Hub]:
     """The one-process hub on the real PostgreSQL."""
     async with AsyncExitStack() as stack:
-        yield await start_hub(stack, make_settings(pg_url))
+        yield await start_mobile_hub(stack, pg_url)

@@ -4,24 +4,30 @@ The token endpoint answers in OAuth's own error format (RFC 6749 section 5.2: ``
 "error_description"}``), not RFC 9457, because OAuth client libraries parse that. The client
 authenticates with ``client_id`` (the API key id) and ``client_secret`` (the key) in the form
 body or in HTTP Basic (section 2.3.1), never both. The secret is checked by
-``KeyService.authenticate`` and must belong to the key named by ``client_id``. More than
-``FailureLimiter.limit`` failures for one client_id within a minute answer 429 without
-checking anything until the window clears (this process only; secrets are 238-bit, so the
-limit sheds load rather than stopping guessing).
+``KeyService.authenticate`` and must belong to the key named by ``client_id``.
+
+Failures are limited two ways, and neither ever locks out the right secret:
+
+- per source address (``SourceGuard``, shared with the edge): a source past its budget of
+  failed authentications is answered 429 before its secret is hashed or looked up;
+- per client_id (``client_failures``): the secret is always checked first, so the right
+  one always gets its token; a *wrong* one past the client's budget answers 429 with
+  ``Retry-After`` instead of 401 (and is logged), telling a misconfigured client to back
+  off. A client_id is not a secret (it is in every token), so it can never be what shuts
+  a client out. Guessing a 238-bit secret is hopeless either way; these limits shed load.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import time
-from collections import deque
 from typing import Callable
 from urllib.parse import parse_qsl, unquote_plus
 
 import msgspec
 
 from gateway.keys.service import KeyService
+from gateway.policies.sources import FailureWindow, SourceGuard
 from gateway.tokens.hub_tokens import HubTokens, IssuedToken
 from gateway.tokens.signing_keys import SigningKeys
 from shared.asgi import read_body
@@ -49,34 +55,12 @@ def _invalid_client() -> OAuthError:
                       {"www-authenticate": 'Basic realm="commerce-hub", charset="UTF-8"'})
 
 
-class FailureLimiter:
-    """Failed client authentications per client_id, in a sliding window, in memory."""
-
-    def __init__(self, limit: int = 10, window: float = 60.0, *, max_clients: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit, self._window, self._max, self._clock = limit, window, max_clients, clock
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, client_id: str) -> int | None:
-        """Seconds until `client_id` may try again, or None when it may now."""
-        seen = self._failures.get(client_id)
-        while seen and seen[0] <= self._clock() - self._window:
-            seen.popleft()
-        if not seen or len(seen) <= self.limit:
-            return None
-        return max(1, int(seen[0] + self._window - self._clock()) + 1)
-
-    def failed(self, client_id: str) -> None:
-        if len(self._failures) >= self._max:
-            self._failures.clear()  # a flood of invented ids: forget rather than grow
-        self._failures.setdefault(client_id, deque(maxlen=self.limit + 1)).append(self._clock())
-
-
 class OAuthApp:
-    def __init__(self, tokens: HubTokens, keys: KeyService, signing: SigningKeys,
-                 failures: FailureLimiter | None = None) -> None:
+    def __init__(self, tokens: HubTokens, keys: KeyService, signing: SigningKeys, *,
+                 guard: SourceGuard | None = None, client_failures: str = "10/minute") -> None:
         self._tokens, self._keys, self._signing = tokens, keys, signing
-        self._failures = failures or FailureLimiter()
+        self._guard = guard or SourceGuard()
+        self._clients = FailureWindow(client_failures, "oauth client")
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         path, method = scope["path"], scope["method"]
@@ -99,19 +83,22 @@ class OAuthApp:
             raise NotFound("No API answers at this path.")
 
     async def _token(self, scope: dict, receive: Callable) -> IssuedToken:
+        wait = self._guard.refused_for(scope)
+        if wait is not None:
+            raise _slow_down(wait)
         form = _form(_header(scope, b"content-type"), await _read_body(receive))
         if "grant_type" not in form:
             raise OAuthError(400, "invalid_request", "grant_type is required.")
         if form["grant_type"] != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "Only client_credentials is supported.")
-        client_id, secret = _client_credentials(_header(scope, b"authorization"), form)
-        if len(client_id) > MAX_CLIENT_ID:  # not a key id; and never a key in the failure counter
-            raise _invalid_client()
-        wait = self._failures.retry_after(client_id)
-        if wait is not None:
-            raise OAuthError(429, "temporarily_unavailable", "Too many failed attempts; retry later.",
-                             {"retry-after": str(wait)})
-        principal = await self._client(client_id, secret)
+        client_id = ""
+        try:
+            client_id, secret = _client_credentials(_header(scope, b"authorization"), form)
+            principal = await self._client(client_id, secret)
+        except OAuthError as exc:
+            if exc.error == "invalid_client":
+                await self._failed(scope, client_id)
+            raise
         requested = form.get("scope")
         scopes = frozenset(requested.split(" ")) if requested is not None else principal.scopes
         if not scopes or "" in scopes or not scopes <= principal.scopes:
@@ -119,14 +106,30 @@ class OAuthApp:
         return await self._tokens.issue(principal, scopes)
 
     async def _client(self, client_id: str, secret: str) -> Principal:
+        """The key's principal when `secret` is its secret, whatever the client's failures."""
+        if len(client_id) > MAX_CLIENT_ID:  # not a key id
+            raise _invalid_client()
         try:
             principal = await self._keys.authenticate(secret)
         except Unauthorized:
             principal = None
         if principal is None or principal.key_id != client_id:
-            self._failures.failed(client_id)
             raise _invalid_client()
         return principal
+
+    async def _failed(self, scope: dict, client_id: str) -> None:
+        """Count a failed client authentication for its source and its client_id; 429 past either budget."""
+        waits = [await self._guard.failed_from(scope)]
+        if 0 < len(client_id) <= MAX_CLIENT_ID:  # never an over-long id (or a key pasted as one) as a counter key
+            waits.append(await self._clients.failed(client_id))
+        wait = max((w for w in waits if w is not None), default=None)
+        if wait is not None:
+            raise _slow_down(wait)
+
+
+def _slow_down(wait: int) -> OAuthError:
+    return OAuthError(429, "temporarily_unavailable", "Too many failed attempts; retry later.",
+                      {"retry-after": str(wait)})
 
 
 def _form(content_type: str, body: bytes) -> dict[str, str]:

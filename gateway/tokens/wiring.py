@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.keys.service import KeyService
+from gateway.policies.sources import SourceGuard
 from gateway.tokens.hub_tokens import HUB_ISSUER, HubTokens
 from gateway.tokens.idp import IdpVerifier
 from gateway.tokens.oauth import OAuthApp
@@ -23,6 +24,8 @@ class TokenStack(NamedTuple):
     verifier: BearerVerifier
     oauth_app: OAuthApp
     signing: SigningKeys
+    guard: SourceGuard
+    """Failed authentications per source, shared by the edge and /oauth/token."""
 
 
 async def build_token_stack(settings: Settings, engine: AsyncEngine, keys: KeyService, http: httpx.AsyncClient,
@@ -31,7 +34,9 @@ async def build_token_stack(settings: Settings, engine: AsyncEngine, keys: KeySe
     signing = SigningKeys(SigningKeyRepository(engine), max_token_seconds=lifetime_seconds)
     await signing.ensure()
     tokens = HubTokens(signing, keys, lifetime_seconds=lifetime_seconds, leeway=leeway)
-    return TokenStack(BearerVerifier(tokens, _idp(settings, http, leeway)), OAuthApp(tokens, keys, signing), signing)
+    guard = SourceGuard(settings.auth_failures_per_source, settings.trusted_proxies)
+    oauth = OAuthApp(tokens, keys, signing, guard=guard, client_failures=settings.oauth_failures_per_client)
+    return TokenStack(BearerVerifier(tokens, _idp(settings, http, leeway)), oauth, signing, guard)
 
 
 def _idp(settings: Settings, http: httpx.AsyncClient, leeway: float) -> IdpVerifier | None:

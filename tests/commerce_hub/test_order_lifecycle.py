@@ -47,7 +47,7 @@ async def test_guest_card_order_with_a_storefront_key(hub) -> None:
 
 
 async def test_mobile_orders_list_newest_first(hub) -> None:
-    headers = {"X-API-Key": await hub.new_key("orders:write", "orders:read", customer="CUST-BOLT")}
+    headers = hub.mobile("orders:write", "orders:read", customer="CUST-BOLT")
     ids = []
     for _ in range(3):
         placed = await hub.http.post("/v1/mobile/orders", headers={**headers, **key()},

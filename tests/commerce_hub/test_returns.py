@@ -244,7 +244,7 @@ async def test_idempotent_requests_and_one_return_from_identical_requests_at_onc
 
 
 async def test_mobile_and_partner_returns_and_other_customers(hub) -> None:
-    mobile = {"X-API-Key": await hub.new_key(*SCOPES, customer="CUST-ACME")}
+    mobile = hub.mobile(*SCOPES, customer="CUST-ACME")
     order_id = await shipped_order(hub, mobile, prefix="/v1/mobile")
     asked = await ask_return(hub.http, mobile, order_id, ("SKU-1001", 1, "other"), prefix="/v1/mobile")
     assert asked.status_code == 201 and asked.headers["location"].startswith("/v1/mobile/returns/")

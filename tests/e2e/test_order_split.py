@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 
 import pytest
 
 from system_apis.sandbox.shopify_orders import SHOP_DOMAIN
 from tests.commerce_hub.orders_support import until
+from tests.idp import FakeIdp, ThreadedJwks
 from tests.e2e.conftest import (
     ORDERS, RedisServer, SplitHub, assert_released_once, erp_sales_orders, hub_orders, kill_hard,
     order, order_views, place_all, place_order, wait_statuses, warm_up)
@@ -40,21 +42,29 @@ def redis_server(tmp_path_factory) -> RedisServer:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def split(pg_url, redis_server, tmp_path_factory) -> SplitHub:  # noqa: ANN001
+def idp() -> FakeIdp:
+    return FakeIdp()
+
+
+@pytest.fixture(scope="module")
+def split(pg_url, redis_server, tmp_path_factory, idp) -> SplitHub:  # noqa: ANN001
     # A worker that takes 4 messages at a time falls behind a burst: the stream then holds
     # published entries nobody has read yet, which is what a Redis restart loses.
+    jwks = ThreadedJwks(idp)  # mobile apps send the identity provider's tokens
     hub = SplitHub(tmp_path_factory.mktemp("order-split"), pg_url, redis_url=redis_server.url,
-                   extra_env={"HUB_WORKER_CONCURRENCY": "4"})
+                   extra_env={"HUB_WORKER_CONCURRENCY": "4", **jwks.env()})
     try:
         yield hub.start()
     finally:
         hub.stop()
+        jwks.stop()
 
 
-async def test_every_channel_goes_accepted_posted_released_shipped(split, clients, pg_url) -> None:
+async def test_every_channel_goes_accepted_posted_released_shipped(split, clients, pg_url, idp) -> None:
     api, sandbox = clients
     storefront = {"X-API-Key": split.new_key("orders:write", "orders:read", "customers:any")}
-    mobile = {"X-API-Key": split.new_key("orders:write", "orders:read", customer="CUST-BOLT")}
+    mobile = {"Authorization": "Bearer " + idp.token("ec-1", customer_id="CUST-BOLT", scope="orders:write orders:read",
+                                                     exp=int(time.time()) + 3600)}
     partner = {"X-API-Key": split.new_key("orders:write", "orders:read", customer="CUST-ACME", plan="partner")}
     po_number = f"PO-{uuid.uuid4().hex[:8]}"
     placed = {

@@ -10,7 +10,6 @@ sandbox backends all take part.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
@@ -26,49 +25,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from gateway.tokens.jose import public_jwk
 from tests.conftest import Hub, make_settings, start_hub
 from tests.gateway.support import assert_problem
-from tests.gateway.tokens.conftest import AUDIENCE, ISSUER, FakeIdp
+from tests.idp import AUDIENCE, ISSUER, FakeIdp, JwksServer
 
 PRODUCT = "/v1/mobile/products/SKU-1001"
-JWKS_PATH = "/.well-known/jwks.json"
-
-
-class JwksServer:
-    """The provider's JWKS endpoint: a real HTTP/1.1 server on a free port, counting fetches."""
-
-    def __init__(self, idp: FakeIdp) -> None:
-        self.idp = idp
-        self.fetches = 0
-        self.url = ""
-        self._server: asyncio.Server | None = None
-
-    async def __aenter__(self) -> "JwksServer":
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}{JWKS_PATH}"
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request_line = (await reader.readuntil(b"\r\n\r\n")).split(b"\r\n", 1)[0]
-            if request_line.split(b" ")[1] != JWKS_PATH.encode():
-                writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
-            else:
-                self.fetches += 1
-                keys = [public_jwk(self.idp.private[k].public_key(), k, self.idp.algs[k]) for k in self.idp.published]
-                body = json.dumps({"keys": keys}).encode()
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncache-control: max-age=300\r\n"
-                             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
-            await writer.drain()
-        finally:
-            writer.close()
 
 
 @pytest.fixture

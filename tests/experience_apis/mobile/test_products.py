@@ -1,6 +1,6 @@
 """GET /v1/mobile/products/{sku}: a compact product at the signed-in customer's price, with
-a stock level (CONTRACT section 4). Mobile apps send identity-provider JWTs; an API key
-bound to a customer gives the same principal, so these tests use one."""
+a stock level (CONTRACT section 4). Mobile apps send identity-provider JWTs: the test hub
+trusts a stand-in provider (``tests/idp.py``)."""
 
 from __future__ import annotations
 
@@ -11,37 +11,37 @@ from experience_apis.mobile.app import create_mobile_v1
 from experience_apis.mobile.v1.schemas import HIGH_STOCK_FROM, StockLevels
 from shared.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from tests.conftest import Hub
-from tests.experience_apis.versions.conftest import call, ok, set_stock
+from tests.experience_apis.versions.conftest import ok, set_stock
 from tests.experience_apis.versions.fakes import FakePricing
 from tests.gateway.support import assert_problem, eventually
 
 FIELDS = {"sku", "name", "price", "currency", "in_stock", "stock_level"}
 
 
-async def product(hub: Hub, key: str, sku: str = "SKU-1001") -> dict:
-    return ok(await call(hub, key, f"/v1/mobile/products/{sku}"))
+async def product(hub: Hub, headers: dict[str, str], sku: str = "SKU-1001") -> dict:
+    return ok(await hub.http.get(f"/v1/mobile/products/{sku}", headers=headers))
 
 
 @pytest.fixture
-async def acme(hub: Hub) -> str:
-    """A key bound to CUST-ACME, as a signed-in ACME buyer's token would be."""
-    return await hub.new_key("catalog:read", customer="CUST-ACME")
+def acme(hub: Hub) -> dict[str, str]:
+    """A signed-in ACME buyer's token."""
+    return hub.mobile("catalog:read", customer="CUST-ACME")
 
 
-async def test_an_acme_buyer_sees_its_contract_price(hub: Hub, acme: str) -> None:
+async def test_an_acme_buyer_sees_its_contract_price(hub: Hub, acme: dict[str, str]) -> None:
     body = await product(hub, acme)
     assert body == {"sku": "SKU-1001", "name": "Cordless Drill 18V", "price": "99.00", "currency": "USD",
                     "in_stock": True, "stock_level": "high"}
 
 
-async def test_a_customer_without_a_contract_and_a_guest_see_the_list_price(hub: Hub) -> None:
-    bolt = await hub.new_key("catalog:read", customer="CUST-BOLT")
-    guest = await hub.new_key("catalog:read")
+async def test_a_customer_without_a_contract_sees_the_list_price(hub: Hub) -> None:
+    bolt = hub.mobile("catalog:read", customer="CUST-BOLT")
+    bolt_by_sub = hub.mobile("catalog:read", sub="CUST-BOLT")  # no customer claim: the token's sub
     assert (await product(hub, bolt))["price"] == "129.00"
-    assert (await product(hub, guest))["price"] == "129.00"
+    assert (await product(hub, bolt_by_sub))["price"] == "129.00"
 
 
-async def test_seed_stock_reads_high_low_and_out(hub: Hub, acme: str) -> None:
+async def test_seed_stock_reads_high_low_and_out(hub: Hub, acme: dict[str, str]) -> None:
     assert (await product(hub, acme, "SKU-1001"))["stock_level"] == "high"  # 50 units
     assert (await product(hub, acme, "SKU-1002"))["stock_level"] == "low"  # 8 units
     out = await product(hub, acme, "SKU-1004")  # none
@@ -50,7 +50,7 @@ async def test_seed_stock_reads_high_low_and_out(hub: Hub, acme: str) -> None:
 
 @pytest.mark.parametrize(("dc_west", "level", "in_stock"), [(10, "high", True), (9, "low", True), (1, "low", True),
                                                             (0, "out", False)])
-async def test_stock_changes_move_the_level_at_its_bounds(hub: Hub, acme: str, dc_west: int, level: str,
+async def test_stock_changes_move_the_level_at_its_bounds(hub: Hub, acme: dict[str, str], dc_west: int, level: str,
                                                           in_stock: bool) -> None:
     await set_stock(hub, "SKU-1001", "DC-EAST", 0)
     await set_stock(hub, "SKU-1001", "DC-WEST", dc_west)
@@ -79,7 +79,7 @@ async def test_the_threshold_is_a_parameter_of_the_app() -> None:
     assert ok(response)["stock_level"] == "high"
 
 
-async def test_unknown_sku_and_missing_scope(hub: Hub, acme: str) -> None:
-    assert_problem(await call(hub, acme, "/v1/mobile/products/SKU-9999"), 404, "unknown_sku")
-    orders_only = await hub.new_key("orders:read", customer="CUST-ACME")
-    assert_problem(await call(hub, orders_only, "/v1/mobile/products/SKU-1001"), 403, "insufficient_scope")
+async def test_unknown_sku_and_missing_scope(hub: Hub, acme: dict[str, str]) -> None:
+    assert_problem(await hub.http.get("/v1/mobile/products/SKU-9999", headers=acme), 404, "unknown_sku")
+    orders_only = hub.mobile("orders:read", customer="CUST-ACME")
+    assert_problem(await hub.http.get("/v1/mobile/products/SKU-1001", headers=orders_only), 403, "insufficient_scope")

@@ -15,7 +15,7 @@ from experience_apis import versions
 from experience_apis.registry import build_experiences
 from experience_apis.versions import VERSIONS, ApiVersion, VersionRegistry, list_versions
 from shared.identity import PRINCIPAL_HEADER, Principal, sign_principal
-from tests.conftest import Hub, make_settings, start_hub
+from tests.conftest import Hub, start_mobile_hub
 from tests.experience_apis.versions.fakes import FakePricing
 from tests.experience_apis.versions.conftest import call, ok
 from tests.gateway.support import api, assert_problem
@@ -36,7 +36,7 @@ async def deprecated_hub(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> As
     """The one-process hub with storefront v1 marked deprecated in the registry."""
     monkeypatch.setattr(versions, "VERSIONS", deprecated_v1())
     async with AsyncExitStack() as stack:
-        yield await start_hub(stack, make_settings(sqlite_url))
+        yield await start_mobile_hub(stack, sqlite_url)
 
 
 def test_out_of_the_box_every_version_is_current() -> None:
@@ -127,9 +127,11 @@ async def test_a_cached_answer_of_a_deprecated_version_says_so(deprecated_hub: H
 
 
 async def test_only_the_deprecated_version_says_so(deprecated_hub: Hub) -> None:
-    key = await deprecated_hub.new_key("catalog:read", customer="CUST-ACME")
-    for path in ("/v2/storefront/products/SKU-1001", "/v1/mobile/products/SKU-1001", "/v1/partner/price-list"):
-        response = await call(deprecated_hub, key, path)
+    key = api(await deprecated_hub.new_key("catalog:read", customer="CUST-ACME"))
+    token = deprecated_hub.mobile("catalog:read", customer="CUST-ACME")
+    for path, headers in (("/v2/storefront/products/SKU-1001", key), ("/v1/mobile/products/SKU-1001", token),
+                          ("/v1/partner/price-list", key)):
+        response = await deprecated_hub.http.get(path, headers=headers)
         ok(response)
         assert not any(name in response.headers for name in HEADERS), path
 

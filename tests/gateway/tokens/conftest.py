@@ -3,16 +3,11 @@ identity provider serving its JWKS through httpx.MockTransport, and clocks tests
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,14 +16,12 @@ from gateway.keys.schemas import KeyCreate, KeyCreated
 from gateway.keys.service import KeyService
 from gateway.tokens.hub_tokens import HubTokens
 from gateway.tokens.idp import IdpVerifier, jwks_loader
-from gateway.tokens.jose import public_jwk
 from gateway.tokens.keycache import KeyCache
 from gateway.tokens.signing_keys import SigningKeyRepository, SigningKeys
 from shared.db.engine import create_engine
 from shared.db.tables import signing_keys
 from shared.settings import DEFAULT_PLANS
-
-ISSUER, AUDIENCE, JWKS_URL = "https://idp.example/", "commerce-hub-mobile", "https://idp.example/.well-known/jwks.json"
+from tests.idp import AUDIENCE, ISSUER, JWKS_URL, FakeIdp  # noqa: F401 - re-exported for the token tests
 
 
 class WallClock:
@@ -52,38 +45,6 @@ class Ticks:
 
     def __call__(self) -> float:
         return self.value
-
-
-class FakeIdp:
-    """An identity provider: its keys, the JWKS it publishes, and a count of fetches."""
-
-    def __init__(self) -> None:
-        self.private = {"rsa-1": rsa.generate_private_key(65537, 2048), "ec-1": ec.generate_private_key(ec.SECP256R1())}
-        self.algs = {"rsa-1": "RS256", "ec-1": "ES256"}
-        self.published = ["rsa-1", "ec-1"]
-        self.fetches = 0
-        self.failing = False
-        self.cache_control = "public, max-age=300"
-        self.delay = 0.0
-
-    def add_key(self, kid: str) -> None:
-        self.private[kid], self.algs[kid] = ec.generate_private_key(ec.SECP256R1()), "ES256"
-        self.published.append(kid)
-
-    async def handler(self, request: httpx.Request) -> httpx.Response:
-        self.fetches += 1
-        await asyncio.sleep(self.delay)
-        if self.failing:
-            return httpx.Response(503)
-        keys = [public_jwk(self.private[k].public_key(), k, self.algs[k]) for k in self.published]
-        return httpx.Response(200, json={"keys": keys}, headers={"cache-control": self.cache_control})
-
-    def token(self, kid: str = "rsa-1", *, alg: str | None = None, key: Any = None, **claims: Any) -> str:
-        now = int(time.time())
-        body = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-42", "scope": "catalog:read orders:read",
-                "iat": now, "nbf": now, "exp": now + 300, **claims}
-        body = {k: v for k, v in body.items() if v is not None}
-        return jwt.encode(body, key or self.private[kid], algorithm=alg or self.algs[kid], headers={"kid": kid})
 
 
 @pytest.fixture
