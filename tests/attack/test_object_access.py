@@ -56,7 +56,7 @@ CONSUMER = {**{name: spec[0] for name, spec in KEYS.items()}, "partner_token": "
 CUSTOMER = {**{name: spec[1] for name, spec in KEYS.items()}, "partner_token": "CUST-ACME", "jwt_acme": "CUST-ACME",
             "jwt_bolt": "CUST-BOLT"}
 
-ACCEPTS = {"storefront": {"api_key", "oauth"}, "mobile": {"api_key", "jwt"}, "partner": {"api_key", "oauth"}}
+ACCEPTS = {"storefront": {"api_key"}, "mobile": {"jwt"}, "partner": {"api_key", "oauth"}}
 """CONTRACT sections 3-5: the credential kinds each channel takes; any other is 401."""
 OBJECTS = ("acme", "bolt", "guest", "shopify")
 SEES = {
@@ -329,7 +329,8 @@ async def jwks() -> AsyncIterator[JwksServer]:
 
 async def _world(database_url: str, jwks: JwksServer) -> AsyncIterator[World]:
     settings = make_settings(database_url, jwt_issuer=ISSUER, jwt_audience=AUDIENCE, jwt_jwks_url=jwks.url,
-                             default_plan="internal")  # the end-user tokens' plan: the matrix is a burst
+                             default_plan="internal",  # the end-user tokens' plan: the matrix is a burst
+                             auth_failures_per_source="100000/minute")  # its 401 cells all come from one address
     async with AsyncExitStack() as stack:
         yield await build_world(await start_hub(stack, settings), jwks.idp)
 
