@@ -127,6 +127,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "info"
     workers: int = 1
     """Server worker processes for this role."""
+    # --- http: transport timeouts ---
+    http_header_timeout_seconds: float = 10.0
+    """Time a client has to send a request's headers (1 to 60; granian's header read timeout)."""
+    http_keepalive_seconds: float = 5.0
+    """How long an idle keep-alive connection waits for its next request (0: no keep-alive; at
+    most 60). granian has one timer for this wait and the header read: it runs the smaller."""
+    http_body_timeout_seconds: float = 30.0
+    """Time a client has to send a request's whole body once its reading began (more: 408)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -227,6 +235,7 @@ def _validate(s: Settings) -> None:
         if s.internal_secret == _FIELDS["internal_secret"].default:
             raise SettingsError("HUB_INTERNAL_SECRET: set a private value when HUB_SANDBOX=0")
     _validate_returns(s)
+    _validate_http(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
@@ -240,3 +249,12 @@ def _validate_returns(s: Settings) -> None:
         if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
             raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
                                 f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
+
+
+def _validate_http(s: Settings) -> None:
+    if not 1 <= s.http_header_timeout_seconds <= 60:
+        raise SettingsError("HUB_HTTP_HEADER_TIMEOUT_SECONDS: must be from 1 to 60 seconds")
+    if not 0 <= s.http_keepalive_seconds <= 60:
+        raise SettingsError("HUB_HTTP_KEEPALIVE_SECONDS: must be from 0 (no keep-alive) to 60 seconds")
+    if not 0 < s.http_body_timeout_seconds <= 3600:
+        raise SettingsError("HUB_HTTP_BODY_TIMEOUT_SECONDS: must be more than 0 and at most 3600 seconds")
