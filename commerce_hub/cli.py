@@ -95,6 +95,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     os.environ.update({"HUB_ROLE": args.role, "HUB_HOST": settings.host, "HUB_PORT": str(settings.port)})
     from granian import Granian
     from granian.constants import Interfaces, Loops
+    from granian.http import HTTP1Settings
 
     workers = args.workers or settings.workers
     print(f"hub: serving role {args.role} on http://{settings.host}:{settings.port} ({workers} worker(s))", flush=True)
@@ -102,8 +103,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         "commerce_hub.asgi:create_app", factory=True, interface=Interfaces.ASGI,
         address=settings.host, port=settings.port, workers=workers, log_enabled=True,
         log_level=settings.log_level.lower(), backlog=2048, loop=_loop(Loops),
+        http1_settings=_http1(settings, HTTP1Settings),
     ).serve()
     return 0
+
+
+def _http1(settings: Settings, http1_settings: type) -> Any:
+    """granian's HTTP/1 timers (docs/security.d/http.md): one timer covers reading a request's
+    headers and an idle keep-alive connection's wait for the next request, so it runs the
+    smaller of the two settings; a keep-alive of 0 turns keep-alive off."""
+    keepalive = settings.http_keepalive_seconds
+    seconds = min(settings.http_header_timeout_seconds, keepalive) if keepalive else settings.http_header_timeout_seconds
+    return http1_settings(header_read_timeout=max(1000, round(seconds * 1000)), keep_alive=keepalive > 0)
 
 
 def _loop(loops):  # noqa: ANN001, ANN202

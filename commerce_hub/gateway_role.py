@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.admin.app import create_admin_app
 from shared.messaging import DeadLetterService
-from gateway.edge import Route
+from gateway.edge import READ_ONLY, Route
 from gateway.identity import API_KEY, JWT, OAUTH
 from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
@@ -126,7 +126,7 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
         Route(prefix="/admin/v1/", app=create_admin_app(
             keys, ctx.book, ctx.bus, settings.internal_secret,
             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx)), name="admin"),
-        Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False),
+        Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False, methods=READ_ONLY),
         Route(prefix="/", app=LandingApp(), name="root", authenticated=False),  # GET /; else the 404 problem
     ]
     remote = ctx.role != "all"

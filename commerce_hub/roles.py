@@ -17,7 +17,7 @@ import httpx
 from commerce_hub.context import Context
 from commerce_hub.gateway_role import gateway_routes, open_keys, open_tokens, rate_limiter, response_cache
 from experience_apis.registry import build_experiences
-from gateway.edge import Edge, Route
+from gateway.edge import READ_ONLY, Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
@@ -84,11 +84,12 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         cache = response_cache(ctx)
         ctx.routes += gateway_routes(ctx, experiences, keys)
     health = HealthApp(ctx.checks, ctx.metrics)
-    ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False),
-                   Route(prefix="/metrics", app=health, name="metrics", authenticated=False)]
+    ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False, methods=READ_ONLY),
+                   Route(prefix="/metrics", app=health, name="metrics", authenticated=False, methods=READ_ONLY)]
     edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
                 cors=Cors(settings.cors_origins) if role in ("all", "gateway") else None,
-                internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes)
+                internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes,
+                body_timeout=settings.http_body_timeout_seconds)
     edge_ref.append(edge)
     return edge, ctx.bus
 

@@ -32,6 +32,7 @@ from experience_apis.orders import OrderIn, accepted, command
 from shared.asgi import read_body, send_response
 from shared.errors import HubError
 from shared.identity import Principal
+from shared.jsonbody import decode_json
 from shared.problems import send_problem
 
 _JSON = (b"content-type", b"application/json")
@@ -46,7 +47,7 @@ class OrderIntake:
         self._path = f"{prefix}/orders"
         self._prefix = prefix
         self._channel = channel
-        self._decoder = msgspec.json.Decoder(body)
+        self._body = body
         self._customer_required = customer_required
         self._complete = complete
 
@@ -72,7 +73,7 @@ class OrderIntake:
             return
         body = await read_body(receive)
         try:
-            data = self._decoder.decode(body)
+            data = decode_json(body, self._body)
             cmd = command(data, principal, self._channel, principal.acting_customer(data.customer_id))
         except (msgspec.DecodeError, HubError):
             data = None

@@ -3,11 +3,16 @@
 Policies run in this explicit order for every request:
 
 1. headers        one pass over the request headers into ``scope["hub.headers"]``
-                  (a dict; the last of a repeated header wins), read by every policy
+                  (a dict; the last of a repeated header wins), read by every policy;
+                  ``Content-Length`` with ``Transfer-Encoding`` -> 400 and the connection
+                  closed (RFC 9112 section 6.3: a smuggling attempt or a broken client)
 2. request id     echo a valid ``X-Request-ID`` or make one; on every response;
                   CORS (policies/cors.py): preflights answered here, before identity
-3. routing        longest matching prefix -> a target app (in process, or a proxy)
-4. body limit     over ``max_body_bytes`` -> 413, by Content-Length or while streaming
+3. routing        longest matching prefix -> a target app (in process, or a proxy);
+                  a route's declared methods, else 405 with ``Allow``; HEAD is served as
+                  GET without the body
+4. body guard     over ``max_body_bytes`` -> 413, by Content-Length or while streaming;
+                  not in within ``body_timeout`` s -> 408; the client gone -> counted 499
 5. identity       routes that need it: the one credential, of a kind the route accepts
                   -> ``Principal`` (401; a source with too many failures: 429)
 6. rate limit     per consumer and plan -> RateLimit fields on the answer, or 429
@@ -19,7 +24,8 @@ Policies run in this explicit order for every request:
                   scope and, for a remote target, signed in ``X-Hub-Principal``
 
 Anything raised past the target becomes a problem answer; nothing unexpected
-ever leaks (it is logged with the trace id).
+ever leaks (it is logged with the trace id). A body that ended early (the client gone,
+or its framing broken) counts as 499 and is logged at INFO, never as a server error.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ from gateway.policies.cache import ResponseCache
 from gateway.policies.caching import send_entry, serve_through_cache
 from gateway.policies.cors import Cors
 from gateway.policies.ratelimit import RateLimiter
-from shared.errors import HubError, NotFound, PayloadTooLarge, RateLimited
+from shared.asgi import GuardedReceive
+from shared.errors import BadRequest, HubError, NotFound, PayloadTooLarge, RateLimited
 from shared.identity import PRINCIPAL_HEADER, sign_principal
 from shared.metrics import Registry
 from shared.problems import send_problem
@@ -48,6 +55,7 @@ ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 log = logging.getLogger("commerce_hub.gateway")
 _REQUEST_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,200}")
 _PRINCIPAL = PRINCIPAL_HEADER.encode()
+READ_ONLY = ("GET", "HEAD")
 
 
 class Route(msgspec.Struct, frozen=True):
@@ -61,6 +69,8 @@ class Route(msgspec.Struct, frozen=True):
     """A remote target gets the principal as a signed header instead of in the scope."""
     cache_scope: str | None = None
     """Cacheable GETs: the scope a principal needs for a cached answer (None: not cached)."""
+    methods: tuple[str, ...] = ()
+    """The methods the route answers (others: 405 with ``Allow``); empty: the app decides."""
 
 
 class Edge:
@@ -75,6 +85,7 @@ class Edge:
         cors: Cors | None = None,
         internal_secret: str,
         max_body_bytes: int = 1024 * 1024,
+        body_timeout: float = 30.0,
     ) -> None:
         self._routes = [(r, _Traced(r)) for r in sorted(routes, key=lambda r: len(r.prefix), reverse=True)]
         self._auth = authenticator
@@ -83,6 +94,7 @@ class Edge:
         self._cors = cors if cors is not None and cors.enabled else None
         self._secret = internal_secret
         self._max_body = max_body_bytes
+        self._body_timeout = body_timeout
         self._requests = metrics.counter("hub_http_requests_total", "Requests by route and status", ["route", "status"])
         self._latency = metrics.histogram("hub_http_request_seconds", "Request latency by route", ["route"])
 
@@ -93,15 +105,21 @@ class Edge:
         headers = scope["hub.headers"] = dict(scope["headers"])
         request_id = _request_id(headers.get(b"x-request-id"))
         scope["hub.request_id"] = request_id
-        answer = _Answer(send, [(b"x-request-id", request_id)])
+        body = GuardedReceive(receive, self._max_body, self._body_timeout)
+        answer = _Answer(send, [(b"x-request-id", request_id)], body, head=scope["method"] == "HEAD")
+        if answer.head:
+            scope["method"] = "GET"
         route, target = self._route(scope["path"])
         try:
             if self._cors is None or not await self._cors_policy(scope, headers, answer):
-                await self._handle(scope, receive, answer, route, target, headers)
+                await self._handle(scope, body, answer, route, target, headers)
         except HubError as exc:
             await send_problem(answer, exc, scope, incoming_trace_id(scope))
         except Exception:  # the last line of defence: log, answer a bare 500
-            log.exception("unhandled error at the edge on %s", scope["path"])
+            if body.disconnected:
+                log.info("client gone during %s %s", scope["method"], scope["path"], exc_info=True)
+            else:
+                log.exception("unhandled error at the edge on %s", scope["path"])
             await send_problem(answer, HubError("An unexpected error occurred."), scope, incoming_trace_id(scope))
         name = route.name if route is not None else "unmatched"
         self._requests.inc(name, str(answer.status))
@@ -126,11 +144,16 @@ class Edge:
                       target: _Traced | None, headers: Mapping[bytes, bytes]) -> None:
         if route is None or target is None:
             raise NotFound("No API answers at this path.")
+        if route.methods and scope["method"] not in route.methods:
+            raise MethodNotAllowed(route.methods)
         length = headers.get(b"content-length")
+        if length is not None and b"transfer-encoding" in headers:
+            raise BadRequest("Content-Length and Transfer-Encoding together: refused (RFC 9112 section 6.3).",
+                             code="bad_framing", headers={"Connection": "close"})
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             raise PayloadTooLarge(f"The body exceeds {self._max_body} bytes.")
         if not route.authenticated:
-            await target(scope, _limit_body(receive, self._max_body), answer)
+            await target(scope, receive, answer)
             return
         principal = await self._auth.authenticate(scope, route.credentials)
         decision = await self._limiter.hit(principal.consumer, principal.plan)
@@ -144,7 +167,7 @@ class Edge:
         if route.cache_scope is not None and self._cache is not None:
             key = self._cache.key_for(scope, principal, route.cache_scope)
             entry = self._cache.fresh_local(key) if key is not None else None
-            if entry is not None:  # the hot path: answered here, no span, no app
+            if entry is not None and not answer.head:  # the hot path: answered here, no span, no app
                 answer.status = await send_entry(answer.send, entry, b"HIT", headers.get(b"if-none-match"),
                                                  answer.extra)
                 return
@@ -152,44 +175,48 @@ class Edge:
         if route.remote:
             scope["headers"] = [h for h in scope["headers"] if h[0] != _PRINCIPAL]
             scope["headers"].append((_PRINCIPAL, sign_principal(principal, self._secret).encode()))
-        receive = _limit_body(receive, self._max_body)
         if key is not None:
             await serve_through_cache(self._cache, key, target, scope, receive, answer)  # type: ignore[arg-type]
         else:
             await target(scope, receive, answer)
 
 
+class MethodNotAllowed(HubError):
+    status, code, title = 405, "method_not_allowed", "Method not allowed"
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        super().__init__(f"This resource answers {', '.join(allowed)}.", headers={"Allow": ", ".join(allowed)})
+
+
 class _Answer:
     """The edge's ``send``: appends this request's own headers (request id, RateLimit,
-    CORS) to the answer and remembers its status for the metrics."""
+    CORS) to the answer and remembers its status for the metrics. A HEAD request's answer
+    loses its body (its headers, Content-Length included, stay); once the client is gone
+    nothing is sent and the status is 499."""
 
-    __slots__ = ("send", "extra", "status")
+    __slots__ = ("send", "extra", "status", "body", "head")
 
-    def __init__(self, send: Callable, extra: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, send: Callable, extra: list[tuple[bytes, bytes]], body: GuardedReceive,
+                 head: bool = False) -> None:
         self.send = send
         self.extra = extra
         self.status = 500
+        self.body = body
+        self.head = head
 
     async def __call__(self, message: dict) -> None:
         if message["type"] == "http.response.start":
-            self.status = message["status"]
+            self.status = 499 if self.body.disconnected else message["status"]
             message = {**message, "headers": [*message.get("headers", ()), *self.extra]}
-        await self.send(message)
-
-
-def _limit_body(receive: Callable, limit: int) -> Callable:
-    """`receive` that raises 413 once the streamed body passes `limit` bytes."""
-    seen = [0]
-
-    async def limited_receive() -> dict:
-        message = await receive()
-        if message["type"] == "http.request":
-            seen[0] += len(message.get("body", b""))
-            if seen[0] > limit:  # a HubError: whichever app reads the body answers 413
-                raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-        return message
-
-    return limited_receive
+        elif self.head and message.get("body"):
+            message = {**message, "body": b""}
+        if not self.body.disconnected:
+            await self.send(message)
+            return
+        try:  # gone, or broken framing: answered in case anyone still listens
+            await self.send(message)
+        except Exception:  # noqa: BLE001 - the server may refuse to send to a closed connection
+            log.debug("no answer sent: the client is gone")
 
 
 class _Traced:

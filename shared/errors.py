@@ -10,6 +10,8 @@ problem back into the same class on the other side of a split role::
     ├── Unauthorized          401  unauthorized            (adds WWW-Authenticate)
     ├── Forbidden             403  forbidden, insufficient_scope, customer_forbidden
     ├── NotFound              404  not_found, unknown_sku
+    │   └── BodyIncomplete    400  body_incomplete         the body ended early (counted 499)
+    ├── RequestTimeout        408  request_timeout         the body came too slowly
     ├── Conflict              409  conflict
     ├── PayloadTooLarge       413  payload_too_large
     ├── ValidationFailed      422  validation_failed       (adds ``errors``)
@@ -61,6 +63,14 @@ class BadRequest(HubError):
     status, code, title = 400, "bad_request", "Bad request"
 
 
+class BodyIncomplete(BadRequest):
+    """The body ended before its end: the client left, or its framing was broken (the server
+    reports both alike). Answered 400 with the connection closed, in case anyone still listens;
+    the edge counts it as 499 (nginx's "client closed request"), never as a server error."""
+
+    code, title = "body_incomplete", "The request body is incomplete"
+
+
 class Unauthorized(HubError):
     status, code, title = 401, "unauthorized", "Authentication required"
 
@@ -71,6 +81,10 @@ class Forbidden(HubError):
 
 class NotFound(HubError):
     status, code, title = 404, "not_found", "Not found"
+
+
+class RequestTimeout(HubError):
+    status, code, title = 408, "request_timeout", "Request timeout"
 
 
 class Conflict(HubError):

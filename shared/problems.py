@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from shared.errors import HubError, ValidationFailed
+from shared.jsonbody import MalformedJson, decode_json
 from shared.telemetry import trace_id_hex
 
 log = logging.getLogger("commerce_hub.errors")
@@ -110,20 +111,15 @@ def msgspec_errors(exc: msgspec.ValidationError) -> list[dict[str, str]]:
 def strict_body(struct_type: type):  # noqa: ANN201 - a Litestar before_request hook
     """Decode the raw body strictly (no "2" for 2) before Litestar's lenient conversion runs:
     malformed JSON -> 400 malformed_json, a wrong type or value -> 422 with `errors`."""
-    from shared.errors import BadRequest
-
-    decoder = msgspec.json.Decoder(struct_type)
 
     async def check(request) -> None:  # noqa: ANN001
         body = await request.body()
         if not body:
             return
         try:
-            decoder.decode(body)
+            decode_json(body, struct_type)
         except msgspec.ValidationError as exc:
             raise ValidationFailed(errors=msgspec_errors(exc)) from None
-        except msgspec.DecodeError:
-            raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
 
     return check
 
@@ -161,18 +157,42 @@ def _litestar_handlers() -> dict:
             error: HubError = BadRequest("The body is not valid JSON." if malformed else None,
                                          code="malformed_json" if malformed else "bad_request")
             return respond(request, error)
-        error = HubError(exc.detail if exc.status_code < 500 else None)
+        error = HubError(exc.detail if exc.status_code < 500 else None, headers=_allow(exc.headers))
         error.status = exc.status_code  # type: ignore[misc]
         error.code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")  # type: ignore[misc]
         error.title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")  # type: ignore[misc]
         return respond(request, error)
 
+    def on_recursion(request: Request, exc: RecursionError) -> Response:
+        """Litestar decoding a ``data`` body nested past the interpreter's limit."""
+        return respond(request, MalformedJson())
+
     def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return respond(request, HubError("An unexpected error occurred."))
 
-    return {HubError: on_hub_error, ValidationException: on_validation, HTTPException: on_http, Exception: on_unexpected}
+    return {HubError: on_hub_error, ValidationException: on_validation, HTTPException: on_http,
+            RecursionError: on_recursion, Exception: on_unexpected}
+
+
+def _allow(headers: dict[str, str] | None) -> dict[str, str]:
+    """A 405's ``Allow`` (HEAD too wherever GET is: the edge serves HEAD as GET)."""
+    allow = {k.lower(): v for k, v in (headers or {}).items()}.get("allow")
+    if allow is None:
+        return {}
+    methods = [m.strip() for m in allow.split(",") if m.strip()]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.append("HEAD")
+    return {"Allow": ", ".join(sorted(methods))}
 
 
 def litestar_exception_handlers() -> dict:
     return _litestar_handlers()
+
+
+def body_error_handlers() -> dict:
+    """For an app keeping its own error shapes (the sandbox): a body the edge refused while it
+    was read (413, 408, 400 incomplete) or that is not JSON, or nests too deep, is still a
+    problem answer, never a 500."""
+    handlers = _litestar_handlers()
+    return {HubError: handlers[HubError], RecursionError: handlers[RecursionError]}

@@ -25,6 +25,7 @@ import msgspec
 
 from shared.asgi import read_body, send_response
 from shared.errors import BackendUnavailable, HubError, error_class_for
+from shared.jsonbody import decode_json
 from shared.resilience import deadline_scope, remaining_deadline
 from shared.telemetry import inject_trace_headers, server_span
 
@@ -78,12 +79,10 @@ class RpcApp:
         fn, args_type = route
         with server_span(scope, f"rpc {scope['path']}"), deadline_scope(_deadline(scope)):
             try:
-                args = msgspec.json.decode(body, type=args_type)
+                args = decode_json(body, args_type)
                 result = await fn(**msgspec.structs.asdict(args))
             except msgspec.ValidationError as exc:
                 problem = _Problem(status=422, code="validation_failed", detail=str(exc))
-            except msgspec.DecodeError:
-                problem = _Problem(status=400, code="malformed_json", detail="The body is not valid JSON.")
             except HubError as exc:
                 extra = {k: v for k, v in vars(exc).items() if k in ("retry_after", "backend")}
                 problem = _Problem(

@@ -170,6 +170,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trusted_proxies: tuple[str, ...] = ()
     """Peer addresses or CIDRs (comma separated) whose X-Forwarded-For names the client's
     address; empty: X-Forwarded-For is ignored and the source is the TCP peer."""
+    # --- http: transport timeouts ---
+    http_header_timeout_seconds: float = 10.0
+    """Time a client has to send a request's headers (1 to 60; granian's header read timeout)."""
+    http_keepalive_seconds: float = 5.0
+    """How long an idle keep-alive connection waits for its next request (0: no keep-alive; at
+    most 60). granian has one timer for this wait and the header read: it runs the smaller."""
+    http_body_timeout_seconds: float = 30.0
+    """Time a client has to send a request's whole body once its reading began (more: 408)."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -281,6 +289,7 @@ def _validate(s: Settings) -> None:
     if not s.currencies or not all(re.fullmatch(r"[A-Z]{3}", code) for code in s.currencies):
         raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     _validate_auth(s)
+    _validate_http(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
@@ -322,6 +331,8 @@ def _validate_retention(s: Settings) -> None:
         raise SettingsError("HUB_RETENTION_SWEEP_SECONDS: must be between 1 and 86400")
     if not 1 <= s.retention_batch_rows <= 100_000:
         raise SettingsError("HUB_RETENTION_BATCH_ROWS: must be between 1 and 100000")
+
+
 def _validate_auth(s: Settings) -> None:
     from limits import parse  # the notation the limiters use
 
@@ -337,3 +348,12 @@ def _validate_auth(s: Settings) -> None:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             raise SettingsError(f"HUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR") from None
+
+
+def _validate_http(s: Settings) -> None:
+    if not 1 <= s.http_header_timeout_seconds <= 60:
+        raise SettingsError("HUB_HTTP_HEADER_TIMEOUT_SECONDS: must be from 1 to 60 seconds")
+    if not 0 <= s.http_keepalive_seconds <= 60:
+        raise SettingsError("HUB_HTTP_KEEPALIVE_SECONDS: must be from 0 (no keep-alive) to 60 seconds")
+    if not 0 < s.http_body_timeout_seconds <= 3600:
+        raise SettingsError("HUB_HTTP_BODY_TIMEOUT_SECONDS: must be more than 0 and at most 3600 seconds")

@@ -30,6 +30,7 @@ from shared.asgi import read_body, send_response
 from shared.bus import Bus, CatalogChanged
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.idempotency import Claim, IdempotencyLedger, fingerprint
+from shared.jsonbody import MALFORMED, MalformedJson, check_depth
 from shared.messaging.outbox import enqueue
 from shared.models import ChannelOrder, ReturnReceived, ShipmentConfirmed, StockChanged
 from system_apis.erp.events import parse_erp_event
@@ -81,8 +82,9 @@ class InboundHooks:
         if not signature_ok(self._secrets[source], body, signature):
             raise Unauthorized("The signature does not match the body.", headers={"WWW-Authenticate": "HMAC-SHA256"})
         try:
+            check_depth(body)
             event = _PARSERS[source](body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (MalformedJson, *MALFORMED) as exc:
             raise BadRequest(f"Not a {source.upper()} event this hub understands.", code="malformed_event") from exc
         if isinstance(event, str):  # the ERP names the SKU whose price changed
             await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=event, reason=f"{source}-event"))
@@ -100,17 +102,18 @@ class InboundHooks:
         if not secret or not verify_shopify_hmac(secret, body, headers.get(b"x-shopify-hmac-sha256")):
             raise Unauthorized("The Shopify HMAC does not match the body.",
                                headers={"WWW-Authenticate": "HMAC-SHA256"})
-        topic = headers.get(b"x-shopify-topic", b"").decode()
-        webhook_id = headers.get(b"x-shopify-webhook-id", b"").decode()
+        topic = _text(headers, b"x-shopify-topic")
+        webhook_id = _text(headers, b"x-shopify-webhook-id")
         if not webhook_id or len(webhook_id) > 255:
             raise BadRequest("X-Shopify-Webhook-Id is required.", code="malformed_event")
         if topic != "orders/create":
             log.info("shopify webhook %s (%s) acknowledged, not handled", webhook_id, topic)
             return "ignored"
-        shop = headers.get(b"x-shopify-shop-domain", b"").decode() or None
+        shop = _text(headers, b"x-shopify-shop-domain") or None
         try:
+            check_depth(body)
             order = parse_order(body, shop)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        except (MalformedJson, *MALFORMED) as exc:
             raise BadRequest("Not a Shopify order this hub understands.", code="malformed_event") from exc
         async with self._engine.begin() as conn:
             begun = await self._ledger.begin_in(conn, "hook:shopify", webhook_id, fingerprint(body))
@@ -120,3 +123,11 @@ class InboundHooks:
             await self._ledger.complete(conn, "hook:shopify", webhook_id, 200, b'{"status":"accepted"}')
         self._wake()
         return "accepted"
+
+
+def _text(headers: dict[bytes, bytes], name: bytes) -> str:
+    """A header's value as text ("" when absent); not ASCII: 400 (a sender's bug, never a 500)."""
+    try:
+        return headers.get(name, b"").decode("ascii")
+    except UnicodeDecodeError:
+        raise BadRequest(f"The {name.decode()} header is not ASCII.", code="malformed_event") from None

@@ -25,12 +25,16 @@ class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
 
+MAX_KEY_LIFETIME_SECONDS = 10 * 365 * 86400
+"""The longest `expires_in_seconds` (ten years): beyond it a date overflows; 422 instead."""
+
+
 class KeyCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     consumer: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     scopes: Annotated[list[Scope], msgspec.Meta(min_length=1)]
     plan: str | None = None
     customer: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
-    expires_in_seconds: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    expires_in_seconds: Annotated[int, msgspec.Meta(gt=0, le=MAX_KEY_LIFETIME_SECONDS)] | None = None
 
 
 class KeyRotate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -70,7 +70,7 @@ def _position(cursor: str) -> tuple[datetime, str]:
     try:
         at, letter_id = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return as_utc(datetime.fromisoformat(at)), str(letter_id)
-    except (ValueError, TypeError, msgspec.DecodeError):
+    except (ValueError, TypeError, RecursionError, msgspec.DecodeError):
         raise ValidationFailed(errors=[{"field": "cursor", "message": "not a cursor from this listing"}]) from None
 
 

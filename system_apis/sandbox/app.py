@@ -13,6 +13,8 @@ import httpx
 from litestar import Litestar
 from litestar.datastructures import State
 
+from shared.problems import body_error_handlers
+
 from system_apis.sandbox.backend import BackendSpec, provide_value
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.control_errors import CONTROL_EXCEPTION_HANDLERS
@@ -57,7 +59,7 @@ def create_sandbox_app(
     return Litestar(
         route_handlers=[*routers, *APP_CONTROLS],
         dependencies={"sandbox": provide_value(sandbox), "faults": provide_value(sandbox.faults)},
-        exception_handlers=dict(CONTROL_EXCEPTION_HANDLERS),
+        exception_handlers={**CONTROL_EXCEPTION_HANDLERS, **body_error_handlers()},
         on_shutdown=[sandbox.aclose],
         state=State({"sandbox": sandbox}),
         openapi_config=None,

@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request, Response
 
+from shared.jsonbody import decode_json
+
 T = TypeVar("T", bound=msgspec.Struct)
 
 
@@ -51,9 +53,9 @@ class ControlInputError(Exception):
 def decode_control(body: bytes, type_: type[T]) -> T:
     """Decode ``body`` into ``type_`` or raise ``ControlInputError`` listing every bad field."""
     try:
-        raw = msgspec.json.decode(body) if body else None
-    except msgspec.DecodeError as exc:
-        raise ControlInputError([FieldError("$", f"malformed JSON: {exc}")]) from exc
+        raw = decode_json(body) if body else None  # not JSON: MalformedJson, a 400 problem
+    except msgspec.ValidationError as exc:  # JSON, but a number out of range
+        raise ControlInputError([FieldError("$", str(exc))]) from exc
     if not isinstance(raw, dict):
         raise ControlInputError([FieldError("$", "expected a JSON object")])
     errors = _field_errors(raw, type_)

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request, Response, get, post
 
+from shared.jsonbody import MalformedJson, decode_json
+
 from system_apis.sandbox.erp import ErpBackend
 from system_apis.sandbox.erp_errors import ErpUserError
 from system_apis.sandbox.erp_order_schemas import (
@@ -30,11 +32,11 @@ T = TypeVar("T")
 def decode_erp(body: bytes, type_: type[T]) -> T:
     """A request body as CloudERP reads it; anything else is ``ErpUserError`` (400)."""
     try:
-        return msgspec.json.decode(body, type=type_)
+        return decode_json(body, type_)
     except msgspec.ValidationError as exc:
         code = "MISSING_REQD_FLD" if "missing required field" in str(exc) else "INVALID_FLD_VALUE"
         raise ErpUserError(code, str(exc)) from exc
-    except msgspec.DecodeError as exc:
+    except MalformedJson as exc:
         raise ErpUserError("INVALID_REQUEST", f"malformed JSON: {exc}") from exc
 
 

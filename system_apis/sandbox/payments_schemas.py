@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from shared.jsonbody import MalformedJson, decode_json
+
 Money = Annotated[str, msgspec.Meta(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 
@@ -48,8 +50,8 @@ class PaymentsRefused(Exception):
 
 def decode_payments(body: bytes, type_: type[Any]) -> Any:
     try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.DecodeError as exc:  # ValidationError included
+        return decode_json(body, type_)
+    except (msgspec.ValidationError, MalformedJson) as exc:
         raise PaymentsRefused(400, "parameter_invalid", str(exc)) from exc
 
 

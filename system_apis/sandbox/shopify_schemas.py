@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from shared.jsonbody import decode_json
+
 Money = Annotated[str, msgspec.Meta(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
 NonEmpty = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
@@ -48,9 +50,9 @@ class ShopifyInvalid(Exception):
 
 def decode_shopify(body: bytes, type_: type[Any]) -> Any:
     """A request body as Shopify reads it; anything else is ``ShopifyInvalid``."""
-    try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.DecodeError as exc:  # ValidationError included
+    try:  # not JSON: MalformedJson, a 400 problem
+        return decode_json(body, type_)
+    except msgspec.ValidationError as exc:
         raise ShopifyInvalid("base", str(exc)) from exc
 
 

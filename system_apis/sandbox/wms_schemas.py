@@ -7,6 +7,8 @@ from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
+from shared.jsonbody import MalformedJson, decode_json
+
 T = TypeVar("T")
 Ref = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
@@ -64,8 +66,8 @@ class WmsInvalid(Exception):
 def decode_wms(body: bytes, type_: type[T]) -> T:
     """A request body as ShipWorks reads it; anything else is ``WmsInvalid``."""
     try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.DecodeError as exc:  # ValidationError included
+        return decode_json(body, type_)
+    except (msgspec.ValidationError, MalformedJson) as exc:
         raise WmsInvalid(str(exc)) from exc
 
 

@@ -82,7 +82,8 @@ def test_an_unknown_key_id_fails_with_one_line(cli: Cli, args: tuple[str, ...]) 
     assert done.returncode != 0 and len(done.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("extra", [("--scope", "catalog:write"), ("--plan", "gold"), ("--expires-in", "soon")])
+@pytest.mark.parametrize("extra", [("--scope", "catalog:write"), ("--plan", "gold"), ("--expires-in", "soon"),
+                                   ("--expires-in", "99999999999d"), ("--expires-in", "3651d")])
 def test_a_bad_key_request_fails_without_a_traceback(cli: Cli, extra: tuple[str, ...]) -> None:
     done = cli.run("keys", "create", "--consumer", "X", "--scope", "catalog:read", *extra, "--json")
     assert done.returncode != 0 and done.stdout == "" and "Traceback" not in done.stderr

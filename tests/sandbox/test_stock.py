@@ -146,4 +146,5 @@ async def test_stock_control_rejects_a_body_that_is_not_an_object(client: httpx.
     malformed = await client.post("/sandbox/wms/stock", content=b"{not json")
     a_list = await client.post("/sandbox/wms/stock", json=[1, 2])
 
-    assert malformed.status_code == a_list.status_code == 422
+    assert (malformed.status_code, malformed.json()["code"]) == (400, "malformed_json")
+    assert a_list.status_code == 422
