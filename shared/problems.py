@@ -19,7 +19,8 @@ from shared.errors import HubError, ValidationFailed
 from shared.telemetry import trace_id_hex
 
 log = logging.getLogger("commerce_hub.errors")
-PROBLEM_TYPE_BASE = "/docs/problems#"
+PROBLEM_TYPE_BASE = "/docs/problems/"
+"""Each problem's `type` is this plus its `code`: the portal page explaining it (CONTRACT section 8)."""
 _encoder = msgspec.json.Encoder()
 
 
