@@ -46,6 +46,8 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "event the hub understands, or lacks its id header.", "Check the sender's payload and headers."),
     _p("not_found", 404, "Not found", "No such resource or route, or one that belongs to another customer "
        "(the hub does not tell them apart).", "Check the path and the id; list resources to find the id."),
+    _p("method_not_allowed", 405, "Method not allowed", "This path does not take this HTTP method (e.g. a GET "
+       "on `/oauth/token`, which takes only POST).", "Use the method the reference lists for the path."),
     _p("conflict", 409, "Conflict", "The resource is in a state that does not allow this change.",
        "Read the resource again and decide from its current state."),
     _p("business_rule_violation", 422, "The request breaks a business rule",

@@ -28,6 +28,7 @@ _LAYOUT = Template("""<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>$title · Commerce Hub developer portal</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/static/portal.css?v=$static">
 <script src="/docs/static/portal.js?v=$static" defer></script>
 </head>

@@ -42,11 +42,11 @@ def _credential_form(credential: Credential) -> str:
     return f"""<section class="credential" aria-labelledby="cred-h">
 <h2 id="cred-h">Your credential for try-it</h2>
 <p>Paste a sandbox key (or token). It stays in this browser tab and is sent only to this hub.</p>
-<div class="cred-row"><label>Send as <select id="auth-kind">
+<form class="cred-row" id="credential-form"><label>Send as <select id="auth-kind">
 <option value="X-API-Key"{"" if bearer else " selected"}>X-API-Key header</option>
 <option value="Bearer"{" selected" if bearer else ""}>Authorization: Bearer</option></select></label>
 <label class="grow">Key or token <input id="auth-secret" type="password" autocomplete="off" spellcheck="false"
-placeholder="chub_…"></label></div></section>"""
+placeholder="chub_…"></label></form></section>"""
 
 
 def _operation(method: str, path: str, op: dict[str, Any], components: dict[str, Any],

@@ -31,6 +31,8 @@
 
   var kind = document.getElementById("auth-kind");
   var secret = document.getElementById("auth-secret");
+  var credentialForm = document.getElementById("credential-form");
+  if (credentialForm) { credentialForm.addEventListener("submit", function (event) { event.preventDefault(); }); }
   if (secret && kind) {
     secret.value = store.getItem("hub-secret") || "";
     if (store.getItem("hub-kind")) { kind.value = store.getItem("hub-kind"); }
