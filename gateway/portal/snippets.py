@@ -91,7 +91,7 @@ def python(call: Call, credential: Credential) -> str:
         args.append(f"json={call.body!r}")
     text = "\n".join([
         "import os", "", "import httpx", "",
-        f'hub = httpx.Client(base_url="{{ORIGIN}}", headers={auth})',
+        f'hub = httpx.Client(base_url="{{ORIGIN}}",', f"                   headers={auth})",
         f"response = hub.{call.method.lower()}({', '.join(args)})",
         "print(response.status_code, response.json())",
     ])
