@@ -122,11 +122,13 @@ def return_port(ctx: Context) -> object | None:
 
 def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Route]:
     settings = ctx.settings
+    admin = create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret,
+                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx))
+    portal = PortalApp(experiences, admin, plans=settings.plans)
     routes = [
-        Route(prefix="/admin/v1/", app=create_admin_app(
-            keys, ctx.book, ctx.bus, settings.internal_secret,
-            dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx)), name="admin"),
-        Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False, methods=READ_ONLY),
+        Route(prefix="/admin/v1/", app=admin, name="admin"),
+        Route(prefix="/openapi/", app=portal, name="openapi", authenticated=False, methods=READ_ONLY),
+        Route(prefix="/docs", app=portal, name="docs", authenticated=False),
         Route(prefix="/", app=LandingApp(), name="root", authenticated=False),  # GET /; else the 404 problem
     ]
     remote = ctx.role != "all"

@@ -21,7 +21,8 @@ from shared.jsonbody import MalformedJson, decode_json
 from shared.telemetry import trace_id_hex
 
 log = logging.getLogger("commerce_hub.errors")
-PROBLEM_TYPE_BASE = "/docs/problems#"
+PROBLEM_TYPE_BASE = "/docs/problems/"
+"""Each problem's `type` is this plus its `code`: the portal page explaining it (CONTRACT section 8)."""
 DEFAULT_RETRY_AFTER_SECONDS = 5
 """``Retry-After`` of a 503 whose error does not say how long (a backend down, timing out,
 the hub starting): a short pause, not a promise. An open circuit says its remaining open time."""

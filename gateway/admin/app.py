@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from litestar import Litestar, Request
 from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, Server
 
-from experience_apis.http import current_principal
+from experience_apis.http import SECURITY_SCHEMES, current_principal
 from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
 from gateway.admin.keys import KeysController
@@ -56,7 +58,12 @@ def create_admin_app(
             "returns": Provide(provide_returns, sync_to_thread=False),
         },
         exception_handlers=litestar_exception_handlers(),
-        openapi_config=None,
+        openapi_config=OpenAPIConfig(  # served by the portal at /openapi/admin-v1.json
+            title="Commerce Hub Admin API", version="v1", path="/_openapi/admin-v1", render_plugins=[],
+            description="Operators: keys, plans, the response cache, dead letters and returns under review. "
+                        "Every operation needs an API key with the scope `admin`.",
+            servers=[Server(url="/")], components=Components(security_schemes={"ApiKey": SECURITY_SCHEMES["ApiKey"]}),
+            security=[{"ApiKey": []}], create_examples=False),
         debug=False,
         logging_config=None,
     )

@@ -19,7 +19,7 @@ def test_a_problem_names_type_title_status_detail_code_and_trace() -> None:
     doc = problem_document(NotFound("unknown SKU X", code="unknown_sku"), "/v1/x")
     assert doc.keys() == {"type", "title", "status", "detail", "code", "trace_id", "instance"}
     assert (doc["type"], doc["status"], doc["code"], doc["detail"], doc["instance"]) == (
-        "/docs/problems#unknown_sku", 404, "unknown_sku", "unknown SKU X", "/v1/x")
+        "/docs/problems/unknown_sku", 404, "unknown_sku", "unknown SKU X", "/v1/x")
     assert len(doc["trace_id"]) == 32
 
 
