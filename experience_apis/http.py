@@ -119,13 +119,25 @@ def route_paths(app: Litestar | None) -> list[str]:
 def _documented(handler: HTTPRouteHandler, deprecated: bool) -> HTTPRouteHandler:
     """A copy of `handler` declaring the problem answers it may give (its own win)."""
     documented = copy(handler)
+    documented.responses = _with_problems(handler)
+    documented.deprecated = handler.deprecated or deprecated
+    return documented
+
+
+def _with_problems(handler: HTTPRouteHandler) -> dict:
     defaults = openapi.problem_responses(
         with_body=bool(handler.http_methods & {"POST", "PUT", "PATCH"}),
         with_path_parameters=any("{" in path for path in handler.paths),
     )
-    documented.responses = {**defaults, **(handler.responses or {})}
-    documented.deprecated = handler.deprecated or deprecated
-    return documented
+    return {**defaults, **(handler.responses or {})}
+
+
+def declare_problems(app: Litestar) -> None:
+    """Every route of a built app (its controllers' too) declares the problem answers it may
+    give, as the experience APIs' handlers do; for apps such as the admin API."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            handler.responses = _with_problems(handler)
 
 
 def _deprecation_headers(spec: ApiVersion, versions: VersionRegistry, successor_paths: Sequence[str]) -> Callable:

@@ -7,7 +7,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Server
 
-from experience_apis.http import SECURITY_SCHEMES, current_principal
+from experience_apis.http import SECURITY_SCHEMES, current_principal, declare_problems
 from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
 from gateway.admin.keys import KeysController
@@ -68,4 +68,5 @@ def create_admin_app(
         logging_config=None,
     )
     app.state.internal_secret = internal_secret
+    declare_problems(app)
     return app

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import msgspec
 from litestar import Response, get, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED, requires
@@ -27,7 +28,7 @@ class PlanList(msgspec.Struct):
 
 
 class PlanSpec(msgspec.Struct, forbid_unknown_fields=True):
-    rate_per_second: Annotated[float, msgspec.Meta(gt=0, le=1_000_000)]
+    rate_per_second: Annotated[float, msgspec.Meta(ge=0.001, le=1_000_000)]
     burst: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
 
 
@@ -37,7 +38,8 @@ async def list_plans(book: Book) -> PlanList:
     return PlanList(items=[PlanView(name=n, rate_per_second=p.rate_per_second, burst=p.burst) for n, p in sorted(plans.items())])
 
 
-@put("/admin/v1/plans/{name:str}", operation_id="putPlan", tags=["plans"], guards=[requires("admin")])
+@put("/admin/v1/plans/{name:str}", operation_id="putPlan", tags=["plans"], guards=[requires("admin")],
+     responses={201: ResponseSpec(data_container=PlanView, description="The plan was created.")})
 async def put_plan(name: PlanName, data: PlanSpec, book: Book) -> Response[PlanView]:
     """Create (201) or change (200) a plan; in force on every instance within 1 s."""
     created = await book.put(name, Plan(rate_per_second=data.rate_per_second, burst=data.burst))

@@ -87,7 +87,8 @@ def hub_url(tmp_path_factory: pytest.TempPathFactory, idp: tuple[FakeIdp, str]) 
     workdir: Path = tmp_path_factory.mktemp("schemathesis")
     env = {"HUB_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/hub.db", "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN,
            "HUB_JWT_ISSUER": ISSUER, "HUB_JWT_AUDIENCE": AUDIENCE, "HUB_JWT_JWKS_URL": idp[1],
-           "HUB_SANDBOX_AUTOSHIP_SECONDS": "0", "HUB_REDIS_URL": ""}
+           "HUB_SANDBOX_AUTOSHIP_SECONDS": "0", "HUB_REDIS_URL": "",
+           "HUB_AUTH_FAILURES_PER_SOURCE": "1000000/minute"}  # negative cases send bad credentials by design
     process = Process("all", free_port(), env, workdir)
     try:
         process.wait_ready(90)

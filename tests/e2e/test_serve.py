@@ -67,12 +67,13 @@ def test_one_process_hub_answers_the_walkthrough(spawn):
 
 
 @pytest.mark.postgres
-def test_split_roles_on_postgres_answer_as_the_one_process_hub(spawn, pg_url):
+def test_split_roles_on_postgres_answer_as_the_one_process_hub(spawn, fresh_pg_url):
+    """Stock answers subtract open holds, so the split hub gets a database with no earlier orders."""
     one = spawn("all", {"HUB_BOOTSTRAP_ADMIN_KEY": ADMIN})
     roles = ["sandbox", "system", "process", "experience", "gateway"]
     ports = {role: free_port() for role in roles}
     env = {
-        "HUB_DATABASE_URL": pg_url,
+        "HUB_DATABASE_URL": fresh_pg_url,
         "HUB_SANDBOX": "1",
         "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN,
         "HUB_SANDBOX_URL": f"http://127.0.0.1:{ports['sandbox']}",
