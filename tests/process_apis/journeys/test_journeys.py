@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
+import httpx
 import pytest
 from opentelemetry import trace
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from process_apis.journeys.port import JourneyPort
 from process_apis.journeys.service import JourneyService
 from process_apis.orders import repository as orders_repo
 from process_apis.orders.schemas import OrderLineView
@@ -27,6 +29,7 @@ from shared.messaging import DeadLetterService, Message, OutboxStore, TableTrans
 from shared.messaging.journal import add_ref
 from shared.models import FulfilmentLine, ShipmentConfirmed
 from shared.resilience.retry import RetryPolicy
+from shared.rpc import RpcApp, rpc_client
 from shared.telemetry import setup_tracing
 from tests.commerce_hub.orders_support import until
 
@@ -166,3 +169,14 @@ async def test_work_still_waiting_is_a_pending_step(engine: AsyncEngine) -> None
     assert (pending.step, pending.backend, pending.attempts, pending.detail) == ("order.posted", "wms", 0, "waiting")
     async with engine.begin() as conn:  # leave the session's outbox as we found it
         await conn.execute(delete(outbox).where(outbox.c.key == order_id))
+
+
+async def test_the_port_over_rpc_answers_as_in_process(engine: AsyncEngine) -> None:
+    t = tag()
+    order_id = await add_order(engine, t)
+    app = RpcApp({"journeys": (JourneyPort, JourneyService(engine))})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://process") as client:
+        remote = rpc_client(JourneyPort, "journeys", client)
+        assert await remote.find(f"SHP-{t}") == await JourneyService(engine).find(f"SHP-{t}")
+        assert [j.id for j in (await remote.find(f"SHP-{t}")).items] == [order_id]
+        assert (await remote.find(f"none-{t}")).items == []
