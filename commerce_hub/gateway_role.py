@@ -25,6 +25,7 @@ from gateway.upstream import Upstream
 from commerce_hub.context import Context
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
+from process_apis.journeys.port import JourneyPort
 from process_apis.returns.port import ReturnPort
 from shared.rpc import rpc_client
 
@@ -120,10 +121,22 @@ def return_port(ctx: Context) -> object | None:
     return None
 
 
+def journey_port(ctx: Context) -> object | None:
+    """The journey look-up for the admin API: the role's own (``all``), else over RPC to
+    ``HUB_PROCESS_URL``; None (no journey route) when the gateway knows no process role."""
+    built = getattr(ctx.order_process, "journeys", None)
+    if built is not None:
+        return built
+    if ctx.settings.process_url:
+        return rpc_client(JourneyPort, "journeys", ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL"))
+    return None
+
+
 def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Route]:
     settings = ctx.settings
     admin = create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret,
-                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx))
+                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx),
+                             journeys=journey_port(ctx))
     portal = PortalApp(experiences, admin, plans=settings.plans)
     routes = [
         Route(prefix="/admin/v1/", app=admin, name="admin"),

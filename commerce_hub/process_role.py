@@ -10,6 +10,7 @@ from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from process_apis.inventory.stock import StockBook
 from process_apis.inventory.sync import InventorySync
+from process_apis.journeys.service import JourneyService
 from process_apis.orders.backoffice import BackOffice
 from process_apis.orders.flows import OrderFlows
 from process_apis.orders.service import ChannelIntake, OrderService
@@ -31,6 +32,8 @@ class OrderProcess:
     stock: StockBook
     returns: ReturnService | None = None
     """Return authorization and review (issue 5), on the same back-office reads."""
+    journeys: JourneyService | None = None
+    """Any order's or return's timeline, by any identifier it has had (issue 12)."""
 
 
 async def order_process(ctx: Context, system: dict) -> OrderProcess:
@@ -45,6 +48,7 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         built = OrderProcess(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake), stock)
         built.returns = ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
                                       wake=ctx.wake)
+        built.journeys = JourneyService(engine)
         ctx.order_process = built
     return built
 

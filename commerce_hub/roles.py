@@ -22,6 +22,7 @@ from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
 from commerce_hub.process_role import follow_sandbox, open_workers, order_process
+from process_apis.journeys.port import JourneyPort
 from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
@@ -67,7 +68,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
     if role == "process":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
-                                                            "returns": (ReturnPort, ports["returns"])}),
+                                                            "returns": (ReturnPort, ports["returns"]),
+                                                            "journeys": (JourneyPort, ports["journeys"])}),
                                 name="rpc", authenticated=False))
     if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
         await open_workers(ctx, system, ports)
@@ -155,7 +157,7 @@ async def _process(ctx: Context, system: dict) -> dict:
                 "returns": rpc_client(ReturnPort, "returns", client)}
     process = await order_process(ctx, system)
     return {"pricing": PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies),
-            "orders": process.service, "returns": process.returns}
+            "orders": process.service, "returns": process.returns, "journeys": process.journeys}
 
 
 class _NoAuth:

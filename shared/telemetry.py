@@ -95,3 +95,27 @@ def inject_trace_headers(headers: dict[str, str]) -> dict[str, str]:
     propagate.inject(headers)
     return headers
 
+
+
+def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the current span (None when there is none): stored with
+    asynchronous work so the work's spans continue this trace."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")
+
+
+def current_trace_id() -> str | None:
+    """The current span's trace id, None when no span is open (unlike ``trace_id_hex``)."""
+    ctx = trace.get_current_span().get_span_context()
+    return format(ctx.trace_id, "032x") if ctx.trace_id else None
+
+
+@contextmanager
+def consumer_span(name: str, traceparent: str | None, **attributes: str) -> Iterator[trace.Span]:
+    """A CONSUMER span for asynchronous work, a child of the trace that queued it
+    (``traceparent``; a new trace when None), current for its body."""
+    parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
+    with _tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER,
+                                       attributes=attributes) as span:
+        yield span

@@ -31,6 +31,7 @@ from shared.bus import Bus, CatalogChanged
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.idempotency import Claim, IdempotencyLedger, fingerprint
 from shared.jsonbody import MALFORMED, MalformedJson, check_depth
+from shared.messaging.journal import add_ref
 from shared.messaging.outbox import enqueue
 from shared.models import ChannelOrder, ReturnReceived, ShipmentConfirmed, StockChanged
 from system_apis.erp.events import parse_erp_event
@@ -120,6 +121,7 @@ class InboundHooks:
             if begun.claim is not Claim.NEW:
                 return "duplicate"
             await enqueue(conn, TOPICS[ChannelOrder], order.channel_order_ref, order)
+            await add_ref(conn, webhook_id, order.channel_order_ref, "shopify_webhook")  # journeys find it by this id
             await self._ledger.complete(conn, "hook:shopify", webhook_id, 200, b'{"status":"accepted"}')
         self._wake()
         return "accepted"

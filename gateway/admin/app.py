@@ -10,6 +10,7 @@ from litestar.openapi.spec import Components, Server
 from experience_apis.http import SECURITY_SCHEMES, current_principal, declare_problems
 from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
+from gateway.admin.journeys import JourneysController
 from gateway.admin.keys import KeysController
 from gateway.admin.returns import ReturnsController
 from gateway.admin.plans import list_plans, put_plan
@@ -24,9 +25,11 @@ def create_admin_app(
     keys: KeyService, book: PlanBook, bus: Bus, internal_secret: str,
     dead_letters: DeadLetterService | None = None,
     returns: object | None = None,
+    journeys: object | None = None,
 ) -> Litestar:
     """The admin routes; the dead-letter routes only where a `dead_letters` service is given, the
-    return routes only where a `returns` port (`ReturnPort`) is."""
+    return routes only where a `returns` port (`ReturnPort`) is, the journey route only where a
+    `journeys` port (`JourneyPort`) is."""
     def provide_keys(request: Request) -> KeyService:
         return keys
 
@@ -42,11 +45,16 @@ def create_admin_app(
     def provide_returns(request: Request) -> object | None:
         return returns
 
+    def provide_journeys(request: Request) -> object | None:
+        return journeys
+
     handlers: list = [KeysController, list_plans, put_plan, purge_cache]
     if dead_letters is not None:
         handlers.append(DeadLettersController)
     if returns is not None:
         handlers.append(ReturnsController)
+    if journeys is not None:
+        handlers.append(JourneysController)
     app = Litestar(
         route_handlers=handlers,
         dependencies={
@@ -56,6 +64,7 @@ def create_admin_app(
             "bus": Provide(provide_bus, sync_to_thread=False),
             "dead_letters": Provide(provide_dead_letters, sync_to_thread=False),
             "returns": Provide(provide_returns, sync_to_thread=False),
+            "journeys": Provide(provide_journeys, sync_to_thread=False),
         },
         exception_handlers=litestar_exception_handlers(),
         openapi_config=OpenAPIConfig(  # served by the portal at /openapi/admin-v1.json

@@ -1,7 +1,7 @@
 """Order capture in one database round trip (PostgreSQL): the happy path of ``OrderService``.
 
 A new key whose order passes every check is, on PostgreSQL, one call of the
-``hub_capture_order`` function (migration 0006) on the pool's asyncpg
+``hub_capture_order`` function (migrations 0006, 0009) on the pool's asyncpg
 connection: the ledger answer, the order, its history, its outbox message and
 the holds on stock and credit commit together or not at all. The general path
 needs eight statements through SQLAlchemy for the same (a committed claim,
@@ -25,11 +25,12 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.orders.repository import OrderRef, StoredOrder
+from shared.telemetry import current_traceparent
 
 log = logging.getLogger(__name__)
 
 _CALL = ("SELECT hub_capture_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-         " $18, $19, $20, $21, $22, $23, $24, $25)")
+         " $18, $19, $20, $21, $22, $23, $24, $25, $26)")
 
 
 _REFUSALS = {"HUB01", "HUB02", "23505"}
@@ -65,7 +66,7 @@ class OneTripCapture:
             self._topic, msgspec.json.encode(OrderRef(order_id=order.order_id)).decode(),
             skus, [holds[s] for s in skus],
             credit.customer_id if credit else None, credit.cents if credit else None,
-            credit.limit_cents if credit else None,
+            credit.limit_cents if credit else None, current_traceparent(),
         )
         try:
             async with self._engine.connect() as conn:

@@ -23,6 +23,7 @@ from process_apis.orders.schemas import (
 from shared.db.dialect import insert
 from shared.db.tables import customer_credit, order_history, orders, shipments
 from shared.models import ShipmentConfirmed
+from shared.telemetry import current_trace_id
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
@@ -88,7 +89,8 @@ async def insert_order(conn: AsyncConnection, order: StoredOrder, business_key: 
 
 
 async def add_history(conn: AsyncConnection, order_id: str, status: str, at: datetime, detail: str | None) -> None:
-    await conn.execute(_INSERT_HISTORY, {"order_id": order_id, "status": status, "at": at, "detail": detail})
+    await conn.execute(_INSERT_HISTORY, {"order_id": order_id, "status": status, "at": at, "detail": detail,
+                                         "trace_id": current_trace_id()})
 
 
 async def move(conn: AsyncConnection, order_id: str, to: OrderStatus, from_: Iterable[str], *,

@@ -26,6 +26,7 @@ from process_apis.returns.rules import Shipped
 from process_apis.returns.schemas import HistoryEntry, RefundView, ReturnLine, ReturnView
 from shared.db.dialect import insert
 from shared.db.tables import orders, return_claims, return_history, returns, shipments
+from shared.telemetry import current_trace_id
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 _INSERT_HISTORY = return_history.insert()
@@ -77,7 +78,8 @@ async def insert_return(conn: AsyncConnection, rma: StoredReturn, detail: str | 
 async def add_history(conn: AsyncConnection, rma_id: str, status: str, refund_status: str, at: datetime,
                       detail: str | None) -> None:
     await conn.execute(_INSERT_HISTORY, {"rma_id": rma_id, "status": status, "refund_status": refund_status,
-                                         "at": at, "detail": detail[:500] if detail else None})
+                                         "at": at, "detail": detail[:500] if detail else None,
+                                         "trace_id": current_trace_id()})
 
 
 async def change(conn: AsyncConnection, rma: StoredReturn, *, detail: str, status_from: Iterable[str] | None = None,

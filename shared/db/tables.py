@@ -113,6 +113,7 @@ order_history = Table(
     Column("status", String(16), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("detail", String(500), nullable=True),
+    Column("trace_id", String(32), nullable=True),  # the trace the change happened in (journeys)
 )
 Index("ix_order_history_order_id", order_history.c.order_id)
 
@@ -167,6 +168,8 @@ outbox = Table(
     Column("published_at", DateTime(timezone=True), nullable=True),
     Column("last_error", String(500), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # the W3C traceparent of the request that enqueued it: the handler's span is its child
+    Column("traceparent", String(55), nullable=True),
     # ids are message ids, keyed in processed_messages: SQLite must never reuse one
     sqlite_autoincrement=True,
 )
@@ -232,6 +235,7 @@ return_history = Table(
     Column("refund_status", String(16), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("detail", String(500), nullable=True),
+    Column("trace_id", String(32), nullable=True),
 )
 Index("ix_return_history_rma_id", return_history.c.rma_id)
 
@@ -245,3 +249,47 @@ return_claims = Table(
     Column("sku", String(64), primary_key=True),
     Column("claimed", Integer, nullable=False),
 )
+
+
+# --- journeys (issue 12) -----------------------------------------------------------
+# Every identifier an order or return has carried is indexed where it lives (partial
+# indexes: a NULL costs capture nothing); identifiers with no column of their own (a
+# Shopify webhook id) are in journey_refs, naming the identifier they lead to.
+for _table, _column in ((orders, "channel_order_ref"), (orders, "po_number"), (orders, "erp_order_number"),
+                        (orders, "fulfilment_id"), (returns, "credit_memo_id"), (returns, "refund_id")):
+    _col = _table.c[_column]
+    Index(f"ix_{_table.name}_{_column}", _col, sqlite_where=_col.is_not(None), postgresql_where=_col.is_not(None))
+Index("ix_shipments_shipment_id", shipments.c.shipment_id)
+Index("ix_shipments_tracking_number", shipments.c.tracking_number)
+Index("ix_outbox_key", outbox.c.key)
+Index("ix_dead_letters_key", dead_letters.c.key)
+
+journey_refs = Table(
+    "journey_refs",
+    metadata,
+    Column("ref", String(255), primary_key=True),  # e.g. a Shopify webhook id
+    Column("subject", String(128), primary_key=True),  # the identifier it leads to (the Shopify order id)
+    Column("kind", String(32), nullable=False),  # shopify_webhook, ...
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# What the workers did with each message of a journey (written with the message's outcome,
+# in the same transaction): done, retried or dead-lettered, after how many attempts, how long.
+journey_steps = Table(
+    "journey_steps",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("subject", String(128), nullable=False),  # the message key: an order id, an RMA id, a channel ref
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("layer", String(16), nullable=False),
+    Column("step", String(64), nullable=False),  # the topic
+    Column("outcome", String(16), nullable=False),  # done | retried | dead_lettered
+    Column("attempts", Integer, nullable=False),
+    Column("backend", String(32), nullable=True),
+    Column("latency_ms", Float, nullable=True),
+    Column("schema_version", Integer, nullable=False),
+    Column("trace_id", String(32), nullable=True),
+    Column("message_id", String(40), nullable=False),
+    Column("detail", String(500), nullable=True),
+)
+Index("ix_journey_steps_subject", journey_steps.c.subject, journey_steps.c.id)

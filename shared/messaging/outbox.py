@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from shared.db.tables import outbox
+from shared.telemetry import current_traceparent
 
 T = TypeVar("T")
 
@@ -39,6 +40,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int
     """Deliveries so far, this one included (1 on the first)."""
     first_attempt_at: datetime | None = None
+    traceparent: str | None = None
+    """The W3C trace context of the request that enqueued it: the handler's span continues that trace."""
 
     def decode(self, type: type[T] = Any) -> T:  # noqa: A002 - mirrors msgspec's own argument name
         """The payload as ``type`` (a msgspec Struct, usually); ``msgspec.ValidationError`` if it is not one."""
@@ -71,7 +74,9 @@ _INSERT = insert(outbox)
 async def enqueue(
     conn: AsyncConnection, topic: str, key: str, payload: msgspec.Struct | bytes, *, delay: float = 0.0
 ) -> None:
-    """Add a message to the outbox in the caller's transaction; due ``delay`` seconds from now."""
+    """Add a message to the outbox in the caller's transaction; due ``delay`` seconds from now. It
+    carries the current trace context: its handler's span will be a child of the current span."""
     body, now = encode_payload(payload), utcnow()
     await conn.execute(_INSERT, {"topic": topic, "key": key, "payload": body, "attempts": 0,
-                                 "available_at": now + timedelta(seconds=max(delay, 0.0)), "created_at": now})
+                                 "available_at": now + timedelta(seconds=max(delay, 0.0)), "created_at": now,
+                                 "traceparent": current_traceparent()})

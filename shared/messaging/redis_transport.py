@@ -184,7 +184,8 @@ class RedisTransport:
                 stale.append((stream, entry_id))
                 continue
             message = Message(id=str(row.id), topic=row.topic, key=row.key, payload=row.payload.encode(),
-                              attempts=row.attempts, first_attempt_at=as_utc(row.first_attempt_at))
+                              attempts=row.attempts, first_attempt_at=as_utc(row.first_attempt_at),
+                              traceparent=row.traceparent)
             deliveries.append(Delivery(message, handle=(stream, entry_id)))
         if stale:
             await self._ack(stale)

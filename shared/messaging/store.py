@@ -20,11 +20,13 @@ from typing import Any, Awaitable, Callable, Collection
 from sqlalchemy import DateTime, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.tables import dead_letters, outbox
+from shared.db.tables import dead_letters, journey_steps, outbox
+from shared.messaging.journal import step_row
 from shared.messaging.outbox import Message, as_utc
 from shared.messaging.outcomes import Failure
 
-_COLUMNS = (outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.attempts, outbox.c.first_attempt_at)
+_COLUMNS = (outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.attempts, outbox.c.first_attempt_at,
+            outbox.c.traceparent)
 _Time = DateTime(timezone=True)
 
 
@@ -35,6 +37,8 @@ class Delivery:
 
     message: Message
     handle: Any = None
+    latency_ms: float | None = None
+    """How long its handler ran (set by the worker; recorded in the journey's steps)."""
 
     @property
     def row_id(self) -> int:
@@ -44,7 +48,7 @@ class Delivery:
 def message_of(row: Any) -> Message:
     payload = row.payload.encode() if isinstance(row.payload, str) else bytes(row.payload)
     return Message(id=str(row.id), topic=row.topic, key=row.key, payload=payload, attempts=row.attempts,
-                   first_attempt_at=as_utc(row.first_attempt_at))
+                   first_attempt_at=as_utc(row.first_attempt_at), traceparent=row.traceparent)
 
 
 def dead_letter_id(message_id: str) -> str:
@@ -99,15 +103,20 @@ class OutboxStore:
 
     async def settle(self, done: list[Delivery], failed: list[tuple[Delivery, Failure]], now: datetime) -> None:
         """Record outcomes in one transaction: delete the done rows, reschedule or dead-letter
-        the failed ones (each only if no other worker has taken the row since)."""
+        the failed ones (each only if no other worker has taken the row since). Each outcome of
+        a journey's message is recorded in ``journey_steps`` (``journal``), in the same transaction."""
+        steps = [step_row(d.message, "done", now, latency_ms=d.latency_ms) for d in done]
         async with self.engine.begin() as conn:
             if done:
                 await conn.execute(delete(outbox).where(outbox.c.id.in_([d.row_id for d in done])))
             for delivery, failure in failed:
                 mine = and_(outbox.c.id == delivery.row_id, outbox.c.attempts == delivery.message.attempts)
                 if not failure.dead:
-                    await conn.execute(update(outbox).where(mine).values(
+                    moved = await conn.execute(update(outbox).where(mine).values(
                         available_at=failure.retry_at, claimed_until=None, published_at=None, last_error=failure.reason))
+                    if moved.rowcount == 1:
+                        steps.append(step_row(delivery.message, "retried", now, latency_ms=delivery.latency_ms,
+                                              detail=failure.reason))
                     continue
                 row = (await conn.execute(delete(outbox).where(mine).returning(*_COLUMNS))).first()
                 if row is not None:
@@ -115,6 +124,11 @@ class OutboxStore:
                         id=dead_letter_id(str(row.id)), topic=row.topic, key=row.key, payload=row.payload,
                         reason=failure.reason, attempts=row.attempts, first_attempt_at=row.first_attempt_at,
                         dead_at=now))
+                    steps.append(step_row(delivery.message, "dead_lettered", now, latency_ms=delivery.latency_ms,
+                                          detail=failure.reason))
+            steps = [s for s in steps if s is not None]
+            if steps:
+                await conn.execute(insert(journey_steps), steps)
 
     async def has_claimable(self, now: datetime, topics: Collection[str]) -> bool:
         cond = and_(outbox.c.available_at <= now, outbox.c.topic.in_(list(topics)),

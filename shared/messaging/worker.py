@@ -31,6 +31,7 @@ from shared.messaging.outbox import Handler, utcnow
 from shared.messaging.outcomes import Failure, decide
 from shared.messaging.store import Delivery
 from shared.messaging.transport import Transport
+from shared.telemetry import consumer_span
 
 log = logging.getLogger("commerce_hub.messaging")
 _STOP = object()
@@ -179,12 +180,14 @@ class Worker:
             if handler is None:
                 raise HubError(f"No handler for topic {message.topic!r}.", code="no_handler")
             async with asyncio.timeout(self._config.handler_timeout_seconds):
-                await handler(message)
+                with consumer_span(message.topic, message.traceparent, **{"messaging.message.id": message.id}):
+                    await handler(message)  # a span of the trace that queued the message
         except Exception as exc:  # every failure becomes a retry or a dead letter, never a lost message
             failure = decide(exc, attempts=message.attempts, first_attempt_at=message.first_attempt_at or self._clock(),
                              now=self._clock(), config=self._config, rng=self._rng)
             self._log_failure(delivery, exc, failure)
-        self._metrics.handler_seconds.observe(time.perf_counter() - started, message.topic)
+        delivery.latency_ms = (time.perf_counter() - started) * 1000
+        self._metrics.handler_seconds.observe(delivery.latency_ms / 1000, message.topic)
         self._outcomes.put_nowait((delivery, failure))
 
     def _log_failure(self, delivery: Delivery, exc: Exception, failure: Failure) -> None:
