@@ -77,6 +77,7 @@ async def send_problem(send, error: HubError, scope: dict, trace_id: str | None 
 
 
 _MISSING = re.compile(r"missing required field `([^`]+)`")
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
 def validation_errors(extra: Any) -> list[dict[str, str]] | None:
@@ -144,6 +145,9 @@ def _litestar_handlers() -> dict:
 
     def on_validation(request: Request, exc: ValidationException) -> Response:
         errors = validation_errors(exc.extra)
+        missing = _MISSING_PARAMETER.match(str(exc.detail))
+        if errors is None and missing:  # a missing query parameter or header: not a body at all
+            errors = [{"field": missing.group(2), "message": f"missing required {missing.group(1)} parameter"}]
         if errors is None:
             return respond(request, BadRequest("The body is not valid JSON.", code="malformed_json"))
         return respond(request, ValidationFailed(errors=errors))

@@ -138,3 +138,21 @@ async def test_a_bad_body_is_400_or_422(client: httpx.AsyncClient, content: byte
 async def test_an_unknown_route_and_method_are_problems(client: httpx.AsyncClient) -> None:
     problem(await client.get("/nowhere"), 404, "not_found")
     problem(await client.delete("/hub-error"), 405, "method_not_allowed")
+
+
+def test_a_missing_query_parameter_is_a_422_naming_it_not_malformed_json() -> None:
+    """It was 400 `malformed_json` ("the body is not valid JSON") on a GET with no body."""
+    from litestar import Litestar, get
+    from litestar.testing import TestClient
+
+    from shared.problems import litestar_exception_handlers
+
+    @get("/lookup")
+    async def lookup(ref: str) -> dict:
+        return {"ref": ref}
+
+    with TestClient(Litestar([lookup], exception_handlers=litestar_exception_handlers())) as client:
+        response = client.get("/lookup")
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
+    assert response.json()["errors"] == [{"field": "ref", "message": "missing required query parameter"}]
