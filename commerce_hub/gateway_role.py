@@ -22,6 +22,7 @@ from gateway.tokens.oauth import JWKS_PATH, TOKEN_PATH
 from gateway.tokens.wiring import TokenStack, build_token_stack
 from gateway.upstream import Upstream
 from commerce_hub.context import Context
+from commerce_hub.ops_role import ops_admin
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 from process_apis.returns.port import ReturnPort
@@ -116,7 +117,8 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     routes = [
         Route(prefix="/admin/v1/", app=create_admin_app(
             keys, ctx.book, ctx.bus, settings.internal_secret,
-            dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx)), name="admin"),
+            dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx),
+            ops=ops_admin(ctx, engine_of(ctx))), name="admin"),
         Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False),
         Route(prefix="/", app=LandingApp(), name="root", authenticated=False),  # GET /; else the 404 problem
     ]

@@ -159,6 +159,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """ISO 4217 codes the hub prices and sells in (the ERP's price currencies); a request in
     another is 422 ``unsupported_currency``. Comma separated in the environment, e.g. ``USD,CAD``."""
 
+    # --- ops (issue 12) ---
+    ops_report_seconds: float = 5.0
+    """How often a process holding backend guards reports them (circuit, latency, errors) to the
+    database, where the admin API of every instance reads them; reports older than three periods
+    are ignored (a stopped instance)."""
+    ops_pause_recheck_seconds: float = 5.0
+    """While a backend is paused, how long a worker defers each of its messages before looking again
+    (a resume makes them due at once)."""
+    ops_alert_interval_seconds: float = 15.0
+    """How often the workers evaluate the alert rules (0: never, e.g. an all role without workers)."""
+    alert_oldest_pending_seconds: float = 120.0
+    """Alert ``oldest_pending`` fires when a due message of any flow has waited longer than this."""
+    alert_dead_letters_growth: int = 1
+    """Alert ``dead_letters_growing`` fires when at least this many messages were dead-lettered in the
+    last 15 minutes (and still wait for a replay)."""
+    alert_circuit_open_seconds: float = 60.0
+    """Alert ``circuit_open`` fires when a backend circuit has been open (or half-open) longer than this."""
+    alert_inventory_lag_p95_seconds: float = 2.0
+    """Alert ``inventory_lag`` threshold: stock propagation p95; not measurable before issue 11's sync."""
+    alert_refund_failures: int = 1
+    """Alert ``refund_failures`` fires when at least this many refunds failed in the last hour."""
+    alert_webhook_url: str | None = None
+    """The operator webhook every alert firing and resolving is POSTed to (through the outbox,
+    retried with backoff); unset: alerts are only listed."""
+    alert_webhook_secret: str | None = None
+    """``whsec_<base64>`` key signing the operator webhook (Standard Webhooks headers)."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -262,6 +289,7 @@ def _validate(s: Settings) -> None:
         _validate_production_secrets(s)
     _validate_returns(s)
     _validate_retention(s)
+    _validate_ops(s)
     if s.breaker_failure_threshold < 1:
         raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
     if not 0 < s.breaker_open_seconds <= 3600:
@@ -309,3 +337,33 @@ def _validate_retention(s: Settings) -> None:
         raise SettingsError("HUB_RETENTION_SWEEP_SECONDS: must be between 1 and 86400")
     if not 1 <= s.retention_batch_rows <= 100_000:
         raise SettingsError("HUB_RETENTION_BATCH_ROWS: must be between 1 and 100000")
+
+
+def _validate_ops(s: Settings) -> None:
+    for name in ("ops_report_seconds", "ops_pause_recheck_seconds"):
+        if not 0.05 <= getattr(s, name) <= 3600:
+            raise SettingsError(f"HUB_{name.upper()}: must be between 0.05 and 3600 seconds")
+    if not (s.ops_alert_interval_seconds == 0 or 0.05 <= s.ops_alert_interval_seconds <= 3600):
+        raise SettingsError("HUB_OPS_ALERT_INTERVAL_SECONDS: must be 0 (never) or between 0.05 and 3600 seconds")
+    for name in ("alert_oldest_pending_seconds", "alert_circuit_open_seconds", "alert_inventory_lag_p95_seconds"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"HUB_{name.upper()}: must be more than 0 seconds")
+    for name in ("alert_dead_letters_growth", "alert_refund_failures"):
+        if getattr(s, name) < 1:
+            raise SettingsError(f"HUB_{name.upper()}: must be 1 or more")
+    if s.alert_webhook_url is not None and urlsplit(s.alert_webhook_url).scheme not in {"http", "https"}:
+        raise SettingsError("HUB_ALERT_WEBHOOK_URL: expected an http(s):// URL")
+    if s.alert_webhook_url and not _is_whsec(s.alert_webhook_secret):
+        raise SettingsError("HUB_ALERT_WEBHOOK_SECRET: required with HUB_ALERT_WEBHOOK_URL, as whsec_<base64 of 24+ bytes>")
+
+
+def _is_whsec(secret: str | None) -> bool:
+    import base64
+    import binascii
+
+    if not secret or not secret.startswith("whsec_"):
+        return False
+    try:
+        return len(base64.b64decode(secret[6:], validate=True)) >= 24
+    except (binascii.Error, ValueError):
+        return False

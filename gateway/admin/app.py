@@ -9,6 +9,8 @@ from experience_apis.http import current_principal
 from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
 from gateway.admin.keys import KeysController
+from gateway.admin.ops import OpsAdmin
+from gateway.admin.ops_routes import OPS_HANDLERS
 from gateway.admin.returns import ReturnsController
 from gateway.admin.plans import list_plans, put_plan
 from gateway.keys.service import KeyService
@@ -22,6 +24,7 @@ def create_admin_app(
     keys: KeyService, book: PlanBook, bus: Bus, internal_secret: str,
     dead_letters: DeadLetterService | None = None,
     returns: object | None = None,
+    ops: OpsAdmin | None = None,
 ) -> Litestar:
     """The admin routes; the dead-letter routes only where a `dead_letters` service is given, the
     return routes only where a `returns` port (`ReturnPort`) is."""
@@ -40,11 +43,16 @@ def create_admin_app(
     def provide_returns(request: Request) -> object | None:
         return returns
 
+    def provide_ops(request: Request) -> OpsAdmin | None:
+        return ops
+
     handlers: list = [KeysController, list_plans, put_plan, purge_cache]
     if dead_letters is not None:
         handlers.append(DeadLettersController)
     if returns is not None:
         handlers.append(ReturnsController)
+    if ops is not None:
+        handlers += OPS_HANDLERS
     app = Litestar(
         route_handlers=handlers,
         dependencies={
@@ -54,6 +62,7 @@ def create_admin_app(
             "bus": Provide(provide_bus, sync_to_thread=False),
             "dead_letters": Provide(provide_dead_letters, sync_to_thread=False),
             "returns": Provide(provide_returns, sync_to_thread=False),
+            "ops": Provide(provide_ops, sync_to_thread=False),
         },
         exception_handlers=litestar_exception_handlers(),
         openapi_config=None,

@@ -72,6 +72,15 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._probing = False
         self._generation = 0
+        self._closed_at = clock()
+
+    def state_age(self) -> float:
+        """Seconds the circuit has been in its current ``state`` (closed, open or half-open)."""
+        now = self._clock()
+        if self._opened_at is None:
+            return max(now - self._closed_at, 0.0)
+        half_open_at = self._opened_at + self._reset_timeout
+        return max(now - (half_open_at if now >= half_open_at else self._opened_at), 0.0)
 
     @property
     def state(self) -> CircuitState:
@@ -148,6 +157,7 @@ class CircuitBreaker:
 
     def _close(self, why: str) -> None:
         self._opened_at = None
+        self._closed_at = self._clock()
         self._probing = False
         self._failures = 0
         self._generation += 1
