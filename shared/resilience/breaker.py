@@ -72,15 +72,12 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._probing = False
         self._generation = 0
-        self._closed_at = clock()
+        self._closed_at = self._tripped_at = clock()
 
     def state_age(self) -> float:
-        """Seconds the circuit has been in its current ``state`` (closed, open or half-open)."""
-        now = self._clock()
-        if self._opened_at is None:
-            return max(now - self._closed_at, 0.0)
-        half_open_at = self._opened_at + self._reset_timeout
-        return max(now - (half_open_at if now >= half_open_at else self._opened_at), 0.0)
+        """Seconds since the circuit last closed, or, when not closed, since it first opened after
+        that (failed probes, which re-open it, do not restart the count)."""
+        return max(self._clock() - (self._closed_at if self._opened_at is None else self._tripped_at), 0.0)
 
     @property
     def state(self) -> CircuitState:
@@ -150,6 +147,8 @@ class CircuitBreaker:
         return True
 
     def _open(self, why: str) -> None:
+        if self._opened_at is None:
+            self._tripped_at = self._clock()
         self._opened_at = self._clock()
         self._probing = False
         self._generation += 1
