@@ -10,6 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import pytest
+from sqlalchemy import delete
+
+from shared.db.engine import create_engine
+from shared.db.tables import alert_events, alert_states, backend_pauses, backend_reports, dead_letters, outbox
 
 from tests.conftest import ADMIN_KEY, Hub, make_settings, start_hub
 
@@ -24,6 +28,12 @@ FAST = dict(sandbox_autoship_seconds=0, retry_max_delay_seconds=0.3, breaker_fai
 
 @pytest.fixture
 async def ops_hub(database_url: str) -> AsyncIterator[Hub]:
+    """PostgreSQL's database is shared by the session: start without others' queue and alerts."""
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        for table in (outbox, dead_letters, alert_states, alert_events, backend_pauses, backend_reports):
+            await conn.execute(delete(table))
+    await engine.dispose()
     async with AsyncExitStack() as stack:
         hub = await start_hub(stack, make_settings(database_url, **FAST))
         yield hub
