@@ -46,6 +46,8 @@ class Context:
     """The gateway's plan book; the rate limiter reads it on every request."""
     order_process: object | None = None
     """The order process built for this role (``commerce_hub.process_role``), shared by API and workers."""
+    ops: object | None = None
+    """The operations parts (``commerce_hub.ops_role``): backend reports, pauses, flows."""
     wakers: list[Callable[[], None]] = field(default_factory=list)
     """Called after a commit that queued work: this process's workers look at once."""
 

@@ -23,6 +23,7 @@ from gateway.tokens.oauth import JWKS_PATH, TOKEN_PATH
 from gateway.tokens.wiring import TokenStack, build_token_stack
 from gateway.upstream import Upstream
 from commerce_hub.context import Context
+from commerce_hub.ops_role import ops_admin
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 from process_apis.journeys.port import JourneyPort
@@ -136,7 +137,7 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     settings = ctx.settings
     admin = create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret,
                              dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx),
-                             journeys=journey_port(ctx))
+                             journeys=journey_port(ctx), ops=ops_admin(ctx, engine_of(ctx)))
     portal = PortalApp(experiences, admin, plans=settings.plans)
     routes = [
         Route(prefix="/admin/v1/", app=admin, name="admin"),

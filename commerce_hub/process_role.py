@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
+from commerce_hub.ops_role import open_alerts, worker_ports
 from process_apis.inventory.stock import StockBook
 from process_apis.inventory.sync import InventorySync
 from process_apis.journeys.service import JourneyService
@@ -57,6 +58,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     """Start this process's workers on every asynchronous flow."""
     engine = await ctx.database()
     process = await order_process(ctx, system)
+    system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
     flows = OrderFlows(engine, system["erp"], system["fulfilment"], system.get("shopify"), process.stock,
                        wake=ctx.wake, metrics=ctx.metrics)
     handlers = {
@@ -70,6 +72,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
                                        margin=ctx.settings.retry_max_delay_seconds)).handlers(),
         **ReturnReceiving(engine, system["fulfilment"]).handlers(),
         **ReturnEvents(ctx.bus).handlers(),
+        **await open_alerts(ctx),
     }
     worker = await open_messaging(ctx, engine, handlers)
 

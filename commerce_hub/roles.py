@@ -21,6 +21,7 @@ from gateway.edge import READ_ONLY, Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
+from commerce_hub.ops_role import open_backend_reports
 from commerce_hub.process_role import follow_sandbox, open_workers, order_process
 from process_apis.journeys.port import JourneyPort
 from process_apis.orders.port import OrderPort
@@ -59,6 +60,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
     system = await _system(ctx, sandbox_app) if role in ("all", "system", "process", "worker") else {}
+    if system.get("guards"):
+        await open_backend_reports(ctx, system["guards"])
     if role == "system":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
             name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()}), name="rpc", authenticated=False))

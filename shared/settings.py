@@ -10,14 +10,11 @@ the environment wins over the file.
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
-from urllib.parse import urlsplit
 
 import msgspec
 
@@ -179,6 +176,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     http_body_timeout_seconds: float = 30.0
     """Time a client has to send a request's whole body once its reading began (more: 408)."""
 
+    # --- ops (issue 12) ---
+    ops_report_seconds: float = 5.0
+    """How often a process holding backend guards reports them (circuit, latency, errors) to the
+    database, where the admin API of every instance reads them; reports older than three periods
+    are ignored (a stopped instance)."""
+    ops_pause_recheck_seconds: float = 5.0
+    """While a backend is paused, how long a worker defers each of its messages before looking again
+    (a resume makes them due at once)."""
+    ops_alert_interval_seconds: float = 15.0
+    """How often the workers evaluate the alert rules (0: never, e.g. an all role without workers)."""
+    alert_oldest_pending_seconds: float = 120.0
+    """Alert ``oldest_pending`` fires when a due message of any flow has waited longer than this."""
+    alert_dead_letters_growth: int = 1
+    """Alert ``dead_letters_growing`` fires when at least this many messages were dead-lettered in the
+    last 15 minutes (and still wait for a replay)."""
+    alert_circuit_open_seconds: float = 60.0
+    """Alert ``circuit_open`` fires when a backend circuit has been open (or half-open) longer than this."""
+    alert_inventory_lag_p95_seconds: float = 2.0
+    """Alert ``inventory_lag`` threshold: stock propagation p95; not measurable before issue 11's sync."""
+    alert_refund_failures: int = 1
+    """Alert ``refund_failures`` fires when at least this many refunds failed in the last hour."""
+    alert_webhook_url: str | None = None
+    """The operator webhook every alert firing and resolving is POSTed to (through the outbox,
+    retried with backoff); unset: alerts are only listed."""
+    alert_webhook_secret: str | None = None
+    """``whsec_<base64>`` key signing the operator webhook (Standard Webhooks headers)."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -224,7 +248,9 @@ def load_settings(
         settings = msgspec.structs.replace(settings, plans=msgspec.convert(plans, dict[str, Plan]))
     except msgspec.ValidationError as exc:
         raise SettingsError(f"HUB_PLANS: {exc}") from None
-    _validate(settings)
+    from shared.settings_checks import validate  # the rules, one module beside this one
+
+    validate(settings)
     return settings
 
 
@@ -249,111 +275,3 @@ def _name_from_validation(message: str) -> str:
         field = message.rsplit("`$.", 1)[1].split("`")[0].split(".")[0].split("[")[0]
         return f"HUB_{field.upper()}: {message.split(' - at ')[0]}"
     return f"settings: {message}"
-
-
-def _validate(s: Settings) -> None:
-    scheme = urlsplit(s.database_url).scheme
-    if scheme not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
-        raise SettingsError(
-            f"HUB_DATABASE_URL: unsupported scheme {scheme!r}; use sqlite+aiosqlite:/// or postgresql+asyncpg://"
-        )
-    if s.redis_url is not None and urlsplit(s.redis_url).scheme not in {"redis", "rediss", "unix"}:
-        raise SettingsError("HUB_REDIS_URL: expected a redis:// or rediss:// URL")
-    for name in ("experience_url", "process_url", "system_url", "sandbox_url", "sandbox_events_url", "erp_url", "wms_url",
-                 "pos_url", "payments_url", "shopify_url", "jwt_jwks_url"):
-        value = getattr(s, name)
-        if value is not None and urlsplit(value).scheme not in {"http", "https"}:
-            raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")
-    if s.sandbox_autoship_seconds < 0:
-        raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
-    if s.db_pool_size < 1 or (s.db_pool_overflow is not None and s.db_pool_overflow < 0):
-        raise SettingsError("HUB_DB_POOL_SIZE must be 1 or more and HUB_DB_POOL_OVERFLOW 0 or more")
-    if not 0 < s.port < 65536:
-        raise SettingsError(f"HUB_PORT: {s.port} is not a TCP port")
-    if s.default_plan not in s.plans:
-        raise SettingsError(f"HUB_DEFAULT_PLAN: unknown plan {s.default_plan!r}")
-    for name, plan in s.plans.items():
-        if plan.rate_per_second <= 0 or plan.burst < 1:
-            raise SettingsError(f"HUB_PLANS: plan {name!r} needs rate_per_second > 0 and burst >= 1")
-    if not s.sandbox:
-        for name in _PRODUCTION_BACKENDS:
-            if getattr(s, name) is None:
-                raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
-        _validate_production_secrets(s)
-    _validate_returns(s)
-    _validate_retention(s)
-    if s.breaker_failure_threshold < 1:
-        raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
-    if not 0 < s.breaker_open_seconds <= 3600:
-        raise SettingsError("HUB_BREAKER_OPEN_SECONDS: must be more than 0 and at most 3600")
-    if not s.currencies or not all(re.fullmatch(r"[A-Z]{3}", code) for code in s.currencies):
-        raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
-    _validate_auth(s)
-    _validate_http(s)
-    if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
-        raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
-
-
-def _validate_production_secrets(s: Settings) -> None:
-    """With HUB_SANDBOX=0 no secret may be a published sandbox value, or short enough to guess."""
-    for name in _PRODUCTION_SECRETS:
-        value = getattr(s, name)
-        if value is None:
-            continue  # required ones are checked with the backends; the admin key is optional
-        if value in PUBLISHED_SECRETS:
-            raise SettingsError(f"HUB_{name.upper()}: unset or a published sandbox value; "
-                                f"set a private secret when HUB_SANDBOX=0")
-        if len(value) < MIN_SECRET_CHARS:
-            raise SettingsError(f"HUB_{name.upper()}: {len(value)} characters is too weak; "
-                                f"use at least {MIN_SECRET_CHARS} random characters when HUB_SANDBOX=0")
-
-
-def _validate_returns(s: Settings) -> None:
-    if s.return_window_days < 0 or any(days < 0 for days in s.return_window_days_by_channel.values()):
-        raise SettingsError("HUB_RETURN_WINDOW_DAYS: must be 0 or more days")
-    if s.return_review_threshold < 0:
-        raise SettingsError("HUB_RETURN_REVIEW_THRESHOLD: must be 0 or more")
-    for reason, disposition in s.return_dispositions.items():
-        if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
-            raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
-                                f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
-
-
-def _validate_retention(s: Settings) -> None:
-    if s.idempotency_key_retention_seconds < 86400:
-        raise SettingsError("HUB_IDEMPOTENCY_KEY_RETENTION_SECONDS: must be at least 86400 (24 h, CONTRACT section 3)")
-    if s.webhook_id_retention_seconds < 72 * 3600:
-        raise SettingsError("HUB_WEBHOOK_ID_RETENTION_SECONDS: must be at least 259200 (72 h; senders retry for 48 h)")
-    if s.processed_message_retention_seconds < max(86400, s.retry_budget_seconds + s.outbox_republish_seconds):
-        raise SettingsError("HUB_PROCESSED_MESSAGE_RETENTION_SECONDS: must be at least 86400 and above "
-                            "HUB_RETRY_BUDGET_SECONDS + HUB_OUTBOX_REPUBLISH_SECONDS")
-    if not 1 <= s.retention_sweep_seconds <= 86400:
-        raise SettingsError("HUB_RETENTION_SWEEP_SECONDS: must be between 1 and 86400")
-    if not 1 <= s.retention_batch_rows <= 100_000:
-        raise SettingsError("HUB_RETENTION_BATCH_ROWS: must be between 1 and 100000")
-
-
-def _validate_auth(s: Settings) -> None:
-    from limits import parse  # the notation the limiters use
-
-    for name in ("auth_failures_per_source", "oauth_failures_per_client"):
-        try:
-            item = parse(getattr(s, name))
-        except ValueError:
-            item = None
-        if item is None or item.amount < 1:
-            raise SettingsError(f"HUB_{name.upper()}: expected N/second, N/minute or N/hour, got {getattr(s, name)!r}")
-    for proxy in s.trusted_proxies:
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError:
-            raise SettingsError(f"HUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR") from None
-
-
-def _validate_http(s: Settings) -> None:
-    if not 1 <= s.http_header_timeout_seconds <= 60:
-        raise SettingsError("HUB_HTTP_HEADER_TIMEOUT_SECONDS: must be from 1 to 60 seconds")
-    if not 0 <= s.http_keepalive_seconds <= 60:
-        raise SettingsError("HUB_HTTP_KEEPALIVE_SECONDS: must be from 0 (no keep-alive) to 60 seconds")
-    if not 0 < s.http_body_timeout_seconds <= 3600:
-        raise SettingsError("HUB_HTTP_BODY_TIMEOUT_SECONDS: must be more than 0 and at most 3600 seconds")

@@ -12,6 +12,8 @@ from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
 from gateway.admin.journeys import JourneysController
 from gateway.admin.keys import KeysController
+from gateway.admin.ops import OpsAdmin
+from gateway.admin.ops_routes import OPS_HANDLERS
 from gateway.admin.returns import ReturnsController
 from gateway.admin.plans import list_plans, put_plan
 from gateway.keys.service import KeyService
@@ -26,6 +28,7 @@ def create_admin_app(
     dead_letters: DeadLetterService | None = None,
     returns: object | None = None,
     journeys: object | None = None,
+    ops: OpsAdmin | None = None,
 ) -> Litestar:
     """The admin routes; the dead-letter routes only where a `dead_letters` service is given, the
     return routes only where a `returns` port (`ReturnPort`) is, the journey route only where a
@@ -48,6 +51,9 @@ def create_admin_app(
     def provide_journeys(request: Request) -> object | None:
         return journeys
 
+    def provide_ops(request: Request) -> OpsAdmin | None:
+        return ops
+
     handlers: list = [KeysController, list_plans, put_plan, purge_cache]
     if dead_letters is not None:
         handlers.append(DeadLettersController)
@@ -55,6 +61,8 @@ def create_admin_app(
         handlers.append(ReturnsController)
     if journeys is not None:
         handlers.append(JourneysController)
+    if ops is not None:
+        handlers += OPS_HANDLERS
     app = Litestar(
         route_handlers=handlers,
         dependencies={
@@ -65,6 +73,7 @@ def create_admin_app(
             "dead_letters": Provide(provide_dead_letters, sync_to_thread=False),
             "returns": Provide(provide_returns, sync_to_thread=False),
             "journeys": Provide(provide_journeys, sync_to_thread=False),
+            "ops": Provide(provide_ops, sync_to_thread=False),
         },
         exception_handlers=litestar_exception_handlers(),
         openapi_config=OpenAPIConfig(  # served by the portal at /openapi/admin-v1.json

@@ -293,3 +293,50 @@ journey_steps = Table(
     Column("detail", String(500), nullable=True),
 )
 Index("ix_journey_steps_subject", journey_steps.c.subject, journey_steps.c.id)
+# --- ops (issue 12) ---------------------------------------------------------------
+Index("ix_order_history_at", order_history.c.at)  # the flows' time-bounded counts
+Index("ix_return_history_at", return_history.c.at)
+Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)  # order aging by status
+Index("ix_returns_refund_status_updated", returns.c.refund_status, returns.c.updated_at)  # refund exceptions
+
+# Each process holding backend guards reports them here every few seconds (the admin API of
+# any instance merges the fresh reports); a report is the JSON of ``shared.ops.backends.Report``.
+backend_reports = Table(
+    "backend_reports",
+    metadata,
+    Column("backend", String(32), primary_key=True),
+    Column("instance", String(64), primary_key=True),
+    Column("report", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A backend whose asynchronous work is paused (maintenance): workers defer its messages.
+backend_pauses = Table(
+    "backend_pauses",
+    metadata,
+    Column("backend", String(32), primary_key=True),
+    Column("paused_at", DateTime(timezone=True), nullable=False),
+    Column("paused_by", String(200), nullable=False),
+)
+
+# One row per alert rule: its current state. A transition is a conditional UPDATE, so with
+# several instances evaluating, exactly one records (and notifies) each firing and resolving.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("rule", String(64), primary_key=True),
+    Column("state", String(16), nullable=False),  # firing | resolved
+    Column("since", DateTime(timezone=True), nullable=False),
+    Column("detail", String(500), nullable=False),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("rule", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("detail", String(500), nullable=False),
+)
+Index("ix_alert_events_at", alert_events.c.at)

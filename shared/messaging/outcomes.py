@@ -14,6 +14,9 @@
   attempt the message is dead-lettered with the last error as its reason,
   except ``CircuitOpen``: the backend was not even tried, so it is no attempt
   against the budget; the message is deferred until the circuit may probe.
+- An error marked ``defers`` (``shared.ops.pauses.BackendPaused``: an operator
+  paused the backend) defers the message by its ``retry_after`` and restarts
+  the budget's clock (``first_attempt_at`` cleared): a pause spends no budget.
 
 A reason is ``"<code>: <detail>"``, at most 500 characters, never a stack trace.
 """
@@ -37,6 +40,8 @@ class Failure:
 
     reason: str
     retry_at: datetime | None
+    fresh: bool = False
+    """Deferred, not failed (its backend is paused): the retry budget's clock restarts."""
 
     @property
     def dead(self) -> bool:
@@ -69,6 +74,9 @@ def decide(
     reason = reason_of(exc)
     if is_permanent(exc):
         return Failure(reason, None)
+    if getattr(exc, "defers", False):  # a paused backend (shared.ops.pauses): not an attempt at all
+        wait = getattr(exc, "retry_after", None) or config.retry.max_delay
+        return Failure(reason, now + timedelta(seconds=min(wait, config.retry.max_delay)), fresh=True)
     spent = (now - first_attempt_at).total_seconds()
     if spent >= config.retry_budget_seconds and not isinstance(exc, CircuitOpen):
         budget = f" (retry budget of {config.retry_budget_seconds:g} s spent after {attempts} attempts)"

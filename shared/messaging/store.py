@@ -112,8 +112,10 @@ class OutboxStore:
             for delivery, failure in failed:
                 mine = and_(outbox.c.id == delivery.row_id, outbox.c.attempts == delivery.message.attempts)
                 if not failure.dead:
+                    fresh = {"first_attempt_at": None} if failure.fresh else {}  # a pause spends no budget
                     moved = await conn.execute(update(outbox).where(mine).values(
-                        available_at=failure.retry_at, claimed_until=None, published_at=None, last_error=failure.reason))
+                        available_at=failure.retry_at, claimed_until=None, published_at=None, last_error=failure.reason,
+                        **fresh))
                     if moved.rowcount == 1:
                         steps.append(step_row(delivery.message, "retried", now, latency_ms=delivery.latency_ms,
                                               detail=failure.reason))

@@ -72,6 +72,12 @@ class CircuitBreaker:
         self._opened_at: float | None = None
         self._probing = False
         self._generation = 0
+        self._closed_at = self._tripped_at = clock()
+
+    def state_age(self) -> float:
+        """Seconds since the circuit last closed, or, when not closed, since it first opened after
+        that (failed probes, which re-open it, do not restart the count)."""
+        return max(self._clock() - (self._closed_at if self._opened_at is None else self._tripped_at), 0.0)
 
     @property
     def state(self) -> CircuitState:
@@ -141,6 +147,8 @@ class CircuitBreaker:
         return True
 
     def _open(self, why: str) -> None:
+        if self._opened_at is None:
+            self._tripped_at = self._clock()
         self._opened_at = self._clock()
         self._probing = False
         self._generation += 1
@@ -148,6 +156,7 @@ class CircuitBreaker:
 
     def _close(self, why: str) -> None:
         self._opened_at = None
+        self._closed_at = self._clock()
         self._probing = False
         self._failures = 0
         self._generation += 1

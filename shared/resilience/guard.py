@@ -123,14 +123,14 @@ class Guard:
             # does not open the circuit, which would keep us away long after the throttle.
             throttled = isinstance(exc, BackendThrottled)
             verdict = self.breaker.release if throttled else self.breaker.record_failure
-            self.stats.record(self._clock() - started, error=True, throttled=throttled)
+            self.stats.record(self._clock() - started, error=True, throttled=throttled, code=exc.code)
             raise
         except HubError as exc:  # the backend answered: a 404 or another 4xx
             verdict = self.breaker.record_success
-            self.stats.record(self._clock() - started, error=isinstance(exc, BackendError))
+            self.stats.record(self._clock() - started, error=isinstance(exc, BackendError), code=exc.code)
             raise
         except Exception:
-            self.stats.record(self._clock() - started, error=True)
+            self.stats.record(self._clock() - started, error=True, code="internal_error")
             raise
         else:
             verdict = self.breaker.record_success

@@ -6,6 +6,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -21,6 +22,11 @@ class BackendHealth(msgspec.Struct, frozen=True, kw_only=True):
     calls: int
     rejected: int = 0
     """Calls refused before reaching the backend (circuit open, bulkhead full)."""
+    errors: int = 0
+    p50_latency_ms: float | None = None
+    last_error_code: str | None = None
+    """The code of the last failed call (``backend_unavailable``, ``backend_throttled``, ...); never a body."""
+    last_error_at: datetime | None = None
 
 
 class _Bucket:
@@ -55,9 +61,12 @@ class BackendStats:
         self._clock = clock
         self._buckets: deque[_Bucket] = deque()
         self._latencies: deque[tuple[float, float]] = deque(maxlen=latency_samples)
+        self._last_error: tuple[str, datetime] | None = None
 
-    def record(self, latency: float, *, error: bool = False, throttled: bool = False) -> None:
-        """One call that reached the backend, ``latency`` in seconds."""
+    def record(self, latency: float, *, error: bool = False, throttled: bool = False, code: str | None = None) -> None:
+        """One call that reached the backend, ``latency`` in seconds; ``code`` names a failure."""
+        if error or throttled:
+            self._last_error = (code or "backend_error", datetime.now(UTC))
         bucket = self._current()
         bucket.calls += 1
         bucket.errors += error
@@ -82,6 +91,10 @@ class BackendStats:
             throttled=sum(b.throttled for b in self._buckets),
             calls=calls,
             rejected=sum(b.rejected for b in self._buckets),
+            errors=errors,
+            p50_latency_ms=_rank(latencies, 0.50) * 1000 if latencies else None,
+            last_error_code=self._last_error[0] if self._last_error else None,
+            last_error_at=self._last_error[1] if self._last_error else None,
         )
 
     def _current(self) -> _Bucket:
@@ -100,4 +113,9 @@ class BackendStats:
 
 def _p95(ordered: list[float]) -> float:
     """Nearest-rank 95th percentile of a sorted, non-empty list."""
-    return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)]
+    return _rank(ordered, 0.95)
+
+
+def _rank(ordered: list[float], q: float) -> float:
+    """Nearest-rank ``q`` quantile of a sorted, non-empty list."""
+    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]

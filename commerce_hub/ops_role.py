@@ -1,0 +1,110 @@
+"""The operations part of the composition (issue 12): backend reports, pauses, alerts, and
+what the admin API's operations routes read.
+
+    guards held here (all, system)  -> report them to ``backend_reports`` every HUB_OPS_REPORT_SECONDS
+    workers here (all, worker)      -> ports wrapped by ``pausable``; alert rules evaluated every
+                                       HUB_OPS_ALERT_INTERVAL_SECONDS; the ``ops.alert`` webhook sender
+    admin API here (all, gateway)   -> ``OpsAdmin`` (flows, backends, pauses, alerts, connections)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from commerce_hub.context import Context
+from gateway.admin.ops import OpsAdmin
+from process_apis.ops.alert_store import AlertStore
+from process_apis.ops.alerts import AlertEvaluator, AlertWebhook, Thresholds
+from process_apis.ops.flows import FlowsService
+from shared.ops.backends import BackendBoard, BackendReports
+from shared.ops.pauses import PauseBook, pausable
+from shared.resilience import Guard
+from shared.settings import Settings
+
+BACKENDS = ("erp", "wms", "pos", "payments", "shopify")
+PORT_BACKENDS = {"erp": "erp", "wms": "wms", "fulfilment": "wms", "pos": "pos", "payments": "payments",
+                 "shopify": "shopify"}
+
+
+@dataclass
+class OpsParts:
+    reports: BackendReports
+    pauses: PauseBook
+    flows: FlowsService
+
+
+def ops_parts(ctx: Context, engine: AsyncEngine, guards: dict[str, Guard] | None = None) -> OpsParts:
+    """Built once per role (the guards, when any, are given by the first caller: the system part)."""
+    if ctx.ops is None:
+        s = ctx.settings
+        reports = BackendReports(engine, guards, period=s.ops_report_seconds)
+        ctx.ops = OpsParts(reports=reports, flows=FlowsService(engine),
+                           pauses=PauseBook(engine, ctx.bus, recheck=s.ops_pause_recheck_seconds, wake=ctx.wake))
+    return ctx.ops
+
+
+async def open_backend_reports(ctx: Context, guards: dict[str, Guard]) -> None:
+    parts = ops_parts(ctx, await ctx.database(), guards)
+    parts.reports.start()
+    ctx.stack.push_async_callback(parts.reports.stop)
+
+
+def worker_ports(ctx: Context, system: dict) -> dict:
+    """The system ports as the workers use them: each call waits while its backend is paused."""
+    parts = ops_parts(ctx, ctx.engine)  # type: ignore[arg-type] - open_workers opened it
+    return {**system, **{name: pausable(system.get(name), backend, parts.pauses)
+                         for name, backend in PORT_BACKENDS.items() if name in system}}
+
+
+async def open_alerts(ctx: Context) -> dict:
+    """Start the alert evaluation; the ``ops.alert`` handler when an operator webhook is set."""
+    s, engine = ctx.settings, await ctx.database()
+    parts = ops_parts(ctx, engine)
+    store = AlertStore(engine, notify=bool(s.alert_webhook_url), wake=ctx.wake)
+    evaluator = AlertEvaluator(store, parts.flows, board(ctx, parts).views, thresholds(s))
+    evaluator.start(s.ops_alert_interval_seconds)
+    ctx.stack.push_async_callback(evaluator.stop)
+    if not s.alert_webhook_url or not s.alert_webhook_secret:
+        return {}
+    http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+    ctx.stack.push_async_callback(http.aclose)
+    return AlertWebhook(http, s.alert_webhook_url, s.alert_webhook_secret).handlers()
+
+
+def ops_admin(ctx: Context, engine: AsyncEngine) -> OpsAdmin:
+    parts = ops_parts(ctx, engine)
+    return OpsAdmin(flows=parts.flows, backends=board(ctx, parts), pauses=parts.pauses,
+                    alerts=AlertStore(engine, notify=bool(ctx.settings.alert_webhook_url), wake=ctx.wake),
+                    connections=connection_urls(ctx.settings))
+
+
+def board(ctx: Context, parts: OpsParts) -> BackendBoard:
+    return BackendBoard(parts.reports, parts.pauses, connection_urls(ctx.settings))
+
+
+def thresholds(s: Settings) -> Thresholds:
+    return Thresholds(oldest_pending_seconds=s.alert_oldest_pending_seconds,
+                      dead_letters_growth=s.alert_dead_letters_growth,
+                      circuit_open_seconds=s.alert_circuit_open_seconds,
+                      inventory_lag_p95_seconds=s.alert_inventory_lag_p95_seconds,
+                      refund_failures=s.alert_refund_failures)
+
+
+def connection_urls(s: Settings) -> dict[str, str | None]:
+    """Each configured backend's base URL, stripped of credentials and query (never a secret)."""
+    if s.sandbox:
+        base = (s.sandbox_url or "http://sandbox").rstrip("/")
+        return {name: safe_url(f"{base}/sandbox/{name}") for name in BACKENDS}
+    urls = {"erp": s.erp_url, "wms": s.wms_url, "pos": s.pos_url, "payments": s.payments_url, "shopify": s.shopify_url}
+    return {name: safe_url(url) for name, url in urls.items() if url}
+
+
+def safe_url(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -1,0 +1,17 @@
+"""Admin API: alerts, firing and recently resolved, with their history (``GET /alerts``). Scope `admin`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import get
+
+from experience_apis.http import INJECTED, requires
+from gateway.admin.ops import OpsAdmin
+from process_apis.ops.alert_store import AlertList
+
+
+@get("/admin/v1/alerts", operation_id="listAlerts", tags=["operations"], guards=[requires("admin")])
+async def list_alerts(ops: Annotated[OpsAdmin, INJECTED]) -> AlertList:
+    """Each rule that fired in the last 24 hours with its current state; ``history`` newest first."""
+    return await ops.alerts.list()

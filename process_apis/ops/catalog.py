@@ -1,0 +1,37 @@
+"""The hub's flows: which outbox topics carry each, what marks a step done, which backend it calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    name: str
+    topics: tuple[str, ...] = ()
+    done_status: str | None = None
+    """The ``order_history`` status a finished step writes (its count is the throughput)."""
+    from_status: str | None = None
+    """The status the step starts from: step latency is the time between the two history rows."""
+    returns: bool = False
+    """Throughput from ``return_history`` (every return or refund step)."""
+    backend: str | None = None
+    configured: bool = True
+
+
+FLOWS: tuple[FlowSpec, ...] = (
+    FlowSpec("order_capture", ("channel_order.received",), done_status="accepted"),
+    FlowSpec("erp_posting", ("order.accepted",), done_status="posted", from_status="accepted", backend="erp"),
+    FlowSpec("wms_release", ("order.posted",), done_status="released", from_status="posted", backend="wms"),
+    FlowSpec("shipment", ("shipment.confirmed",), done_status="shipped", from_status="released"),
+    FlowSpec("shopify_fulfilment", ("shopify.fulfil",), backend="shopify"),
+    FlowSpec("returns", ("return.received", "return.inspection", "return.updated"), returns=True, backend="wms"),
+    FlowSpec("refund_saga", ("return.saga",), backend="payments"),
+    FlowSpec("inventory_sync", ("stock.changed",)),
+    FlowSpec("storefront_push", configured=False),
+    FlowSpec("partner_webhooks", configured=False),
+)
+BY_TOPIC = {topic: flow for flow in FLOWS for topic in flow.topics}
+OPEN_ORDER_STATUSES = ("accepted", "posted", "released", "on_hold")
+AGE_BUCKETS = ((300, "lt_5m"), (900, "5m_15m"), (3600, "15m_1h"), (86400, "1h_24h"))
+"""Upper bounds in seconds; older than the last is ``gt_24h``."""

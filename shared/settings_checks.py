@@ -1,0 +1,153 @@
+"""The rules a loaded `Settings` must keep, checked once by `load_settings`: each broken
+rule is a `SettingsError` whose message is one line naming the setting."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import urlsplit
+
+from shared.settings import (
+    _PRODUCTION_BACKENDS, _PRODUCTION_SECRETS, DISPOSITIONS, MIN_SECRET_CHARS, PUBLISHED_SECRETS,
+    RETURN_REASONS, Settings, SettingsError,
+)
+
+
+def validate(s: Settings) -> None:
+    """Every rule across settings; the first broken one raises `SettingsError` naming it."""
+    scheme = urlsplit(s.database_url).scheme
+    if scheme not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+        raise SettingsError(
+            f"HUB_DATABASE_URL: unsupported scheme {scheme!r}; use sqlite+aiosqlite:/// or postgresql+asyncpg://"
+        )
+    if s.redis_url is not None and urlsplit(s.redis_url).scheme not in {"redis", "rediss", "unix"}:
+        raise SettingsError("HUB_REDIS_URL: expected a redis:// or rediss:// URL")
+    for name in ("experience_url", "process_url", "system_url", "sandbox_url", "sandbox_events_url", "erp_url", "wms_url",
+                 "pos_url", "payments_url", "shopify_url", "jwt_jwks_url"):
+        value = getattr(s, name)
+        if value is not None and urlsplit(value).scheme not in {"http", "https"}:
+            raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")
+    if s.sandbox_autoship_seconds < 0:
+        raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
+    if s.db_pool_size < 1 or (s.db_pool_overflow is not None and s.db_pool_overflow < 0):
+        raise SettingsError("HUB_DB_POOL_SIZE must be 1 or more and HUB_DB_POOL_OVERFLOW 0 or more")
+    if not 0 < s.port < 65536:
+        raise SettingsError(f"HUB_PORT: {s.port} is not a TCP port")
+    if s.default_plan not in s.plans:
+        raise SettingsError(f"HUB_DEFAULT_PLAN: unknown plan {s.default_plan!r}")
+    for name, plan in s.plans.items():
+        if plan.rate_per_second <= 0 or plan.burst < 1:
+            raise SettingsError(f"HUB_PLANS: plan {name!r} needs rate_per_second > 0 and burst >= 1")
+    if not s.sandbox:
+        for name in _PRODUCTION_BACKENDS:
+            if getattr(s, name) is None:
+                raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
+        _validate_production_secrets(s)
+    _validate_returns(s)
+    _validate_retention(s)
+    _validate_ops(s)
+    if s.breaker_failure_threshold < 1:
+        raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
+    if not 0 < s.breaker_open_seconds <= 3600:
+        raise SettingsError("HUB_BREAKER_OPEN_SECONDS: must be more than 0 and at most 3600")
+    if not s.currencies or not all(re.fullmatch(r"[A-Z]{3}", code) for code in s.currencies):
+        raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
+    _validate_auth(s)
+    _validate_http(s)
+    if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
+        raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
+
+
+def _validate_production_secrets(s: Settings) -> None:
+    """With HUB_SANDBOX=0 no secret may be a published sandbox value, or short enough to guess."""
+    for name in _PRODUCTION_SECRETS:
+        value = getattr(s, name)
+        if value is None:
+            continue  # required ones are checked with the backends; the admin key is optional
+        if value in PUBLISHED_SECRETS:
+            raise SettingsError(f"HUB_{name.upper()}: unset or a published sandbox value; "
+                                f"set a private secret when HUB_SANDBOX=0")
+        if len(value) < MIN_SECRET_CHARS:
+            raise SettingsError(f"HUB_{name.upper()}: {len(value)} characters is too weak; "
+                                f"use at least {MIN_SECRET_CHARS} random characters when HUB_SANDBOX=0")
+
+
+def _validate_returns(s: Settings) -> None:
+    if s.return_window_days < 0 or any(days < 0 for days in s.return_window_days_by_channel.values()):
+        raise SettingsError("HUB_RETURN_WINDOW_DAYS: must be 0 or more days")
+    if s.return_review_threshold < 0:
+        raise SettingsError("HUB_RETURN_REVIEW_THRESHOLD: must be 0 or more")
+    for reason, disposition in s.return_dispositions.items():
+        if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
+            raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
+                                f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
+
+
+def _validate_retention(s: Settings) -> None:
+    if s.idempotency_key_retention_seconds < 86400:
+        raise SettingsError("HUB_IDEMPOTENCY_KEY_RETENTION_SECONDS: must be at least 86400 (24 h, CONTRACT section 3)")
+    if s.webhook_id_retention_seconds < 72 * 3600:
+        raise SettingsError("HUB_WEBHOOK_ID_RETENTION_SECONDS: must be at least 259200 (72 h; senders retry for 48 h)")
+    if s.processed_message_retention_seconds < max(86400, s.retry_budget_seconds + s.outbox_republish_seconds):
+        raise SettingsError("HUB_PROCESSED_MESSAGE_RETENTION_SECONDS: must be at least 86400 and above "
+                            "HUB_RETRY_BUDGET_SECONDS + HUB_OUTBOX_REPUBLISH_SECONDS")
+    if not 1 <= s.retention_sweep_seconds <= 86400:
+        raise SettingsError("HUB_RETENTION_SWEEP_SECONDS: must be between 1 and 86400")
+    if not 1 <= s.retention_batch_rows <= 100_000:
+        raise SettingsError("HUB_RETENTION_BATCH_ROWS: must be between 1 and 100000")
+
+
+def _validate_auth(s: Settings) -> None:
+    from limits import parse  # the notation the limiters use
+
+    for name in ("auth_failures_per_source", "oauth_failures_per_client"):
+        try:
+            item = parse(getattr(s, name))
+        except ValueError:
+            item = None
+        if item is None or item.amount < 1:
+            raise SettingsError(f"HUB_{name.upper()}: expected N/second, N/minute or N/hour, got {getattr(s, name)!r}")
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise SettingsError(f"HUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR") from None
+
+
+def _validate_http(s: Settings) -> None:
+    if not 1 <= s.http_header_timeout_seconds <= 60:
+        raise SettingsError("HUB_HTTP_HEADER_TIMEOUT_SECONDS: must be from 1 to 60 seconds")
+    if not 0 <= s.http_keepalive_seconds <= 60:
+        raise SettingsError("HUB_HTTP_KEEPALIVE_SECONDS: must be from 0 (no keep-alive) to 60 seconds")
+    if not 0 < s.http_body_timeout_seconds <= 3600:
+        raise SettingsError("HUB_HTTP_BODY_TIMEOUT_SECONDS: must be more than 0 and at most 3600 seconds")
+
+
+def _validate_ops(s: Settings) -> None:
+    for name in ("ops_report_seconds", "ops_pause_recheck_seconds"):
+        if not 0.05 <= getattr(s, name) <= 3600:
+            raise SettingsError(f"HUB_{name.upper()}: must be between 0.05 and 3600 seconds")
+    if not (s.ops_alert_interval_seconds == 0 or 0.05 <= s.ops_alert_interval_seconds <= 3600):
+        raise SettingsError("HUB_OPS_ALERT_INTERVAL_SECONDS: must be 0 (never) or between 0.05 and 3600 seconds")
+    for name in ("alert_oldest_pending_seconds", "alert_circuit_open_seconds", "alert_inventory_lag_p95_seconds"):
+        if getattr(s, name) <= 0:
+            raise SettingsError(f"HUB_{name.upper()}: must be more than 0 seconds")
+    for name in ("alert_dead_letters_growth", "alert_refund_failures"):
+        if getattr(s, name) < 1:
+            raise SettingsError(f"HUB_{name.upper()}: must be 1 or more")
+    if s.alert_webhook_url is not None and urlsplit(s.alert_webhook_url).scheme not in {"http", "https"}:
+        raise SettingsError("HUB_ALERT_WEBHOOK_URL: expected an http(s):// URL")
+    if s.alert_webhook_url and not _is_whsec(s.alert_webhook_secret):
+        raise SettingsError("HUB_ALERT_WEBHOOK_SECRET: required with HUB_ALERT_WEBHOOK_URL, as whsec_<base64 of 24+ bytes>")
+
+
+def _is_whsec(secret: str | None) -> bool:
+    import base64
+    import binascii
+
+    if not secret or not secret.startswith("whsec_"):
+        return False
+    try:
+        return len(base64.b64decode(secret[6:], validate=True)) >= 24
+    except (binascii.Error, ValueError):
+        return False
