@@ -48,6 +48,9 @@ class Context:
     """The order process built for this role (``commerce_hub.process_role``), shared by API and workers."""
     wakers: list[Callable[[], None]] = field(default_factory=list)
     """Called after a commit that queued work: this process's workers look at once."""
+    circuits: object | None = None
+    """Where a dead-letter replay reads the backends' circuits (``shared.resilience.circuits``):
+    this role's own guards, or the system role over RPC; None when neither is reachable."""
 
     _announcing: bool = False
 

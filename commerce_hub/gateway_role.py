@@ -116,7 +116,8 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     routes = [
         Route(prefix="/admin/v1/", app=create_admin_app(
             keys, ctx.book, ctx.bus, settings.internal_secret,
-            dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx)), name="admin"),
+            dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake, circuits=ctx.circuits),  # type: ignore[arg-type]
+            returns=return_port(ctx)), name="admin"),
         Route(prefix="/openapi/", app=PortalApp(experiences), name="openapi", authenticated=False),
         Route(prefix="/", app=LandingApp(), name="root", authenticated=False),  # GET /; else the 404 problem
     ]

@@ -106,15 +106,17 @@ class OutboxStore:
             for delivery, failure in failed:
                 mine = and_(outbox.c.id == delivery.row_id, outbox.c.attempts == delivery.message.attempts)
                 if not failure.dead:
+                    budget = {"first_attempt_at": failure.budget_from} if failure.budget_from is not None else {}
                     await conn.execute(update(outbox).where(mine).values(
-                        available_at=failure.retry_at, claimed_until=None, published_at=None, last_error=failure.reason))
+                        available_at=failure.retry_at, claimed_until=None, published_at=None, last_error=failure.reason,
+                        **budget))
                     continue
                 row = (await conn.execute(delete(outbox).where(mine).returning(*_COLUMNS))).first()
                 if row is not None:
                     await conn.execute(insert(dead_letters).values(
                         id=dead_letter_id(str(row.id)), topic=row.topic, key=row.key, payload=row.payload,
                         reason=failure.reason, attempts=row.attempts, first_attempt_at=row.first_attempt_at,
-                        dead_at=now))
+                        dead_at=now, backend=(failure.backend or None) and failure.backend[:40]))
 
     async def has_claimable(self, now: datetime, topics: Collection[str]) -> bool:
         cond = and_(outbox.c.available_at <= now, outbox.c.topic.in_(list(topics)),
