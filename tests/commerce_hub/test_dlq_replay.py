@@ -6,6 +6,9 @@ an ERP outage dead-letters an order's posting (a one-second retry budget), then
 - the dead letter is replayed while the outage lasts: the answer reports the circuit open
   with ``retry_at``, the message waits for it, is not dead-lettered again by its first
   failed attempt, and is posted once when the ERP is back.
+
+Split roles: the system role serves its circuits on the internal RPC; a gateway that
+cannot reach it answers ``unknown``.
 """
 
 from __future__ import annotations
@@ -15,10 +18,10 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from shared.db.engine import create_engine
-from shared.db.tables import outbox
+from shared.db.tables import dead_letters, outbox
 from shared.messaging.outbox import as_utc
 from tests.commerce_hub.orders_support import ACME_ORDER, erp_sales_orders, key, until, wait_status
 from tests.commerce_hub.test_returns_faults import database
@@ -110,3 +113,29 @@ async def test_a_replay_while_the_erp_is_down_reports_the_open_circuit_and_waits
     await wait_status(hub.http, headers, order_id, "released", timeout=30)
     assert len(await erp_sales_orders(hub.http, order_id)) == 1
     assert [d["id"] for d in await dead_letters_of(hub, order_id)] == [letter["id"]]
+
+
+async def test_the_system_role_serves_its_circuits_to_the_gateway_over_the_internal_rpc(sqlite_url: str) -> None:
+    async with AsyncExitStack() as stack:
+        system = await start_hub(stack, make_settings(sqlite_url, sandbox_url="http://127.0.0.1:9"), role="system")
+        answer = await system.http.post("/rpc/circuits/states", json={})
+    assert answer.status_code == 200, answer.text
+    states = {c["backend"]: (c["state"], c["retry_after"]) for c in answer.json()}
+    assert states == {name: ("closed", None) for name in ("erp", "wms", "pos", "payments", "shopify")}
+
+
+async def test_a_split_gateway_that_cannot_reach_the_system_role_says_unknown(sqlite_url: str) -> None:
+    settings = make_settings(sqlite_url, experience_url="http://127.0.0.1:9", system_url="http://127.0.0.1:9")
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(dead_letters).values(
+                id="dl_1", topic="order.accepted", key="O-1", payload='{"order_id":"O-1"}', backend="erp",
+                reason="backend_unavailable: ERP answered 503", attempts=3, dead_at=datetime.now(UTC)))
+        async with AsyncExitStack() as stack:
+            gateway = await start_hub(stack, settings, role="gateway")
+            answer = await gateway.http.post("/admin/v1/dead-letters/dl_1/replay", headers=ADMIN)
+    finally:
+        await engine.dispose()
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"id": "dl_1", "status": "replayed", "backend": "erp", "backend_circuit": "unknown"}
