@@ -201,31 +201,46 @@ def _dlq(action: Callable[[Any, argparse.Namespace], Awaitable[Any]]) -> Callabl
             if result.next_cursor:
                 print(f"more: --cursor {result.next_cursor}")
         else:
-            print(f"{result.id}: {result.status}")
+            print(_replayed(result))
         return 0
 
     return run
 
 
 async def _replay(svc: Any, args: argparse.Namespace) -> Any:
-    from shared.messaging.dead_letters import Replayed
+    return await svc.replay(args.id)
 
-    await svc.replay(args.id)
-    return Replayed(id=args.id)
+
+def _replayed(result: Any) -> str:
+    line = f"{result.id}: {result.status}"
+    if result.backend:
+        line += f"; {result.backend} circuit {result.backend_circuit}"
+        if result.retry_at is not None:
+            line += f", the message waits until {result.retry_at:%Y-%m-%dT%H:%M:%SZ} when it may probe"
+    return line
 
 
 async def _with_dead_letters(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
+    """The dead-letter service on the database; the circuits are read from the system role
+    (``HUB_SYSTEM_URL``) when set, else a replay reports them ``unknown``."""
+    import httpx
+
     from shared.db.engine import create_engine
     from shared.errors import HubError
     from shared.messaging.dead_letters import DeadLetterService
+    from shared.resilience.circuits import CircuitPort
+    from shared.rpc import rpc_client
 
     engine = create_engine(settings.database_url)
+    http = httpx.AsyncClient(base_url=settings.system_url or "http://unused", timeout=httpx.Timeout(5.0))
+    circuits = rpc_client(CircuitPort, "circuits", http) if settings.system_url else None
     try:
-        return await fn(DeadLetterService(engine))
+        return await fn(DeadLetterService(engine, circuits=circuits))
     except HubError as exc:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
         raise SystemExit(f"hub: {detail}") from None
     finally:
+        await http.aclose()
         await engine.dispose()
 
 

@@ -50,6 +50,9 @@ class Context:
     """The operations parts (``commerce_hub.ops_role``): backend reports, pauses, flows."""
     wakers: list[Callable[[], None]] = field(default_factory=list)
     """Called after a commit that queued work: this process's workers look at once."""
+    circuits: object | None = None
+    """Where a dead-letter replay reads the backends' circuits (``shared.resilience.circuits``):
+    this role's own guards, or the system role over RPC; None when neither is reachable."""
 
     _announcing: bool = False
 

@@ -136,7 +136,8 @@ def journey_port(ctx: Context) -> object | None:
 def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Route]:
     settings = ctx.settings
     admin = create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret,
-                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake), returns=return_port(ctx),
+                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake, circuits=ctx.circuits),
+                             returns=return_port(ctx),
                              journeys=journey_port(ctx), ops=ops_admin(ctx, engine_of(ctx)))
     portal = PortalApp(experiences, admin, plans=settings.plans)
     routes = [

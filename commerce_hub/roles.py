@@ -28,6 +28,7 @@ from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
 from process_apis.pricing.service import PricingService
+from shared.resilience.circuits import CircuitPort, GuardCircuits
 from shared.rpc import RpcApp, rpc_client
 from shared.settings import Settings
 from system_apis.erp.port import ErpPort
@@ -62,9 +63,11 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
     system = await _system(ctx, sandbox_app) if role in ("all", "system", "process", "worker") else {}
     if system.get("guards"):
         await open_backend_reports(ctx, system["guards"])
+    ctx.circuits = _circuits(ctx, system)
     if role == "system":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
-            name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()}), name="rpc", authenticated=False))
+            **{name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()},
+            "circuits": (CircuitPort, ctx.circuits)}), name="rpc", authenticated=False))
     ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
     if sandbox_app is not None and role == "all":
         await follow_sandbox(ctx, sandbox_app.state["sandbox"], (await order_process(ctx, system)).stock)
@@ -120,6 +123,16 @@ def _sandbox(ctx: Context, edge_ref: list[Edge]):  # noqa: ANN202
     urls = {name: f"{base}/hooks/{name}" for name in secrets} if base else {}
     return create_sandbox_app(SandboxConfig(event_urls=urls, webhook_secrets=secrets,
                                             autoship_seconds=settings.sandbox_autoship_seconds))
+
+
+def _circuits(ctx: Context, system: dict) -> object | None:
+    """The breakers a dead-letter replay reports: the role's own, else the system role's over
+    RPC (a gateway with HUB_SYSTEM_URL), else None (``unknown``)."""
+    if "guards" in system:
+        return GuardCircuits(system["guards"])
+    if ctx.role == "gateway" and ctx.settings.system_url:
+        return rpc_client(CircuitPort, "circuits", ctx.client(ctx.settings.system_url, "HUB_SYSTEM_URL"))
+    return None
 
 
 def _hook_secrets(settings: Settings) -> dict[str, str]:

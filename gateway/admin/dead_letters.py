@@ -2,7 +2,9 @@
 
 Replay answers 202: the message is back in the outbox, its work happens
 asynchronously. A second (or concurrent) replay of the same dead letter is 409
-`already_replayed`, so the work resumes exactly once.
+`already_replayed`, so the work resumes exactly once. The answer names the
+backend the dead letter failed on and its circuit (`backend_circuit`; with
+`retry_at` while open: the message waits for it).
 """
 
 from __future__ import annotations
@@ -36,9 +38,13 @@ class DeadLettersController(Controller):
 
     @post("/{letter_id:str}/replay", operation_id="replayDeadLetter", status_code=202)
     async def replay(self, letter_id: str, dead_letters: DeadLetters) -> Replayed:
-        """Back to the outbox with its attempts reset; 409 `already_replayed` the second time."""
-        await dead_letters.replay(letter_id)
-        return Replayed(id=letter_id)
+        """Back to the outbox with its attempts reset; 409 `already_replayed` the second time.
+
+        For a dead letter that failed on a backend, `backend` and its circuit as the system
+        APIs see it now: `closed`, `open` or `half_open` (`unknown` when it cannot be read).
+        While open, `retry_at` (RFC 3339 UTC): the message is due then, when the circuit
+        may probe, not before."""
+        return await dead_letters.replay(letter_id)
 
     @delete("/{letter_id:str}", operation_id="deleteDeadLetter", status_code=204)
     async def delete_dead_letter(self, letter_id: str, dead_letters: DeadLetters) -> None:

@@ -30,7 +30,9 @@ account (its credit memo credits the account and is the refund).
 Giving up. A forward step whose backend keeps failing is retried by the worker
 (``BackendUnavailable``) until ``StepBudget`` says its time is spent: when the
 next attempt, one backoff interval (``retry_max_delay_seconds``) or the
-backend's ``Retry-After`` away, would fall past ``retry_budget_seconds``. So
+backend's ``Retry-After`` away, would fall past ``retry_budget_seconds`` (an open
+circuit, ``CircuitOpen``, is no attempt: the worker defers it without spending the
+budget, whose clock moves on with the deferral). So
 the saga, not the worker, decides (the worker would only dead-letter). A refusal (a 4xx) gives up at once.
 Giving up moves the row to the first compensation, records the reason, and
 raises a permanent ``BackendError`` (``saga_step_failed``): the worker
@@ -54,7 +56,7 @@ from process_apis.returns import events
 from process_apis.returns import repository as repo
 from process_apis.returns.rules import approved_by_sku, refund_excess
 from process_apis.returns.schemas import ReturnLine
-from shared.errors import BackendError, BackendUnavailable, BusinessRuleViolation, HubError, NotFound
+from shared.errors import BackendError, BackendUnavailable, BusinessRuleViolation, CircuitOpen, HubError, NotFound
 from shared.messaging.outbox import Message, enqueue, utcnow
 from shared.models import CreditMemoRequest, ExpectedReceipt, FulfilmentLine, OrderLine, ReceiptLine, Refund
 from system_apis.erp.port import ErpPort
@@ -149,8 +151,8 @@ class ReturnSaga:
         try:
             values = await self._do(rma, step)
         except BackendUnavailable as exc:
-            if not self._budget.spent(message, self._clock(), exc.retry_after):
-                raise  # the worker retries with backoff
+            if isinstance(exc, CircuitOpen) or not self._budget.spent(message, self._clock(), exc.retry_after):
+                raise  # the worker retries with backoff; an open circuit (not tried) never gives up
             reason = f"{step}: {exc.code}: {exc.detail} (retry budget spent)"
             await self._give_up(rma, step, reason)
             raise BackendError(f"The refund saga of {rma.rma_id} gave up at {reason}", backend=exc.backend,

@@ -187,6 +187,7 @@ dead_letters = Table(
     Column("first_attempt_at", DateTime(timezone=True), nullable=True),
     Column("dead_at", DateTime(timezone=True), nullable=False),
     Column("replayed_at", DateTime(timezone=True), nullable=True),
+    Column("backend", String(40), nullable=True),  # the backend the last error came from, if any
 )
 Index("ix_dead_letters_dead_at", dead_letters.c.dead_at)
 

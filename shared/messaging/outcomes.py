@@ -10,13 +10,19 @@
   a transient failure (a deploy may fix it) and logged with its traceback by
   the worker. Its reason names the exception's type only: its text may hold
   SQL or a backend body, which never reaches the dead-letter API.
-- Whatever the error, once ``retry_budget_seconds`` have passed since the first
-  attempt the message is dead-lettered with the last error as its reason,
-  except ``CircuitOpen``: the backend was not even tried, so it is no attempt
-  against the budget; the message is deferred until the circuit may probe.
+- Whatever the error, once ``retry_budget_seconds`` of the message's budget
+  clock have passed the message is dead-lettered with the last error as its
+  reason, except ``CircuitOpen``: the backend was not even tried (a call that
+  tried and failed raises its own failure, see ``Guard.call``), so it is no
+  attempt against the budget. The message is deferred until the circuit may
+  probe, and its budget clock (``first_attempt_at``) moves forward by the
+  same deferral: time spent waiting for an open circuit never counts. The
+  clock starts at the first delivery, so a replayed dead letter (a new
+  message) starts a whole budget.
 - An error marked ``defers`` (``shared.ops.pauses.BackendPaused``: an operator
   paused the backend) defers the message by its ``retry_after`` and restarts
-  the budget's clock (``first_attempt_at`` cleared): a pause spends no budget.
+  the budget's clock (``first_attempt_at`` cleared): a pause spends no budget,
+  and after a maintenance the message has its whole budget again.
 
 A reason is ``"<code>: <detail>"``, at most 500 characters, never a stack trace.
 """
@@ -40,6 +46,10 @@ class Failure:
 
     reason: str
     retry_at: datetime | None
+    backend: str | None = None
+    """The backend the last error came from (a ``BackendError``'s), kept with a dead letter."""
+    budget_from: datetime | None = None
+    """When set, the message's new budget clock (``first_attempt_at``): a circuit-open deferral."""
     fresh: bool = False
     """Deferred, not failed (its backend is paused): the retry budget's clock restarts."""
 
@@ -72,17 +82,20 @@ def decide(
     rng: Callable[[], float] = random.random,
 ) -> Failure:
     reason = reason_of(exc)
+    backend = (getattr(exc, "backend", "") or None) if isinstance(exc, HubError) else None
     if is_permanent(exc):
-        return Failure(reason, None)
+        return Failure(reason, None, backend)
     if getattr(exc, "defers", False):  # a paused backend (shared.ops.pauses): not an attempt at all
         wait = getattr(exc, "retry_after", None) or config.retry.max_delay
-        return Failure(reason, now + timedelta(seconds=min(wait, config.retry.max_delay)), fresh=True)
+        return Failure(reason, now + timedelta(seconds=min(wait, config.retry.max_delay)), backend, fresh=True)
+    if isinstance(exc, CircuitOpen):  # not tried: deferred until it may probe, no backoff, no budget spent
+        wait = exc.retry_after if exc.retry_after is not None else config.retry.delay(max(attempts, 1), rng=rng)
+        deferral = timedelta(seconds=min(wait, config.retry.max_delay))
+        return Failure(reason, now + deferral, backend, budget_from=first_attempt_at + deferral)
     spent = (now - first_attempt_at).total_seconds()
-    if spent >= config.retry_budget_seconds and not isinstance(exc, CircuitOpen):
+    if spent >= config.retry_budget_seconds:
         budget = f" (retry budget of {config.retry_budget_seconds:g} s spent after {attempts} attempts)"
-        return Failure((reason[: REASON_MAX - len(budget)] + budget), None)
+        return Failure((reason[: REASON_MAX - len(budget)] + budget), None, backend)
     retry_after = getattr(exc, "retry_after", None) if isinstance(exc, BackendUnavailable) else None
-    if isinstance(exc, CircuitOpen) and retry_after is not None:  # deferred until it may probe, no backoff
-        return Failure(reason, now + timedelta(seconds=min(retry_after, config.retry.max_delay)))
     delay = config.retry.delay(max(attempts, 1), retry_after, rng=rng)
-    return Failure(reason, now + timedelta(seconds=delay))
+    return Failure(reason, now + timedelta(seconds=delay), backend)

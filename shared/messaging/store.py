@@ -112,10 +112,11 @@ class OutboxStore:
             for delivery, failure in failed:
                 mine = and_(outbox.c.id == delivery.row_id, outbox.c.attempts == delivery.message.attempts)
                 if not failure.dead:
-                    fresh = {"first_attempt_at": None} if failure.fresh else {}  # a pause spends no budget
+                    budget = ({"first_attempt_at": None} if failure.fresh  # a pause: the whole budget again
+                              else {"first_attempt_at": failure.budget_from} if failure.budget_from is not None else {})
                     moved = await conn.execute(update(outbox).where(mine).values(
                         available_at=failure.retry_at, claimed_until=None, published_at=None, last_error=failure.reason,
-                        **fresh))
+                        **budget))
                     if moved.rowcount == 1:
                         steps.append(step_row(delivery.message, "retried", now, latency_ms=delivery.latency_ms,
                                               detail=failure.reason))
@@ -125,7 +126,7 @@ class OutboxStore:
                     await conn.execute(insert(dead_letters).values(
                         id=dead_letter_id(str(row.id)), topic=row.topic, key=row.key, payload=row.payload,
                         reason=failure.reason, attempts=row.attempts, first_attempt_at=row.first_attempt_at,
-                        dead_at=now))
+                        dead_at=now, backend=(failure.backend or None) and failure.backend[:40]))
                     steps.append(step_row(delivery.message, "dead_lettered", now, latency_ms=delivery.latency_ms,
                                           detail=failure.reason))
             steps = [s for s in steps if s is not None]

@@ -91,20 +91,30 @@ class Guard:
         included (default ``policy.budget``; a ``deadline_scope`` shortens it).
         A wait that would end past the deadline, a ``Retry-After`` included,
         is not taken: the last error is raised. ``CircuitOpen`` and permanent
-        errors (``BackendError`` 4xx, ``NotFound``) are never retried.
+        errors (``BackendError`` 4xx, ``NotFound``) are never retried. A call that
+        tried the backend and then found the circuit open raises its own last
+        failure, not ``CircuitOpen``: ``CircuitOpen`` always means the backend was
+        not tried by this call, which a worker does not count against a message's
+        retry budget.
         ``operation`` names the call in errors and logs.
         """
         ends_at = self._ends_at(deadline)
         attempt = 0
+        failed: BackendUnavailable | None = None
         while True:
             attempt += 1
             if self._clock() >= ends_at:
                 raise BackendUnavailable(f"{self._label} deadline exceeded ({operation})", backend=self.name)
             try:
                 return await self._attempt(fn, ends_at)
-            except CircuitOpen:
-                raise
+            except CircuitOpen as refused:
+                if failed is None:
+                    raise
+                # This call did reach the backend, and its failures opened the circuit (or another
+                # caller's did meanwhile): the caller hears its own failure, a real attempt.
+                raise failed from refused
             except BackendUnavailable as exc:
+                failed = exc
                 if not retry or attempt >= self.policy.max_attempts:
                     raise
                 wait = self.policy.delay(attempt, exc.retry_after)

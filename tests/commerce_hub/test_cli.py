@@ -166,6 +166,25 @@ def test_dlq_replay_enqueues_once_then_refuses(cli: Cli) -> None:
     assert cli.json("dlq", "list")["items"][0]["replayed_at"]
 
 
+@pytest.mark.parametrize("system_url", [None, "http://127.0.0.1:9"], ids=["no-system-url", "system-role-down"])
+def test_dlq_replay_names_the_backend_and_says_when_its_circuit_is_unknown(cli: Cli, system_url: str | None) -> None:
+    # issue 10, defect 16: the CLI holds no breakers; it asks the system role (HUB_SYSTEM_URL)
+    # and, when it cannot, says unknown rather than guess
+    import sqlite3
+
+    first, second = add_dead_letters(cli, 2)
+    with sqlite3.connect(cli.cwd / "hub.db") as db:
+        db.execute("UPDATE dead_letters SET backend = 'erp'")
+    env = {"HUB_SYSTEM_URL": system_url} if system_url else {}
+    done = cli.run("dlq", "replay", first, "--json", **env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"id": first, "status": "replayed", "backend": "erp",
+                                       "backend_circuit": "unknown"}
+    human = cli.run("dlq", "replay", second, **env)
+    assert human.returncode == 0 and human.stdout.strip() == f"{second}: replayed; erp circuit unknown"
+    assert outbox_keys(cli) == [("O-1", 0), ("O-2", 0)]
+
+
 @pytest.mark.parametrize("args", [("dlq", "replay", "dl_missing"), ("dlq", "list", "--cursor", "nonsense"),
                                   ("dlq", "list", "--limit", "0")])
 def test_a_bad_dlq_request_fails_without_a_traceback(cli: Cli, args: tuple[str, ...]) -> None:

@@ -24,7 +24,8 @@ from tests.gateway.support import assert_problem
 
 SECRET = "test-internal-secret"
 PATH = "/admin/v1/dead-letters"
-ITEM_FIELDS = {"id", "topic", "key", "reason", "attempts", "first_attempt_at", "dead_at", "replayed_at", "payload"}
+ITEM_FIELDS = {"id", "topic", "key", "reason", "attempts", "first_attempt_at", "dead_at", "replayed_at", "payload",
+               "backend"}
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 

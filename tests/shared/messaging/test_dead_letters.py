@@ -81,7 +81,8 @@ async def test_a_replay_enqueues_once_and_wakes_the_worker(backbone: Backbone) -
     woken = []
     letters = backbone.dead_letters(wake=lambda: woken.append(True))
     replayed = await letters.replay(letter_id)
-    assert replayed.replayed_at is not None and woken == [True]
+    assert replayed.status == "replayed" and woken == [True]
+    assert (await letters.get(letter_id)).replayed_at is not None
     [row] = await backbone.rows()
     assert (row.topic, row.key, row.payload, row.attempts, row.first_attempt_at) == (
         "order.accepted", "O-0", '{"order_id":"O-0"}', 0, None)
