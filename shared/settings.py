@@ -178,6 +178,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     most 60). granian has one timer for this wait and the header read: it runs the smaller."""
     http_body_timeout_seconds: float = 30.0
     """Time a client has to send a request's whole body once its reading began (more: 408)."""
+    # --- telemetry ---
+    log_format: str | None = None
+    """``json`` (one object per line with trace, span and order ids) or ``text``; unset: json
+    with HUB_SANDBOX=0 (production), text with the sandbox (a developer's terminal)."""
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format is not None else not self.sandbox
 
     @property
     def is_sqlite(self) -> bool:
@@ -290,6 +298,8 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     _validate_auth(s)
     _validate_http(s)
+    if s.log_format not in (None, "json", "text"):
+        raise SettingsError(f"HUB_LOG_FORMAT: expected json or text, got {s.log_format!r}")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
