@@ -42,6 +42,7 @@ class _HubSampler(Sampler):
     def __init__(self) -> None:
         self.delegate: Sampler = ALWAYS_OFF
         self.exporting = False
+        self.instrumented = False
         self.forced = False
         """Set only around a synchronous span start whose sampling was already decided."""
 
@@ -53,6 +54,31 @@ class _HubSampler(Sampler):
 
 
 _sampler = _HubSampler()
+
+
+class _Fanout(SpanProcessor):
+    """The provider's one processor; exporters are added (and, in tests, removed) here."""
+
+    def __init__(self) -> None:
+        self.processors: tuple[SpanProcessor, ...] = ()
+
+    def on_start(self, span, parent_context=None) -> None:  # noqa: ANN001
+        for processor in self.processors:
+            processor.on_start(span, parent_context=parent_context)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        for processor in self.processors:
+            processor.on_end(span)
+
+    def shutdown(self) -> None:
+        for processor in self.processors:
+            processor.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return all(processor.force_flush(timeout_millis) for processor in self.processors)
+
+
+_fanout = _Fanout()
 
 
 class _Redacting(SpanExporter):
@@ -116,13 +142,15 @@ def setup_tracing(service_name: str, *, exporter: SpanExporter | None = None, sa
         from opentelemetry.sdk.resources import Resource
 
         _provider = TracerProvider(resource=Resource.create({"service.name": service_name}), sampler=_sampler)
+        _provider.add_span_processor(_fanout)
         trace.set_tracer_provider(_provider)
         exporter = exporter if exporter is not None else exporter_from_env()
     if exporter is not None:
         processor: SpanProcessor = (BatchSpanProcessor if batch else SimpleSpanProcessor)(_Redacting(exporter))
-        _provider.add_span_processor(processor)  # type: ignore[union-attr]
-        if not _sampler.exporting:
-            _sampler.exporting = True
+        _fanout.processors += (processor,)
+        _sampler.exporting = True
+        if not _sampler.instrumented:
+            _sampler.instrumented = True
             _instrument_libraries()
     if sampler is not None:
         _sampler.delegate = sampler
@@ -133,6 +161,19 @@ def setup_tracing(service_name: str, *, exporter: SpanExporter | None = None, sa
 
 def exporting() -> bool:
     return _sampler.exporting
+
+
+def stop_exporting() -> None:
+    """Flush and drop every exporter; nothing recorded from now on (tests). The library
+    instrumentation stays in place, making non-recording spans."""
+    processors, _fanout.processors = _fanout.processors, ()
+    for processor in processors:
+        processor.shutdown()
+    _sampler.delegate, _sampler.exporting = ALWAYS_OFF, False
+
+
+def flush() -> bool:
+    return _fanout.force_flush()
 
 
 def _instrument_libraries() -> None:
