@@ -27,7 +27,9 @@ from typing import Iterator
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBasedTraceIdRatio, Sampler, SamplingResult
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF, ALWAYS_ON, ParentBased, ParentBasedTraceIdRatio, Sampler, SamplingResult, TraceIdRatioBased,
+)
 
 from shared.logs import order_context, redact
 
@@ -40,7 +42,9 @@ class _HubSampler(Sampler):
     """Delegates to the configured sampler; replaced (not the provider) when reconfigured."""
 
     def __init__(self) -> None:
-        self.delegate: Sampler = ALWAYS_OFF
+        self._delegate: Sampler = ALWAYS_OFF
+        self.root_bound: int | None = 0
+        """A root span is sampled when 64 random bits are below it (None: ask the delegate)."""
         self.exporting = False
         self.instrumented = False
         self.forced = False
@@ -51,6 +55,32 @@ class _HubSampler(Sampler):
 
     def get_description(self) -> str:
         return f"Hub({self.delegate.get_description()})"
+
+    @property
+    def delegate(self) -> Sampler:
+        return self._delegate
+
+    @delegate.setter
+    def delegate(self, sampler: Sampler) -> None:
+        self._delegate, self.root_bound = sampler, _root_bound(sampler)
+
+    def root_sampled(self, name: str) -> bool:
+        """The sampler's decision for a root span, cheaply for the usual samplers (the SDK's
+        own call costs ~5 µs, half a cache hit)."""
+        if self.root_bound is None:
+            return self.delegate.should_sample(None, new_trace_id(), name).decision.is_sampled()
+        return random.getrandbits(64) < self.root_bound
+
+
+def _root_bound(sampler: Sampler) -> int | None:
+    root = getattr(sampler, "_root", sampler) if isinstance(sampler, ParentBased) else sampler
+    if isinstance(root, TraceIdRatioBased):
+        return root.bound
+    if root is ALWAYS_ON:
+        return 1 << 64
+    if root is ALWAYS_OFF:
+        return 0
+    return None
 
 
 _sampler = _HubSampler()
@@ -256,7 +286,7 @@ def hit_span(scope: dict, name: str):  # noqa: ANN201
         return None
     if b"traceparent" in scope["hub.headers"]:
         return server_span(scope, name)
-    if not _sampler.delegate.should_sample(None, new_trace_id(), name).decision.is_sampled():
+    if not _sampler.root_sampled(name):
         return None
     return server_span(scope, name, sampled=True)
 
