@@ -15,6 +15,7 @@ from typing import Callable
 from commerce_hub import roles
 from shared.errors import Starting
 from shared.problems import send_problem
+from shared.logs import remember_secrets, setup_logging
 from shared.settings import Settings, load_settings
 from shared.telemetry import setup_tracing
 
@@ -30,6 +31,7 @@ class HubApp:
         self._stack: AsyncExitStack | None = None
 
     async def startup(self) -> None:
+        remember_secrets(secrets_of(self.settings))
         setup_tracing(f"commerce-hub-{self.role}")
         self._stack = AsyncExitStack()
         await self._stack.__aenter__()
@@ -77,6 +79,13 @@ class HubApp:
 
 def create_app() -> HubApp:
     """Granian's factory: settings from the environment the CLI prepared."""
-    logging.basicConfig(level=os.environ.get("HUB_LOG_LEVEL", "info").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return HubApp(load_settings(), os.environ.get("HUB_ROLE", "all"))
+    settings = load_settings()
+    setup_logging(settings.log_level, settings.json_logs, secrets_of(settings))
+    return HubApp(settings, os.environ.get("HUB_ROLE", "all"))
+
+
+def secrets_of(settings: Settings) -> list[str | None]:
+    """The configured secrets, masked wherever they would appear in a log line or span."""
+    return [settings.bootstrap_admin_key, settings.internal_secret, settings.shopify_access_token,
+            settings.shopify_webhook_secret, settings.wms_webhook_secret, settings.pos_webhook_secret,
+            settings.erp_webhook_secret]

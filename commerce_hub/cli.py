@@ -98,6 +98,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from granian.http import HTTP1Settings
 
     workers = args.workers or settings.workers
+    if workers > 1:
+        # prometheus_client reads it when first imported: set before any worker imports it
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir(args.role, settings.port)
     print(f"hub: serving role {args.role} on http://{settings.host}:{settings.port} ({workers} worker(s))", flush=True)
     Granian(
         "commerce_hub.asgi:create_app", factory=True, interface=Interfaces.ASGI,
@@ -106,6 +109,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         http1_settings=_http1(settings, HTTP1Settings),
     ).serve()
     return 0
+
+
+def _metrics_dir(role: str, port: int) -> str:
+    """A per-role directory where each worker writes its metrics (prometheus_client's
+    multiprocess mode), emptied at start: figures of a previous run never add up."""
+    import shutil
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"commerce-hub-metrics-{os.getuid()}", f"{role}-{port}")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path, mode=0o700)
+    return path
 
 
 def _http1(settings: Settings, http1_settings: type) -> Any:

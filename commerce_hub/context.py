@@ -18,6 +18,7 @@ from gateway.plans.book import PlanBook
 from shared.bus import Bus, LocalBus, RedisBus
 from shared.db.engine import create_engine
 from shared.metrics import Registry
+from shared.telemetry import instrument_engine
 from shared.settings import Settings, SettingsError
 
 
@@ -78,6 +79,7 @@ class Context:
             engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size,
                                    pool_overflow=self.settings.db_pool_overflow)
             self.stack.push_async_callback(engine.dispose)
+            instrument_engine(engine)
 
             async def ping() -> None:
                 async with engine.connect() as conn:

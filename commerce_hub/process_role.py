@@ -10,6 +10,7 @@ from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.ops_role import open_alerts, worker_ports
 from process_apis.inventory.stock import StockBook
+from process_apis.observed import ObservedOrders, ObservedReturns, observed_handlers
 from process_apis.inventory.sync import InventorySync
 from process_apis.journeys.service import JourneyService
 from process_apis.orders.backoffice import BackOffice
@@ -17,7 +18,7 @@ from process_apis.orders.flows import OrderFlows
 from process_apis.orders.service import ChannelIntake, OrderService
 from process_apis.returns.events import ReturnEvents
 from process_apis.returns.receiving import ReturnReceiving
-from process_apis.returns.saga import ReturnSaga, StepBudget
+from process_apis.returns.saga import SAGA_TOPIC, ReturnSaga, StepBudget
 from process_apis.returns.schemas import ReturnPolicy
 from process_apis.returns.service import ReturnService
 from shared.settings import Settings
@@ -46,9 +47,10 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
         stock = StockBook(engine, [system["wms"], system["pos"]])
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
-        built = OrderProcess(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake), stock)
-        built.returns = ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
-                                      wake=ctx.wake)
+        built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake),
+                                            ctx.metrics), stock)
+        built.returns = ObservedReturns(ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
+                                                      wake=ctx.wake), ctx.metrics)
         built.journeys = JourneyService(engine)
         ctx.order_process = built
     return built
@@ -74,7 +76,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
         **ReturnEvents(ctx.bus).handlers(),
         **await open_alerts(ctx),
     }
-    worker = await open_messaging(ctx, engine, handlers)
+    worker = await open_messaging(ctx, engine, observed_handlers(handlers, ctx.metrics, SAGA_TOPIC))
 
     async def on_work(_payload: bytes) -> None:
         worker.wake()

@@ -9,6 +9,7 @@ closed by the context's ``AsyncExitStack``.
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
@@ -24,11 +25,14 @@ from gateway.identity import CredentialAuthenticator
 from commerce_hub.ops_role import open_backend_reports
 from commerce_hub.process_role import follow_sandbox, open_workers, order_process
 from process_apis.journeys.port import JourneyPort
+from process_apis.observed import ObservedPricing
 from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
 from process_apis.pricing.service import PricingService
 from shared.resilience.circuits import CircuitPort, GuardCircuits
+from shared.metrics import sample_process_every
+from shared.resilience.observed import observe_guards
 from shared.rpc import RpcApp, rpc_client
 from shared.settings import Settings
 from system_apis.erp.port import ErpPort
@@ -93,7 +97,11 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         ctx.routes += gateway_routes(ctx, experiences, keys)
     health = HealthApp(ctx.checks, ctx.metrics)
     ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False, methods=READ_ONLY),
-                   Route(prefix="/metrics", app=health, name="metrics", authenticated=False, methods=READ_ONLY)]
+                   Route(prefix="/metrics", app=health, name="metrics", methods=READ_ONLY,
+                         authenticated=role in ("all", "gateway"))]
+    if ctx.metrics.multiprocess:  # every worker's process figures, fresh for whichever worker is scraped
+        sampler = asyncio.get_running_loop().create_task(sample_process_every(ctx.metrics, 10.0))
+        stack.callback(sampler.cancel)
     edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
                 cors=Cors(settings.cors_origins) if role in ("all", "gateway") else None,
                 internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes,
@@ -162,6 +170,7 @@ async def _system(ctx: Context, sandbox_app) -> dict:  # noqa: ANN001
     if sandbox_app is not None:  # one process: a cleared sandbox fault closes that circuit at once
         sandbox_app.state["sandbox"].faults.on_healed(
             lambda backend: close_circuits(ports.guards, [backend], "sandbox faults cleared"))
+    observe_guards(ports.guards.values(), ctx.metrics)
     return {"erp": ports.erp, "wms": ports.wms, "pos": ports.pos, "fulfilment": ports.fulfilment,
             "payments": ports.payments, "shopify": ports.shopify, "guards": ports.guards}
 
@@ -172,7 +181,7 @@ async def _process(ctx: Context, system: dict) -> dict:
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
                 "returns": rpc_client(ReturnPort, "returns", client)}
     process = await order_process(ctx, system)
-    return {"pricing": PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies),
+    return {"pricing": ObservedPricing(PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies)),
             "orders": process.service, "returns": process.returns, "journeys": process.journeys}
 
 

@@ -49,7 +49,7 @@ from shared.errors import BadRequest, HubError, NotFound, PayloadTooLarge, RateL
 from shared.identity import PRINCIPAL_HEADER, sign_principal
 from shared.metrics import Registry
 from shared.problems import send_problem
-from shared.telemetry import incoming_trace_id, server_span
+from shared.telemetry import hit_span, new_span_id, new_trace_id, parse_traceparent, server_span, span_traceparent, traceparent
 
 ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
 log = logging.getLogger("commerce_hub.gateway")
@@ -97,6 +97,8 @@ class Edge:
         self._body_timeout = body_timeout
         self._requests = metrics.counter("hub_http_requests_total", "Requests by route and status", ["route", "status"])
         self._latency = metrics.histogram("hub_http_request_seconds", "Request latency by route", ["route"])
+        self._cache_lookups = metrics.counter("hub_cache_lookups_total", "Cacheable GETs by route and X-Cache result",
+                                              ["route", "result"])
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -106,7 +108,9 @@ class Edge:
         request_id = _request_id(headers.get(b"x-request-id"))
         scope["hub.request_id"] = request_id
         body = GuardedReceive(receive, self._max_body, self._body_timeout)
-        answer = _Answer(send, [(b"x-request-id", request_id)], body, head=scope["method"] == "HEAD")
+        answer = _Answer(send, [(b"x-request-id", request_id)], body, head=scope["method"] == "HEAD",
+                         incoming=headers.get(b"traceparent"))
+        scope["hub.answer"] = answer
         if answer.head:
             scope["method"] = "GET"
         route, target = self._route(scope["path"])
@@ -114,13 +118,13 @@ class Edge:
             if self._cors is None or not await self._cors_policy(scope, headers, answer):
                 await self._handle(scope, body, answer, route, target, headers)
         except HubError as exc:
-            await send_problem(answer, exc, scope, incoming_trace_id(scope))
+            await send_problem(answer, exc, scope, answer.trace_id())
         except Exception:  # the last line of defence: log, answer a bare 500
             if body.disconnected:
                 log.info("client gone during %s %s", scope["method"], scope["path"], exc_info=True)
             else:
                 log.exception("unhandled error at the edge on %s", scope["path"])
-            await send_problem(answer, HubError("An unexpected error occurred."), scope, incoming_trace_id(scope))
+            await send_problem(answer, HubError("An unexpected error occurred."), scope, answer.trace_id())
         name = route.name if route is not None else "unmatched"
         self._requests.inc(name, str(answer.status))
         self._latency.observe(time.perf_counter() - started, name)
@@ -167,16 +171,25 @@ class Edge:
         if route.cache_scope is not None and self._cache is not None:
             key = self._cache.key_for(scope, principal, route.cache_scope)
             entry = self._cache.fresh_local(key) if key is not None else None
-            if entry is not None and not answer.head:  # the hot path: answered here, no span, no app
-                answer.status = await send_entry(answer.send, entry, b"HIT", headers.get(b"if-none-match"),
-                                                 answer.extra)
+            if entry is not None and not answer.head:  # the hot path: answered here, no app, no span unless sampled
+                self._cache_lookups.inc(route.name, "HIT")
+                traced = hit_span(scope, route.name)
+                if traced is None:
+                    answer.status = await send_entry(answer.send, entry, b"HIT", headers.get(b"if-none-match"),
+                                                     [*answer.extra, (b"traceparent", answer.traceparent())])
+                else:
+                    with traced as span:
+                        answer.span_header = span_traceparent(span)
+                        answer.status = await send_entry(answer.send, entry, b"HIT", headers.get(b"if-none-match"),
+                                                         [*answer.extra, (b"traceparent", answer.traceparent())])
                 return
         scope = {**scope, "hub.principal": principal}
         if route.remote:
             scope["headers"] = [h for h in scope["headers"] if h[0] != _PRINCIPAL]
             scope["headers"].append((_PRINCIPAL, sign_principal(principal, self._secret).encode()))
         if key is not None:
-            await serve_through_cache(self._cache, key, target, scope, receive, answer)  # type: ignore[arg-type]
+            result = await serve_through_cache(self._cache, key, target, scope, receive, answer)  # type: ignore[arg-type]
+            self._cache_lookups.inc(route.name, result)
         else:
             await target(scope, receive, answer)
 
@@ -190,24 +203,42 @@ class MethodNotAllowed(HubError):
 
 class _Answer:
     """The edge's ``send``: appends this request's own headers (request id, RateLimit,
-    CORS) to the answer and remembers its status for the metrics. A HEAD request's answer
+    CORS, ``traceparent``: the server span's, else one continuing the caller's trace or
+    starting one) to the answer and remembers its status for the metrics. A HEAD request's answer
     loses its body (its headers, Content-Length included, stay); once the client is gone
     nothing is sent and the status is 499."""
 
-    __slots__ = ("send", "extra", "status", "body", "head")
+    __slots__ = ("send", "extra", "status", "body", "head", "incoming", "span_header", "_trace")
 
     def __init__(self, send: Callable, extra: list[tuple[bytes, bytes]], body: GuardedReceive,
-                 head: bool = False) -> None:
+                 head: bool = False, incoming: bytes | None = None) -> None:
         self.send = send
         self.extra = extra
         self.status = 500
         self.body = body
         self.head = head
+        self.incoming = incoming
+        self.span_header: bytes | None = None
+        """The server span's ``traceparent`` once the request has one."""
+        self._trace: tuple[int, bytes] | None = None
+
+    def traceparent(self) -> bytes:
+        if self.span_header is not None:
+            return self.span_header
+        if self._trace is None:  # no span: continue the caller's trace (unsampled here) or start one
+            parsed = parse_traceparent(self.incoming)
+            trace_id = parsed[0] if parsed else new_trace_id()
+            self._trace = (trace_id, traceparent(trace_id, new_span_id(), False))
+        return self._trace[1]
+
+    def trace_id(self) -> str:
+        return self.traceparent()[3:35].decode()
 
     async def __call__(self, message: dict) -> None:
         if message["type"] == "http.response.start":
             self.status = 499 if self.body.disconnected else message["status"]
-            message = {**message, "headers": [*message.get("headers", ()), *self.extra]}
+            message = {**message, "headers": [*message.get("headers", ()), *self.extra,
+                                              (b"traceparent", self.traceparent())]}
         elif self.head and message.get("body"):
             message = {**message, "body": b""}
         if not self.body.disconnected:
@@ -233,6 +264,9 @@ class _Traced:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         with server_span(scope, f"{scope['method']} {self._name}") as span:
             span.set_attribute("http.request.id", scope.get("hub.request_id", b"").decode("latin-1"))
+            answer = scope.get("hub.answer")
+            if answer is not None:
+                answer.span_header = span_traceparent(span)
             try:
                 await self.route.app(scope, receive, send)
             except HubError as exc:

@@ -1,4 +1,7 @@
-"""Liveness, readiness and Prometheus metrics (pure ASGI, no authentication).
+"""Liveness, readiness and Prometheus metrics (pure ASGI).
+
+`/metrics` needs the ``metrics:read`` or ``admin`` scope where the edge authenticates it
+(the gateway); internal roles serve it like their other internal routes.
 
 `/health/live` answers while the process runs. `/health/ready` checks each
 dependency the role needs (database, Redis when set) with a short timeout
@@ -13,10 +16,11 @@ from typing import Awaitable, Callable
 import msgspec
 
 from shared.asgi import send_response
-from shared.errors import NotFound
-from shared.metrics import Registry
+from shared.errors import Forbidden, NotFound
+from shared.metrics import CONTENT_TYPE, Registry
 
 Check = Callable[[], Awaitable[None]]
+METRICS_SCOPES = frozenset({"metrics:read", "admin"})
 
 
 class HealthApp:
@@ -28,7 +32,10 @@ class HealthApp:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         path = scope["path"]
         if path == "/metrics":
-            await _send(send, 200, b"text/plain; version=0.0.4; charset=utf-8", self._metrics.render().encode())
+            principal = scope.get("hub.principal")
+            if principal is not None and not principal.scopes & METRICS_SCOPES:
+                raise Forbidden("Metrics need the scope 'metrics:read' (or 'admin').", code="insufficient_scope")
+            await _send(send, 200, CONTENT_TYPE, self._metrics.render().encode())
         elif path == "/health/live":
             await _send(send, 200, b"application/json", b'{"status":"ok"}')
         elif path == "/health/ready":

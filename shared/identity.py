@@ -26,6 +26,7 @@ SCOPES = frozenset(
         "webhooks:manage",
         "customers:any",
         "admin",
+        "metrics:read",
     }
 )
 PRINCIPAL_HEADER = "x-hub-principal"

@@ -1,93 +1,179 @@
-"""A small Prometheus registry: counters and histograms with labels, text format 0.0.4.
+"""Prometheus metrics on ``prometheus_client``: counters, gauges and histograms with labels.
 
-Kept in process (one per process, built by the composition root); a scrape of
-each instance gives its own figures, as Prometheus expects.
+One ``Registry`` per process (built by the composition root); its metrics keep the
+call style the code uses (``counter.inc(*labels, amount=)``, ``gauge.set(*labels,
+value=)``, ``histogram.observe(value, *labels)``), each label set's child cached so a
+hot-path increment is one dict lookup and the library's own locked add.
+
+Multiprocess mode: when a role runs several granian workers, ``hub serve`` points
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable, read by the library
+at import) at a fresh per-role directory before the workers start; every worker
+writes its values there and a scrape of any worker answers the sum of all
+(``multiprocess_mode`` names how a gauge combines). Process metrics (memory, CPU,
+open files) come from the library's collectors in one process, and per worker as
+``hub_worker_*{pid}`` gauges in multiprocess mode (``sample_process``).
 """
 
 from __future__ import annotations
 
-import bisect
-from typing import Iterable
+import asyncio
+import os
+from typing import Callable, Iterable, Iterator
+
+from prometheus_client import (
+    CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector, disable_created_metrics, generate_latest,
+    multiprocess,
+)
+from prometheus_client import Counter as _Counter, Gauge as _Gauge, Histogram as _Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""prometheus_client's own variable (not a hub setting): the CLI sets it for its workers."""
+
+disable_created_metrics()  # no *_created series: they double the output and nobody graphs them
 
 
-def _labels(names: tuple[str, ...], values: tuple[str, ...], extra: str = "") -> str:
-    parts = [f'{n}="{_escape(v)}"' for n, v in zip(names, values)]
-    if extra:
-        parts.append(extra)
-    return "{" + ",".join(parts) + "}" if parts else ""
+def multiprocess_dir() -> str | None:
+    return os.environ.get(MULTIPROC_ENV) or None
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+class _Metric:
+    __slots__ = ("metric", "labels", "_children")
+
+    def __init__(self, metric: _Counter | _Gauge | _Histogram, labels: tuple[str, ...]) -> None:
+        self.metric, self.labels = metric, labels
+        self._children: dict[tuple[str, ...], object] = {}
+
+    def child(self, labels: tuple[str, ...]):  # noqa: ANN201
+        found = self._children.get(labels)
+        if found is None:
+            found = self._children[labels] = self.metric.labels(*labels) if self.labels else self.metric
+        return found
+
+    @property
+    def values(self) -> dict[tuple[str, ...], float]:
+        """This process's value per label set (tests and operators' snapshots)."""
+        return {labels: child._value.get() for labels, child in self._children.items()}  # type: ignore[attr-defined]
 
 
-class Counter:
-    def __init__(self, name: str, help: str, labels: Iterable[str] = ()) -> None:
-        self.name, self.help, self.labels = name, help, tuple(labels)
-        self.values: dict[tuple[str, ...], float] = {}
+class Counter(_Metric):
+    __slots__ = ()
 
     def inc(self, *labels: str, amount: float = 1.0) -> None:
-        self.values[labels] = self.values.get(labels, 0.0) + amount
-
-    def render(self) -> list[str]:
-        out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} counter"]
-        out += [f"{self.name}{_labels(self.labels, k)} {v:g}" for k, v in sorted(self.values.items())]
-        return out
+        self.child(labels).inc(amount)  # type: ignore[attr-defined]
 
 
-class Gauge(Counter):
+class Gauge(_Metric):
+    __slots__ = ()
+
     def set(self, *labels: str, value: float) -> None:
-        self.values[labels] = value
-
-    def render(self) -> list[str]:
-        return [line.replace(" counter", " gauge") if line.startswith("# TYPE") else line for line in super().render()]
+        self.child(labels).set(value)  # type: ignore[attr-defined]
 
 
-class Histogram:
-    def __init__(self, name: str, help: str, labels: Iterable[str] = (), buckets: tuple[float, ...] = _BUCKETS) -> None:
-        self.name, self.help, self.labels, self.buckets = name, help, tuple(labels), buckets
-        self.values: dict[tuple[str, ...], list[float]] = {}
+class Histogram(_Metric):
+    __slots__ = ()
 
     def observe(self, value: float, *labels: str) -> None:
-        row = self.values.get(labels)
-        if row is None:
-            row = self.values[labels] = [0.0] * (len(self.buckets) + 2)
-        row[bisect.bisect_left(self.buckets, value)] += 1
-        row[-1] += value
+        self.child(labels).observe(value)  # type: ignore[attr-defined]
 
-    def render(self) -> list[str]:
-        out = [f"# HELP {self.name} {self.help}", f"# TYPE {self.name} histogram"]
-        for key, row in sorted(self.values.items()):
-            running = 0.0
-            for bound, count in zip(self.buckets, row):
-                running += count
-                le = 'le="%g"' % bound
-                out.append(f"{self.name}_bucket{_labels(self.labels, key, le)} {running:g}")
-            total = running + row[len(self.buckets)]
-            inf = 'le="+Inf"'
-            out.append(f"{self.name}_bucket{_labels(self.labels, key, inf)} {total:g}")
-            out.append(f"{self.name}_sum{_labels(self.labels, key)} {row[-1]:g}")
-            out.append(f"{self.name}_count{_labels(self.labels, key)} {total:g}")
-        return out
+    @property
+    def values(self) -> dict[tuple[str, ...], float]:
+        """The count of observations per label set."""
+        return {labels: sum(b.get() for b in child._buckets)  # type: ignore[attr-defined]
+                for labels, child in self._children.items()}
 
 
 class Registry:
-    def __init__(self) -> None:
-        self._metrics: dict[str, Counter | Histogram] = {}
+    def __init__(self, multiproc_dir: str | None = None) -> None:
+        self._dir = multiproc_dir or multiprocess_dir()
+        self._registry = CollectorRegistry(auto_describe=True)
+        self._metrics: dict[str, _Metric] = {}
+        self._process: dict[str, Gauge] = {}
+        self.before_render: list[Callable[[], None]] = []
+        """Called at each scrape: gauges read from live state (circuits) refresh here."""
+        if self._dir is None:
+            for collector in (ProcessCollector, PlatformCollector, GCCollector):
+                collector(registry=self._registry)
+        else:
+            self._process = {name: self.gauge(f"hub_worker_{name}", help, mode="liveall") for name, help in (
+                ("resident_memory_bytes", "Resident memory of each worker process (bytes)"),
+                ("cpu_seconds", "CPU time each worker process used (seconds)"),
+                ("open_fds", "Open file descriptors of each worker process"),
+                ("start_time_seconds", "When each worker process started (Unix time)"))}
+
+    @property
+    def multiprocess(self) -> bool:
+        return self._dir is not None
 
     def counter(self, name: str, help: str, labels: Iterable[str] = ()) -> Counter:
-        return self._metrics.setdefault(name, Counter(name, help, labels))  # type: ignore[return-value]
+        return self._get(name, Counter, lambda l: _Counter(name, help, l, registry=self._registry), labels)
 
-    def gauge(self, name: str, help: str, labels: Iterable[str] = ()) -> Gauge:
-        return self._metrics.setdefault(name, Gauge(name, help, labels))  # type: ignore[return-value]
+    def gauge(self, name: str, help: str, labels: Iterable[str] = (), *, mode: str = "max") -> Gauge:
+        """``mode``: how workers' values combine in multiprocess mode (max, min, livesum, liveall...)."""
+        return self._get(name, Gauge, lambda l: _Gauge(name, help, l, registry=self._registry,
+                                                       multiprocess_mode=mode), labels)
 
-    def histogram(self, name: str, help: str, labels: Iterable[str] = ()) -> Histogram:
-        return self._metrics.setdefault(name, Histogram(name, help, labels))  # type: ignore[return-value]
+    def histogram(self, name: str, help: str, labels: Iterable[str] = (),
+                  buckets: tuple[float, ...] = _BUCKETS) -> Histogram:
+        return self._get(name, Histogram, lambda l: _Histogram(name, help, l, registry=self._registry,
+                                                               buckets=buckets), labels)
+
+    def _get(self, name: str, kind: type, make, labels: Iterable[str]):  # noqa: ANN001, ANN202
+        found = self._metrics.get(name)
+        if found is None:
+            names = tuple(labels)
+            found = self._metrics[name] = kind(make(names), names)
+        return found
+
+    def sample_process(self) -> None:
+        """Multiprocess mode: this worker's process figures into its ``hub_worker_*`` gauges."""
+        if not self._process:
+            return
+        for family in ProcessCollector(registry=None).collect():
+            short = family.name.removeprefix("process_")
+            gauge = self._process.get(short) or self._process.get(short.removesuffix("_total"))
+            if gauge is not None and family.samples:
+                gauge.set(value=family.samples[0].value)
 
     def render(self) -> str:
-        lines: list[str] = []
-        for metric in self._metrics.values():
-            lines += metric.render()
-        return "\n".join(lines) + "\n"
+        """The text exposition: every worker's figures in multiprocess mode, plus the
+        cache hit ratio derived from the cache counters."""
+        for refresh in self.before_render:
+            refresh()
+        if self._dir is None:
+            source = self._registry
+        else:
+            self.sample_process()
+            source = CollectorRegistry()
+            multiprocess.MultiProcessCollector(source, path=self._dir)
+        return generate_latest(_Derived(source)).decode()  # type: ignore[arg-type]
+
+
+async def sample_process_every(registry: Registry, seconds: float) -> None:
+    """Multiprocess mode: refresh this worker's ``hub_worker_*`` gauges until cancelled."""
+    while True:
+        registry.sample_process()
+        await asyncio.sleep(seconds)
+
+
+class _Derived:
+    """A source's metrics plus ``hub_cache_hit_ratio`` from ``hub_cache_lookups_total``."""
+
+    def __init__(self, source: CollectorRegistry) -> None:
+        self._source = source
+
+    def collect(self) -> Iterator[Metric]:
+        counts: dict[str, float] = {}
+        for family in self._source.collect():
+            if family.name == "hub_cache_lookups":
+                for sample in family.samples:
+                    if sample.name.endswith("_total"):
+                        result = sample.labels.get("result", "")
+                        counts[result] = counts.get(result, 0.0) + sample.value
+            yield family
+        if counts:
+            total = sum(counts.values())
+            yield GaugeMetricFamily("hub_cache_hit_ratio", "Cache hits over all cacheable lookups since start",
+                                    value=counts.get("HIT", 0.0) / total if total else 0.0)

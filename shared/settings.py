@@ -175,6 +175,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     most 60). granian has one timer for this wait and the header read: it runs the smaller."""
     http_body_timeout_seconds: float = 30.0
     """Time a client has to send a request's whole body once its reading began (more: 408)."""
+    # --- telemetry ---
+    log_format: str | None = None
+    """``json`` (one object per line with trace, span and order ids) or ``text``; unset: json
+    with HUB_SANDBOX=0 (production), text with the sandbox (a developer's terminal)."""
+
+    @property
+    def json_logs(self) -> bool:
+        return self.log_format == "json" if self.log_format is not None else not self.sandbox
 
     # --- ops (issue 12) ---
     ops_report_seconds: float = 5.0
@@ -275,3 +283,4 @@ def _name_from_validation(message: str) -> str:
         field = message.rsplit("`$.", 1)[1].split("`")[0].split(".")[0].split("[")[0]
         return f"HUB_{field.upper()}: {message.split(' - at ')[0]}"
     return f"settings: {message}"
+

@@ -54,6 +54,8 @@ def validate(s: Settings) -> None:
         raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     _validate_auth(s)
     _validate_http(s)
+    if s.log_format not in (None, "json", "text"):
+        raise SettingsError(f"HUB_LOG_FORMAT: expected json or text, got {s.log_format!r}")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 

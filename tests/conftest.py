@@ -162,3 +162,20 @@ async def pg_hub(pg_url: str) -> AsyncIterator[Hub]:
     """The one-process hub on the real PostgreSQL."""
     async with AsyncExitStack() as stack:
         yield await start_mobile_hub(stack, pg_url)
+
+
+@pytest.fixture
+def spans() -> Iterator[object]:
+    """Every span recorded (sampler always on) into memory, exported synchronously: an
+    ``InMemorySpanExporter``. Without it spans are not recorded (no exporter configured)."""
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+    from shared.telemetry import setup_tracing, stop_exporting
+
+    exporter = InMemorySpanExporter()
+    setup_tracing("test", exporter=exporter, sampler=ALWAYS_ON, batch=False)
+    try:
+        yield exporter
+    finally:
+        stop_exporting()

@@ -71,18 +71,19 @@ async def send_entry(send: Callable, entry: Entry, label: bytes, if_none_match: 
 
 
 async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, scope: dict,
-                              receive: Callable, send: Callable) -> None:
+                              receive: Callable, send: Callable) -> str:
     """Everything but the local fresh hit (the edge answers that): a fresh entry in the
-    shared store, else one coalesced fetch; STALE when the fetch fails and one is kept."""
+    shared store, else one coalesced fetch; STALE when the fetch fails and one is kept.
+    Returns the answer's ``X-Cache`` (HIT, MISS or STALE) for the metrics."""
     if_none_match = scope["hub.headers"].get(b"if-none-match")
     entry = cache.entry(key)
     if entry is not None and cache.is_fresh(entry):
         await send_entry(send, entry, b"HIT", if_none_match)
-        return
+        return "HIT"
     shared = await cache.lookup(key)
     if shared is not None and cache.is_fresh(shared):
         await send_entry(send, shared, b"HIT", if_none_match)
-        return
+        return "HIT"
     stale = shared or entry
 
     async def fetch() -> Captured | Entry:
@@ -101,13 +102,15 @@ async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, sco
     except Exception:
         if cache.can_serve_stale(stale):
             await send_entry(send, stale, b"STALE", if_none_match)
-            return
+            return "STALE"
         raise
     if isinstance(result, Entry):
         await send_entry(send, result, b"MISS" if leader else b"HIT", if_none_match)
-    elif result.status >= 500 and cache.can_serve_stale(stale):
+        return "MISS" if leader else "HIT"
+    if result.status >= 500 and cache.can_serve_stale(stale):
         await send_entry(send, stale, b"STALE", if_none_match)
-    else:
-        await send({"type": "http.response.start", "status": result.status,
-                    "headers": [*result.headers, (b"x-cache", b"MISS")]})
-        await send({"type": "http.response.body", "body": result.body})
+        return "STALE"
+    await send({"type": "http.response.start", "status": result.status,
+                "headers": [*result.headers, (b"x-cache", b"MISS")]})
+    await send({"type": "http.response.body", "body": result.body})
+    return "MISS"

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
-from shared.metrics import Registry
+from shared.metrics import Counter, Registry
+
+
+class _Deliveries:
+    """``hub_messages_total`` that also counts ``hub_dead_letters_total`` by topic."""
+
+    def __init__(self, messages: Counter, dead: Counter) -> None:
+        self.messages, self.dead = messages, dead
+
+    def inc(self, topic: str, outcome: str, amount: float = 1.0) -> None:
+        self.messages.inc(topic, outcome, amount=amount)
+        if outcome == "dead":
+            self.dead.inc(topic, amount=amount)
+
+    @property
+    def values(self) -> dict[tuple[str, ...], float]:
+        return self.messages.values
 
 
 class MessagingMetrics:
     def __init__(self, registry: Registry | None = None) -> None:
         registry = registry or Registry()
-        self.messages = registry.counter(
-            "hub_messages_total", "Message deliveries by topic and outcome (done, retried, dead).", ("topic", "outcome"))
+        self.messages = _Deliveries(registry.counter(
+            "hub_messages_total", "Message deliveries by topic and outcome (done, retried, dead).", ("topic", "outcome")),
+            registry.counter("hub_dead_letters_total", "Messages dead-lettered, by topic.", ("topic",)))
         self.handler_seconds = registry.histogram(
             "hub_message_handler_seconds", "Handler run time by topic.", ("topic",))
         self.oldest_pending = registry.gauge(

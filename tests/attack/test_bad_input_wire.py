@@ -87,7 +87,7 @@ def post(path: str, headers: str, body: bytes = b"", length: int | None = None) 
 
 
 def metric(hub: Process, route: str, status: str) -> float:
-    text = httpx.get(f"{hub.url}/metrics", timeout=5).text
+    text = httpx.get(f"{hub.url}/metrics", headers={"X-API-Key": ADMIN}, timeout=5).text
     match = re.search(rf'hub_http_requests_total{{route="{route}",status="{status}"}} (\S+)', text)
     return float(match.group(1)) if match else 0.0
 
@@ -171,7 +171,7 @@ def test_a_client_leaving_mid_body_counts_499_not_500_and_logs_no_error(hub: Pro
 
 def test_head_on_get_routes_and_405_with_allow(hub: Process, key: str) -> None:
     with httpx.Client(base_url=hub.url, timeout=10) as client:
-        for path, headers in (("/health/live", {}), ("/metrics", {}), ("/openapi/storefront-v1.json", {}),
+        for path, headers in (("/health/live", {}), ("/metrics", {"X-API-Key": ADMIN}), ("/openapi/storefront-v1.json", {}),
                               ("/v1/storefront/products/SKU-1001", {"X-API-Key": key})):
             got, head = client.get(path, headers=headers), client.head(path, headers=headers)
             assert (got.status_code, head.status_code, head.content) == (200, 200, b""), path

@@ -62,7 +62,7 @@ async def dead_letter(hub: Hub, order_id: str, count: int) -> list[dict]:
 
 
 async def refused_metric(hub: Hub, reason: str) -> float:
-    text = (await hub.http.get("/metrics")).text
+    text = (await hub.http.get("/metrics", headers=ADMIN)).text
     line = next(l for l in text.splitlines() if l.startswith(f'hub_shipments_refused_total{{reason="{reason}"}}'))
     return float(line.rsplit(" ", 1)[1])
 

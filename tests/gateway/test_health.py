@@ -33,11 +33,11 @@ async def test_ready_checks_the_database_and_the_event_relay(hub: Hub) -> None:
 
 
 async def test_metrics_are_prometheus_text_counting_requests_by_route_and_status(hub: Hub) -> None:
-    key = await hub.new_key("catalog:read")
-    before = request_counts((await hub.http.get("/metrics")).text)
+    key, scraper = await hub.new_key("catalog:read"), api(await hub.new_key("metrics:read"))
+    before = request_counts((await hub.http.get("/metrics", headers=scraper)).text)
     for path in ["/v1/storefront/products/SKU-1001"] * 3 + ["/v1/storefront/products/SKU-9999"]:
         await hub.http.get(path, headers=api(key))
-    response = await hub.http.get("/metrics")
+    response = await hub.http.get("/metrics", headers=scraper)
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert "# TYPE hub_http_requests_total counter" in response.text
     assert "# TYPE hub_http_request_seconds histogram" in response.text

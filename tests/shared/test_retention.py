@@ -27,7 +27,7 @@ from shared.messaging.retention import RetentionSweeper
 from shared.metrics import Registry
 from shared.settings import SettingsError
 from tests.clocks import FakeClock
-from tests.conftest import make_settings, start_hub
+from tests.conftest import ADMIN_KEY, make_settings, start_hub
 
 HOUR = 3600.0
 DAY = 24 * HOUR
@@ -223,7 +223,7 @@ async def test_a_worker_sweeps_at_start_and_counts_it_in_metrics(sqlite_url: str
                     break
                 await asyncio.sleep(0.02)
             assert await ids_of(engine, "c") == set() and await keys_in(engine, "s") == set()
-            metrics = (await hub.http.get("/metrics")).text
+            metrics = (await hub.http.get("/metrics", headers={"X-API-Key": ADMIN_KEY})).text
             assert 'hub_retention_swept_rows_total{table="processed_messages"} 3' in metrics
             assert 'hub_retention_swept_rows_total{table="idempotency_keys"} 1' in metrics
     finally:
@@ -238,7 +238,7 @@ async def test_a_hub_without_workers_does_not_sweep(sqlite_url: str) -> None:
     try:
         async with AsyncExitStack() as stack:
             hub = await start_hub(stack, make_settings(sqlite_url, worker_concurrency=0))
-            assert "hub_retention_swept_rows_total" not in (await hub.http.get("/metrics")).text
+            assert "hub_retention_swept_rows_total" not in (await hub.http.get("/metrics", headers={"X-API-Key": ADMIN_KEY})).text
             assert await ids_of(engine, "c") == {"1"}
     finally:
         await engine.dispose()

@@ -106,7 +106,7 @@ async def test_every_identifier_finds_what_carries_it_and_nothing_else(engine: A
 
 
 async def test_a_retry_a_dead_letter_a_replay_and_the_success_are_steps_on_the_request_trace(
-        engine: AsyncEngine) -> None:
+        engine: AsyncEngine, spans: object) -> None:
     order_id = await add_order(engine, tag())
     seen: list = []  # the handler's spans
 

@@ -35,7 +35,7 @@ async def test_open_messaging_runs_handlers_and_reports_readiness_and_metrics(ba
         assert handled == ["O-1"]
         await ctx.checks["outbox"]()
         metrics = ctx.metrics.render()
-        assert 'hub_messages_total{topic="order.accepted",outcome="done"} 1' in metrics
+        assert 'hub_messages_total{outcome="done",topic="order.accepted"} 1.0' in metrics
         assert "hub_outbox_oldest_pending_seconds 0" in metrics
 
         async with backbone.engine.begin() as conn:  # a topic no worker handles, due an hour ago
