@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
+from commerce_hub.notifications_role import delivery_handlers
 from process_apis.inventory.stock import StockBook
 from process_apis.inventory.sync import InventorySync
 from process_apis.orders.backoffice import BackOffice
@@ -66,6 +67,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
                                        margin=ctx.settings.retry_max_delay_seconds)).handlers(),
         **ReturnReceiving(engine, system["fulfilment"]).handlers(),
         **ReturnEvents(ctx.bus).handlers(),
+        **await delivery_handlers(ctx),
     }
     worker = await open_messaging(ctx, engine, handlers)
 

@@ -178,6 +178,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     most 60). granian has one timer for this wait and the header read: it runs the smaller."""
     http_body_timeout_seconds: float = 30.0
     """Time a client has to send a request's whole body once its reading began (more: 408)."""
+    # --- partner webhooks (issue 11) ---
+    webhook_timeout_seconds: float = 10.0
+    """How long one delivery attempt to a partner may take (connect to last byte); more is a failure."""
+    webhook_retry_base_seconds: float = 5.0
+    """Backoff before the second attempt of a failed delivery; it doubles per attempt, with jitter."""
+    webhook_retry_max_seconds: float = 3 * 3600.0
+    """The longest wait between two attempts of one delivery."""
+    webhook_max_attempts: int = 18
+    """Attempts before a delivery is finally ``failed`` (the defaults spread 18 attempts over about a day)."""
+    webhook_disable_after_seconds: float = 5 * 86400.0
+    """A subscription whose every attempt has failed for this long (no success in between) is
+    disabled; the partner enables it again (``POST /v1/partner/webhooks/{id}/enable``)."""
+    webhook_secret_overlap_seconds: float = 86400.0
+    """After a secret rotation, how long deliveries are also signed with the previous secret."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -290,6 +304,7 @@ def _validate(s: Settings) -> None:
         raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     _validate_auth(s)
     _validate_http(s)
+    _validate_webhooks(s)
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
         raise SettingsError("HUB_BOOTSTRAP_ADMIN_KEY: use at least 16 characters")
 
@@ -348,6 +363,20 @@ def _validate_auth(s: Settings) -> None:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
             raise SettingsError(f"HUB_TRUSTED_PROXIES: {proxy!r} is not an IP address or CIDR") from None
+
+
+def _validate_webhooks(s: Settings) -> None:
+    if not 0 < s.webhook_timeout_seconds <= 60:
+        raise SettingsError("HUB_WEBHOOK_TIMEOUT_SECONDS: must be more than 0 and at most 60 seconds")
+    if not 0 < s.webhook_retry_base_seconds <= s.webhook_retry_max_seconds:
+        raise SettingsError("HUB_WEBHOOK_RETRY_BASE_SECONDS: must be more than 0 and at most "
+                            "HUB_WEBHOOK_RETRY_MAX_SECONDS")
+    if not 1 <= s.webhook_max_attempts <= 100:
+        raise SettingsError("HUB_WEBHOOK_MAX_ATTEMPTS: must be from 1 to 100")
+    if s.webhook_disable_after_seconds <= 0:
+        raise SettingsError("HUB_WEBHOOK_DISABLE_AFTER_SECONDS: must be more than 0")
+    if not 0 <= s.webhook_secret_overlap_seconds <= 30 * 86400:
+        raise SettingsError("HUB_WEBHOOK_SECRET_OVERLAP_SECONDS: must be from 0 to 2592000 (30 days)")
 
 
 def _validate_http(s: Settings) -> None:
