@@ -90,16 +90,13 @@ async def remove(conn: AsyncConnection, subscription_id: str) -> None:
 async def add_delivery(conn: AsyncConnection, sub: Any, event_key: str, type_: str, lane: str, body: str,
                        now: datetime) -> bool:
     """One event for one subscription, once (the event key is unique per subscription). A disabled
-    subscription's is recorded ``failed`` with no attempt: in the log, for a replay."""
-    held = sub.status != "active"
+    subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
     stmt = insert(conn, deliveries).values(
         webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
-        body=body, status="failed" if held else "pending", attempts=0,
-        last_error="subscription disabled" if held else None, next_attempt_at=None if held else now,
-        created_at=now,
+        body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now,
     ).on_conflict_do_nothing(index_elements=["subscription_id", "event_key"])
     inserted = (await conn.execute(stmt)).rowcount == 1
-    if inserted and not held:
+    if inserted and sub.status == "active":
         await trigger(conn, sub.id, lane)
     return inserted
 
