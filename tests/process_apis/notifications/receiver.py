@@ -19,6 +19,9 @@ class Received:
 class Receiver:
     status: int = 200
     received: list[Received] = field(default_factory=list)
+    """Requests answered."""
+    arrived: list[Received] = field(default_factory=list)
+    """Requests read, answered or not yet (``hold``)."""
     hold: asyncio.Event | None = None
     record: bool = True
     count: int = 0
@@ -47,6 +50,8 @@ class Receiver:
                 headers = {k.strip().lower(): v.strip() for k, v in
                            (line.split(":", 1) for line in lines[1:] if ":" in line)}
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if self.record:
+                    self.arrived.append(Received(path, headers, body))
                 if self.hold is not None and not self.hold.is_set():
                     await self.hold.wait()
                 status = self.status
