@@ -24,6 +24,10 @@ class PortalApp:
         if key not in self._documents and key in self._experiences:
             schema = self._experiences[key].openapi_schema.to_schema()
             schema["info"]["x-problem-types"] = PROBLEM_TYPE_BASE
+            extra = getattr(self._experiences[key].state, "openapi_webhooks", None)  # (webhooks, schemas)
+            if extra is not None:
+                schema["webhooks"] = extra[0]
+                schema.setdefault("components", {}).setdefault("schemas", {}).update(extra[1])
             self._documents[key] = msgspec.json.encode(schema)
         return self._documents.get(key)
 

@@ -257,3 +257,15 @@ async def test_a_failure_streak_disables_and_the_partner_enables_again(sqlite_ur
         await until(lambda: _delivered(hub, headers, sub["id"], 4), timeout=20)
         after = [json.loads(r.body)["data"]["status"] for r in receiver.received[tried:]]
         assert after == ["accepted", "posted", "released", "shipped"] and order_id
+
+
+async def test_the_partner_openapi_document_describes_the_four_events(hub) -> None:
+    doc = (await hub.http.get("/openapi/partner-v1.json")).json()
+    assert doc["openapi"].startswith("3.1")
+    assert set(doc["webhooks"]) == {"order.status_changed", "shipment.created", "return.updated", "inventory.changed"}
+    post = doc["webhooks"]["shipment.created"]["post"]
+    assert {p["name"] for p in post["parameters"]} == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    data_ref = doc["components"]["schemas"][ref]["properties"]["data"]["$ref"].rsplit("/", 1)[1]
+    assert "schema_version" in doc["components"]["schemas"][data_ref]["properties"]
+    assert "/v1/partner/webhooks" in doc["paths"]
