@@ -8,6 +8,8 @@ first emit to the last delivery acknowledged, and the interpreter. Bounded: 100 
 deliveries, 120 s at most.
 
     .venv/bin/python bench/webhooks.py [--events 20] [--database URL] [--redis URL]
+
+Without --database a fresh SQLite file; a PostgreSQL URL must name a scratch database (it is migrated).
 """
 
 from __future__ import annotations
