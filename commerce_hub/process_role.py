@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
+from commerce_hub.notifications_role import delivery_handlers
 from commerce_hub.ops_role import open_alerts, worker_ports
 from process_apis.inventory.stock import StockBook
 from process_apis.observed import ObservedOrders, ObservedReturns, observed_handlers
@@ -75,6 +76,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
         **ReturnReceiving(engine, system["fulfilment"]).handlers(),
         **ReturnEvents(ctx.bus).handlers(),
         **await open_alerts(ctx),
+        **await delivery_handlers(ctx),
     }
     worker = await open_messaging(ctx, engine, observed_handlers(handlers, ctx.metrics, SAGA_TOPIC))
 

@@ -22,9 +22,11 @@ from gateway.edge import READ_ONLY, Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
+from commerce_hub.notifications_role import notification_service
 from commerce_hub.ops_role import open_backend_reports
 from commerce_hub.process_role import follow_sandbox, open_workers, order_process
 from process_apis.journeys.port import JourneyPort
+from process_apis.notifications.port import NotificationPort
 from process_apis.observed import ObservedPricing
 from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
@@ -79,7 +81,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
                                                             "returns": (ReturnPort, ports["returns"]),
-                                                            "journeys": (JourneyPort, ports["journeys"])}),
+                                                            "journeys": (JourneyPort, ports["journeys"]),
+                                                            "webhooks": (NotificationPort, ports["webhooks"])}),
                                 name="rpc", authenticated=False))
     if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
         await open_workers(ctx, system, ports)
@@ -179,10 +182,12 @@ async def _process(ctx: Context, system: dict) -> dict:
     if ctx.role == "experience":
         client = ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL")
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
-                "returns": rpc_client(ReturnPort, "returns", client)}
+                "returns": rpc_client(ReturnPort, "returns", client),
+                "webhooks": rpc_client(NotificationPort, "webhooks", client)}
     process = await order_process(ctx, system)
     return {"pricing": ObservedPricing(PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies)),
-            "orders": process.service, "returns": process.returns, "journeys": process.journeys}
+            "orders": process.service, "returns": process.returns, "journeys": process.journeys,
+            "webhooks": await notification_service(ctx)}
 
 
 class _NoAuth:

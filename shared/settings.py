@@ -210,6 +210,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retried with backoff); unset: alerts are only listed."""
     alert_webhook_secret: str | None = None
     """``whsec_<base64>`` key signing the operator webhook (Standard Webhooks headers)."""
+    # --- partner webhooks (issue 11) ---
+    webhook_timeout_seconds: float = 10.0
+    """How long one delivery attempt to a partner may take (connect to last byte); more is a failure."""
+    webhook_retry_base_seconds: float = 5.0
+    """Backoff before the second attempt of a failed delivery; it doubles per attempt, with jitter."""
+    webhook_retry_max_seconds: float = 3 * 3600.0
+    """The longest wait between two attempts of one delivery."""
+    webhook_max_attempts: int = 18
+    """Attempts before a delivery is finally ``failed`` (the defaults spread 18 attempts over about a day)."""
+    webhook_disable_after_seconds: float = 5 * 86400.0
+    """A subscription whose every attempt has failed for this long (no success in between) is
+    disabled; the partner enables it again (``POST /v1/partner/webhooks/{id}/enable``)."""
+    webhook_secret_overlap_seconds: float = 86400.0
+    """After a secret rotation, how long deliveries are also signed with the previous secret."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -283,4 +297,3 @@ def _name_from_validation(message: str) -> str:
         field = message.rsplit("`$.", 1)[1].split("`")[0].split(".")[0].split("[")[0]
         return f"HUB_{field.upper()}: {message.split(' - at ')[0]}"
     return f"settings: {message}"
-

@@ -54,6 +54,7 @@ def validate(s: Settings) -> None:
         raise SettingsError(f"HUB_CURRENCIES: expected ISO 4217 codes such as USD,CAD, got {','.join(s.currencies)!r}")
     _validate_auth(s)
     _validate_http(s)
+    _validate_webhooks(s)
     if s.log_format not in (None, "json", "text"):
         raise SettingsError(f"HUB_LOG_FORMAT: expected json or text, got {s.log_format!r}")
     if s.bootstrap_admin_key is not None and len(s.bootstrap_admin_key) < 16:
@@ -153,3 +154,17 @@ def _is_whsec(secret: str | None) -> bool:
         return len(base64.b64decode(secret[6:], validate=True)) >= 24
     except (binascii.Error, ValueError):
         return False
+
+
+def _validate_webhooks(s: Settings) -> None:
+    if not 0 < s.webhook_timeout_seconds <= 60:
+        raise SettingsError("HUB_WEBHOOK_TIMEOUT_SECONDS: must be more than 0 and at most 60 seconds")
+    if not 0 < s.webhook_retry_base_seconds <= s.webhook_retry_max_seconds:
+        raise SettingsError("HUB_WEBHOOK_RETRY_BASE_SECONDS: must be more than 0 and at most "
+                            "HUB_WEBHOOK_RETRY_MAX_SECONDS")
+    if not 1 <= s.webhook_max_attempts <= 100:
+        raise SettingsError("HUB_WEBHOOK_MAX_ATTEMPTS: must be from 1 to 100")
+    if s.webhook_disable_after_seconds <= 0:
+        raise SettingsError("HUB_WEBHOOK_DISABLE_AFTER_SECONDS: must be more than 0")
+    if not 0 <= s.webhook_secret_overlap_seconds <= 30 * 86400:
+        raise SettingsError("HUB_WEBHOOK_SECRET_OVERLAP_SECONDS: must be from 0 to 2592000 (30 days)")

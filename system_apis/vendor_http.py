@@ -81,6 +81,18 @@ class VendorHttp:
         retry = idempotency_key is not None
         return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline)
 
+    async def send(
+        self,
+        operation: str,
+        request: httpx.Request,
+        *,
+        span_attributes: Mapping[str, SpanValue] | None = None,
+        deadline: float | None = None,
+    ) -> httpx.Response:
+        """Send a request built on this client (any URL), once, guarded and traced; the whole
+        response, whatever its status (the classifier decides what raises)."""
+        return await self._send(operation, request, span_attributes, retry=False, deadline=deadline, whole=True)
+
     async def get_json(self, type: type[T], operation: str, path: str, **kwargs: Any) -> T:
         """``get`` and ``decode`` in one."""
         return self.decode(await self.get(operation, path, **kwargs), type)
@@ -100,7 +112,8 @@ class VendorHttp:
         *,
         retry: bool,
         deadline: float | None,
-    ) -> bytes:
+        whole: bool = False,
+    ) -> Any:
         attributes = {"hub.backend": self.name, "http.request.method": request.method, "url.path": request.url.path}
         attributes.update(span_attributes or {})
         with self._tracer.start_as_current_span(
@@ -112,14 +125,14 @@ class VendorHttp:
         ) as span:
             attempts = 0
 
-            async def attempt() -> bytes:
+            async def attempt() -> Any:
                 nonlocal attempts
                 attempts += 1
                 span.set_attribute("hub.attempts", attempts)
                 response = await self._exchange(request)
                 span.set_attribute("http.response.status_code", response.status_code)
                 self._classify(response)
-                return response.content
+                return response if whole else response.content
 
             try:
                 return await self._guard.call(operation, attempt, retry=retry, deadline=deadline)

@@ -34,5 +34,9 @@ class Documents:
         if key not in self._parsed:
             schema = self._apps[key].openapi_schema.to_schema()
             schema["info"]["x-problem-types"] = PROBLEM_TYPE_BASE
+            extra = getattr(self._apps[key].state, "openapi_webhooks", None)  # (webhooks, schemas)
+            if extra is not None:
+                schema["webhooks"] = extra[0]
+                schema.setdefault("components", {}).setdefault("schemas", {}).update(extra[1])
             self._parsed[key] = schema
         return self._parsed[key]

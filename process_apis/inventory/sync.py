@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.inventory.stock import StockBook
+from process_apis.notifications import events as partner_events
 from shared.messaging.outbox import Message
 from shared.models import StockChanged
 
@@ -34,5 +35,7 @@ class InventorySync:
         change = message.decode(StockChanged)
         async with self._engine.begin() as conn:
             applied = await self._book.apply(conn, change)
+            if applied:
+                await partner_events.inventory_changed(conn, change)
         if applied and self._on_applied is not None:
             await self._on_applied(change.sku)

@@ -23,6 +23,7 @@ from shared.db.engine import reading
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from process_apis.inventory.stock import StockBook
+from process_apis.notifications import events as partner_events
 from process_apis.orders import repository as repo
 from process_apis.orders import rules, shipping
 from shared.errors import BusinessRuleViolation, NotFound
@@ -62,6 +63,8 @@ class OrderFlows:
         order = await self._order(message.decode(repo.OrderRef).order_id)
         if order.status != "accepted":
             return
+        async with self._engine.begin() as conn:  # PostgreSQL's one-trip capture emits no event: once here
+            await partner_events.order_status_changed(conn, order.order_id, "accepted", order.created_at, None)
         ref = await self._erp.post_sales_order(SalesOrder(
             order_id=order.order_id, channel=order.channel, channel_order_ref=order.channel_order_ref,
             customer_id=order.customer_id, po_number=order.po_number, currency=order.currency,
@@ -108,6 +111,7 @@ class OrderFlows:
 
     async def _apply(self, conn: AsyncConnection, order: repo.StoredOrder, shipment: ShipmentConfirmed) -> None:
         await repo.add_shipment(conn, shipment)
+        await partner_events.shipment_created(conn, shipment)
         for sku, quantity in sorted(shipping.per_sku(shipment.lines).items()):  # capture's lock order
             await self._stock.unreserve(conn, sku, quantity)
         moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from process_apis.orders.schemas import (
     HistoryEntry, OrderLineView, OrderStatus, OrderSummary, OrderView, ShipmentLine, ShipmentView, Viewer)
+from process_apis.notifications import events as partner_events
 from shared.db.dialect import insert
 from shared.db.tables import customer_credit, order_history, orders, shipments
 from shared.models import ShipmentConfirmed
@@ -91,6 +92,7 @@ async def insert_order(conn: AsyncConnection, order: StoredOrder, business_key: 
 async def add_history(conn: AsyncConnection, order_id: str, status: str, at: datetime, detail: str | None) -> None:
     await conn.execute(_INSERT_HISTORY, {"order_id": order_id, "status": status, "at": at, "detail": detail,
                                          "trace_id": current_trace_id()})
+    await partner_events.order_status_changed(conn, order_id, status, at, detail)
 
 
 async def move(conn: AsyncConnection, order_id: str, to: OrderStatus, from_: Iterable[str], *,

@@ -24,6 +24,7 @@ from process_apis.orders.repository import visible_to
 from process_apis.orders.schemas import Viewer
 from process_apis.returns.rules import Shipped
 from process_apis.returns.schemas import HistoryEntry, RefundView, ReturnLine, ReturnView
+from process_apis.notifications import events as partner_events
 from shared.db.dialect import insert
 from shared.db.tables import orders, return_claims, return_history, returns, shipments
 from shared.telemetry import current_trace_id
@@ -80,6 +81,7 @@ async def add_history(conn: AsyncConnection, rma_id: str, status: str, refund_st
     await conn.execute(_INSERT_HISTORY, {"rma_id": rma_id, "status": status, "refund_status": refund_status,
                                          "at": at, "detail": detail[:500] if detail else None,
                                          "trace_id": current_trace_id()})
+    await partner_events.return_updated(conn, rma_id, status, refund_status, at, detail)
 
 
 async def change(conn: AsyncConnection, rma: StoredReturn, *, detail: str, status_from: Iterable[str] | None = None,

@@ -341,3 +341,54 @@ alert_events = Table(
     Column("detail", String(500), nullable=False),
 )
 Index("ix_alert_events_at", alert_events.c.at)
+# --- partner webhooks (issue 11) ---------------------------------------------------
+
+# A partner's subscription: where to send which events, for its customer. The secret signs
+# deliveries (Standard Webhooks); during a rotation the previous one signs too until
+# ``previous_secret_until``. ``failing_since``: the first failed attempt since the last success.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("consumer", String(200), nullable=False),
+    Column("url", String(2048), nullable=False),
+    Column("events", JSON, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("previous_secret", String(100), nullable=True),
+    Column("previous_secret_until", DateTime(timezone=True), nullable=True),
+    Column("status", String(16), nullable=False),  # active | disabled
+    Column("failing_since", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+Index("ix_webhook_subscriptions_customer_id", webhook_subscriptions.c.customer_id)
+
+# One event for one subscription: its body is fixed when the event happens, its ``webhook_id``
+# never changes (retries and replays keep it). Deliveries of one lane (subscription + order id,
+# or + sku@location) go out in ``id`` order, each only after the one before is settled.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(40), nullable=False, unique=True),
+    Column("subscription_id", String(40), nullable=False),
+    Column("event_key", String(200), nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("lane", String(100), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("last_response_status", Integer, nullable=True),
+    Column("last_error", String(200), nullable=True),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("claimed_until", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    sqlite_autoincrement=True,
+)
+Index("ux_webhook_deliveries_event", webhook_deliveries.c.subscription_id, webhook_deliveries.c.event_key,
+      unique=True)
+Index("ix_webhook_deliveries_lane", webhook_deliveries.c.subscription_id, webhook_deliveries.c.lane,
+      webhook_deliveries.c.status, webhook_deliveries.c.id)
+Index("ix_webhook_deliveries_created", webhook_deliveries.c.subscription_id, webhook_deliveries.c.created_at)

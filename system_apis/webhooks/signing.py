@@ -1,0 +1,28 @@
+"""Standard Webhooks signing (https://www.standardwebhooks.com/).
+
+``webhook-signature`` is ``v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">``, the key being
+the base64-decoded part of the ``whsec_`` secret; with several secrets (a rotation's overlap),
+one ``v1,...`` per secret, space separated. Any Standard Webhooks library verifies it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from system_apis.webhooks.port import SECRET_PREFIX
+
+
+def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(mac).decode()
+
+
+def headers(webhook_id: str, timestamp: int, body: bytes, secrets: tuple[str, ...]) -> dict[str, str]:
+    return {
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": " ".join(signature(s, webhook_id, timestamp, body) for s in secrets),
+    }
