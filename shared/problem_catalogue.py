@@ -42,6 +42,13 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "of range. `errors` lists each one as `{field, message}`.", "Correct the listed fields. " + _FIX),
     _p("payload_too_large", 413, "Payload too large", "The body is over the hub's limit (1 MiB).",
        "Send a smaller body: split a large basket or order."),
+    _p("body_incomplete", 400, "Body incomplete", "The request body ended before its declared length, or its "
+       "chunked framing broke; the connection is closed after this answer.", "Send the whole body again."),
+    _p("bad_framing", 400, "Bad framing", "The request carried both `Content-Length` and `Transfer-Encoding` "
+       "(RFC 9112 section 6.3); the connection is closed after this answer.", "Send one framing header only."),
+    _p("request_timeout", 408, "Request timeout", "The body did not arrive within the hub's body timeout "
+       "(`HUB_HTTP_BODY_TIMEOUT_SECONDS`); the connection is closed.", "Send the body at a normal pace.",
+       retry=True),
     _p("malformed_event", 400, "Malformed event", "An inbound back-office webhook (`/hooks/...`) is not an "
        "event the hub understands, or lacks its id header.", "Check the sender's payload and headers."),
     _p("not_found", 404, "Not found", "No such resource or route, or one that belongs to another customer "
@@ -145,6 +152,23 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Operators: check the Shopify order, then replay the dead letter."),
     _p("receipt_cancelled", 502, "Receipt cancelled", "The WMS expected receipt of the return was cancelled "
        "and cannot be revived.", "Operators: create the return again. " + _SUPPORT),
+    _p("refund_exceeds_paid", 502, "Refund exceeds what was paid", "This refund, with the order's other "
+       "refunds issued or under way, would give back more units or money than the order was paid for; the "
+       "saga refused it and undid its earlier steps.", "Operators: check the order's returns before replaying."),
+    _p("backend_paused", 503, "A back-office system is paused for maintenance", "An operator paused this "
+       "backend's asynchronous work (`POST /admin/v1/backends/{name}/pause`); the work waits, spending no "
+       "retry budget.", "Resume the backend (`POST /admin/v1/backends/{name}/resume`).", retry=True),
+    # -- partner webhooks ------------------------------------------------------------------------------
+    _p("unknown_webhook", 404, "Unknown webhook subscription", "No such subscription, or one of another "
+       "customer.", "List your subscriptions (`GET /v1/partner/webhooks`) to find the id."),
+    _p("unknown_delivery", 404, "Unknown webhook delivery", "The subscription has no delivery with this "
+       "`webhook-id`.", "List its deliveries (`GET /v1/partner/webhooks/{id}/deliveries`)."),
+    _p("too_many_webhooks", 422, "Too many webhook subscriptions", "The customer has as many subscriptions as "
+       "the hub allows.", "Delete one you no longer use, or subscribe one URL to several events."),
+    _p("replay_too_large", 422, "Replay too large", "The time range would send more deliveries again than one "
+       "replay may.", "Replay a shorter range."),
+    _p("webhook_url_refused", 422, "Webhook URL refused", "The URL is not https (in production) or resolves to "
+       "a private, loopback, link-local or metadata address.", "Use a public https URL (see `/docs/webhooks`)."),
     _p("unknown_authorization", 404, "Unknown payment authorization", "The payment provider has no such "
        "authorization.", "Check `payment.authorization_id`."),
     _p("unknown_credit_memo", 404, "Unknown credit memo", "The ERP has no such credit memo.", _SUPPORT),
