@@ -1,5 +1,5 @@
 """Hits per second of ``limits`` against the hub's own token-bucket plan limiter, in memory,
-in the same run (not a test: it prints numbers; docs/security.d/auth.md quotes them).
+in the same run (not a test: it prints numbers; docs/security.md quotes them).
 
 Each limiter is asked ``-n`` times (default 200,000) over ``--keys`` consumers (default
 1,000), through its async API as the edge calls it: ``LocalRateLimiter.hit(consumer,

@@ -124,7 +124,7 @@ def _metrics_dir(role: str, port: int) -> str:
 
 
 def _http1(settings: Settings, http1_settings: type) -> Any:
-    """granian's HTTP/1 timers (docs/security.d/http.md): one timer covers reading a request's
+    """granian's HTTP/1 timers (docs/security.md): one timer covers reading a request's
     headers and an idle keep-alive connection's wait for the next request, so it runs the
     smaller of the two settings; a keep-alive of 0 turns keep-alive off."""
     keepalive = settings.http_keepalive_seconds

@@ -198,7 +198,7 @@ class Grant(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def grants(viewer: Viewer) -> tuple[Grant, ...]:
-    """THE object rule (docs/security.d/objects.md), for orders and, through their order, returns:
+    """THE object rule (docs/security.md), for orders and, through their order, returns:
     an order with a customer is visible to whoever acts for that customer, or holds
     ``customers:any``; a guest order only to the consumer that placed it (``customers:any`` is
     no exception). ``visible`` (Python) and ``visible_to`` (SQL) are both made from these."""

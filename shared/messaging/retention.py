@@ -1,4 +1,4 @@
-"""Retention: the sweeper that keeps the ledgers from growing for ever (docs/security.d/retention.md).
+"""Retention: the sweeper that keeps the ledgers from growing for ever (docs/security.md).
 
     sweeper = RetentionSweeper(engine, processed_for=timedelta(days=7), metrics=registry)
     await sweeper.sweep()                      # one pass: {"idempotency_keys": n, "processed_messages": m}

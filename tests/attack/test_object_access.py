@@ -1,4 +1,4 @@
-"""Object-level authorization as a generated matrix (issue 10; docs/security.d/objects.md).
+"""Object-level authorization as a generated matrix (issue 10; docs/security.md).
 
 Every resource route that exists (orders: read, list, return; returns: read; the price with a
 ``customer_id``; placing an order for a named customer) x every credential kind x the objects:

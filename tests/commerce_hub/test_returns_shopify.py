@@ -17,7 +17,7 @@ from tests.gateway.support import create_key
 SCOPES = ("orders:read", "returns:write", "returns:read")
 SHOP = f"shopify:{SHOP_DOMAIN}"
 """A Shopify order belongs to the consumer ``shopify:<shop>`` and no customer: only that consumer's
-keys see it (a guest order; ``customers:any`` is no exception, docs/security.d/objects.md)."""
+keys see it (a guest order; ``customers:any`` is no exception, docs/security.md)."""
 
 
 @pytest.fixture
