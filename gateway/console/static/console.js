@@ -1,7 +1,7 @@
 /* Commerce Hub operations console. Plain JavaScript, no framework, no build step.
  *
  * Every action is a call to the admin API (/admin/v1/...) with the key the operator typed,
- * kept in sessionStorage (this tab only; never in the URL or localStorage). Every value from
+ * kept in sessionStorage (this tab only; never in the URL or in lasting storage). Every value from
  * the hub reaches the page as text (textContent, text nodes, attributes): never as HTML.
  * The open section refreshes itself every few seconds while the tab is visible.
  */
