@@ -8,6 +8,7 @@ Import the fixtures into a package's conftest: ``from tests.browser import brows
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
@@ -37,12 +38,27 @@ def start_hub(workdir: Path, env: dict[str, str], role: str = "all") -> Process:
     return process
 
 
+def until(check: Callable[[], object], timeout: float = 10.0, page: object | None = None) -> object:
+    """Poll ``check`` until it is truthy; its value, or AssertionError at the deadline. With a
+    ``page``, the wait runs inside Playwright, so its events (requests, routes) are handled."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, f"condition not met in {timeout} s"
+        if page is not None:
+            page.wait_for_timeout(100)  # polling a condition, bounded by the deadline
+        else:
+            time.sleep(0.1)  # polling a condition, bounded by the deadline
+    return value
+
+
 def admin_client(url: str, admin_key: str) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"X-API-Key": admin_key}, timeout=20)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module. Not longer: while the sync API runs, its event loop is the
+    thread's running loop, and other packages' tests (``asyncio.run``) must not run inside it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

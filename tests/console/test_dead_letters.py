@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.console.test_keys import until
+from tests.browser import until
 from tests.e2e.conftest import order
 
 pytestmark = pytest.mark.e2e

@@ -3,20 +3,13 @@ usage by consumer; a consumer name that is an XSS probe is shown as text."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
 
+from tests.browser import until
+
 pytestmark = pytest.mark.e2e
-
-
-def until(check, timeout: float = 10.0):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout
-    while not (value := check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.1)  # polling a condition, bounded by the deadline
-    return value
 
 
 def open_keys(page) -> None:  # noqa: ANN001

@@ -12,7 +12,7 @@
   const SCOPES = ["catalog:read", "orders:write", "orders:read", "returns:write", "returns:read",
     "webhooks:manage", "customers:any", "admin"];
   const $ = (id) => document.getElementById(id);
-  const session = { key: null, active: false, timer: null, panel: null, refreshing: false };
+  const session = { key: null, active: false, timer: null, panel: null, refreshing: false, again: false };
 
   // ---- DOM: text only ---------------------------------------------------------------------------
   function h(tag, props, ...children) {
@@ -53,7 +53,7 @@
   const TONES = { closed: "ok", active: "ok", done: "ok", resolved: "ok", running: "ok", posted: "ok",
     released: "ok", shipped: "ok", completed: "ok", half_open: "warn", retried: "warn", pending: "warn",
     paused: "warn", accepted: "warn", open: "bad", firing: "bad", revoked: "bad", dead_lettered: "bad",
-    failed: "bad", rejected: "bad" };
+    failed: "bad", rejected: "bad", waiting: "warn" };
   const badge = (value) => h("span", { class: `badge ${TONES[value] || ""}` }, String(value ?? dash).replace(/_/g, " "));
   const chips = (values) => h("div", { class: "chips" }, (values || []).map((v) => h("span", { class: "chip" }, v)));
 
@@ -181,7 +181,10 @@
   function slot(id, cls) { return h("div", { id, class: cls || "slot" }); }
   const put = (id, ...nodes) => { const n = $(id); if (n) n.replaceChildren(...nodes); };
 
-  const countsOf = (counts) => chips(Object.entries(counts || {}).map(([k, v]) => `${k.replace(/_/g, " ")} ${num(v)}`));
+  const countsOf = (counts) => {  // the states with work in them; all zero: a dash
+    const busy = Object.entries(counts || {}).filter(([, v]) => v);
+    return busy.length ? chips(busy.map(([k, v]) => `${k.replace(/_/g, " ")} ${num(v)}`)) : dash;
+  };
   const flowColumns = [
     { label: "Flow", cell: (f) => h("strong", {}, String(f.flow).replace(/_/g, " ")) },
     { label: "Status", cell: (f) => (f.status ? badge(f.status) : dash) },
@@ -226,7 +229,7 @@
       put("overview-backends", backends.error ? failure(backends.error, "Backends") : table([
         { label: "Backend", cell: (x) => h("strong", {}, x.backend) },
         { label: "Circuit", cell: circuitCell },
-        { label: "Error rate", num: true, cell: (x) => pct(x.error_rate) },
+        { label: "Error rate", num: true, cell: (x) => h("span", { class: x.error_rate > 0.05 ? "hot" : null }, pct(x.error_rate)) },
         { label: "p95", num: true, cell: (x) => ms(x.p95_ms) },
         { label: "Work", cell: (x) => badge(x.paused ? "paused" : "running") },
       ], b, "No backends reported yet."));
@@ -510,15 +513,21 @@
     const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
     return { name: panels[name] ? name : "overview", arg: rest.length ? decodeURIComponent(rest.join("/")) : "" };
   }
+  /** Refresh the open section; asked again while a refresh runs, it runs once more after it. */
   async function refresh() {
     const panel = session.panel;
-    if (!session.active || !panel || session.refreshing) return;
+    if (!session.active || !panel) return;
+    if (session.refreshing) { session.again = true; return; }
     session.refreshing = true;
     try {
       await panel.refresh(session.arg);
       if (session.active) $("updated").textContent = `Updated ${new Date().toLocaleTimeString("en-GB")}`;
     } finally {
       session.refreshing = false;
+    }
+    if (session.again) {
+      session.again = false;
+      await refresh();
     }
   }
   function show() {
