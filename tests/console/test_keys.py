@@ -23,7 +23,7 @@ def read_secret_and_close(page) -> str:  # noqa: ANN001
     secret = field.input_value()
     page.click("#dialog-actions button[type=submit]")  # Done
     page.locator("#dialog").wait_for(state="hidden")
-    assert page.locator("#secret-value").count() == 0
+    page.locator("#secret-value").wait_for(state="detached")  # the dialog's close event clears it
     assert secret not in page.content()  # gone from the page with its dialog
     return secret
 
