@@ -7,6 +7,7 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.admin.app import create_admin_app
+from gateway.console import ConsoleApp
 from shared.messaging import DeadLetterService
 from gateway.edge import READ_ONLY, Route
 from gateway.identity import API_KEY, JWT, OAUTH
@@ -144,6 +145,8 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
         Route(prefix="/admin/v1/", app=admin, name="admin"),
         Route(prefix="/openapi/", app=portal, name="openapi", authenticated=False, methods=READ_ONLY),
         Route(prefix="/docs", app=portal, name="docs", authenticated=False),
+        # The console's page and assets hold no data: its script calls /admin/v1 with the operator's key.
+        Route(prefix="/console", app=ConsoleApp(), name="console", authenticated=False, methods=READ_ONLY),
         Route(prefix="/", app=LandingApp(), name="root", authenticated=False),  # GET /; else the 404 problem
     ]
     remote = ctx.role != "all"
