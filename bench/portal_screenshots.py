@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.e2e.conftest import Process, free_port  # noqa: E402
-from tests.portal.browser import LAPTOP, PHONE, chromium  # noqa: E402
+from tests.browser import LAPTOP, PHONE, chromium  # noqa: E402
 from tests.portal.conftest import ADMIN_KEY, Hub  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"

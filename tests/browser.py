@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
@@ -55,10 +56,9 @@ def admin_client(url: str, admin_key: str) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"X-API-Key": admin_key}, timeout=20)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    """Chromium for one test module. Not longer: while the sync API runs, its event loop is the
-    thread's running loop, and other packages' tests (``asyncio.run``) must not run inside it."""
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, launched headless for as long as the block runs."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -67,6 +67,14 @@ def browser() -> Iterator[object]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Chromium for one test module. Not longer: while the sync API runs, its event loop is the
+    thread's running loop, and other packages' tests (``asyncio.run``) must not run inside it."""
+    with chromium() as launched:
+        yield launched
 
 
 class Watched:

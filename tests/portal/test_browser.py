@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.portal.browser import CHROMIUM, LAPTOP, PHONE, chromium
+from tests.browser import CHROMIUM, LAPTOP, PHONE, chromium
 from tests.portal.conftest import Hub
 
 pytestmark = pytest.mark.e2e
