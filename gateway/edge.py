@@ -4,8 +4,9 @@ Policies run in this explicit order for every request:
 
 1. headers        one pass over the request headers into ``scope["hub.headers"]``
                   (a dict; the last of a repeated header wins), read by every policy;
-                  ``Content-Length`` with ``Transfer-Encoding`` -> 400 and the connection
-                  closed (RFC 9112 section 6.3: a smuggling attempt or a broken client)
+                  ``Content-Length`` with ``Transfer-Encoding`` -> 400, a chunked body
+                  without ``Content-Length`` -> 411, the connection closed either way
+                  (RFC 9112 section 6.3: no framing a proxy could read otherwise)
 2. request id     echo a valid ``X-Request-ID`` or make one; on every response;
                   CORS (policies/cors.py): preflights answered here, before identity
 3. routing        longest matching prefix -> a target app (in process, or a proxy);
@@ -45,7 +46,7 @@ from gateway.policies.caching import send_entry, serve_through_cache
 from gateway.policies.cors import Cors
 from gateway.policies.ratelimit import RateLimiter
 from shared.asgi import GuardedReceive
-from shared.errors import BadRequest, HubError, NotFound, PayloadTooLarge, RateLimited
+from shared.errors import BadRequest, HubError, LengthRequired, NotFound, PayloadTooLarge, RateLimited
 from shared.identity import PRINCIPAL_HEADER, sign_principal
 from shared.metrics import Registry
 from shared.problems import send_problem
@@ -151,9 +152,12 @@ class Edge:
         if route.methods and scope["method"] not in route.methods:
             raise MethodNotAllowed(route.methods)
         length = headers.get(b"content-length")
-        if length is not None and b"transfer-encoding" in headers:
-            raise BadRequest("Content-Length and Transfer-Encoding together: refused (RFC 9112 section 6.3).",
-                             code="bad_framing", headers={"Connection": "close"})
+        if b"transfer-encoding" in headers:  # granian drops a Content-Length sent beside it: only this shows
+            if length is not None:
+                raise BadRequest("Content-Length and Transfer-Encoding together: refused (RFC 9112 section 6.3).",
+                                 code="bad_framing", headers={"Connection": "close"})
+            raise LengthRequired("Send the body with Content-Length; chunked request bodies are not accepted.",
+                                 headers={"Connection": "close"})
         if length is not None and (not length.isdigit() or int(length) > self._max_body):
             raise PayloadTooLarge(f"The body exceeds {self._max_body} bytes.")
         if not route.authenticated:

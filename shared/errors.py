@@ -71,6 +71,14 @@ class BodyIncomplete(BadRequest):
     code, title = "body_incomplete", "The request body is incomplete"
 
 
+class LengthRequired(HubError):
+    """A request body sent without ``Content-Length`` (``Transfer-Encoding: chunked``, alone or
+    beside a ``Content-Length`` the server dropped): refused with the connection closed, so no
+    framing disagreement between a proxy and the hub can smuggle a request (RFC 9112 6.3)."""
+
+    status, code, title = 411, "length_required", "Content-Length required"
+
+
 class Unauthorized(HubError):
     status, code, title = 401, "unauthorized", "Authentication required"
 

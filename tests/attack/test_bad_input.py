@@ -165,12 +165,15 @@ async def test_a_10mb_body_is_413(hub: Hub, key: str) -> None:
         assert_problem(await hub.http.post(path, content=body, headers=headers), 413, "payload_too_large")
 
 
-async def test_a_10mb_streamed_body_without_length_is_413_on_the_sandbox_too(hub: Hub) -> None:
+async def test_a_10mb_streamed_body_without_length_is_refused_unread_on_the_sandbox_too(hub: Hub) -> None:
+    """A body without Content-Length (chunked) is refused at the edge before a byte of it is read."""
     async def chunks():  # noqa: ANN202
         for _ in range(160):
             yield b" " * 65536
 
-    assert_problem(await hub.http.post("/sandbox/wms/stock", content=chunks()), 413, "payload_too_large")
+    response = await hub.http.post("/sandbox/wms/stock", content=chunks())
+    assert_problem(response, 411, "length_required")
+    assert response.headers["connection"] == "close"
 
 
 async def test_a_basket_of_10000_lines_is_422_at_once(hub: Hub, key: str) -> None:
