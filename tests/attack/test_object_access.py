@@ -41,7 +41,7 @@ from tests.gateway.tokens.conftest import AUDIENCE, ISSUER, FakeIdp
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-SCOPES = ["catalog:read", "orders:read", "orders:write", "returns:read", "returns:write"]
+SCOPES = ["catalog:read", "orders:read", "orders:write", "returns:read", "returns:write", "webhooks:manage"]
 KEYS = {  # name: (consumer, customer, customers:any); A places the guest order
     "guest_key": ("matrix-a", None, False),
     "acme_key": ("matrix-a", "CUST-ACME", False),
@@ -81,6 +81,12 @@ PRICE_ROUTES = {
         {"sku": "SKU-1001", "quantity": 1}]}),
 }
 PLACE_FOR_ACME = {"customer_id": "CUST-ACME", "lines": [{"sku": "SKU-1003", "quantity": 1, "unit_price": "8.75"}]}
+SUBSCRIBERS = {"acme": "acme_key", "bolt": "bolt_key"}  # partner webhook subscriptions, by their customer
+SUB_SEES = {"acme": {"acme_key", "partner_token"}, "bolt": {"bolt_key"}}  # the subscription's customer's partners
+WEBHOOK_ROUTES = {  # action: (method, path) with {sub} and {delivery}
+    "read_deliveries": ("GET", "/v1/partner/webhooks/{sub}/deliveries"),
+    "replay_delivery": ("POST", "/v1/partner/webhooks/{sub}/deliveries/{delivery}/replay"),
+}
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,12 @@ def expected(cell: Cell) -> tuple[int, str | None]:
     if cell.action in ("price", "place"):
         return (200 if cell.action == "price" else 201, None) if cell.cred in ACTS_FOR_ACME else (
             403, "customer_forbidden")
-    if cell.action == "list":
+    if cell.action in ("list", "list_webhooks"):
         return 200, None
+    if cell.action in WEBHOOK_ROUTES:
+        if cell.cred not in SUB_SEES[cell.obj]:
+            return 404, "unknown_webhook"
+        return 202 if cell.action == "replay_delivery" else 200, None
     if cell.cred not in SEES[cell.obj]:
         return 404, "unknown_return" if cell.action == "read_return" else "unknown_order"
     return 201 if cell.action == "write_return" else 200, None
@@ -116,6 +126,9 @@ OBJECT_CELLS = [Cell(ch, action, cred, obj) for ch, action, obj, cred in product
 LIST_CELLS = [Cell("mobile", "list", cred) for cred in CREDENTIALS]
 PRICE_CELLS = [Cell("storefront", "price", cred, route) for route, cred in product(PRICE_ROUTES, CREDENTIALS)]
 PLACE_CELLS = [Cell(ch, "place", cred) for ch, cred in product(CHANNELS, CREDENTIALS)]
+WEBHOOK_CELLS = [Cell("partner", action, cred, obj) for action, obj, cred in product(WEBHOOK_ROUTES, SUBSCRIBERS,
+                                                                                     CREDENTIALS)]
+WEBHOOK_LIST_CELLS = [Cell("partner", "list_webhooks", cred) for cred in CREDENTIALS]
 KEY_CELLS = [c for c in OBJECT_CELLS if c.channel == "storefront" and c.cred in KEYS] + LIST_CELLS
 """On PostgreSQL: every API key on every object route of one channel, and every list."""
 
@@ -126,6 +139,8 @@ class World:
 
     def __init__(self, hub: Hub) -> None:
         self.hub, self.headers, self.order, self.rma, self.owner = hub, {}, {}, {}, {}
+        self.sub: dict[str, str] = {}  # subscription id, and one of its deliveries' webhook-id, by customer
+        self.delivery: dict[str, str] = {}
 
     async def call(self, cred: str, method: str, path: str, body: dict | None = None) -> httpx.Response:
         headers = {**self.headers[cred], "Idempotency-Key": uuid.uuid4().hex}
@@ -156,6 +171,27 @@ async def listed(world: World, cred: str) -> set[str] | httpx.Response:
         if cursor is None:
             return seen
     raise AssertionError("the list did not end in 100 pages")
+
+
+async def check_webhooks(world: World, cell: Cell) -> None:
+    """A partner webhook subscription and its deliveries: its customer's partners only."""
+    status, code = expected(cell)
+    if cell.action == "list_webhooks":
+        response = await world.call(cell.cred, "GET", "/v1/partner/webhooks")
+    else:
+        method, path = WEBHOOK_ROUTES[cell.action]
+        path = path.format(sub=world.sub[cell.obj], delivery=world.delivery[cell.obj])
+        response = await world.call(cell.cred, method, path)
+    if code is not None:
+        assert_problem(response, status, code)
+        return
+    assert response.status_code == status, response.text
+    if cell.action == "list_webhooks":
+        ids = {item["id"] for item in response.json()["items"]}
+        assert ids & set(world.sub.values()) == {world.sub[o] for o in SUBSCRIBERS if cell.cred in SUB_SEES[o]}
+        assert all("secret" not in item for item in response.json()["items"])
+    elif cell.action == "read_deliveries":
+        assert world.delivery[cell.obj] in {d["webhook_id"] for d in response.json()["items"]}
 
 
 async def check(world: World, cell: Cell) -> None:
@@ -196,6 +232,11 @@ async def check(world: World, cell: Cell) -> None:
 @pytest.mark.parametrize("cell", OBJECT_CELLS + LIST_CELLS + PRICE_CELLS + PLACE_CELLS, ids=str)
 async def test_cell(world: World, cell: Cell) -> None:
     await check(world, cell)
+
+
+@pytest.mark.parametrize("cell", WEBHOOK_CELLS + WEBHOOK_LIST_CELLS, ids=str)
+async def test_webhook_cell(world: World, cell: Cell) -> None:
+    await check_webhooks(world, cell)
 
 
 async def test_a_refused_return_left_nothing_behind(world: World) -> None:
@@ -301,6 +342,11 @@ async def build_world(hub: Hub, idp: FakeIdp) -> World:
                         exp=int(time.time()) + 3600)
         world.headers[name] = {"Authorization": f"Bearer {jwt}"}
 
+    for customer, subscriber in SUBSCRIBERS.items():  # before the orders: their status changes are events
+        made = await world.call(subscriber, "POST", "/v1/partner/webhooks", {
+            "url": "http://127.0.0.1:9/hooks", "events": ["order.status_changed"]})  # nothing listens: pending
+        assert made.status_code == 201, made.text
+        world.sub[customer] = made.json()["id"]
     drill_and_glasses = [{"sku": "SKU-1001", "quantity": 1}, {"sku": "SKU-1003", "quantity": 1}]
     for obj, placer, payment in (("acme", "acme_key", None), ("bolt", "bolt_key", None),
                                  ("guest", "guest_key", {"method": "card", "amount": "137.75"})):
@@ -318,6 +364,13 @@ async def build_world(hub: Hub, idp: FakeIdp) -> World:
         asked = await world.call(owner, method, f"/v1/storefront{path}", _fill(body, world, obj))  # type: ignore[arg-type]
         assert asked.status_code == 201, asked.text
         world.rma[obj] = asked.json()["rma_id"]
+    for customer, subscriber in SUBSCRIBERS.items():
+        async def first_delivery() -> str | None:
+            listed = await world.call(subscriber, "GET", f"/v1/partner/webhooks/{world.sub[customer]}/deliveries")
+            items = listed.json()["items"] if listed.status_code == 200 else []
+            return items[-1]["webhook_id"] if items else None
+
+        world.delivery[customer] = await until(first_delivery, timeout=30)
     return world
 
 
