@@ -10,7 +10,7 @@ before the first ``:``. ``since`` / ``until`` bound ``dead_at`` (RFC 3339 with a
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -74,9 +74,9 @@ def conditions(spec: DeadLetterFilter, flows: Mapping[str, Sequence[str]], prefi
     if spec.code is not None:
         where.append(c.reason.startswith(f"{spec.code}:", autoescape=True))
     if spec.since is not None:
-        where.append(c.dead_at >= spec.since)
+        where.append(c.dead_at >= spec.since.astimezone(UTC))  # stored in UTC (SQLite compares text)
     if spec.until is not None:
-        where.append(c.dead_at < spec.until)
+        where.append(c.dead_at < spec.until.astimezone(UTC))
     if spec.status is not None:
         where.append(c.status == spec.status)
     return where

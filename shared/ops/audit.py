@@ -71,7 +71,8 @@ class AuditLog:
             query = query.where(audit_log.c.id < int(cursor))
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        items = [AuditEntry(id=str(r.id), at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), action=r.action, subject=r.subject, details=r.details,
-                            note=r.note, actor=Actor(consumer=r.actor_consumer, key_id=r.actor_key_id))
+        items = [AuditEntry(id=str(r.id), at=r.at if r.at.tzinfo else r.at.replace(tzinfo=UTC), action=r.action,
+                            subject=r.subject, details=r.details, note=r.note,
+                            actor=Actor(consumer=r.actor_consumer, key_id=r.actor_key_id))
                  for r in rows[:limit]]
         return AuditPage(items=items, next_cursor=items[-1].id if len(rows) > limit else None)

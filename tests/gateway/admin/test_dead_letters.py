@@ -82,7 +82,8 @@ async def test_the_listing_shows_newest_first_with_the_payload_decoded(admin: Ad
     first = body["items"][0]
     assert set(first) == ITEM_FIELDS
     assert first["payload"] == {"order_id": "dl-O-2", "lines": [1, 2]}
-    assert (first["topic"], first["key"], first["attempts"], first["replayed_at"]) == ("order.accepted", "dl-O-2", 9, None)
+    assert (first["topic"], first["key"], first["attempts"], first["replayed_at"]) == (
+        "order.accepted", "dl-O-2", 9, None)
     assert (first["status"], first["resolved_at"], first["resolved_by"], first["note"]) == ("open", None, None, None)
     assert first["reason"].startswith("backend_unavailable: ERP down")
     assert first["dead_at"] == "2026-11-22T10:15:02Z" and first["first_attempt_at"] == "2026-11-22T10:00:00Z"
