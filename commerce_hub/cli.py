@@ -1,5 +1,7 @@
 """The `hub` command: serve a role, manage keys and dead letters, migrate the database.
 
+Dead-letter commands act as ``cli:<user>`` in the audit log.
+
 Every command reads the same settings (environment, then ``hub.toml``); a
 wrong setting ends the command with one line naming it and exit status 2.
 """
@@ -71,13 +73,24 @@ def _parser() -> argparse.ArgumentParser:
     dlq_list = dlq.add_parser("list", help="dead letters, newest first")
     dlq_list.add_argument("--limit", type=_page_size, default=50, help="1 to 200 (default 50)")
     dlq_list.add_argument("--cursor", help="next_cursor of the previous page")
-    dlq_list.add_argument("--topic")
+    _dlq_filters(dlq_list)
+    dlq_list.add_argument("--status", choices=("open", "replayed", "resolved"))
     dlq_list.add_argument("--json", action="store_true")
-    dlq_list.set_defaults(run=_dlq(lambda svc, a: svc.list(a.limit, a.cursor, a.topic)))
-    dlq_replay = dlq.add_parser("replay", help="put a dead letter's message back in the outbox (once)")
-    dlq_replay.add_argument("id")
+    dlq_list.set_defaults(run=_dlq(lambda svc, a: svc.list(a.limit, a.cursor, where=_dlq_filter(a, a.status))))
+    dlq_replay = dlq.add_parser("replay", help="put dead letters' messages back in the outbox (each once): "
+                                "one by ID, those matching the filters, or --all")
+    dlq_replay.add_argument("id", nargs="?")
+    _dlq_filters(dlq_replay)
+    dlq_replay.add_argument("--all", action="store_true", help="every open dead letter (no filter needed)")
+    dlq_replay.add_argument("--dry-run", action="store_true", help="only count the open letters that match")
+    dlq_replay.add_argument("--limit", type=int, help="at most this many, oldest first")
     dlq_replay.add_argument("--json", action="store_true")
     dlq_replay.set_defaults(run=_dlq(_replay))
+    dlq_resolve = dlq.add_parser("resolve", help="close an open dead letter without a replay")
+    dlq_resolve.add_argument("id")
+    dlq_resolve.add_argument("--note", required=True, help="why (1 to 1000 characters)")
+    dlq_resolve.add_argument("--json", action="store_true")
+    dlq_resolve.set_defaults(run=_dlq(lambda svc, a: svc.resolve(a.id, _note(a.note), _cli_actor())))
     return parser
 
 
@@ -211,10 +224,13 @@ def _dlq(action: Callable[[Any, argparse.Namespace], Awaitable[Any]]) -> Callabl
         if args.json:
             print(msgspec.json.encode(result).decode())
         elif hasattr(result, "items"):
-            print("\n".join(f"{d.id}  {d.topic}  key={d.key}  attempts={d.attempts}  dead_at={d.dead_at:%Y-%m-%dT%H:%M:%SZ}"
-                            f"{'  replayed' if d.replayed_at else ''}  {d.reason}" for d in result.items) or "(none)")
+            print("\n".join(_letter(d) for d in result.items) or "(none)")
             if result.next_cursor:
                 print(f"more: --cursor {result.next_cursor}")
+        elif hasattr(result, "matched"):
+            print(_bulk(result))
+        elif hasattr(result, "note"):
+            print(_letter(result))
         else:
             print(_replayed(result))
         return 0
@@ -222,8 +238,65 @@ def _dlq(action: Callable[[Any, argparse.Namespace], Awaitable[Any]]) -> Callabl
     return run
 
 
+def _dlq_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flow", help="a flow: order_capture, erp_posting, wms_release, ...")
+    parser.add_argument("--topic")
+    parser.add_argument("--backend", help="erp, wms, pos, payments, shopify")
+    parser.add_argument("--code", help="the error code, e.g. backend_unavailable")
+    parser.add_argument("--since", help="RFC 3339, e.g. 2026-11-22T10:00:00Z (dead_at, inclusive)")
+    parser.add_argument("--until", help="RFC 3339 (dead_at, exclusive)")
+
+
+def _dlq_filter(args: argparse.Namespace, status: str | None = None) -> Any:
+    from shared.messaging.dead_letter_filter import parse_filter
+
+    return parse_filter({"flow": args.flow, "topic": args.topic, "backend": args.backend, "code": args.code,
+                         "since": args.since, "until": args.until, "status": status})
+
+
+def _cli_actor() -> Any:
+    import getpass
+
+    from shared.ops.audit import Actor
+
+    return Actor(consumer=f"cli:{getpass.getuser()}"[:200])
+
+
+def _note(text: str) -> str:
+    if not 1 <= len(text) <= 1000:
+        raise SystemExit("hub: --note: 1 to 1000 characters")
+    return text
+
+
 async def _replay(svc: Any, args: argparse.Namespace) -> Any:
-    return await svc.replay(args.id)
+    where = _dlq_filter(args)
+    if args.id is not None:
+        if not where.is_empty() or args.all or args.dry_run or args.limit is not None:
+            raise SystemExit("hub: give either a dead letter ID or filters (--all, --flow, ...), not both")
+        return await svc.replay(args.id, _cli_actor())
+    if where.is_empty() and not args.all:
+        raise SystemExit("hub: name a dead letter ID, filters (--flow, --backend, ...) or --all")
+    if args.limit is not None and args.limit < 1:
+        raise SystemExit("hub: --limit: 1 or more")
+    return await svc.replay_matching(where, dry_run=args.dry_run, limit=args.limit, actor=_cli_actor())
+
+
+def _letter(d: Any) -> str:
+    line = f"{d.id}  {d.topic}  key={d.key}  attempts={d.attempts}  dead_at={d.dead_at:%Y-%m-%dT%H:%M:%SZ}"
+    line += f"  {d.status}" if d.status != "open" else ""
+    line += f"  backend={d.backend}" if d.backend else ""
+    line += f"  {d.reason}"
+    return line + (f"  (resolved by {d.resolved_by}: {d.note})" if d.status == "resolved" else "")
+
+
+def _bulk(result: Any) -> str:
+    if result.dry_run:
+        return f"dry run: {result.matched} open dead letter(s) match; nothing replayed"
+    line = f"matched {result.matched}, replayed {result.replayed}, skipped {result.skipped} (taken meanwhile)"
+    for c in result.circuits:
+        line += f"; {c.backend} circuit {c.circuit}"
+        line += f" (its messages wait until {c.retry_at:%Y-%m-%dT%H:%M:%SZ})" if c.retry_at is not None else ""
+    return line
 
 
 def _replayed(result: Any) -> str:
@@ -250,7 +323,9 @@ async def _with_dead_letters(settings: Settings, fn: Callable[[Any], Awaitable[A
     http = httpx.AsyncClient(base_url=settings.system_url or "http://unused", timeout=httpx.Timeout(5.0))
     circuits = rpc_client(CircuitPort, "circuits", http) if settings.system_url else None
     try:
-        return await fn(DeadLetterService(engine, circuits=circuits))
+        from process_apis.ops.catalog import FLOW_TOPICS
+
+        return await fn(DeadLetterService(engine, circuits=circuits, flows=FLOW_TOPICS))
     except HubError as exc:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
         raise SystemExit(f"hub: {detail}") from None

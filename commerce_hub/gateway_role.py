@@ -28,6 +28,7 @@ from commerce_hub.ops_role import ops_admin
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 from process_apis.journeys.port import JourneyPort
+from process_apis.ops.catalog import FLOW_TOPICS
 from process_apis.returns.port import ReturnPort
 from shared.rpc import rpc_client
 
@@ -137,7 +138,8 @@ def journey_port(ctx: Context) -> object | None:
 def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Route]:
     settings = ctx.settings
     admin = create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret,
-                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake, circuits=ctx.circuits),
+                             dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake, circuits=ctx.circuits,
+                                                            flows=FLOW_TOPICS),
                              returns=return_port(ctx),
                              journeys=journey_port(ctx), ops=ops_admin(ctx, engine_of(ctx)))
     portal = PortalApp(experiences, admin, plans=settings.plans)

@@ -129,6 +129,8 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
     # -- operations ----------------------------------------------------------------------------------
     _p("already_replayed", 409, "Already replayed", "This dead letter was already replayed.",
        "Nothing to do; list the dead letters to see what is left."),
+    _p("already_resolved", 409, "Already resolved", "This dead letter was resolved without a replay (see its "
+       "`note`).", "Nothing to do; list the open dead letters (`status=open`) to see what is left."),
     _p("no_handler", 500, "No handler", "A queued message names a topic no worker handles (it is dead-lettered).",
        "Operators: deploy a worker that knows the topic, then replay. " + _SUPPORT),
     _p("internal_error", 500, "Internal error", "Something unexpected failed inside the hub; nothing about it "

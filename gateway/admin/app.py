@@ -8,6 +8,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, Server
 
 from experience_apis.http import SECURITY_SCHEMES, current_principal, declare_problems
+from gateway.admin.audit import list_audit
 from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
 from gateway.admin.journeys import JourneysController
@@ -56,7 +57,7 @@ def create_admin_app(
 
     handlers: list = [KeysController, list_plans, put_plan, purge_cache]
     if dead_letters is not None:
-        handlers.append(DeadLettersController)
+        handlers += [DeadLettersController, list_audit]
     if returns is not None:
         handlers.append(ReturnsController)
     if journeys is not None:
@@ -78,7 +79,7 @@ def create_admin_app(
         exception_handlers=litestar_exception_handlers(),
         openapi_config=OpenAPIConfig(  # served by the portal at /openapi/admin-v1.json
             title="Commerce Hub Admin API", version="v1", path="/_openapi/admin-v1", render_plugins=[],
-            description="Operators: keys, plans, the response cache, dead letters and returns under review. "
+            description="Operators: keys, plans, the response cache, dead letters (with their audit log) and returns under review. "
                         "Every operation needs an API key with the scope `admin`.",
             servers=[Server(url="/")], components=Components(security_schemes={"ApiKey": SECURITY_SCHEMES["ApiKey"]}),
             security=[{"ApiKey": []}], create_examples=False),

@@ -79,7 +79,7 @@ class AlertEvaluator:
     async def _recent_dead_letters(self, now: datetime) -> int:
         async with reading(self._store.engine) as conn:
             return int((await conn.execute(select(func.count()).select_from(dead_letters).where(
-                dead_letters.c.dead_at >= now - timedelta(minutes=15), dead_letters.c.replayed_at.is_(None)))).scalar_one())
+                dead_letters.c.dead_at >= now - timedelta(minutes=15), dead_letters.c.status == "open"))).scalar_one())
 
     def start(self, every: float) -> None:
         if every > 0 and self._task is None:

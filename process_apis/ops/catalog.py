@@ -32,6 +32,8 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("partner_webhooks", configured=False),
 )
 BY_TOPIC = {topic: flow for flow in FLOWS for topic in flow.topics}
+FLOW_TOPICS = {flow.name: flow.topics for flow in FLOWS}
+"""Each flow's topics: the dead-letter ``flow`` filter (a flow with none matches nothing)."""
 OPEN_ORDER_STATUSES = ("accepted", "posted", "released", "on_hold")
 AGE_BUCKETS = ((300, "lt_5m"), (900, "5m_15m"), (3600, "15m_1h"), (86400, "1h_24h"))
 """Upper bounds in seconds; older than the last is ``gt_24h``."""

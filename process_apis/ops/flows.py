@@ -103,7 +103,7 @@ async def _dead_by_topic(conn: AsyncConnection, now: datetime) -> dict[str, dict
         dead_letters.c.topic,
         func.sum(case((dead_letters.c.dead_at >= now - _FIVE, 1), else_=0)),
         func.sum(case((dead_letters.c.dead_at >= now - _HOUR, 1), else_=0)),
-        func.sum(case((dead_letters.c.replayed_at.is_(None), 1), else_=0)),
+        func.sum(case((dead_letters.c.status == "open", 1), else_=0)),
     ).group_by(dead_letters.c.topic))).all()
     return {r[0]: {"5m": int(r[1] or 0), "1h": int(r[2] or 0), "open": int(r[3] or 0)} for r in rows}
 
@@ -212,7 +212,7 @@ async def _refund_exceptions(conn: AsyncConnection, now: datetime) -> dict[str, 
 
 async def _failures_by_channel(conn: AsyncConnection) -> dict[str, int]:
     """Open dead letters by the sales channel of the order (or return) they are about."""
-    open_ = dead_letters.c.replayed_at.is_(None)
+    open_ = dead_letters.c.status == "open"  # neither replayed nor resolved
     out: dict[str, int] = {}
     for table, key in ((orders, orders.c.order_id), (returns, returns.c.rma_id)):
         rows = (await conn.execute(select(table.c.channel, func.count()).select_from(

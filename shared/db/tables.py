@@ -188,6 +188,10 @@ dead_letters = Table(
     Column("dead_at", DateTime(timezone=True), nullable=False),
     Column("replayed_at", DateTime(timezone=True), nullable=True),
     Column("backend", String(40), nullable=True),  # the backend the last error came from, if any
+    Column("status", String(16), nullable=False, default="open"),  # open | replayed | resolved (issue 12)
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(250), nullable=True),  # "<consumer> (<key id>)": who resolved it, never a secret
+    Column("note", String(1000), nullable=True),  # why it was resolved without a replay
 )
 Index("ix_dead_letters_dead_at", dead_letters.c.dead_at)
 

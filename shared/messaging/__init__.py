@@ -7,7 +7,7 @@
     store.py            the outbox's SQL, shared by both transports
     outcomes.py         failure -> retry (backoff, Retry-After) or dead letter (permanent, budget)
     ledger.py           first_time(): the processed-message ledger for idempotent consumers
-    dead_letters.py     list, get, replay (exactly once), delete
+    dead_letters.py     list (filtered), get, replay one or a filtered set (exactly once), resolve, delete
     config.py           WorkerConfig: the knobs
 """
 

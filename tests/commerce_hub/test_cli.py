@@ -190,3 +190,39 @@ def test_dlq_replay_names_the_backend_and_says_when_its_circuit_is_unknown(cli: 
 def test_a_bad_dlq_request_fails_without_a_traceback(cli: Cli, args: tuple[str, ...]) -> None:
     done = cli.run(*args)
     assert done.returncode != 0 and done.stdout == "" and "Traceback" not in done.stderr
+
+
+def test_dlq_filters_bulk_replay_and_resolve(cli: Cli) -> None:
+    # issue 12: the operator's dead-letter commands, audited as cli:<user>
+    import sqlite3
+
+    ids = add_dead_letters(cli, 3)
+    with sqlite3.connect(cli.cwd / "hub.db") as db:
+        db.execute("UPDATE dead_letters SET backend = 'erp', reason = 'backend_unavailable: ERP down' WHERE id != ?",
+                   (ids[0],))
+    listed = cli.json("dlq", "list", "--flow", "erp_posting", "--backend", "erp", "--code", "backend_unavailable")
+    assert sorted(item["id"] for item in listed["items"]) == sorted(ids[1:])
+    dry = cli.json("dlq", "replay", "--all", "--dry-run")
+    assert dry == {"matched": 3, "replayed": 0, "skipped": 0, "dry_run": True, "circuits": []}
+    assert outbox_keys(cli) == []
+    resolved = cli.json("dlq", "resolve", ids[0], "--note", "credit released by hand")
+    assert (resolved["status"], resolved["note"]) == ("resolved", "credit released by hand")
+    assert resolved["resolved_by"].startswith("cli:")
+    human = cli.run("dlq", "replay", "--backend", "erp", "--code", "backend_unavailable")
+    assert human.returncode == 0, human.stderr
+    assert human.stdout.strip() == "matched 2, replayed 2, skipped 0 (taken meanwhile); erp circuit unknown"
+    assert outbox_keys(cli) == [("O-2", 0), ("O-3", 0)]
+    assert cli.json("dlq", "replay", "--all")["matched"] == 0  # nothing open is left
+    assert [item["id"] for item in cli.json("dlq", "list", "--status", "resolved")["items"]] == [ids[0]]
+    again = cli.run("dlq", "resolve", ids[0], "--note", "again")
+    assert again.returncode != 0 and "already resolved" in again.stderr and "Traceback" not in again.stderr
+
+
+@pytest.mark.parametrize("args", [("dlq", "replay"), ("dlq", "replay", "dl_1", "--all"),
+                                  ("dlq", "list", "--since", "yesterday"), ("dlq", "list", "--flow", "nope"),
+                                  ("dlq", "replay", "--code", "Bad Code", "--dry-run"),
+                                  ("dlq", "resolve", "dl_1", "--note", "")])
+def test_a_bad_dlq_operation_fails_with_one_line(cli: Cli, args: tuple[str, ...]) -> None:
+    done = cli.run(*args)
+    assert done.returncode != 0 and done.stdout == "" and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.admin.app import create_admin_app
 from shared.bus import LocalBus
 from shared.db.engine import create_engine
+from process_apis.ops.catalog import FLOW_TOPICS
+from shared.db.ops_tables import audit_log
 from shared.db.tables import dead_letters, outbox, processed_messages
 from shared.errors import BusinessRuleViolation
 from shared.identity import PRINCIPAL_HEADER, Principal, sign_principal
@@ -25,7 +27,7 @@ from tests.gateway.support import assert_problem
 SECRET = "test-internal-secret"
 PATH = "/admin/v1/dead-letters"
 ITEM_FIELDS = {"id", "topic", "key", "reason", "attempts", "first_attempt_at", "dead_at", "replayed_at", "payload",
-               "backend"}
+               "backend", "status", "resolved_at", "resolved_by", "note"}
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 
@@ -41,15 +43,16 @@ class Admin:
     def __init__(self, engine: AsyncEngine, service: DeadLetterService, http: httpx.AsyncClient) -> None:
         self.engine, self.service, self.http = engine, service, http
 
-    async def add(self, n: int, *, topic: str = "order.accepted") -> list[str]:
-        ids = []
+    async def add(self, n: int, *, topic: str = "order.accepted", prefix: str = "dl", backend: str | None = None,
+                  reason: str = "backend_unavailable: ERP down (retry budget of 900 s spent after 9 attempts)",
+                  at: datetime = T0 + timedelta(minutes=15)) -> list[str]:
+        ids = [f"{prefix}_{i:05d}" for i in range(n)]
+        rows = [{"id": ids[i], "topic": topic, "key": f"{prefix}-O-{i}", "reason": reason, "attempts": 9,
+                 "payload": f'{{"order_id":"{prefix}-O-{i}","lines":[1,2]}}', "first_attempt_at": T0,
+                 "dead_at": at + timedelta(seconds=i), "backend": backend} for i in range(n)]
         async with self.engine.begin() as conn:
-            for i in range(n):
-                ids.append(f"dl_{i:03d}")
-                await conn.execute(insert(dead_letters).values(
-                    id=ids[-1], topic=topic, key=f"O-{i}", payload=f'{{"order_id":"O-{i}","lines":[1,2]}}',
-                    reason="backend_unavailable: ERP down (retry budget of 900 s spent after 9 attempts)",
-                    attempts=9, first_attempt_at=T0, dead_at=T0 + timedelta(minutes=15, seconds=i)))
+            for start in range(0, n, 500):
+                await conn.execute(insert(dead_letters), rows[start:start + 500])
         return ids
 
     async def outbox_rows(self) -> list[Any]:
@@ -61,9 +64,9 @@ class Admin:
 async def admin(database_url: str) -> AsyncIterator[Admin]:
     engine = create_engine(database_url)
     async with engine.begin() as conn:
-        for table in (outbox, dead_letters, processed_messages):
+        for table in (outbox, dead_letters, processed_messages, audit_log):
             await conn.execute(delete(table))
-    service = DeadLetterService(engine)
+    service = DeadLetterService(engine, flows=FLOW_TOPICS, batch=7)
     app = create_admin_app(None, None, LocalBus(), SECRET, dead_letters=service)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
         yield Admin(engine, service, http)
@@ -78,8 +81,10 @@ async def test_the_listing_shows_newest_first_with_the_payload_decoded(admin: Ad
     assert [item["id"] for item in body["items"]] == list(reversed(ids)) and body["next_cursor"] is None
     first = body["items"][0]
     assert set(first) == ITEM_FIELDS
-    assert first["payload"] == {"order_id": "O-2", "lines": [1, 2]}
-    assert (first["topic"], first["key"], first["attempts"], first["replayed_at"]) == ("order.accepted", "O-2", 9, None)
+    assert first["payload"] == {"order_id": "dl-O-2", "lines": [1, 2]}
+    assert (first["topic"], first["key"], first["attempts"], first["replayed_at"]) == (
+        "order.accepted", "dl-O-2", 9, None)
+    assert (first["status"], first["resolved_at"], first["resolved_by"], first["note"]) == ("open", None, None, None)
     assert first["reason"].startswith("backend_unavailable: ERP down")
     assert first["dead_at"] == "2026-11-22T10:15:02Z" and first["first_attempt_at"] == "2026-11-22T10:00:00Z"
 
@@ -109,6 +114,8 @@ async def test_one_dead_letter_and_unknown_ids(admin: Admin) -> None:
     assert response.status_code == 200 and set(response.json()) == ITEM_FIELDS
     for method, suffix in (("GET", ""), ("DELETE", ""), ("POST", "/replay")):
         assert_problem(await admin.http.request(method, f"{PATH}/dl_unknown{suffix}", headers=ADMIN), 404, "not_found")
+    assert_problem(await admin.http.post(f"{PATH}/dl_unknown/resolve", json={"note": "n"}, headers=ADMIN), 404,
+                   "not_found")
 
 
 async def test_two_concurrent_replays_one_202_one_409_and_one_outbox_row(admin: Admin) -> None:
@@ -121,8 +128,9 @@ async def test_two_concurrent_replays_one_202_one_409_and_one_outbox_row(admin: 
     assert accepted.json() == {"id": letter_id, "status": "replayed"}
     assert_problem(refused, 409, "already_replayed")
     [row] = await admin.outbox_rows()
-    assert (row.key, row.attempts) == ("O-0", 0)
-    assert (await admin.http.get(f"{PATH}/{letter_id}", headers=ADMIN)).json()["replayed_at"] is not None
+    assert (row.key, row.attempts) == ("dl-O-0", 0)
+    after = (await admin.http.get(f"{PATH}/{letter_id}", headers=ADMIN)).json()
+    assert after["replayed_at"] is not None and after["status"] == "replayed"
 
 
 async def test_delete_is_204_then_404(admin: Admin) -> None:
@@ -135,7 +143,7 @@ async def test_delete_is_204_then_404(admin: Admin) -> None:
 async def test_the_admin_scope_is_required(admin: Admin) -> None:
     await admin.add(1)
     assert_problem(await admin.http.get(PATH, headers=as_principal("orders:read")), 403, "insufficient_scope")
-    assert_problem(await admin.http.post(f"{PATH}/dl_000/replay", headers=as_principal("orders:write")), 403,
+    assert_problem(await admin.http.post(f"{PATH}/dl_00000/replay", headers=as_principal("orders:write")), 403,
                    "insufficient_scope")
     assert_problem(await admin.http.get(PATH), 401, "unauthorized")
 

@@ -63,3 +63,32 @@ async def test_counts_and_latencies_move_as_orders_flow(ops_hub: Hub) -> None:
         assert item["backlog"] == 0 and item["error_rate"] == 0
     aging = (await admin_get(ops_hub, "flows"))["business"]["order_aging"]
     assert aging["released"]["lt_5m"] >= 3
+
+
+async def test_a_resolved_dead_letter_is_no_longer_open_in_its_flow(ops_hub: Hub, database_url: str) -> None:
+    # issue 12: the flow's open dead letters are those neither replayed nor resolved; the
+    # composed hub filters the listing by the flow's topics
+    from datetime import UTC, datetime
+
+    from sqlalchemy import insert
+
+    from shared.db.engine import create_engine
+    from shared.db.tables import dead_letters
+    from tests.gateway.admin.ops_support import ADMIN
+
+    engine = create_engine(database_url)
+    async with engine.begin() as conn:
+        await conn.execute(insert(dead_letters), [
+            {"id": f"dl_flow_{i}", "topic": "order.accepted", "key": f"O-{i}", "payload": "{}", "attempts": 1,
+             "reason": "credit_hold: on hold", "dead_at": datetime.now(UTC)} for i in range(3)])
+    await engine.dispose()
+    listed = await admin_get(ops_hub, "dead-letters?flow=erp_posting&status=open")
+    assert sorted(item["id"] for item in listed["items"]) == ["dl_flow_0", "dl_flow_1", "dl_flow_2"]
+    resolved = await ops_hub.http.post("/admin/v1/dead-letters/dl_flow_1/resolve", json={"note": "settled"},
+                                       headers=ADMIN)
+    assert resolved.status_code == 200, resolved.text
+
+    async def two_open() -> bool:  # the view is cached for up to 2 s
+        return by_name((await admin_get(ops_hub, "flows"))["items"], "flow")["erp_posting"]["dead_letters_open"] == 2
+
+    await eventually(two_open, timeout=10)
