@@ -29,7 +29,7 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("refund_saga", ("return.saga",), backend="payments"),
     FlowSpec("inventory_sync", ("stock.changed",)),
     FlowSpec("storefront_push", configured=False),
-    FlowSpec("partner_webhooks", configured=False),
+    FlowSpec("partner_webhooks", ("webhook.deliver",)),
 )
 BY_TOPIC = {topic: flow for flow in FLOWS for topic in flow.topics}
 FLOW_TOPICS = {flow.name: flow.topics for flow in FLOWS}
