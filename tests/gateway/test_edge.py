@@ -109,11 +109,12 @@ async def _chunks(total: int, size: int = 64 * 1024) -> AsyncIterator[bytes]:
         yield b" " * size
 
 
-async def test_a_streamed_body_over_the_limit_without_content_length_is_413(hub: Hub, key: str) -> None:
+async def test_a_streamed_body_without_content_length_is_411_before_it_is_read(hub: Hub, key: str) -> None:
+    """Chunked bodies are refused (docs/security.md, framing), however long: nothing is read."""
     response = await hub.http.post("/v1/storefront/price-availability", content=_chunks(1024 * 1024 + 1),
                                    headers=api(key, **{"content-type": "application/json"}))
     assert "content-length" not in response.request.headers
-    assert_problem(response, 413, "payload_too_large")
+    assert_problem(response, 411, "length_required")
 
 
 async def test_an_oversized_content_length_is_refused_before_authentication(hub: Hub) -> None:
