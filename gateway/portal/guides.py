@@ -121,7 +121,17 @@ def verify(secret: str, headers: dict[str, str], body: bytes, tolerance: int = 3
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     return any(hmac.compare_digest(expected, candidate.removeprefix("v1,"))
                for candidate in headers["webhook-signature"].split() if candidate.startswith("v1,"))''')
-    status = ("" if partner_webhooks_served else
+    subscribe = esc('''curl -s -X POST "$HUB/v1/partner/webhooks" -H "X-API-Key: $PARTNER_KEY" \\
+  -d '{"url": "https://partner.example/hooks/hub", "events": ["order.status_changed", "shipment.created"]}'
+# -> 201 {"id": "wh_…", "url": …, "events": […], "secret": "whsec_…"}   the secret is shown only here''')
+    status = (f"""<h2>Subscribe</h2>
+<p>A partner key with the scope <code>webhooks:manage</code> subscribes a URL to any of
+<code>order.status_changed</code>, <code>shipment.created</code>, <code>return.updated</code> and
+<code>inventory.changed</code> (payload schemas: the <code>webhooks</code> section of the
+<a href="/docs/partner-v1">partner reference</a>). Production takes public https URLs only; the sandbox also
+takes http to 127.0.0.1. <code>GET /v1/partner/webhooks/{{id}}/deliveries</code> lists what was sent, and
+<code>POST .../deliveries/{{webhook-id}}/replay</code> sends one again.</p>
+{code_block(subscribe, "shell", "subscribe (curl)")}""" if partner_webhooks_served else
               '<p class="note">Partner webhook subscriptions (<code>/v1/partner/webhooks</code>) are coming in a '
               "later release; this is how their deliveries will be signed, so you can build the receiver now.</p>")
     return f"""<h1>Webhooks: verifying deliveries</h1>{status}

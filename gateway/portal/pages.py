@@ -24,16 +24,22 @@ CHANNEL_AUTH = {
 
 class Site:
     def __init__(self, documents: Documents, versions: VersionRegistry, plans: dict[str, Plan],
-                 partner_webhooks: bool = False) -> None:
+                 partner_webhooks: bool | None = None) -> None:
         self._documents = documents
         self._versions = versions
         self._plans = plans
-        self._partner_webhooks = partner_webhooks
+        self._partner_webhooks = partner_webhooks  # None: whether the partner API documents the route
         self._pages: dict[str, bytes] = {}
         self._apis = [(v.key, f"{v.api.capitalize()} {v.version}", v.status) for v in versions
                       if v.key in documents.keys()]
         if ADMIN in documents.keys():
             self._apis.append((ADMIN, "Admin v1 (operators)", "current"))
+
+    def _serves_partner_webhooks(self) -> bool:
+        if self._partner_webhooks is None:
+            partner = self._documents.parsed("partner-v1") if "partner-v1" in self._documents.keys() else {}
+            self._partner_webhooks = "/v1/partner/webhooks" in partner.get("paths", {})
+        return self._partner_webhooks
 
     def render(self, path: str) -> bytes | None:
         """The page at `path` (``/docs``, ``/docs/storefront-v1``...), or None when there is none."""
@@ -56,7 +62,7 @@ class Site:
             "/docs/auth": lambda: ("Authentication", auth_guide()),
             "/docs/plans": lambda: ("Plans and rate limits", plans_guide(self._plans)),
             "/docs/idempotency": lambda: ("Idempotency", idempotency_guide()),
-            "/docs/webhooks": lambda: ("Webhooks", webhooks_guide(self._partner_webhooks)),
+            "/docs/webhooks": lambda: ("Webhooks", webhooks_guide(self._serves_partner_webhooks())),
             "/docs/changelog": self._changelog,
             "/docs/problems": self._problems,
         }

@@ -143,3 +143,11 @@ def test_the_reference_has_examples_and_try_it_for_every_operation(hub: Hub) -> 
                 section = html.split(f'id="op-{operation["operationId"]}"', 1)[1].split("</section>", 1)[0]
                 assert "lang-shell" in section and "curl -s" in section, operation["operationId"]
                 assert "import httpx" in section and 'class="try-form"' in section, operation["operationId"]
+
+
+def test_the_webhooks_guide_shows_how_to_subscribe_now_that_the_partner_api_serves_it(hub: Hub) -> None:
+    """It said "coming in a later release" after /v1/partner/webhooks was served."""
+    assert "/v1/partner/webhooks" in httpx.get(f"{hub.url}/openapi/partner-v1.json").json()["paths"]
+    page = httpx.get(f"{hub.url}/docs/webhooks").text
+    assert "later release" not in page
+    assert "<h2>Subscribe</h2>" in page and "webhooks:manage" in page and "whsec_" in page
