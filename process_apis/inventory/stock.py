@@ -77,17 +77,38 @@ class StockBook:
             await self._store(await self._fetch(fetch), force=False)
 
     async def availability(self, skus: Sequence[str]) -> dict[str, SkuStock]:
-        """What the book holds for ``skus`` (loading those not loaded yet), every one answered."""
-        await self.ensure_loaded(skus)
+        """What the book holds for ``skus`` (loading those not loaded yet), every one answered.
+
+        A loaded SKU (the cache-miss path's usual case) costs one statement: its hold and its
+        levels, joined, seen at one instant."""
         wanted = sorted(set(skus))
-        found = {sku: {} for sku in wanted}
+        found = await self._loaded(wanted)
+        missing = [sku for sku in wanted if sku not in found]
+        if missing:
+            await self._store(await self._fetch(missing), force=False)
+            found.update(await self._loaded(missing))
+            unknown = [sku for sku in missing if sku not in found]  # no source knows them: events only
+            if unknown:
+                async with reading(self._engine) as conn:
+                    rows = await conn.execute(select(levels.c.sku, levels.c.location, levels.c.available)
+                                              .where(levels.c.sku.in_(unknown)))
+                    for row in rows:
+                        found.setdefault(row.sku, SkuStock(sku=row.sku, locations={})).locations[row.location] = \
+                            int(row.available)
+        return {sku: found.get(sku) or SkuStock(sku=sku, locations={}) for sku in wanted}
+
+    async def _loaded(self, skus: list[str]) -> dict[str, SkuStock]:
+        """The loaded ones of ``skus`` (those with a reservation row), with their levels."""
+        query = (select(reservations.c.sku, reservations.c.reserved, levels.c.location, levels.c.available)
+                 .select_from(reservations.outerjoin(levels, levels.c.sku == reservations.c.sku))
+                 .where(reservations.c.sku.in_(skus)))
+        out: dict[str, SkuStock] = {}
         async with reading(self._engine) as conn:
-            for row in await conn.execute(select(levels.c.sku, levels.c.location, levels.c.available)
-                                          .where(levels.c.sku.in_(wanted))):
-                found[row.sku][row.location] = int(row.available)
-            held = {r.sku: int(r.reserved) for r in await conn.execute(
-                select(reservations.c.sku, reservations.c.reserved).where(reservations.c.sku.in_(wanted)))}
-        return {sku: SkuStock(sku=sku, locations=found[sku], reserved=held.get(sku, 0)) for sku in wanted}
+            for row in await conn.execute(query):
+                stock = out.setdefault(row.sku, SkuStock(sku=row.sku, locations={}, reserved=int(row.reserved)))
+                if row.location is not None:
+                    stock.locations[row.location] = int(row.available)
+        return out
 
     async def resync(self) -> int:
         """Read every loaded SKU again from the backends and take their answer as it is, whatever
