@@ -113,25 +113,14 @@ def rate_limiter(ctx: Context) -> RateLimiter:
     return LocalRateLimiter(plans)
 
 
-def return_port(ctx: Context) -> object | None:
-    """The return process for the admin API: the role's own (``all``), else over RPC to
-    ``HUB_PROCESS_URL``; None (no return routes) when the gateway knows no process role."""
-    built = getattr(ctx.order_process, "returns", None)
+def process_port(ctx: Context, name: str, port: type) -> object | None:
+    """A process service the admin API uses (``returns``, ``journeys``): the role's own (``all``),
+    else over RPC to ``HUB_PROCESS_URL``; None (no such routes) when the gateway knows no process role."""
+    built = getattr(ctx.order_process, name, None)
     if built is not None:
         return built
     if ctx.settings.process_url:
-        return rpc_client(ReturnPort, "returns", ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL"))
-    return None
-
-
-def journey_port(ctx: Context) -> object | None:
-    """The journey look-up for the admin API: the role's own (``all``), else over RPC to
-    ``HUB_PROCESS_URL``; None (no journey route) when the gateway knows no process role."""
-    built = getattr(ctx.order_process, "journeys", None)
-    if built is not None:
-        return built
-    if ctx.settings.process_url:
-        return rpc_client(JourneyPort, "journeys", ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL"))
+        return rpc_client(port, name, ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL"))
     return None
 
 
@@ -140,8 +129,8 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     admin = create_admin_app(keys, ctx.book, ctx.bus, settings.internal_secret,
                              dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake, circuits=ctx.circuits,
                                                             flows=FLOW_TOPICS),
-                             returns=return_port(ctx),
-                             journeys=journey_port(ctx), ops=ops_admin(ctx, engine_of(ctx)))
+                             returns=process_port(ctx, "returns", ReturnPort),
+                             journeys=process_port(ctx, "journeys", JourneyPort), ops=ops_admin(ctx, engine_of(ctx)))
     portal = PortalApp(experiences, admin, plans=settings.plans)
     routes = [
         Route(prefix="/admin/v1/", app=admin, name="admin"),
