@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable
 
 import msgspec
 
+from commerce_hub.webhook_receiver import add_parser as add_webhook_receiver
 from shared.settings import ROLES, Settings, SettingsError, load_settings
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -43,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, help="server processes for this role (default HUB_WORKERS or 1)")
     serve.set_defaults(run=_serve)
+
+    add_webhook_receiver(sub)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply all migrations").set_defaults(run=_db_upgrade)

@@ -26,3 +26,18 @@ def headers(webhook_id: str, timestamp: int, body: bytes, secrets: tuple[str, ..
         "webhook-timestamp": str(timestamp),
         "webhook-signature": " ".join(signature(s, webhook_id, timestamp, body) for s in secrets),
     }
+
+
+def verify(secrets: tuple[str, ...], headers: dict[str, str], body: bytes, *, now: float,
+           tolerance: float = 300) -> bool:
+    """What a receiver checks (``headers`` with lower-case names): one of the ``v1`` signatures
+    is ours under one of ``secrets``, and the timestamp is within ``tolerance`` seconds of now."""
+    webhook_id, stamp = headers.get("webhook-id", ""), headers.get("webhook-timestamp", "")
+    if not webhook_id or not stamp.isdigit() or abs(now - int(stamp)) > tolerance:
+        return False
+    offered = headers.get("webhook-signature", "").split()
+    try:
+        wanted = [signature(secret, webhook_id, int(stamp), body) for secret in secrets]
+    except ValueError:  # not a whsec_ secret
+        return False
+    return any(hmac.compare_digest(mine, theirs) for mine in wanted for theirs in offered)
