@@ -41,10 +41,10 @@ def up(settings: Settings, run_dir: Path, base_port: int, timeout: float, lifeti
     _require_shared_stores(settings)
     if _running(run_dir):
         raise ClusterError(f"a cluster is already running in {run_dir} ('hub cluster down --run-dir {run_dir}' first)")
-    haproxy = ensure_haproxy()
     from commerce_hub.preflight import migrate, require_sandbox_choice
 
     require_sandbox_choice(settings)
+    haproxy = ensure_haproxy()
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     migrate(settings)  # once, before the roles start (each would otherwise take the lock in turn)
