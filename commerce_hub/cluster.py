@@ -63,12 +63,12 @@ def up(settings: Settings, run_dir: Path, base_port: int, timeout: float, lifeti
                 argv = [sys.executable, "-m", "commerce_hub.cli", "serve", "--role", role, "--port", str(port)]
             entries.append(_spawn(run_dir, name, role or "lb", port, argv, env))
             _save(run_dir, entries)
-        if lifetime > 0:
+        _wait_ready(run_dir, entries, timeout)
+        if lifetime > 0:  # counted from the moment it is ready
             argv = [sys.executable, "-m", "commerce_hub.cli", "cluster", "down", "--run-dir", str(run_dir),
                     "--after", str(lifetime)]
             entries.append(_spawn(run_dir, "watchdog", "watchdog", None, argv, dict(os.environ)))
             _save(run_dir, entries)
-        _wait_ready(run_dir, entries, timeout)
     except BaseException:
         _stop(entries)
         raise
