@@ -212,3 +212,9 @@ def test_the_dockerfile_is_multi_stage_pinned_non_root_and_carries_every_package
         assert re.search(rf"^COPY {package} \./{package}$", text, re.M), f"the image lacks {package}"
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".git" in ignored
+
+
+def test_the_debian_override_only_replaces_third_party_services() -> None:
+    override = yaml.safe_load((COMPOSE / "compose.debian.yaml").read_text())["services"]
+    compose = _compose()
+    assert set(override) <= set(compose["services"]) - set(_hub_services(compose)) - {"migrate"}
