@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,44 @@ def test_status_and_down_without_a_cluster(tmp_path: Path) -> None:
     assert status.returncode == 3 and '"running": false' in status.stdout
     down = _hub(tmp_path, "down")
     assert down.returncode == 0 and "no cluster" in down.stdout
+
+
+def _sleeper() -> tuple[subprocess.Popen, dict]:
+    """A stand-in role: a process in its own group, recorded as `hub cluster up` records one."""
+    argv = ["sleep", "120"]
+    proc = subprocess.Popen(argv, start_new_session=True)
+    return proc, {"name": "worker-1", "role": "worker", "port": None, "pid": proc.pid, "cmdline": argv}
+
+
+def test_a_recorded_pid_is_only_ours_while_its_command_line_is_the_one_recorded() -> None:
+    from commerce_hub.cluster import _alive, _stop
+
+    proc, entry = _sleeper()
+    try:
+        assert _alive(entry)
+        assert not _alive({**entry, "cmdline": ["sleep", "121"]}), "a reused pid running something else"
+        assert _stop([{**entry, "cmdline": ["other"]}]) == 0 and proc.poll() is None, "never signalled"
+        assert _stop([entry], grace=10) == 1
+        assert not _alive(entry) and not Path(f"/proc/{proc.pid}").exists()  # stopped (and reaped by _alive)
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
+def test_the_watchdog_stops_the_cluster_and_removes_its_run_directory_after_its_lifetime(tmp_path: Path) -> None:
+    import json
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    proc, entry = _sleeper()
+    try:
+        (run_dir / "cluster.json").write_text(json.dumps([entry]))
+        (run_dir / "worker-1.log").write_text("a log\n")
+        started = time.monotonic()
+        done = _hub(tmp_path, "down", "--run-dir", str(run_dir), "--after", "1")
+        assert done.returncode == 0 and "1 process(es) stopped" in done.stdout, done.stdout + done.stderr
+        assert time.monotonic() - started >= 1
+        assert proc.wait(10) == -15 and not run_dir.exists()
+    finally:
+        proc.kill()
+        proc.wait(5)
