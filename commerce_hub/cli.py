@@ -13,6 +13,7 @@ import asyncio
 import os
 import re
 import sys
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 import msgspec
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     rotate.add_argument("--json", action="store_true")
     rotate.set_defaults(run=_keys(lambda svc, a: svc.rotate(a.id, a.grace)))
 
+    _cluster_parser(sub)
     dlq = sub.add_parser("dlq", help="the dead-letter queue").add_subparsers(dest="dlq_command", required=True)
     dlq_list = dlq.add_parser("list", help="dead letters, newest first")
     dlq_list.add_argument("--limit", type=_page_size, default=50, help="1 to 200 (default 50)")
@@ -95,6 +97,47 @@ def _parser() -> argparse.ArgumentParser:
     dlq_resolve.add_argument("--json", action="store_true")
     dlq_resolve.set_defaults(run=_dlq(lambda svc, a: svc.resolve(a.id, _note(a.note), _cli_actor())))
     return parser
+
+
+def _cluster_parser(sub: Any) -> None:
+    cluster = sub.add_parser("cluster", help="the split roles as local processes behind haproxy (docs/deployment.md)")
+    commands = cluster.add_subparsers(dest="cluster_command", required=True)
+    up = commands.add_parser("up", help="start the roles on PostgreSQL + Redis, two gateways behind haproxy")
+    up.add_argument("--base-port", type=int, default=8100, help="the load balancer's port; roles take the next 8")
+    up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for every role to be ready")
+    up.add_argument("--lifetime", type=float, default=3600.0, help="seconds after which it stops itself (0: never)")
+    for name, run in (("up", _cluster_up), ("down", _cluster_down), ("status", _cluster_status)):
+        parser = up if name == "up" else commands.add_parser(name, help=_CLUSTER_HELP[name])
+        parser.add_argument("--run-dir", type=Path, default=Path("var/cluster"), help="pids, logs (default var/cluster)")
+        parser.set_defaults(run=run)
+    commands.choices["down"].add_argument("--after", type=float, default=0.0, help=argparse.SUPPRESS)
+    commands.choices["status"].add_argument("--json", action="store_true")
+
+
+_CLUSTER_HELP = {"down": "stop every process of the local cluster and remove its run directory",
+                 "status": "each process of the local cluster: pid, URL, ready or not (exit 0: all ready)"}
+
+
+def _cluster_up(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce_hub.cluster import ClusterError, up
+
+    try:
+        return up(settings, args.run_dir, args.base_port, args.timeout, args.lifetime)
+    except ClusterError as exc:
+        print(f"hub: cluster: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cluster_down(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce_hub.cluster import down
+
+    return down(args.run_dir, args.after)
+
+
+def _cluster_status(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce_hub.cluster import status
+
+    return status(args.run_dir, args.json)
 
 
 def _duration(text: str) -> int:
