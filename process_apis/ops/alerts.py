@@ -4,8 +4,8 @@ the operator webhook's sender.
     oldest_pending        a flow's oldest unfinished message is older than the threshold
     dead_letters_growing  messages dead-lettered in the last 15 minutes, not replayed, at least N
     circuit_open          a backend circuit open (or half-open) for longer than the threshold
-    inventory_lag         stock propagation p95 above the threshold: not measurable before
-                          issue 11's inventory sync, so it never fires today
+    inventory_lag         the last hour's stock propagation p95 (receipt to checkout-visible, or
+                          to the storefront when measured) above the threshold
     refund_failures       refunds failed in the last hour, at least N
 """
 
@@ -49,7 +49,7 @@ class AlertEvaluator:
         self._task: asyncio.Task | None = None
 
     async def conditions(self) -> dict[str, str | None]:
-        """Each rule's finding: a detail when it holds, None when it does not (measurable rules only)."""
+        """Each rule's finding: a detail when it holds, None when it does not."""
         view = await self._flows.view()
         now, t = self._clock(), self._t
         late = [f for f in view.items if f.oldest_pending_seconds > t.oldest_pending_seconds]
@@ -64,6 +64,7 @@ class AlertEvaluator:
         found["circuit_open"] = "; ".join(
             f"{b.backend} circuit {b.circuit} for {(now - b.circuit_since).total_seconds():.0f} s" for b in stuck
         ) + f" (limit {t.circuit_open_seconds:g} s)" if stuck else None
+        found["inventory_lag"] = _lag_finding(view.business["inventory_lag"], t.inventory_lag_p95_seconds)
         failed = view.business["refund_exceptions"]["last_hour"]
         found["refund_failures"] = (f"{failed} refunds failed in the last hour (limit {t.refund_failures})"
                                     if failed >= t.refund_failures else None)
@@ -99,6 +100,14 @@ class AlertEvaluator:
             except Exception as exc:  # the database is away: the next round tries again
                 log.warning("alert evaluation failed (%s)", type(exc).__name__)
             await asyncio.sleep(max(every - (time.monotonic() - started), 0.01))
+
+
+def _lag_finding(lag: dict, limit_seconds: float) -> str | None:
+    """Which propagation p95 is above the limit (no samples in the hour: nothing is late)."""
+    late = [f"inventory lag {name.removeprefix('to_').removesuffix('_ms')} p95 {figure['p95']:.0f} ms over"
+            f" {figure['samples']} reports in the last hour" for name in ("to_checkout_ms", "to_storefront_ms")
+            if (figure := lag.get(name)) and figure["p95"] > limit_seconds * 1000]
+    return "; ".join(late) + f" (limit {limit_seconds:g} s)" if late else None
 
 
 class AlertWebhook:

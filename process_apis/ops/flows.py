@@ -1,15 +1,15 @@
 """``GET /admin/v1/flows``: per flow throughput, errors, latency and backlog, plus the business
-views (order aging, refund exceptions, failures by channel and backend), from the database.
+views (order aging, inventory propagation lag, refund exceptions, failures by channel and
+backend), from the database.
 
 Every statement is bounded: the outbox holds only pending work; history counts use
 ``ix_order_history_at`` / ``ix_return_history_at`` within the last hour; step latency samples
-the newest ``SAMPLE`` steps of the hour; aging and refund exceptions use status indexes. The
+the newest ``SAMPLE`` steps of the hour (the inventory flows: their lag, see ``lag``); aging and refund exceptions use status indexes. The
 whole answer is cached for ``cache_seconds`` (the console polls every few seconds).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -19,6 +19,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from process_apis.ops.catalog import AGE_BUCKETS, BY_TOPIC, FLOWS, OPEN_ORDER_STATUSES, FlowSpec
+from process_apis.ops.lag import StorefrontLag, inventory_lag, percentiles
 from shared.db.engine import reading
 from shared.db.tables import dead_letters, order_history, orders, outbox, return_history, returns, stock_levels
 from shared.messaging.outbox import as_utc, utcnow
@@ -57,9 +58,11 @@ class FlowsView(msgspec.Struct, kw_only=True):
 
 
 class FlowsService:
-    def __init__(self, engine: AsyncEngine, *, cache_seconds: float = 2.0,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, engine: AsyncEngine, *, cache_seconds: float = 2.0, clock: Callable[[], datetime] = utcnow,
+                 storefront_lag: StorefrontLag | None = None) -> None:
+        """``storefront_lag``: the storefront push's lag samples (None: ``to_storefront_ms`` is null)."""
         self._engine, self._cache_seconds, self._clock = engine, cache_seconds, clock
+        self._storefront_lag = storefront_lag
         self._cached: tuple[float, FlowsView] | None = None
 
     async def view(self) -> FlowsView:
@@ -70,15 +73,14 @@ class FlowsService:
             pending = await _outbox_by_topic(conn, now)
             dead = await _dead_by_topic(conn, now)
             done = await _history_counts(conn, now)
-            items = [await _flow(conn, spec, now, pending, dead, done) for spec in FLOWS]
+            lag = await inventory_lag(conn, now, self._storefront_lag)
+            items = [await _flow(conn, spec, now, pending, dead, done, _lag_latency(spec, lag)) for spec in FLOWS]
             business = {
                 "order_aging": await _order_aging(conn, now),
+                "inventory_lag": lag,
                 "refund_exceptions": await _refund_exceptions(conn, now),
                 "failures_by_channel": await _failures_by_channel(conn),
                 "failures_by_backend": _failures_by_backend(dead),
-                "inventory_lag": {"p95_ms": None, "to_checkout_ms": None, "to_storefront_ms": None,
-                                  "status": "not_measurable",
-                                  "detail": "stock reports carry no event time before the inventory sync of issue 11"},
             }
         result = FlowsView(items=items, business=business, generated_at=now)
         self._cached = (time.monotonic(), result)
@@ -119,14 +121,24 @@ async def _history_counts(conn: AsyncConnection, now: datetime) -> dict[str, dic
     return out
 
 
-async def _flow(conn: AsyncConnection, spec: FlowSpec, now: datetime, pending: dict, dead: dict, done: dict) -> Flow:
+def _lag_latency(spec: FlowSpec, lag: dict[str, Any]) -> tuple[float | None, float | None] | None:
+    """The inventory flows' step latency is their propagation lag (receipt to checkout, to storefront)."""
+    figure = {"inventory_sync": "to_checkout_ms", "storefront_push": "to_storefront_ms"}.get(spec.name)
+    if figure is None:
+        return None
+    found = lag[figure]
+    return (found["p50"], found["p95"]) if found else (None, None)
+
+
+async def _flow(conn: AsyncConnection, spec: FlowSpec, now: datetime, pending: dict, dead: dict, done: dict,
+                latency: tuple[float | None, float | None] | None = None) -> Flow:
     mine = [pending[t] for t in spec.topics if t in pending]
     counts = {k: sum(p[k] for p in mine) for k in ("pending", "scheduled", "in_flight", "failing")}
     letters = {k: sum(dead.get(t, {}).get(k, 0) for t in spec.topics) for k in ("5m", "1h", "open")}
     throughput = await _throughput(conn, spec, now, done)
     counts.update(done=throughput["1h"], dead=letters["1h"])
     oldest = [p["oldest"] for p in mine if p["oldest"] is not None]
-    p50, p95 = await _latency(conn, spec, now)
+    p50, p95 = latency if latency is not None else await _latency(conn, spec, now)
     return Flow(
         flow=spec.name, status="active" if spec.configured else "not_configured", topics=list(spec.topics),
         backend=spec.backend, counts=counts, throughput=throughput,
@@ -171,14 +183,7 @@ async def _latency(conn: AsyncConnection, spec: FlowSpec, now: datetime) -> tupl
     rows = (await conn.execute(select(newest.c.at, func.max(start.c.at)).join(
         start, and_(start.c.order_id == newest.c.order_id, start.c.status == spec.from_status))
         .group_by(newest.c.order_id, newest.c.at))).all()
-    samples = sorted(max((as_utc(a) - as_utc(b)).total_seconds() * 1000, 0.0) for a, b in rows if b is not None)
-    if not samples:
-        return None, None
-    return round(_rank(samples, 0.5), 3), round(_rank(samples, 0.95), 3)
-
-
-def _rank(ordered: list[float], q: float) -> float:
-    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+    return percentiles([max((as_utc(a) - as_utc(b)).total_seconds() * 1000, 0.0) for a, b in rows if b is not None])
 
 
 async def _order_aging(conn: AsyncConnection, now: datetime) -> dict[str, dict[str, int]]:

@@ -138,6 +138,7 @@ stock_levels = Table(
     Column("available", Integer, nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True)), Column("visible_at", DateTime(timezone=True)),  # lag (0015)
 )
 
 stock_reservations = Table(
