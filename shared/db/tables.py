@@ -187,7 +187,7 @@ dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("first_attempt_at", DateTime(timezone=True), nullable=True),
     Column("dead_at", DateTime(timezone=True), nullable=False),
-    Column("replayed_at", DateTime(timezone=True), nullable=True),
+    Column("replayed_at", DateTime(timezone=True), nullable=True), Column("replayed_by", String(250)),  # 0015
     Column("backend", String(40), nullable=True),  # the backend the last error came from, if any
     Column("status", String(16), nullable=False, default="open"),  # open | replayed | resolved (issue 12)
     Column("resolved_at", DateTime(timezone=True), nullable=True),
