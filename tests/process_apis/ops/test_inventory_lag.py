@@ -22,6 +22,7 @@ from process_apis.ops.lag import percentiles
 from shared.db.engine import create_engine
 from shared.db.tables import alert_events, alert_states, outbox, stock_levels, stock_reservations
 from shared.messaging import Message
+from shared.metrics import Registry
 from shared.models import StockChanged, StockLevel
 from tests.gateway.support import database_url  # noqa: F401 - the fixture, SQLite and PostgreSQL
 
@@ -109,14 +110,16 @@ async def test_a_slow_apply_fires_the_inventory_lag_alert_and_a_prompt_one_resol
         return []
 
     sync = InventorySync(engine, StockBook(engine, []), on_applied=drop)
-    store = AlertStore(engine, notify=False)
+    store, metrics = AlertStore(engine, notify=False), Registry(multiproc_dir=None)
     evaluator = AlertEvaluator(store, FlowsService(engine, cache_seconds=0), no_backends,
-                               Thresholds(inventory_lag_p95_seconds=0.2))
+                               Thresholds(inventory_lag_p95_seconds=0.2), metrics=metrics)
     await sync.apply(report("SKU-4", 1))
     await evaluator.evaluate()
     alerts = {a.rule: a for a in (await store.list()).items}
     assert alerts["inventory_lag"].state == "firing"
     assert "checkout p95" in alerts["inventory_lag"].detail and "limit 0.2 s" in alerts["inventory_lag"].detail
+    [gauge] = [line for line in metrics.render().splitlines() if line.startswith("hub_inventory_lag_p95_seconds{")]
+    assert gauge.startswith('hub_inventory_lag_p95_seconds{to="checkout"} ') and 0.3 <= float(gauge.split()[-1]) < 10
     slow = False
     await sync.apply(report("SKU-4", 2))
     await evaluator.evaluate()
