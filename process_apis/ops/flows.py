@@ -21,7 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from process_apis.ops.catalog import AGE_BUCKETS, BY_TOPIC, FLOWS, OPEN_ORDER_STATUSES, FlowSpec
 from process_apis.ops.lag import StorefrontLag, inventory_lag, percentiles
 from shared.db.engine import reading
-from shared.db.tables import dead_letters, order_history, orders, outbox, return_history, returns, stock_levels
+from shared.db.tables import (
+    dead_letters, journey_steps, order_history, orders, outbox, return_history, returns, stock_levels,
+)
+from shared.messaging.journal import JOURNEY_TOPICS
 from shared.messaging.outbox import as_utc, utcnow
 
 SAMPLE = 1000
@@ -121,6 +124,16 @@ async def _history_counts(conn: AsyncConnection, now: datetime) -> dict[str, dic
     return out
 
 
+async def _handler_latency(conn: AsyncConnection, topics: list[str], now: datetime) -> tuple[float | None, float | None]:
+    if not topics:
+        return None, None
+    s = journey_steps.c
+    rows = await conn.execute(select(s.latency_ms).where(
+        s.step.in_(topics), s.at >= now - _HOUR, s.outcome == "done", s.latency_ms.is_not(None),
+    ).order_by(s.at.desc()).limit(SAMPLE))
+    return percentiles(list(rows.scalars()))
+
+
 def _lag_latency(spec: FlowSpec, lag: dict[str, Any]) -> tuple[float | None, float | None] | None:
     """The inventory flows' step latency is their propagation lag (receipt to checkout, to storefront)."""
     figure = {"inventory_sync": "to_checkout_ms", "storefront_push": "to_storefront_ms"}.get(spec.name)
@@ -173,9 +186,10 @@ async def _windowed(conn: AsyncConnection, at: Any, now: datetime, *where: Any) 
 
 
 async def _latency(conn: AsyncConnection, spec: FlowSpec, now: datetime) -> tuple[float | None, float | None]:
-    """p50/p95 of the time from ``from_status`` to ``done_status`` over the hour's newest steps."""
+    """p50/p95 of the time from ``from_status`` to ``done_status`` over the hour's newest steps; a
+    flow without that pair: its handlers' run time (``journey_steps``), if its topics are journeyed."""
     if spec.from_status is None or spec.done_status is None:
-        return None, None
+        return await _handler_latency(conn, [t for t in spec.topics if t in JOURNEY_TOPICS], now)
     end = order_history.alias("step_end")
     start = order_history.alias("step_start")
     newest = (select(end.c.order_id, end.c.at).where(end.c.status == spec.done_status, end.c.at >= now - _HOUR)

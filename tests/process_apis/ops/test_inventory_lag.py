@@ -155,3 +155,25 @@ def test_percentiles_are_nearest_rank() -> None:
     assert percentiles([]) == (None, None)
     assert percentiles([5.0]) == (5.0, 5.0)
     assert percentiles([float(n) for n in range(100, 0, -1)]) == (50.0, 95.0)
+
+
+async def test_a_flow_without_a_status_pair_reports_its_handlers_run_time(engine) -> None:  # noqa: ANN001
+    # issue 12: p50/p95 step latency for every flow the journey records, not only order-status pairs
+    from sqlalchemy import insert
+
+    from shared.db.tables import journey_steps
+
+    now = datetime.now(UTC)
+    rows = [("done", 10.0, now), ("done", 20.0, now), ("done", 30.0, now), ("retried", 900.0, now),
+            ("done", 5000.0, now - timedelta(hours=2))]
+    async with engine.begin() as conn:
+        await conn.execute(delete(journey_steps).where(journey_steps.c.step == "shopify.fulfil"))
+        for outcome, latency, at in rows:
+            await conn.execute(insert(journey_steps).values(
+                subject="ord_lag", at=at, layer="system", step="shopify.fulfil", outcome=outcome, attempts=1,
+                backend="shopify", latency_ms=latency, schema_version=1, message_id="m", detail=None))
+    flows = {f.flow: f for f in (await FlowsService(engine, cache_seconds=0).view()).items}
+    assert (flows["shopify_fulfilment"].p50_ms, flows["shopify_fulfilment"].p95_ms) == (20.0, 30.0)
+    assert flows["partner_webhooks"].p95_ms is None  # its deliveries are not journey steps
+    async with engine.begin() as conn:
+        await conn.execute(delete(journey_steps).where(journey_steps.c.subject == "ord_lag"))
