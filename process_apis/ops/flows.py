@@ -23,6 +23,7 @@ from process_apis.ops.lag import StorefrontLag, inventory_lag, percentiles
 from shared.db.engine import reading
 from shared.db.tables import (
     dead_letters, journey_steps, order_history, orders, outbox, return_history, returns, stock_levels,
+    webhook_deliveries,
 )
 from shared.messaging.journal import JOURNEY_TOPICS
 from shared.messaging.outbox import as_utc, utcnow
@@ -134,6 +135,14 @@ async def _handler_latency(conn: AsyncConnection, topics: list[str], now: dateti
     return percentiles(list(rows.scalars()))
 
 
+async def _delivery_latency(conn: AsyncConnection, now: datetime) -> tuple[float | None, float | None]:
+    """Partner webhooks: from the event (its delivery row made) to the partner's 2xx, newest of the hour."""
+    d = webhook_deliveries.c
+    rows = await conn.execute(select(d.created_at, d.delivered_at).where(d.delivered_at >= now - _HOUR)
+                              .order_by(d.delivered_at.desc()).limit(SAMPLE))
+    return percentiles([max((as_utc(done) - as_utc(made)).total_seconds() * 1000, 0.0) for made, done in rows])
+
+
 def _lag_latency(spec: FlowSpec, lag: dict[str, Any]) -> tuple[float | None, float | None] | None:
     """The inventory flows' step latency is their propagation lag (receipt to checkout, to storefront)."""
     figure = {"inventory_sync": "to_checkout_ms", "storefront_push": "to_storefront_ms"}.get(spec.name)
@@ -176,6 +185,8 @@ async def _throughput(conn: AsyncConnection, spec: FlowSpec, now: datetime, done
         return await _windowed(conn, returns.c.updated_at, now, returns.c.refund_status == "issued")
     if spec.name == "inventory_sync":
         return await _windowed(conn, stock_levels.c.updated_at, now)
+    if spec.name == "partner_webhooks":
+        return await _windowed(conn, webhook_deliveries.c.delivered_at, now)
     return {"5m": 0, "1h": 0}
 
 
@@ -188,6 +199,8 @@ async def _windowed(conn: AsyncConnection, at: Any, now: datetime, *where: Any) 
 async def _latency(conn: AsyncConnection, spec: FlowSpec, now: datetime) -> tuple[float | None, float | None]:
     """p50/p95 of the time from ``from_status`` to ``done_status`` over the hour's newest steps; a
     flow without that pair: its handlers' run time (``journey_steps``), if its topics are journeyed."""
+    if spec.name == "partner_webhooks":
+        return await _delivery_latency(conn, now)
     if spec.from_status is None or spec.done_status is None:
         return await _handler_latency(conn, [t for t in spec.topics if t in JOURNEY_TOPICS], now)
     end = order_history.alias("step_end")

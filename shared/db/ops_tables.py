@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, DateTime, Index, String, Table
 
-from shared.db.tables import BigId, dead_letters, journey_steps, metadata, stock_levels
+from shared.db.tables import BigId, dead_letters, journey_steps, metadata, stock_levels, webhook_deliveries
 
 # Who did what, when: one row per operator action, written in the transaction of the change
 # it records. Never a key secret: the actor is the key's id and consumer.
@@ -33,3 +33,5 @@ Index("ix_dead_letters_topic_dead_at", dead_letters.c.topic, dead_letters.c.dead
 Index("ix_stock_levels_visible_at", stock_levels.c.visible_at)
 # A flow's handler latency: its topics' newest steps of the hour.
 Index("ix_journey_steps_step_at", journey_steps.c.step, journey_steps.c.at)
+# The partner webhooks flow: deliveries made in the last hour (throughput, event-to-delivery latency).
+Index("ix_webhook_deliveries_delivered_at", webhook_deliveries.c.delivered_at)

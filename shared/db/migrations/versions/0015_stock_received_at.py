@@ -9,7 +9,8 @@ before this, and rows loaded from the backends rather than reported, have ``NULL
 
 ``dead_letters.replayed_by`` names the operator who replayed a letter (one or in bulk), as
 ``resolved_by`` names who resolved one: the journey shows it (``NULL`` before this).
-``ix_journey_steps_step_at`` serves a flow's handler latency (its topics' newest steps).
+``ix_journey_steps_step_at`` serves a flow's handler latency (its topics' newest steps),
+``ix_webhook_deliveries_delivered_at`` the partner webhooks flow's throughput and latency.
 
 Revision ID: 0015
 Revises: 0013
@@ -33,9 +34,11 @@ def upgrade() -> None:
     with op.batch_alter_table('dead_letters', schema=None) as batch_op:
         batch_op.add_column(sa.Column('replayed_by', sa.String(length=250), nullable=True))
     op.create_index('ix_journey_steps_step_at', 'journey_steps', ['step', 'at'])
+    op.create_index('ix_webhook_deliveries_delivered_at', 'webhook_deliveries', ['delivered_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_webhook_deliveries_delivered_at', table_name='webhook_deliveries')
     op.drop_index('ix_journey_steps_step_at', table_name='journey_steps')
     with op.batch_alter_table('dead_letters', schema=None) as batch_op:
         batch_op.drop_column('replayed_by')

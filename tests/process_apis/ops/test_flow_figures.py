@@ -1,6 +1,7 @@
-"""Issue 12: inventory propagation lag, from a stock report's receipt to checkout seeing it (and to
-the storefront when a provider is wired), in /admin/v1/flows' figures and the ``inventory_lag``
-alert, on SQLite and PostgreSQL."""
+"""Issue 12: figures of /admin/v1/flows measured from the database, on SQLite and PostgreSQL.
+Inventory propagation lag, from a stock report's receipt to checkout seeing it (and to the
+storefront when a provider is wired), with the ``inventory_lag`` alert and its gauge; step
+latency of flows without an order-status pair; the partner webhooks flow."""
 
 from __future__ import annotations
 
@@ -174,6 +175,27 @@ async def test_a_flow_without_a_status_pair_reports_its_handlers_run_time(engine
                 backend="shopify", latency_ms=latency, schema_version=1, message_id="m", detail=None))
     flows = {f.flow: f for f in (await FlowsService(engine, cache_seconds=0).view()).items}
     assert (flows["shopify_fulfilment"].p50_ms, flows["shopify_fulfilment"].p95_ms) == (20.0, 30.0)
-    assert flows["partner_webhooks"].p95_ms is None  # its deliveries are not journey steps
     async with engine.begin() as conn:
         await conn.execute(delete(journey_steps).where(journey_steps.c.subject == "ord_lag"))
+
+
+async def test_partner_webhooks_count_deliveries_and_time_event_to_delivery(engine) -> None:  # noqa: ANN001
+    from sqlalchemy import insert
+
+    from shared.db.tables import webhook_deliveries
+
+    now = datetime.now(UTC)
+    made = [(now - timedelta(milliseconds=ms), now) for ms in (100, 200, 300)]
+    made += [(now - timedelta(hours=3), now - timedelta(hours=2)), (now, None)]  # an old one, a pending one
+    async with engine.begin() as conn:
+        await conn.execute(delete(webhook_deliveries))
+        for n, (created, delivered) in enumerate(made):
+            await conn.execute(insert(webhook_deliveries).values(
+                webhook_id=f"wh_lag_{n}", subscription_id="sub_lag", event_key=f"e{n}", type="order.updated",
+                lane="l", body="{}", status="delivered" if delivered else "pending", attempts=1,
+                created_at=created, delivered_at=delivered))
+    flows = {f.flow: f for f in (await FlowsService(engine, cache_seconds=0).view()).items}
+    hooks = flows["partner_webhooks"]
+    assert hooks.throughput == {"5m": 3, "1h": 3} and (hooks.p50_ms, hooks.p95_ms) == (200.0, 300.0)
+    async with engine.begin() as conn:
+        await conn.execute(delete(webhook_deliveries))
