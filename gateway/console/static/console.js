@@ -211,6 +211,7 @@
   panels.overview = {
     title: "Overview", poll: true,
     render: () => [head("Overview"), slot("tiles", "tiles"), h("h3", {}, "Flows"), slot("flows"),
+      h("h3", {}, "Business"), slot("business"),
       h("div", { class: "grid-2" }, h("section", {}, h("h3", {}, "Backends"), slot("overview-backends")),
         h("section", {}, h("h3", {}, "Alerts"), slot("overview-alerts")))],
     async refresh() {
@@ -227,6 +228,7 @@
         tile("Dead letters waiting", d ? (d.length >= 200 && letters.data.next_cursor ? "200+" : num(waiting)) : dash, waiting ? "warn" : ""),
         tile("Oldest pending", f ? age(oldest) : dash, oldest > 120 ? "warn" : ""));
       put("flows", flows.error ? failure(flows.error, "Flows") : table(flowColumns, f, "No flows reported yet."));
+      put("business", ...(flows.error ? [] : business(flows.data.business || {})));
       put("overview-backends", backends.error ? failure(backends.error, "Backends") : table([
         { label: "Backend", cell: (x) => h("strong", {}, x.backend) },
         { label: "Circuit", cell: circuitCell },
@@ -238,6 +240,25 @@
         : table(alertColumns, a.filter((x) => x.state === "firing"), "Nothing is firing."));
     },
   };
+
+  /** The flows' business views: inventory propagation lag, refund exceptions, failures, order aging. */
+  const AGES = [["lt_5m", "< 5 min"], ["5m_15m", "5\u201315 min"], ["15m_1h", "15 min\u20131 h"], ["1h_24h", "1\u201324 h"], ["gt_24h", "> 24 h"]];
+  function business(b) {
+    const lag = b.inventory_lag || {}, status = lag.status || {};
+    const lagTile = (label, figure, state) => tile(label, figure ? ms(figure.p95) : (state || dash).replace(/_/g, " "),
+      figure && figure.p95 > 2000 ? "warn" : "");
+    const failures = (by) => (Object.keys(by || {}).length ? chips(Object.entries(by).map(([k, v]) => `${k} ${num(v)}`)) : "none");
+    const aging = Object.entries(b.order_aging || {}).map(([s, buckets]) => ({ status: s, ...buckets }));
+    return [h("div", { class: "tiles", id: "business-tiles" },
+      lagTile("Inventory lag to checkout (p95, 1 h)", lag.to_checkout_ms, status.to_checkout),
+      lagTile("Inventory lag to storefront (p95, 1 h)", lag.to_storefront_ms, status.to_storefront),
+      tile("Refund exceptions open", num((b.refund_exceptions || {}).open), (b.refund_exceptions || {}).open ? "bad" : "")),
+    h("div", { class: "toolbar" }, h("strong", {}, "Open dead letters by channel"), failures(b.failures_by_channel),
+      h("strong", {}, "by backend"), failures(b.failures_by_backend)),
+    table([{ label: "Open orders by time in status", cell: (r) => badge(r.status) },
+      ...AGES.map(([key, label]) => ({ label, num: true, cell: (r) => h("span", { class: key === "gt_24h" && r[key] ? "hot" : null }, num(r[key])) }))],
+    aging, "No open orders.")];
+  }
 
   panels.journeys = {
     title: "Journeys",
