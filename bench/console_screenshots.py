@@ -3,10 +3,11 @@
     .venv/bin/python bench/console_screenshots.py [--out docs/images]
 
 Starts ``hub serve`` (every role, SQLite in a temporary directory, the sandbox), makes some
-keys, orders and one dead letter (an ERP outage longer than a tiny retry budget), signs in
-to /console in Debian's Chromium at laptop width and writes console-dashboard.png,
-console-keys.png, console-dead-letters.png and, where the hub serves journeys,
-console-journey.png.
+keys, orders and three dead letters (an ERP outage longer than a tiny retry budget; one then
+resolved with a note, one replayed), signs in to /console in Debian's Chromium at laptop width
+and writes console-dashboard.png, console-keys.png, console-dead-letters.png (filters, list and
+audit trail), console-dead-letters-bulk.png (the dry-run count before a bulk replay) and, where
+the hub serves journeys, console-journey.png.
 """
 
 from __future__ import annotations
@@ -53,9 +54,17 @@ def traffic(url: str) -> str:
     until(lambda: all(api.get(f"/v1/storefront/orders/{i}").json()["status"] == "released" for i in ids), 60)
     api.post("/sandbox/wms/ship", json={"order_id": ids[0]})
     api.put("/sandbox/erp/faults", json={"outage": True})
-    late = place(f"WEB-{uuid.uuid4().hex[:4].upper()}")
-    until(lambda: any(d["key"] == late for d in admin.get("/admin/v1/dead-letters").json()["items"]), 60)
+    late = [place(f"WEB-{uuid.uuid4().hex[:4].upper()}") for _ in range(3)]
+
+    def dead() -> dict[str, dict]:
+        items = admin.get("/admin/v1/dead-letters", params={"status": "open"}).json()["items"]
+        return {d["key"]: d for d in items if d["key"] in late}
+
+    letters = until(lambda: found if len(found := dead()) == 3 else None, 60)
     api.delete("/sandbox/erp/faults")
+    admin.post(f"/admin/v1/dead-letters/{letters[late[0]]['id']}/resolve",
+               json={"note": "Entered in the ERP by hand as SO-88121"})
+    admin.post(f"/admin/v1/dead-letters/{letters[late[1]]['id']}/replay")
     return refs[0]
 
 
@@ -70,13 +79,19 @@ def shoot(url: str, out: Path, ref: str) -> list[Path]:
         page.fill("#signin-key", ADMIN)
         page.click("#signin-submit")
         views = [("console-dashboard.png", "overview", "#flows > *"), ("console-keys.png", "keys", "#keys table"),
-                 ("console-dead-letters.png", "dead-letters", "#dlq table")]
+                 ("console-dead-letters.png", "dead-letters", "#dlq-audit table")]
         for name, panel, ready in views:
             page.click(f".tabs a[data-panel={panel}]")
             page.wait_for_selector(ready)
             page.wait_for_timeout(300)
-            page.screenshot(path=out / name)
+            page.screenshot(path=out / name, full_page=panel == "dead-letters")
             written.append(out / name)
+        page.select_option("#dlq-flow", "erp_posting")
+        page.click("#dlq-replay-all")
+        page.wait_for_selector("#dlq-bulk-count")
+        page.screenshot(path=out / "console-dead-letters-bulk.png")
+        written.append(out / "console-dead-letters-bulk.png")
+        page.click("#dialog-actions button:not(.primary)")
         page.click(".tabs a[data-panel=journeys]")
         page.fill("#journey-ref", ref)
         page.press("#journey-ref", "Enter")

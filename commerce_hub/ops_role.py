@@ -65,7 +65,7 @@ async def open_alerts(ctx: Context) -> dict:
     s, engine = ctx.settings, await ctx.database()
     parts = ops_parts(ctx, engine)
     store = AlertStore(engine, notify=bool(s.alert_webhook_url), wake=ctx.wake)
-    evaluator = AlertEvaluator(store, parts.flows, board(ctx, parts).views, thresholds(s))
+    evaluator = AlertEvaluator(store, parts.flows, board(ctx, parts).views, thresholds(s), metrics=ctx.metrics)
     evaluator.start(s.ops_alert_interval_seconds)
     ctx.stack.push_async_callback(evaluator.stop)
     if not s.alert_webhook_url or not s.alert_webhook_secret:

@@ -202,7 +202,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     alert_circuit_open_seconds: float = 60.0
     """Alert ``circuit_open`` fires when a backend circuit has been open (or half-open) longer than this."""
     alert_inventory_lag_p95_seconds: float = 2.0
-    """Alert ``inventory_lag`` threshold: stock propagation p95; not measurable before issue 11's sync."""
+    """Alert ``inventory_lag`` fires when the last hour's stock propagation p95 (to checkout, or to the
+    storefront when measured) is above this."""
     alert_refund_failures: int = 1
     """Alert ``refund_failures`` fires when at least this many refunds failed in the last hour."""
     alert_webhook_url: str | None = None

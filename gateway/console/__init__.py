@@ -1,5 +1,5 @@
-"""The operations console at ``/console``: one HTML page, one stylesheet and one script,
-shipped in the package (no CDN, no build step), served as static files.
+"""The operations console at ``/console``: one HTML page, one stylesheet and two scripts (the
+kit and most sections; the dead letters section), shipped in the package (no CDN, no build step), served as static files.
 
 The page holds no data and needs no credential to load: the operator types an admin key,
 the script keeps it in ``sessionStorage`` and calls the admin API (``/admin/v1/...``) with
@@ -24,7 +24,7 @@ _COMMON = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options
            (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 _TYPES = {"css": b"text/css; charset=utf-8", "js": b"text/javascript; charset=utf-8",
           "html": b"text/html; charset=utf-8"}
-ASSETS = ("console.css", "console.js")
+ASSETS = ("console.css", "console.js", "deadletters.js")
 
 
 class _File:
@@ -51,7 +51,7 @@ def load_files() -> dict[str, _File]:
 
 
 class ConsoleApp:
-    """GET (and HEAD, at the edge) of the page and its two assets; anything else is the edge's 404."""
+    """GET (and HEAD, at the edge) of the page and its assets; anything else is the edge's 404."""
 
     def __init__(self) -> None:
         self._files = load_files()

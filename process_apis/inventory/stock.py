@@ -124,12 +124,22 @@ class StockBook:
             await self._store(await self._fetch(loaded), force=True, skus=loaded)
         return len(loaded)
 
-    async def apply(self, conn: AsyncConnection, change: StockChanged) -> bool:
-        """Record a backend's report; False when it is older than what the hub holds.
+    async def apply(self, conn: AsyncConnection, change: StockChanged, received_at: datetime | None = None) -> bool:
+        """Record a backend's report (``received_at``: when the hub got it); False when it is
+        older than what the hub holds.
 
         It never marks the SKU loaded: one location's report says nothing of the others."""
         return await self._upsert(conn, change.sku, change.location, change.on_hand, change.available,
-                                  change.sequence)
+                                  change.sequence, received_at)
+
+    async def mark_visible(self, change: StockChanged) -> None:
+        """Checkout sees ``change`` now (applied, cached answers dropped): its row's ``visible_at``,
+        unless a newer report replaced it meanwhile. The lag samples are these rows."""
+        async with self._engine.begin() as conn:
+            await conn.execute(update(levels).where(
+                levels.c.sku == change.sku, levels.c.location == change.location,
+                levels.c.sequence == change.sequence, levels.c.received_at.is_not(None),
+            ).values(visible_at=datetime.now(UTC)))
 
     async def reserve(self, conn: AsyncConnection, sku: str, quantity: int) -> bool:
         """Hold ``quantity`` of ``sku`` if that much is free; False (nothing held) otherwise."""
@@ -168,14 +178,16 @@ class StockBook:
                 await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence)
 
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
-                      sequence: int) -> bool:
+                      sequence: int, received_at: datetime | None = None) -> bool:
         now = datetime.now(UTC)
         stmt = insert(conn, levels).values(sku=sku, location=location, on_hand=on_hand, available=available,
-                                           sequence=sequence, updated_at=now)
+                                           sequence=sequence, updated_at=now, received_at=received_at,
+                                           visible_at=None)
         stmt = stmt.on_conflict_do_update(
             index_elements=[levels.c.sku, levels.c.location],
             set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
-                  "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at},
+                  "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
+                  "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at},
             where=stmt.excluded.sequence > levels.c.sequence,
         )
         result = await conn.execute(stmt)

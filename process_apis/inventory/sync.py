@@ -4,7 +4,8 @@ The inbound hooks queue each report as ``stock.changed``; this handler applies
 it in sequence order per (sku, location), so a late or repeated report never
 undoes a newer one. ``on_applied(sku)`` runs after a report changed the book
 (committed): the composition root drops that SKU's cached answers then, since
-answers are read from the book, not from the backends.
+answers are read from the book, not from the backends. Then the report is marked
+checkout-visible: its receipt and that instant are the inventory lag's samples.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ class InventorySync:
     async def apply(self, message: Message) -> None:
         change = message.decode(StockChanged)
         async with self._engine.begin() as conn:
-            applied = await self._book.apply(conn, change)
+            applied = await self._book.apply(conn, change, received_at=message.created_at)
             if applied:
                 await partner_events.inventory_changed(conn, change)
         if applied and self._on_applied is not None:
             await self._on_applied(change.sku)
+        if applied:  # checkout sees it now: the lag sample's end
+            await self._book.mark_visible(change)

@@ -126,13 +126,8 @@ async def message_steps(conn: AsyncConnection, subjects: Collection[str]) -> dic
             at=_utc(row.at), layer=row.layer, step=row.step, outcome=row.outcome, attempts=row.attempts,
             trace_id=row.trace_id, detail=row.detail, backend=row.backend, latency_ms=row.latency_ms,
             schema_version=row.schema_version, message_id=row.message_id, dead_letter_id=letter))
-    d = dead_letters.c
-    replayed = select(d.id, d.key, d.topic, d.attempts, d.replayed_at).where(d.key.in_(subjects),
-                                                                            d.replayed_at.is_not(None))
-    for row in await conn.execute(replayed):
-        out[row.key].append(JourneyStep(at=_utc(row.replayed_at), layer="operations", step=row.topic,
-                                        outcome="replayed", attempts=row.attempts, dead_letter_id=row.id,
-                                        detail=f"dead letter {row.id} replayed"))
+    _operator_steps(out, await conn.execute(select(dead_letters).where(
+        dead_letters.c.key.in_(subjects), dead_letters.c.status.in_(("replayed", "resolved")))))
     o = outbox.c
     waiting = select(o.id, o.key, o.topic, o.attempts, o.available_at, o.last_error, o.traceparent)
     for row in await conn.execute(waiting.where(o.key.in_(subjects)).order_by(o.id)):
@@ -144,6 +139,22 @@ async def message_steps(conn: AsyncConnection, subjects: Collection[str]) -> dic
             trace_id=_trace_id(row.traceparent), backend=topic.backend, schema_version=topic.schema_version,
             message_id=str(row.id), detail=f"waiting: {row.last_error}" if row.last_error else "waiting"))
     return out
+
+
+def _operator_steps(out: dict[str, list[JourneyStep]], rows: Any) -> None:
+    """An operator's action on a dead letter: replayed (by whom) or resolved without a replay
+    (by whom, with the note). What the replay did next is the message's own steps."""
+    for row in rows:
+        if row.status == "resolved":
+            at, who, what = row.resolved_at, row.resolved_by, "resolved without a replay"
+        else:
+            at, who, what = row.replayed_at, row.replayed_by, "replayed"
+        if at is None:
+            continue
+        out[row.key].append(JourneyStep(
+            at=_utc(at), layer="operations", step=row.topic, outcome=row.status, attempts=row.attempts,
+            backend=row.backend, dead_letter_id=row.id, actor=who, note=row.note if row.status == "resolved" else None,
+            detail=f"dead letter {row.id} {what}" + (f" by {who}" if who else "")))
 
 
 def _refund(refund_status: str, detail: str | None) -> str:

@@ -18,7 +18,8 @@ class JourneyStep(msgspec.Struct, kw_only=True):
     step: str
     """A status the order or return reached (``accepted``, ``posted`` ...), or a message topic."""
     outcome: str
-    """``done``; for messages also ``retried``, ``dead_lettered``, ``pending``; ``replayed``."""
+    """``done``; for messages also ``retried``, ``dead_lettered``, ``pending``; an operator's
+    ``replayed`` or ``resolved`` (a dead letter closed without a replay)."""
     attempts: int | None = None
     trace_id: str | None = None
     detail: str | None = None
@@ -28,7 +29,11 @@ class JourneyStep(msgspec.Struct, kw_only=True):
     """The message payload's schema version."""
     message_id: str | None = None
     dead_letter_id: str | None = None
-    """The dead letter this step made (``dead_lettered``) or replayed (``replayed``)."""
+    """The dead letter this step made (``dead_lettered``), replayed or resolved."""
+    actor: str | None = None
+    """Who replayed or resolved it: the admin key's consumer and id, or ``cli:<user>``."""
+    note: str | None = None
+    """Why a dead letter was resolved without a replay (the operator's note)."""
 
 
 class JourneyRefs(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -4,8 +4,8 @@ A journey's steps come from what the hub records anyway, in the transactions tha
 make the changes: the status history (each entry with the trace it happened in),
 the workers' message outcomes (``journey_steps``: done, retried, dead-lettered,
 with attempts, latency, backend, schema version and trace), dead letters an
-operator replayed, and messages still waiting in the outbox. Steps are sorted by
-time, oldest first. An order's messages are keyed by its id, and, for an order
+operator replayed or resolved (by whom, with the note), and messages still waiting
+in the outbox. Steps are sorted by time, oldest first. An order's messages are keyed by its id, and, for an order
 captured from a Shopify webhook, first by the Shopify order id.
 """
 

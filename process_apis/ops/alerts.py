@@ -4,8 +4,8 @@ the operator webhook's sender.
     oldest_pending        a flow's oldest unfinished message is older than the threshold
     dead_letters_growing  messages dead-lettered in the last 15 minutes, not replayed, at least N
     circuit_open          a backend circuit open (or half-open) for longer than the threshold
-    inventory_lag         stock propagation p95 above the threshold: not measurable before
-                          issue 11's inventory sync, so it never fires today
+    inventory_lag         the last hour's stock propagation p95 (receipt to checkout-visible, or
+                          to the storefront when measured) above the threshold
     refund_failures       refunds failed in the last hour, at least N
 """
 
@@ -27,6 +27,7 @@ from shared.db.engine import reading
 from shared.db.tables import dead_letters
 from shared.errors import BackendError, BackendUnavailable
 from shared.messaging.outbox import Message, utcnow
+from shared.metrics import Registry
 from shared.ops import signing
 from shared.ops.backends import BackendView
 
@@ -44,12 +45,15 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
 
 class AlertEvaluator:
     def __init__(self, store: AlertStore, flows: FlowsService, backends: Callable[[], Awaitable[list[BackendView]]],
-                 thresholds: Thresholds, *, clock: Callable[[], datetime] = utcnow) -> None:
+                 thresholds: Thresholds, *, clock: Callable[[], datetime] = utcnow, metrics: Registry | None = None) -> None:
         self._store, self._flows, self._backends, self._t, self._clock = store, flows, backends, thresholds, clock
+        self._lag = metrics.gauge("hub_inventory_lag_p95_seconds", "Stock propagation p95 over the last hour, from"
+                                  " receipt to checkout-visible or to the storefront (as last measured).",
+                                  ("to",)) if metrics is not None else None
         self._task: asyncio.Task | None = None
 
     async def conditions(self) -> dict[str, str | None]:
-        """Each rule's finding: a detail when it holds, None when it does not (measurable rules only)."""
+        """Each rule's finding: a detail when it holds, None when it does not."""
         view = await self._flows.view()
         now, t = self._clock(), self._t
         late = [f for f in view.items if f.oldest_pending_seconds > t.oldest_pending_seconds]
@@ -64,6 +68,10 @@ class AlertEvaluator:
         found["circuit_open"] = "; ".join(
             f"{b.backend} circuit {b.circuit} for {(now - b.circuit_since).total_seconds():.0f} s" for b in stuck
         ) + f" (limit {t.circuit_open_seconds:g} s)" if stuck else None
+        found["inventory_lag"] = _lag_finding(view.business["inventory_lag"], t.inventory_lag_p95_seconds)
+        for to in ("checkout", "storefront") if self._lag is not None else ():
+            if figure := view.business["inventory_lag"][f"to_{to}_ms"]:
+                self._lag.set(to, value=figure["p95"] / 1000)
         failed = view.business["refund_exceptions"]["last_hour"]
         found["refund_failures"] = (f"{failed} refunds failed in the last hour (limit {t.refund_failures})"
                                     if failed >= t.refund_failures else None)
@@ -99,6 +107,14 @@ class AlertEvaluator:
             except Exception as exc:  # the database is away: the next round tries again
                 log.warning("alert evaluation failed (%s)", type(exc).__name__)
             await asyncio.sleep(max(every - (time.monotonic() - started), 0.01))
+
+
+def _lag_finding(lag: dict, limit_seconds: float) -> str | None:
+    """Which propagation p95 is above the limit (no samples in the hour: nothing is late)."""
+    late = [f"inventory lag {name.removeprefix('to_').removesuffix('_ms')} p95 {figure['p95']:.0f} ms over"
+            f" {figure['samples']} reports in the last hour" for name in ("to_checkout_ms", "to_storefront_ms")
+            if (figure := lag.get(name)) and figure["p95"] > limit_seconds * 1000]
+    return "; ".join(late) + f" (limit {limit_seconds:g} s)" if late else None
 
 
 class AlertWebhook:

@@ -1,15 +1,15 @@
 """``GET /admin/v1/flows``: per flow throughput, errors, latency and backlog, plus the business
-views (order aging, refund exceptions, failures by channel and backend), from the database.
+views (order aging, inventory propagation lag, refund exceptions, failures by channel and
+backend), from the database.
 
 Every statement is bounded: the outbox holds only pending work; history counts use
 ``ix_order_history_at`` / ``ix_return_history_at`` within the last hour; step latency samples
-the newest ``SAMPLE`` steps of the hour; aging and refund exceptions use status indexes. The
+the newest ``SAMPLE`` steps of the hour (the inventory flows: their lag, see ``lag``); aging and refund exceptions use status indexes. The
 whole answer is cached for ``cache_seconds`` (the console polls every few seconds).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from datetime import datetime, timedelta
 from typing import Any, Callable
@@ -19,8 +19,13 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from process_apis.ops.catalog import AGE_BUCKETS, BY_TOPIC, FLOWS, OPEN_ORDER_STATUSES, FlowSpec
+from process_apis.ops.lag import StorefrontLag, inventory_lag, percentiles
 from shared.db.engine import reading
-from shared.db.tables import dead_letters, order_history, orders, outbox, return_history, returns, stock_levels
+from shared.db.tables import (
+    dead_letters, journey_steps, order_history, orders, outbox, return_history, returns, stock_levels,
+    webhook_deliveries,
+)
+from shared.messaging.journal import JOURNEY_TOPICS
 from shared.messaging.outbox import as_utc, utcnow
 
 SAMPLE = 1000
@@ -57,9 +62,11 @@ class FlowsView(msgspec.Struct, kw_only=True):
 
 
 class FlowsService:
-    def __init__(self, engine: AsyncEngine, *, cache_seconds: float = 2.0,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, engine: AsyncEngine, *, cache_seconds: float = 2.0, clock: Callable[[], datetime] = utcnow,
+                 storefront_lag: StorefrontLag | None = None) -> None:
+        """``storefront_lag``: the storefront push's lag samples (None: ``to_storefront_ms`` is null)."""
         self._engine, self._cache_seconds, self._clock = engine, cache_seconds, clock
+        self._storefront_lag = storefront_lag
         self._cached: tuple[float, FlowsView] | None = None
 
     async def view(self) -> FlowsView:
@@ -70,15 +77,14 @@ class FlowsService:
             pending = await _outbox_by_topic(conn, now)
             dead = await _dead_by_topic(conn, now)
             done = await _history_counts(conn, now)
-            items = [await _flow(conn, spec, now, pending, dead, done) for spec in FLOWS]
+            lag = await inventory_lag(conn, now, self._storefront_lag)
+            items = [await _flow(conn, spec, now, pending, dead, done, _lag_latency(spec, lag)) for spec in FLOWS]
             business = {
                 "order_aging": await _order_aging(conn, now),
+                "inventory_lag": lag,
                 "refund_exceptions": await _refund_exceptions(conn, now),
                 "failures_by_channel": await _failures_by_channel(conn),
                 "failures_by_backend": _failures_by_backend(dead),
-                "inventory_lag": {"p95_ms": None, "to_checkout_ms": None, "to_storefront_ms": None,
-                                  "status": "not_measurable",
-                                  "detail": "stock reports carry no event time before the inventory sync of issue 11"},
             }
         result = FlowsView(items=items, business=business, generated_at=now)
         self._cached = (time.monotonic(), result)
@@ -119,14 +125,42 @@ async def _history_counts(conn: AsyncConnection, now: datetime) -> dict[str, dic
     return out
 
 
-async def _flow(conn: AsyncConnection, spec: FlowSpec, now: datetime, pending: dict, dead: dict, done: dict) -> Flow:
+async def _handler_latency(conn: AsyncConnection, topics: list[str], now: datetime) -> tuple[float | None, float | None]:
+    if not topics:
+        return None, None
+    s = journey_steps.c
+    rows = await conn.execute(select(s.latency_ms).where(
+        s.step.in_(topics), s.at >= now - _HOUR, s.outcome == "done", s.latency_ms.is_not(None),
+    ).order_by(s.at.desc()).limit(SAMPLE))
+    return percentiles(list(rows.scalars()))
+
+
+async def _delivery_latency(conn: AsyncConnection, now: datetime) -> tuple[float | None, float | None]:
+    """Partner webhooks: from the event (its delivery row made) to the partner's 2xx, newest of the hour."""
+    d = webhook_deliveries.c
+    rows = await conn.execute(select(d.created_at, d.delivered_at).where(d.delivered_at >= now - _HOUR)
+                              .order_by(d.delivered_at.desc()).limit(SAMPLE))
+    return percentiles([max((as_utc(done) - as_utc(made)).total_seconds() * 1000, 0.0) for made, done in rows])
+
+
+def _lag_latency(spec: FlowSpec, lag: dict[str, Any]) -> tuple[float | None, float | None] | None:
+    """The inventory flows' step latency is their propagation lag (receipt to checkout, to storefront)."""
+    figure = {"inventory_sync": "to_checkout_ms", "storefront_push": "to_storefront_ms"}.get(spec.name)
+    if figure is None:
+        return None
+    found = lag[figure]
+    return (found["p50"], found["p95"]) if found else (None, None)
+
+
+async def _flow(conn: AsyncConnection, spec: FlowSpec, now: datetime, pending: dict, dead: dict, done: dict,
+                latency: tuple[float | None, float | None] | None = None) -> Flow:
     mine = [pending[t] for t in spec.topics if t in pending]
     counts = {k: sum(p[k] for p in mine) for k in ("pending", "scheduled", "in_flight", "failing")}
     letters = {k: sum(dead.get(t, {}).get(k, 0) for t in spec.topics) for k in ("5m", "1h", "open")}
     throughput = await _throughput(conn, spec, now, done)
     counts.update(done=throughput["1h"], dead=letters["1h"])
     oldest = [p["oldest"] for p in mine if p["oldest"] is not None]
-    p50, p95 = await _latency(conn, spec, now)
+    p50, p95 = latency if latency is not None else await _latency(conn, spec, now)
     return Flow(
         flow=spec.name, status="active" if spec.configured else "not_configured", topics=list(spec.topics),
         backend=spec.backend, counts=counts, throughput=throughput,
@@ -151,6 +185,8 @@ async def _throughput(conn: AsyncConnection, spec: FlowSpec, now: datetime, done
         return await _windowed(conn, returns.c.updated_at, now, returns.c.refund_status == "issued")
     if spec.name == "inventory_sync":
         return await _windowed(conn, stock_levels.c.updated_at, now)
+    if spec.name == "partner_webhooks":
+        return await _windowed(conn, webhook_deliveries.c.delivered_at, now)
     return {"5m": 0, "1h": 0}
 
 
@@ -161,9 +197,12 @@ async def _windowed(conn: AsyncConnection, at: Any, now: datetime, *where: Any) 
 
 
 async def _latency(conn: AsyncConnection, spec: FlowSpec, now: datetime) -> tuple[float | None, float | None]:
-    """p50/p95 of the time from ``from_status`` to ``done_status`` over the hour's newest steps."""
+    """p50/p95 of the time from ``from_status`` to ``done_status`` over the hour's newest steps; a
+    flow without that pair: its handlers' run time (``journey_steps``), if its topics are journeyed."""
+    if spec.name == "partner_webhooks":
+        return await _delivery_latency(conn, now)
     if spec.from_status is None or spec.done_status is None:
-        return None, None
+        return await _handler_latency(conn, [t for t in spec.topics if t in JOURNEY_TOPICS], now)
     end = order_history.alias("step_end")
     start = order_history.alias("step_start")
     newest = (select(end.c.order_id, end.c.at).where(end.c.status == spec.done_status, end.c.at >= now - _HOUR)
@@ -171,14 +210,7 @@ async def _latency(conn: AsyncConnection, spec: FlowSpec, now: datetime) -> tupl
     rows = (await conn.execute(select(newest.c.at, func.max(start.c.at)).join(
         start, and_(start.c.order_id == newest.c.order_id, start.c.status == spec.from_status))
         .group_by(newest.c.order_id, newest.c.at))).all()
-    samples = sorted(max((as_utc(a) - as_utc(b)).total_seconds() * 1000, 0.0) for a, b in rows if b is not None)
-    if not samples:
-        return None, None
-    return round(_rank(samples, 0.5), 3), round(_rank(samples, 0.95), 3)
-
-
-def _rank(ordered: list[float], q: float) -> float:
-    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+    return percentiles([max((as_utc(a) - as_utc(b)).total_seconds() * 1000, 0.0) for a, b in rows if b is not None])
 
 
 async def _order_aging(conn: AsyncConnection, now: datetime) -> dict[str, dict[str, int]]:

@@ -138,6 +138,7 @@ stock_levels = Table(
     Column("available", Integer, nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True)), Column("visible_at", DateTime(timezone=True)),  # lag (0015)
 )
 
 stock_reservations = Table(
@@ -186,7 +187,7 @@ dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("first_attempt_at", DateTime(timezone=True), nullable=True),
     Column("dead_at", DateTime(timezone=True), nullable=False),
-    Column("replayed_at", DateTime(timezone=True), nullable=True),
+    Column("replayed_at", DateTime(timezone=True), nullable=True), Column("replayed_by", String(250)),  # 0015
     Column("backend", String(40), nullable=True),  # the backend the last error came from, if any
     Column("status", String(16), nullable=False, default="open"),  # open | replayed | resolved (issue 12)
     Column("resolved_at", DateTime(timezone=True), nullable=True),

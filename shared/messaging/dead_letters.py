@@ -68,6 +68,8 @@ class DeadLetter(msgspec.Struct, kw_only=True):
     status: Status = "open"
     """``open`` (neither replayed nor resolved), ``replayed`` or ``resolved``."""
     resolved_at: datetime | None = None
+    replayed_by: str | None = None
+    """Who replayed it (one or in bulk), named like ``resolved_by``."""
     resolved_by: str | None = None
     """Who resolved it: the admin key's consumer and id (``ops (key_...)``), or ``cli:<user>``."""
     note: str | None = None
@@ -121,7 +123,8 @@ def _view(row: Any) -> DeadLetter:
     return DeadLetter(id=row.id, topic=row.topic, key=row.key, reason=row.reason, attempts=row.attempts,
                       first_attempt_at=as_utc(row.first_attempt_at), dead_at=as_utc(row.dead_at),
                       replayed_at=as_utc(row.replayed_at), payload=payload, backend=row.backend, status=row.status,
-                      resolved_at=as_utc(row.resolved_at), resolved_by=row.resolved_by, note=row.note)
+                      resolved_at=as_utc(row.resolved_at), resolved_by=row.resolved_by, note=row.note,
+                      replayed_by=row.replayed_by)
 
 
 def _cursor(letter: DeadLetter) -> str:
@@ -184,7 +187,7 @@ class DeadLetterService:
         async with self._engine.begin() as conn:
             row = (await conn.execute(
                 update(dead_letters).where(dead_letters.c.id == letter_id, _OPEN)
-                .values(status="replayed", replayed_at=now).returning(*_COLUMNS)
+                .values(status="replayed", replayed_at=now, replayed_by=actor.label()[:250]).returning(*_COLUMNS)
             )).first()
             if row is None:
                 await _refuse(conn, letter_id)
@@ -244,7 +247,8 @@ class DeadLetterService:
             mine = list((await conn.execute(locked.with_for_update())).scalars()) if ids else []
             rows = (await conn.execute(
                 update(dead_letters).where(dead_letters.c.id.in_(mine), _OPEN)
-                .values(status="replayed", replayed_at=now).returning(*_COLUMNS))).all() if mine else []
+                .values(status="replayed", replayed_at=now, replayed_by=actor.label()[:250])
+                .returning(*_COLUMNS))).all() if mine else []
             for row in rows:
                 circuit = run.circuits.get(row.backend) if row.backend else None
                 await enqueue(conn, row.topic, row.key, row.payload.encode(), delay=circuit.delay(now) if circuit else 0.0)

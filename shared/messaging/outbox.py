@@ -42,6 +42,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     first_attempt_at: datetime | None = None
     traceparent: str | None = None
     """The W3C trace context of the request that enqueued it: the handler's span continues that trace."""
+    created_at: datetime | None = None
+    """When the producer enqueued it (the outbox row's ``created_at``): e.g. when a hook received a report."""
 
     def decode(self, type: type[T] = Any) -> T:  # noqa: A002 - mirrors msgspec's own argument name
         """The payload as ``type`` (a msgspec Struct, usually); ``msgspec.ValidationError`` if it is not one."""

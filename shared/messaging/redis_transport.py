@@ -40,9 +40,9 @@ from sqlalchemy.engine import URL, make_url
 
 from shared.messaging.config import WorkerConfig
 from shared.messaging.metrics import MessagingMetrics
-from shared.messaging.outbox import Message, as_utc, utcnow
+from shared.messaging.outbox import Message, utcnow
 from shared.messaging.outcomes import Failure
-from shared.messaging.store import Delivery, OutboxStore
+from shared.messaging.store import Delivery, OutboxStore, message_of
 from shared.messaging.transport import wait_for_event
 
 log = logging.getLogger("commerce_hub.messaging")
@@ -183,10 +183,7 @@ class RedisTransport:
             if row is None:
                 stale.append((stream, entry_id))
                 continue
-            message = Message(id=str(row.id), topic=row.topic, key=row.key, payload=row.payload.encode(),
-                              attempts=row.attempts, first_attempt_at=as_utc(row.first_attempt_at),
-                              traceparent=row.traceparent)
-            deliveries.append(Delivery(message, handle=(stream, entry_id)))
+            deliveries.append(Delivery(message_of(row), handle=(stream, entry_id)))
         if stale:
             await self._ack(stale)
         return deliveries

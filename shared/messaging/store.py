@@ -26,7 +26,7 @@ from shared.messaging.outbox import Message, as_utc
 from shared.messaging.outcomes import Failure
 
 _COLUMNS = (outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.payload, outbox.c.attempts, outbox.c.first_attempt_at,
-            outbox.c.traceparent)
+            outbox.c.traceparent, outbox.c.created_at)
 _Time = DateTime(timezone=True)
 
 
@@ -48,7 +48,8 @@ class Delivery:
 def message_of(row: Any) -> Message:
     payload = row.payload.encode() if isinstance(row.payload, str) else bytes(row.payload)
     return Message(id=str(row.id), topic=row.topic, key=row.key, payload=payload, attempts=row.attempts,
-                   first_attempt_at=as_utc(row.first_attempt_at), traceparent=row.traceparent)
+                   first_attempt_at=as_utc(row.first_attempt_at), traceparent=row.traceparent,
+                   created_at=as_utc(row.created_at))
 
 
 def dead_letter_id(message_id: str) -> str:

@@ -7,17 +7,9 @@ one ``v1,...`` per secret, space separated. Any Standard Webhooks library verifi
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
+from shared.ops.signing import sign as signature  # one signer for the partner and the operator webhooks
 
-from system_apis.webhooks.port import SECRET_PREFIX
-
-
-def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
-    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-    mac = hmac.new(key, f"{webhook_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(mac).decode()
+__all__ = ["headers", "signature"]
 
 
 def headers(webhook_id: str, timestamp: int, body: bytes, secrets: tuple[str, ...]) -> dict[str, str]:

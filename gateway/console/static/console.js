@@ -3,7 +3,8 @@
  * Every action is a call to the admin API (/admin/v1/...) with the key the operator typed,
  * kept in sessionStorage (this tab only; never in the URL or in lasting storage). Every value from
  * the hub reaches the page as text (textContent, text nodes, attributes): never as HTML.
- * The open section refreshes itself every few seconds while the tab is visible.
+ * The open section refreshes itself every few seconds while the tab is visible. The dead letters
+ * section is in deadletters.js (loaded after this file), built with the kit exported below.
  */
 "use strict";
 (() => {
@@ -210,22 +211,24 @@
   panels.overview = {
     title: "Overview", poll: true,
     render: () => [head("Overview"), slot("tiles", "tiles"), h("h3", {}, "Flows"), slot("flows"),
+      h("h3", {}, "Business"), slot("business"),
       h("div", { class: "grid-2" }, h("section", {}, h("h3", {}, "Backends"), slot("overview-backends")),
         h("section", {}, h("h3", {}, "Alerts"), slot("overview-alerts")))],
     async refresh() {
       const [flows, backends, alerts, letters] = await Promise.all(
-        [attempt("/flows"), attempt("/backends"), attempt("/alerts"), attempt("/dead-letters?limit=200")]);
+        [attempt("/flows"), attempt("/backends"), attempt("/alerts"), attempt("/dead-letters?status=open&limit=200")]);
       const items = (r) => (r.data ? r.data.items || [] : null);
       const f = items(flows), b = items(backends), a = items(alerts), d = items(letters);
       const firing = a && a.filter((x) => x.state === "firing").length;
       const open = b && b.filter((x) => x.circuit !== "closed").length;
-      const waiting = d && d.filter((x) => !x.replayed_at).length;
+      const waiting = d && d.filter((x) => x.status === "open").length;
       const oldest = f && f.length ? Math.max(...f.map((x) => x.oldest_pending_seconds || 0)) : null;
       put("tiles", tile("Alerts firing", a ? num(firing) : dash, firing ? "bad" : ""),
         tile("Circuits not closed", b ? num(open) : dash, open ? "bad" : ""),
         tile("Dead letters waiting", d ? (d.length >= 200 && letters.data.next_cursor ? "200+" : num(waiting)) : dash, waiting ? "warn" : ""),
         tile("Oldest pending", f ? age(oldest) : dash, oldest > 120 ? "warn" : ""));
       put("flows", flows.error ? failure(flows.error, "Flows") : table(flowColumns, f, "No flows reported yet."));
+      put("business", ...(flows.error ? [] : business(flows.data.business || {})));
       put("overview-backends", backends.error ? failure(backends.error, "Backends") : table([
         { label: "Backend", cell: (x) => h("strong", {}, x.backend) },
         { label: "Circuit", cell: circuitCell },
@@ -237,6 +240,25 @@
         : table(alertColumns, a.filter((x) => x.state === "firing"), "Nothing is firing."));
     },
   };
+
+  /** The flows' business views: inventory propagation lag, refund exceptions, failures, order aging. */
+  const AGES = [["lt_5m", "< 5 min"], ["5m_15m", "5\u201315 min"], ["15m_1h", "15 min\u20131 h"], ["1h_24h", "1\u201324 h"], ["gt_24h", "> 24 h"]];
+  function business(b) {
+    const lag = b.inventory_lag || {}, status = lag.status || {};
+    const lagTile = (label, figure, state) => tile(label, figure ? ms(figure.p95) : (state || dash).replace(/_/g, " "),
+      figure && figure.p95 > 2000 ? "warn" : "");
+    const failures = (by) => (Object.keys(by || {}).length ? chips(Object.entries(by).map(([k, v]) => `${k} ${num(v)}`)) : "none");
+    const aging = Object.entries(b.order_aging || {}).map(([s, buckets]) => ({ status: s, ...buckets }));
+    return [h("div", { class: "tiles", id: "business-tiles" },
+      lagTile("Inventory lag to checkout (p95, 1 h)", lag.to_checkout_ms, status.to_checkout),
+      lagTile("Inventory lag to storefront (p95, 1 h)", lag.to_storefront_ms, status.to_storefront),
+      tile("Refund exceptions open", num((b.refund_exceptions || {}).open), (b.refund_exceptions || {}).open ? "bad" : "")),
+    h("div", { class: "toolbar" }, h("strong", {}, "Open dead letters by channel"), failures(b.failures_by_channel),
+      h("strong", {}, "by backend"), failures(b.failures_by_backend)),
+    table([{ label: "Open orders by time in status", cell: (r) => badge(r.status) },
+      ...AGES.map(([key, label]) => ({ label, num: true, cell: (r) => h("span", { class: key === "gt_24h" && r[key] ? "hot" : null }, num(r[key])) }))],
+    aging, "No open orders.")];
+  }
 
   panels.journeys = {
     title: "Journeys",
@@ -275,60 +297,8 @@
         { label: "Attempts", num: true, cell: (s) => num(s.attempts) },
         { label: "Latency", num: true, cell: (s) => ms(s.latency_ms) },
         { label: "Trace", cell: (s) => (s.trace_id ? h("code", { title: s.trace_id }, String(s.trace_id).slice(0, 12)) : dash) },
-        { label: "Detail", cls: "wrap", cell: (s) => s.detail || dash },
+        { label: "Detail", cls: "wrap", cell: (s) => [s.detail || dash, s.note ? h("div", { class: "note" }, `\u201c${s.note}\u201d`) : null] },
       ], j.steps || [], "No steps recorded."));
-  }
-
-  panels["dead-letters"] = {
-    title: "Dead letters", poll: true,
-    render() {
-      const topic = h("input", { type: "text", id: "dlq-topic", placeholder: "Topic (e.g. order.accepted)", "aria-label": "Topic" });
-      const apply = (event) => { event.preventDefault(); panels["dead-letters"].topic = topic.value.trim(); panels["dead-letters"].refresh(); };
-      return [head("Dead letters"), h("p", { class: "muted" }, "Work that ran out of retries. Replay it once the cause is fixed: it goes back to the queue."),
-        h("form", { class: "toolbar", onsubmit: apply }, topic, h("button", { type: "submit" }, "Filter")), slot("dlq"), slot("dlq-more")];
-    },
-    async refresh(_arg, cursor) {
-      const self = panels["dead-letters"];
-      if (!cursor && self.extended) return;  // polling leaves an operator's extra pages alone
-      const query = new URLSearchParams({ limit: "50" });
-      if (self.topic) query.set("topic", self.topic);
-      if (cursor) query.set("cursor", cursor);
-      const page = await attempt(`/dead-letters?${query}`);
-      if (page.error) return put("dlq", failure(page.error, "Dead letters"));
-      self.rows = cursor ? [...self.rows, ...page.data.items] : page.data.items;
-      self.extended = Boolean(cursor);
-      put("dlq", table(letterColumns, self.rows, "No dead letters.", (x) => ({ "data-letter": x.id })));
-      put("dlq-more", page.data.next_cursor ? h("div", { class: "more" },
-        h("button", { type: "button", onclick: () => self.refresh(null, page.data.next_cursor) }, "Load more")) : "");
-    },
-    leave() { this.extended = false; this.topic = ""; },
-  };
-  const letterColumns = [
-    { label: "Dead since", cls: "nowrap", cell: (x) => when(x.dead_at) },
-    { label: "Topic", cell: (x) => h("code", {}, x.topic) },
-    { label: "Key", cell: (x) => h("a", { href: `#journeys/${encodeURIComponent(x.key)}`, title: "Find its journey" }, x.key) },
-    { label: "Reason", cls: "wrap", cell: (x) => [x.reason, h("details", {}, h("summary", {}, "payload"), h("pre", {}, JSON.stringify(x.payload, null, 2)))] },
-    { label: "Attempts", num: true, cell: (x) => num(x.attempts) },
-    { label: "Replayed", cls: "nowrap", cell: (x) => (x.replayed_at ? when(x.replayed_at) : badge("waiting")) },
-    { label: "", cls: "actions", cell: (x) => [
-      h("button", { type: "button", class: "small primary", disabled: Boolean(x.replayed_at), onclick: () => replay(x) }, "Replay"),
-      h("button", { type: "button", class: "small danger", onclick: () => confirmAction("Discard this dead letter?",
-        `Its work (${x.topic} for ${x.key}) is dropped for good, without being replayed.`, "Discard", async () => {
-          await api("DELETE", `/dead-letters/${encodeURIComponent(x.id)}`);
-          toast("Dead letter discarded.");
-          panels["dead-letters"].extended = false;
-          await panels["dead-letters"].refresh();
-        }) }, "Discard")] },
-  ];
-  async function replay(letter) {
-    try {
-      await api("POST", `/dead-letters/${encodeURIComponent(letter.id)}/replay`);
-      toast(`Replayed: ${letter.topic} for ${letter.key} is back in the queue.`);
-    } catch (e) {
-      toast(`Not replayed: ${describe(e)}`, true);
-    }
-    panels["dead-letters"].extended = false;
-    await panels["dead-letters"].refresh();
   }
 
   panels.backends = {
@@ -507,6 +477,10 @@
       return true;
     } });
   }
+
+  /** What the sections in other files (deadletters.js) build with; they add themselves to `panels`. */
+  window.CommerceHubConsole = Object.freeze({ h, api, attempt, put, slot, head, table, badge, chips, when, num, dash,
+    toast, dialog, confirmAction, describe, failure, panels, ApiError });
 
   // ---- navigation, polling, session -------------------------------------------------------------
   function route() {

@@ -27,7 +27,7 @@ from tests.gateway.support import assert_problem
 SECRET = "test-internal-secret"
 PATH = "/admin/v1/dead-letters"
 ITEM_FIELDS = {"id", "topic", "key", "reason", "attempts", "first_attempt_at", "dead_at", "replayed_at", "payload",
-               "backend", "status", "resolved_at", "resolved_by", "note"}
+               "backend", "status", "resolved_at", "resolved_by", "note", "replayed_by"}
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 
 

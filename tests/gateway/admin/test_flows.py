@@ -36,7 +36,25 @@ async def test_every_flow_is_listed_and_the_missing_ones_say_so(ops_hub: Hub) ->
         assert set(item["throughput"]) == {"5m", "1h"} and 0 <= item["error_rate"] <= 1
     business = body["business"]
     assert {"order_aging", "refund_exceptions", "failures_by_channel", "failures_by_backend", "inventory_lag"} <= business.keys()
-    assert business["inventory_lag"]["p95_ms"] is None and business["inventory_lag"]["status"] == "not_measurable"
+    assert business["inventory_lag"]["to_storefront_ms"] is None  # no storefront push wired
+    assert business["inventory_lag"]["status"]["to_storefront"] == "not_measured"
+
+
+async def test_a_stock_report_through_the_wms_hook_is_measured_to_checkout(ops_hub: Hub) -> None:
+    # issue 12: the hook's receipt (the outbox message's time) to checkout-visible, through the worker
+    changed = await ops_hub.http.post("/sandbox/wms/stock", json={"sku": "SKU-1002", "location": "DC-EAST",
+                                                                  "on_hand": 7})
+    assert changed.status_code == 200, changed.text
+    latest: dict = {}
+
+    async def measured() -> bool:
+        latest.update(await admin_get(ops_hub, "flows"))
+        return latest["business"]["inventory_lag"]["status"]["to_checkout"] == "measured"
+
+    await eventually(measured, 10)  # the answer is cached for 2 s
+    figure = latest["business"]["inventory_lag"]["to_checkout_ms"]
+    assert figure["samples"] >= 1 and 0 <= figure["p50"] <= figure["p95"] < 10_000
+    assert by_name(latest["items"], "flow")["inventory_sync"]["p95_ms"] == figure["p95"]
 
 
 async def test_counts_and_latencies_move_as_orders_flow(ops_hub: Hub) -> None:

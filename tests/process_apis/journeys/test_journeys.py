@@ -180,3 +180,39 @@ async def test_the_port_over_rpc_answers_as_in_process(engine: AsyncEngine) -> N
         assert await remote.find(f"SHP-{t}") == await JourneyService(engine).find(f"SHP-{t}")
         assert [j.id for j in (await remote.find(f"SHP-{t}")).items] == [order_id]
         assert (await remote.find(f"none-{t}")).items == []
+
+
+async def test_dead_letters_resolved_or_replayed_in_bulk_show_who_did_it_and_the_note(engine: AsyncEngine) -> None:
+    # issue 12: an operator's resolve (with its note) and a bulk replay are steps of the journey
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+
+    from shared.db.tables import dead_letters
+    from shared.messaging.dead_letter_filter import DeadLetterFilter
+    from shared.ops.audit import Actor
+
+    t = tag()
+    order_id = await add_order(engine, t)
+    at = datetime(2001, 1, 1, tzinfo=UTC) + timedelta(seconds=secrets.randbelow(10**8))  # this test's letters only
+    async with engine.begin() as conn:
+        for n, (topic, backend) in enumerate((("order.accepted", "erp"), ("order.posted", "wms"))):
+            await conn.execute(insert(dead_letters).values(
+                id=f"dl_{t}_{n}", topic=topic, key=order_id, payload='{"order_id": "%s"}' % order_id,
+                reason="credit_hold: on hold", attempts=3, dead_at=at, backend=backend, status="open"))
+    letters = DeadLetterService(engine)
+    await letters.resolve(f"dl_{t}_0", "cancelled by phone", actor=Actor(consumer="ops-ann", key_id="key_ann"))
+    bulk = await letters.replay_matching(DeadLetterFilter(topic="order.posted", since=at, until=at + timedelta(seconds=1)),
+                                         actor=Actor(consumer="ops-bob", key_id="key_bob"))
+    assert bulk.replayed == 1
+    try:
+        [journey] = (await JourneyService(engine).find(order_id)).items
+        ops = [s for s in journey.steps if s.layer == "operations"]
+        assert [(s.step, s.outcome, s.dead_letter_id, s.actor, s.note, s.backend) for s in ops] == [
+            ("order.accepted", "resolved", f"dl_{t}_0", "ops-ann (key_ann)", "cancelled by phone", "erp"),
+            ("order.posted", "replayed", f"dl_{t}_1", "ops-bob (key_bob)", None, "wms")]
+        assert ops[0].detail == f"dead letter dl_{t}_0 resolved without a replay by ops-ann (key_ann)"
+        assert [s.outcome for s in journey.steps if s.step == "order.posted"] == ["replayed", "pending"]
+    finally:
+        async with engine.begin() as conn:  # leave the session's outbox as we found it
+            await conn.execute(delete(outbox).where(outbox.c.key == order_id))

@@ -123,3 +123,21 @@ async def test_a_worker_killed_mid_handler_leaves_its_message_to_another(backbon
     await second.drain(timeout=10)
     assert by == [("second", 2)]
     assert await backbone.rows() == []
+
+
+async def test_a_handler_is_told_when_its_message_was_enqueued(backbone: Backbone) -> None:
+    # issue 12: the inventory lag runs from the hook queueing a report; every transport says when
+    from datetime import UTC, datetime
+
+    seen: list[Message] = []
+
+    async def handle(message: Message) -> None:
+        seen.append(message)
+
+    before = datetime.now(UTC)
+    await backbone.enqueue("order.accepted", "O-1", Order(order_id="O-1"))
+    after = datetime.now(UTC)
+    worker = await backbone.started({"order.accepted": handle})
+    await worker.drain(timeout=10)
+    assert len(seen) == 1 and seen[0].created_at is not None
+    assert before <= seen[0].created_at <= after and seen[0].created_at.tzinfo is not None
