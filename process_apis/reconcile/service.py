@@ -55,10 +55,11 @@ class ReconcileService:
         names = self._names(checks)
         run_id = await self._open("operator", names, actor)
         assert run_id is not None  # an operator's start is never skipped: it conflicts instead
+        run = await repo.get(self._engine, run_id)  # as started: read before it goes on
         task = asyncio.get_running_loop().create_task(self._execute(run_id, names), name=f"reconcile-{run_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return await repo.get(self._engine, run_id)
+        return run
 
     async def list_runs(self, limit: int = 50, cursor: str | None = None) -> RunPage:
         items, next_cursor = await repo.page(self._engine, limit, cursor)

@@ -88,9 +88,9 @@ class StockCheck:
             return None
         if self._on_changed is not None:
             await self._on_changed(level.sku)
-        why = "missed" if book is None or level.sequence > book.sequence else "drifted at the same sequence"
+        why = "missed a newer report" if book is None or level.sequence > book.sequence else "drifted at the same sequence"
         return Finding(subject=subject, action="repaired", expected=_text(book) if book else None, actual=actual,
-                       detail=f"the book {why}: the backend's level taken")
+                       detail=f"the book {why}; the backend's level taken")
 
     async def _skus(self, after: str) -> list[str]:
         known = union(select(reservations.c.sku.label("sku")).where(reservations.c.sku > after),
