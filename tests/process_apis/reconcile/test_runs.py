@@ -199,3 +199,33 @@ async def test_bad_input(engine) -> None:  # noqa: ANN001
     with pytest.raises(ValueError):
         svc.register(Fixed("quick"))
     assert (await svc.list_runs()).items == []
+
+
+async def test_split_roles_reach_it_over_rpc_with_the_same_answers(engine) -> None:  # noqa: ANN001
+    import httpx
+
+    from process_apis.reconcile.port import ReconcilePort
+    from shared.rpc import RpcApp, rpc_client
+
+    slow = Blocking()
+    app = RpcApp({"reconciliations": (ReconcilePort, service(engine, slow))})
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://process") as http:
+        remote = rpc_client(ReconcilePort, "reconciliations", http)
+        run = await remote.start(["slow"], ACTOR)
+        assert (run.status, run.who, run.checks) == ("running", "ops-team (key_1)", ["slow"])
+        await slow.started.wait()
+        with pytest.raises(Conflict) as busy:
+            await remote.start(None, ACTOR)
+        assert busy.value.code == "reconciliation_running"
+        with pytest.raises(ValidationFailed):
+            await remote.start(["nope"], ACTOR)
+        with pytest.raises(NotFound):
+            await remote.get_run("424242")
+        slow.release.set()
+        done = await until(lambda: _status(remote, run.id, "completed"), timeout=10)
+        assert done.counts["slow"].checked == 0 and [r.id for r in (await remote.list_runs()).items] == [run.id]
+
+
+async def _status(remote, run_id: str, status: str):  # noqa: ANN001, ANN202
+    run = await remote.get_run(run_id)
+    return run if run.status == status else None
