@@ -225,3 +225,15 @@ async def test_bad_input(hub: Hub) -> None:
     key = await hub.new_key("catalog:read")
     assert (await hub.http.post(PATH, headers={"X-API-Key": key})).status_code == 403
     assert (await hub.http.get(PATH, headers=ADMIN)).json() == {"items": [], "next_cursor": None}
+
+
+async def test_the_workers_run_it_on_schedule(sqlite_url: str) -> None:
+    async with AsyncExitStack() as stack:
+        hub = await start_hub(stack, make_settings(sqlite_url, reconcile_interval_seconds=1))
+
+        async def scheduled() -> list[dict]:
+            runs = (await hub.http.get(PATH, headers=ADMIN)).json()["items"]
+            return [r for r in runs if r["trigger"] == "schedule" and r["status"] == "completed"]
+
+        [run, *_] = await until(scheduled)
+        assert run["who"] is None and run["checks"] == ["erp_orders", "stock"]
