@@ -29,6 +29,7 @@ from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 from process_apis.journeys.port import JourneyPort
 from process_apis.ops.catalog import FLOW_TOPICS
+from process_apis.reconcile.port import ReconcilePort
 from process_apis.returns.port import ReturnPort
 from shared.rpc import rpc_client
 
@@ -130,7 +131,8 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
                              dead_letters=DeadLetterService(engine_of(ctx), wake=ctx.wake, circuits=ctx.circuits,
                                                             flows=FLOW_TOPICS),
                              returns=process_port(ctx, "returns", ReturnPort),
-                             journeys=process_port(ctx, "journeys", JourneyPort), ops=ops_admin(ctx, engine_of(ctx)))
+                             journeys=process_port(ctx, "journeys", JourneyPort), ops=ops_admin(ctx, engine_of(ctx)),
+                             reconciliations=process_port(ctx, "reconciliations", ReconcilePort))
     portal = PortalApp(experiences, admin, plans=settings.plans)
     routes = [
         Route(prefix="/admin/v1/", app=admin, name="admin"),

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.notifications_role import delivery_handlers
@@ -17,6 +19,9 @@ from process_apis.journeys.service import JourneyService
 from process_apis.orders.backoffice import BackOffice
 from process_apis.orders.flows import OrderFlows
 from process_apis.orders.service import ChannelIntake, OrderService
+from process_apis.reconcile.orders_check import ErpOrdersCheck
+from process_apis.reconcile.service import ReconcileService
+from process_apis.reconcile.stock_check import StockCheck
 from process_apis.returns.events import ReturnEvents
 from process_apis.returns.receiving import ReturnReceiving
 from process_apis.returns.saga import SAGA_TOPIC, ReturnSaga, StepBudget
@@ -37,6 +42,8 @@ class OrderProcess:
     """Return authorization and review (issue 5), on the same back-office reads."""
     journeys: JourneyService | None = None
     """Any order's or return's timeline, by any identifier it has had (issue 12)."""
+    reconciliations: ReconcileService | None = None
+    """Reconciliation runs with their checks (issue 11): the admin API starts and reads them."""
 
 
 async def order_process(ctx: Context, system: dict) -> OrderProcess:
@@ -53,6 +60,7 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         built.returns = ObservedReturns(ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
                                                       wake=ctx.wake), ctx.metrics)
         built.journeys = JourneyService(engine)
+        built.reconciliations = reconciliation(ctx, engine, system, stock)
         ctx.order_process = built
     return built
 
@@ -85,6 +93,20 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
 
     ctx.bus.subscribe(WORK_TOPIC, on_work)
     ctx.wakers.append(worker.wake)
+    process.reconciliations.schedule(ctx.settings.reconcile_interval_seconds)
+
+
+def reconciliation(ctx: Context, engine: AsyncEngine, system: dict, stock: StockBook) -> ReconcileService:
+    """The reconciliation checks (docs/reconciliation.md). The storefront push's drift check
+    plugs in here too: ``service.register(<its Check>)``, nothing else changes."""
+    s = ctx.settings
+    service = ReconcileService(engine, retention=timedelta(seconds=s.reconcile_retention_seconds))
+    stuck_after = timedelta(seconds=s.reconcile_stuck_after_seconds)
+    service.register(ErpOrdersCheck(engine, system["erp"], stuck_after=stuck_after, wake=ctx.wake))
+    service.register(StockCheck(engine, stock, {"wms": system["wms"], "pos": system["pos"]}, on_changed=lambda sku:
+                                ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-reconciled"))))
+    ctx.stack.push_async_callback(service.close)
+    return service
 
 
 async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:

@@ -31,6 +31,7 @@ from process_apis.observed import ObservedPricing
 from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
+from process_apis.reconcile.port import ReconcilePort
 from process_apis.pricing.service import PricingService
 from shared.resilience.circuits import CircuitPort, GuardCircuits
 from shared.metrics import sample_process_every
@@ -82,6 +83,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
                                                             "orders": (OrderPort, ports["orders"]),
                                                             "returns": (ReturnPort, ports["returns"]),
                                                             "journeys": (JourneyPort, ports["journeys"]),
+                                                            "reconciliations": (ReconcilePort,
+                                                                                ports["reconciliations"]),
                                                             "webhooks": (NotificationPort, ports["webhooks"])}),
                                 name="rpc", authenticated=False))
     if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
@@ -187,6 +190,7 @@ async def _process(ctx: Context, system: dict) -> dict:
     process = await order_process(ctx, system)
     return {"pricing": ObservedPricing(PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies)),
             "orders": process.service, "returns": process.returns, "journeys": process.journeys,
+            "reconciliations": process.reconciliations,
             "webhooks": await notification_service(ctx)}
 
 

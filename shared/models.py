@@ -108,6 +108,17 @@ class ErpOrderRef(Model, kw_only=True):
     erp_order_number: str
 
 
+class SalesOrderRecord(Model, kw_only=True):
+    """What the ERP holds for a sales order the hub posted (reconciliation compares it)."""
+
+    order_id: str
+    """The hub's order id, the sales order's external reference."""
+    erp_order_number: str
+    total: Decimal
+    currency: str
+    status: str = "open"
+
+
 class FulfilmentLine(Model, kw_only=True):
     sku: str
     quantity: int

@@ -131,6 +131,10 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Nothing to do; list the dead letters to see what is left."),
     _p("already_resolved", 409, "Already resolved", "This dead letter was resolved without a replay (see its "
        "`note`).", "Nothing to do; list the open dead letters (`status=open`) to see what is left."),
+    _p("reconciliation_running", 409, "Reconciliation running", "A reconciliation run (scheduled or started by "
+       "an operator) is running; one runs at a time.", "Wait for it: list the runs (`GET /admin/v1/reconciliations`)."),
+    _p("unknown_reconciliation", 404, "Unknown reconciliation run", "No reconciliation run with this id (old runs "
+       "are deleted after `HUB_RECONCILE_RETENTION_SECONDS`).", "List the runs to find the id."),
     _p("no_handler", 500, "No handler", "A queued message names a topic no worker handles (it is dead-lettered).",
        "Operators: deploy a worker that knows the topic, then replay. " + _SUPPORT),
     _p("internal_error", 500, "Internal error", "Something unexpected failed inside the hub; nothing about it "

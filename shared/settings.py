@@ -211,6 +211,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     retried with backoff); unset: alerts are only listed."""
     alert_webhook_secret: str | None = None
     """``whsec_<base64>`` key signing the operator webhook (Standard Webhooks headers)."""
+    # --- reconciliation (issue 11) ---
+    reconcile_interval_seconds: float = 3600.0
+    """How often the workers run a reconciliation (orders in the ERP, stock in WMS and POS); 0: only
+    when an operator starts one (``POST /admin/v1/reconciliations``)."""
+    reconcile_stuck_after_seconds: float = 900.0
+    """An order accepted this long ago, not posted and with no posting message waiting, has its ERP
+    posting queued again by reconciliation."""
+    reconcile_retention_seconds: float = 30 * 86400.0
+    """How long reconciliation runs and their findings are kept."""
     # --- partner webhooks (issue 11) ---
     webhook_timeout_seconds: float = 10.0
     """How long one delivery attempt to a partner may take (connect to last byte); more is a failure."""

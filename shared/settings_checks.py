@@ -138,6 +138,11 @@ def _validate_ops(s: Settings) -> None:
     for name in ("alert_dead_letters_growth", "alert_refund_failures"):
         if getattr(s, name) < 1:
             raise SettingsError(f"HUB_{name.upper()}: must be 1 or more")
+    if not (s.reconcile_interval_seconds == 0 or 1 <= s.reconcile_interval_seconds <= 7 * 86400):
+        raise SettingsError("HUB_RECONCILE_INTERVAL_SECONDS: must be 0 (operators only) or from 1 to 604800 seconds")
+    for name in ("reconcile_stuck_after_seconds", "reconcile_retention_seconds"):
+        if getattr(s, name) < 1:
+            raise SettingsError(f"HUB_{name.upper()}: must be 1 second or more")
     if s.alert_webhook_url is not None and urlsplit(s.alert_webhook_url).scheme not in {"http", "https"}:
         raise SettingsError("HUB_ALERT_WEBHOOK_URL: expected an http(s):// URL")
     if s.alert_webhook_url and not _is_whsec(s.alert_webhook_secret):

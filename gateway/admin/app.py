@@ -15,6 +15,7 @@ from gateway.admin.journeys import JourneysController
 from gateway.admin.keys import KeysController
 from gateway.admin.ops import OpsAdmin
 from gateway.admin.ops_routes import OPS_HANDLERS
+from gateway.admin.reconciliations import ReconciliationsController
 from gateway.admin.returns import ReturnsController
 from gateway.admin.plans import list_plans, put_plan
 from gateway.keys.service import KeyService
@@ -30,10 +31,12 @@ def create_admin_app(
     returns: object | None = None,
     journeys: object | None = None,
     ops: OpsAdmin | None = None,
+    reconciliations: object | None = None,
 ) -> Litestar:
     """The admin routes; the dead-letter routes only where a `dead_letters` service is given, the
     return routes only where a `returns` port (`ReturnPort`) is, the journey route only where a
-    `journeys` port (`JourneyPort`) is."""
+    `journeys` port (`JourneyPort`) is, the reconciliation routes only where a `reconciliations`
+    port (`ReconcilePort`) is."""
     def provide_keys(request: Request) -> KeyService:
         return keys
 
@@ -55,6 +58,9 @@ def create_admin_app(
     def provide_ops(request: Request) -> OpsAdmin | None:
         return ops
 
+    def provide_reconciliations(request: Request) -> object | None:
+        return reconciliations
+
     handlers: list = [KeysController, list_plans, put_plan, purge_cache]
     if dead_letters is not None:
         handlers += [DeadLettersController, list_audit]
@@ -64,6 +70,8 @@ def create_admin_app(
         handlers.append(JourneysController)
     if ops is not None:
         handlers += OPS_HANDLERS
+    if reconciliations is not None:
+        handlers.append(ReconciliationsController)
     app = Litestar(
         route_handlers=handlers,
         dependencies={
@@ -75,11 +83,13 @@ def create_admin_app(
             "returns": Provide(provide_returns, sync_to_thread=False),
             "journeys": Provide(provide_journeys, sync_to_thread=False),
             "ops": Provide(provide_ops, sync_to_thread=False),
+            "reconciliations": Provide(provide_reconciliations, sync_to_thread=False),
         },
         exception_handlers=litestar_exception_handlers(),
         openapi_config=OpenAPIConfig(  # served by the portal at /openapi/admin-v1.json
             title="Commerce Hub Admin API", version="v1", path="/_openapi/admin-v1", render_plugins=[],
-            description="Operators: keys, plans, the response cache, dead letters (with their audit log) and returns under review. "
+            description="Operators: keys, plans, the response cache, dead letters (with their audit log), "
+                        "returns under review and reconciliation runs. "
                         "Every operation needs an API key with the scope `admin`.",
             servers=[Server(url="/")], components=Components(security_schemes={"ApiKey": SECURITY_SCHEMES["ApiKey"]}),
             security=[{"ApiKey": []}], create_examples=False),

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from shared.db.engine import reading
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -141,6 +141,12 @@ class StockBook:
                 levels.c.sequence == change.sequence, levels.c.received_at.is_not(None),
             ).values(visible_at=datetime.now(UTC)))
 
+    async def correct(self, conn: AsyncConnection, level: StockLevel) -> bool:
+        """Take a backend's level as reconciliation read it: when its sequence is newer, or the
+        same with other values (the book drifted). False when the book holds it already."""
+        return await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence,
+                                  same_sequence=True)
+
     async def reserve(self, conn: AsyncConnection, sku: str, quantity: int) -> bool:
         """Hold ``quantity`` of ``sku`` if that much is free; False (nothing held) otherwise."""
         result = await conn.execute(_RESERVE, {"s": sku, "q": quantity})
@@ -178,17 +184,21 @@ class StockBook:
                 await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence)
 
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
-                      sequence: int, received_at: datetime | None = None) -> bool:
+                      sequence: int, received_at: datetime | None = None, *, same_sequence: bool = False) -> bool:
         now = datetime.now(UTC)
         stmt = insert(conn, levels).values(sku=sku, location=location, on_hand=on_hand, available=available,
                                            sequence=sequence, updated_at=now, received_at=received_at,
                                            visible_at=None)
+        newer = stmt.excluded.sequence > levels.c.sequence
+        if same_sequence:
+            newer = or_(newer, and_(stmt.excluded.sequence == levels.c.sequence, or_(
+                stmt.excluded.available != levels.c.available, stmt.excluded.on_hand != levels.c.on_hand)))
         stmt = stmt.on_conflict_do_update(
             index_elements=[levels.c.sku, levels.c.location],
             set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
                   "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
                   "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at},
-            where=stmt.excluded.sequence > levels.c.sequence,
+            where=newer,
         )
         result = await conn.execute(stmt)
         return result.rowcount == 1

@@ -18,6 +18,7 @@ from shared.models import (
     Item,
     ItemPage,
     SalesOrder,
+    SalesOrderRecord,
 )
 from system_apis.erp import mapping
 from system_apis.erp.vendor_schemas import (
@@ -28,6 +29,7 @@ from system_apis.erp.vendor_schemas import (
     ErpItemList,
     ErpItemPrices,
     ErpSalesOrder,
+    ErpSalesOrderList,
 )
 from system_apis.vendor_http import VendorHttp, parse_retry_after, raise_for_vendor_status
 
@@ -92,6 +94,12 @@ class ErpHttpAdapter:
             span_attributes={"hub.order_id": order.order_id, "hub.channel": order.channel},
         )
         return mapping.to_order_ref(self._http.decode(body, ErpSalesOrder))
+
+    async def find_sales_order(self, order_id: str) -> SalesOrderRecord | None:
+        """CloudERP's search by external reference: at most one sales order per reference."""
+        found = await self._http.get_json(ErpSalesOrderList, "find_sales_order", "/api/v1/salesOrders",
+                                          params={"externalRef": order_id}, span_attributes={"hub.order_id": order_id})
+        return mapping.to_sales_order_record(found.items[0]) if found.items else None
 
     async def create_credit_memo(self, memo: CreditMemoRequest) -> CreditMemoRef:
         """Idempotency key and ``externalRef`` are both the RMA id."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 from decimal import Decimal
 
+from shared.errors import BackendError
 from shared.models import (
     Address,
     ContractPrices,
@@ -17,6 +18,7 @@ from shared.models import (
     OrderLine,
     PriceBreak,
     SalesOrder,
+    SalesOrderRecord,
 )
 from system_apis.erp.vendor_schemas import (
     ErpAddressOut,
@@ -131,6 +133,13 @@ def to_credit_memo_body(memo: CreditMemoRequest) -> ErpCreditMemoBody:
 
 def to_order_ref(order: ErpSalesOrder) -> ErpOrderRef:
     return ErpOrderRef(erp_order_number=order.sales_order_id)
+
+
+def to_sales_order_record(order: ErpSalesOrder) -> SalesOrderRecord:
+    if order.total is None or order.currency_code is None:
+        raise BackendError("unexpected ERP response: a sales order without total or currency", backend="erp")
+    return SalesOrderRecord(order_id=order.external_ref, erp_order_number=order.sales_order_id, total=order.total,
+                            currency=order.currency_code, status=order.status.lower())
 
 
 def to_credit_memo_ref(memo: ErpCreditMemo) -> CreditMemoRef:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.models import ContractPrices, CreditMemoRef, CreditMemoRequest, Customer, ErpOrderRef, Item, ItemPage, SalesOrder
+from shared.models import (ContractPrices, CreditMemoRef, CreditMemoRequest, Customer, ErpOrderRef, Item, ItemPage,
+                           SalesOrder, SalesOrderRecord)
 
 
 class ErpPort(Protocol):
@@ -33,6 +34,11 @@ class ErpPort(Protocol):
         sales order's number and never books a second one.
 
         Raises ``BackendUnavailable`` (retry later) or ``BackendError`` (the ERP refused it)."""
+        ...
+
+    async def find_sales_order(self, order_id: str) -> SalesOrderRecord | None:
+        """The sales order booked under the external reference ``order_id`` (the hub's order
+        id), or None when the ERP has none. Read only; ``BackendUnavailable`` as above."""
         ...
 
     async def create_credit_memo(self, memo: CreditMemoRequest) -> CreditMemoRef:

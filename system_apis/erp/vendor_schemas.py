@@ -121,6 +121,15 @@ class ErpSalesOrder(ErpStruct):
     sales_order_id: str
     external_ref: str
     status: str
+    total: Decimal | None = None
+    currency_code: str | None = None
+
+
+class ErpSalesOrderList(ErpStruct):
+    """``GET /api/v1/salesOrders?externalRef=``: the matching sales orders (at most one)."""
+
+    items: list[ErpSalesOrder]
+    count: int
 
 
 class ErpCreditMemo(ErpStruct):

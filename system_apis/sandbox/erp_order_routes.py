@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.params import Parameter
 
 from shared.jsonbody import MalformedJson, decode_json
 
@@ -22,6 +23,7 @@ from system_apis.sandbox.erp_order_schemas import (
     CreditMemoViews,
     ErpCreditMemo,
     ErpSalesOrder,
+    ErpSalesOrderList,
     SalesOrderIn,
     SalesOrderViews,
 )
@@ -53,6 +55,13 @@ async def post_sales_order(request: Request[Any, Any, Any], erp: ErpBackend) -> 
     """Book a sales order, once per ``externalRef`` and per ``Idempotency-Key``."""
     body = decode_erp(await request.body(), SalesOrderIn)
     return _answer(*erp.transactions.post_sales_order(body, _key(request)))
+
+
+@get("/salesOrders")
+async def find_sales_orders(erp: ErpBackend, external_ref: str = Parameter(query="externalRef")) -> ErpSalesOrderList:
+    """Search by ``externalRef`` (required): the one sales order booked under it, or none."""
+    found = erp.transactions.orders.find(ref=external_ref)
+    return ErpSalesOrderList(items=[found] if found is not None else [], count=int(found is not None))
 
 
 @get("/salesOrders/{sales_order_id:str}")
@@ -94,5 +103,6 @@ async def credit_memo_view(erp: ErpBackend, external_ref: str | None = None) -> 
     return CreditMemoViews(items=erp.transactions.credit_memo_views(external_ref))
 
 
-TRANSACTION_API = (post_sales_order, get_sales_order, post_credit_memo, get_credit_memo, void_credit_memo)
+TRANSACTION_API = (post_sales_order, find_sales_orders, get_sales_order, post_credit_memo, get_credit_memo,
+                   void_credit_memo)
 TRANSACTION_VIEWS = (sales_order_view, credit_memo_view)

@@ -88,6 +88,13 @@ class ErpSalesOrder(ErpModel):
     created_at: str
 
 
+class ErpSalesOrderList(ErpModel):
+    """``GET /api/v1/salesOrders?externalRef=``: the search answer (at most one per reference)."""
+
+    items: list[ErpSalesOrder]
+    count: int
+
+
 class ErpCreditMemo(ErpModel):
     credit_memo_id: str
     external_ref: str

@@ -101,6 +101,10 @@ def test_plans_from_the_environment_are_added_to_the_defaults() -> None:
     ({"HUB_EXPERIENCE_URL": "ftp://x"}, "HUB_EXPERIENCE_URL"),
     ({"HUB_BOOTSTRAP_ADMIN_KEY": "short"}, "HUB_BOOTSTRAP_ADMIN_KEY"),
     ({"HUB_RETRY_BUDGET_SECONDS": "soon"}, "HUB_RETRY_BUDGET_SECONDS"),
+    ({"HUB_RECONCILE_INTERVAL_SECONDS": "0.5"}, "HUB_RECONCILE_INTERVAL_SECONDS"),
+    ({"HUB_RECONCILE_INTERVAL_SECONDS": "-1"}, "HUB_RECONCILE_INTERVAL_SECONDS"),
+    ({"HUB_RECONCILE_STUCK_AFTER_SECONDS": "0"}, "HUB_RECONCILE_STUCK_AFTER_SECONDS"),
+    ({"HUB_RECONCILE_RETENTION_SECONDS": "0"}, "HUB_RECONCILE_RETENTION_SECONDS"),
 ])
 def test_a_wrong_value_is_one_line_naming_the_setting(env: dict[str, str], setting: str) -> None:
     assert error_for(env).startswith(f"{setting}:")
@@ -188,3 +192,8 @@ def test_sandbox_explicit_is_not_a_setting(tmp_path: Path) -> None:
     toml = tmp_path / "hub.toml"
     toml.write_text("sandbox_explicit = true\n")
     assert error_for({}, toml).startswith("HUB_SANDBOX_EXPLICIT:")
+
+
+def test_reconciliation_can_be_left_to_operators() -> None:
+    s = load({"HUB_RECONCILE_INTERVAL_SECONDS": "0"})
+    assert (s.reconcile_interval_seconds, s.reconcile_stuck_after_seconds) == (0, 900)

@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from shared.errors import BackendError, BackendUnavailable
-from shared.models import Address, ErpOrderRef, FulfilmentLine, FulfilmentRef, FulfilmentRequest, OrderLine, SalesOrder
+from shared.models import (Address, ErpOrderRef, FulfilmentLine, FulfilmentRef, FulfilmentRequest, OrderLine, SalesOrder,
+                           SalesOrderRecord)
 from system_apis.wms.events import parse_wms_event
 from tests.system_apis.sandbox_ports import SandboxPorts
 
@@ -110,3 +111,17 @@ async def test_release_is_idempotent_and_the_shipment_parses(ports: SandboxPorts
     assert confirmed.order_id == "ord_01" and confirmed.lines == request.lines
     assert confirmed.shipment_id == shipped.json()["shipment_id"]
     assert confirmed.tracking_number == shipped.json()["tracking_number"]
+
+
+async def test_find_sales_order_by_external_reference(ports: SandboxPorts) -> None:
+    assert await ports.erp.find_sales_order("ord_01") is None
+    await ports.erp.post_sales_order(ORDER)
+
+    found = await ports.erp.find_sales_order("ord_01")
+
+    assert found == SalesOrderRecord(order_id="ord_01", erp_order_number="SO-100001", total=Decimal("222.50"),
+                                     currency="USD", status="open")
+    assert await ports.erp.find_sales_order("ord_02") is None
+    search = await ports.control.get("/sandbox/erp/api/v1/salesOrders", params={"externalRef": "ord_01"})
+    assert search.json()["count"] == 1 and search.json()["items"][0]["salesOrderId"] == "SO-100001"
+    assert (await ports.control.get("/sandbox/erp/api/v1/salesOrders")).status_code == 400  # externalRef required
