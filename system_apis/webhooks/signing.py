@@ -7,9 +7,11 @@ one ``v1,...`` per secret, space separated. Any Standard Webhooks library verifi
 
 from __future__ import annotations
 
+import hmac
+
 from shared.ops.signing import sign as signature  # one signer for the partner and the operator webhooks
 
-__all__ = ["headers", "signature"]
+__all__ = ["headers", "signature", "verify"]
 
 
 def headers(webhook_id: str, timestamp: int, body: bytes, secrets: tuple[str, ...]) -> dict[str, str]:
