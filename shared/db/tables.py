@@ -138,6 +138,7 @@ stock_levels = Table(
     Column("available", Integer, nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(16), nullable=True),  # the stock source that reports it (wms, pos); 0014
 )
 
 stock_reservations = Table(
