@@ -37,6 +37,7 @@ async def test_web_checkout_with_the_pos_switched_off(hub: Hub) -> None:
     basket = await hub.http.post("/v1/storefront/price-availability", headers=headers, json={"lines": [
         {"sku": "SKU-1003", "quantity": 2}, {"sku": "SKU-1002", "quantity": 4}, {"sku": "SKU-1002", "quantity": 5}]})
     assert basket.status_code == 200, basket.text
+    assert [x["status"] for x in basket.json()["lines"]] == ["ok", "ok", "insufficient_stock"]  # was all unavailable
     lines = [(x["status"], x["available_quantity"], x["stock_partial"], x["missing_sources"])
              for x in basket.json()["lines"]]
     # DC-WEST's 5, less the storefront's buffer of 1; the store's 3 cannot be confirmed
