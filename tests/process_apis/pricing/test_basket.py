@@ -79,7 +79,7 @@ async def test_a_failing_stock_source_makes_lines_partial_never_unavailable(
 async def test_a_line_in_another_currency_than_its_item_is_unavailable(
         erp: FakeErp, warehouses: FakeStock, stores: FakeStock, engine) -> None:  # noqa: ANN001
     """A hub selling in USD and EUR: a EUR basket's USD item has no EUR price."""
-    pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=0.05), budget=0.2,
+    pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=0.1), budget=1.0,
                              currencies=("USD", "EUR"))
     result = await pricing.price_basket(lines(("SKU-1001", 1), ("SKU-EUR", 1)), currency="EUR")
     assert statuses(result) == {"SKU-1001": "unavailable", "SKU-EUR": "ok"}
