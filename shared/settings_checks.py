@@ -92,8 +92,10 @@ def _validate_stock(s: Settings) -> None:
         raise SettingsError("HUB_STOCK_SOURCE_TIMEOUT_SECONDS: must be more than 0 and at most 30")
     if s.stock_stale_seconds < 0:
         raise SettingsError("HUB_STOCK_STALE_SECONDS: must be 0 (a missing source counts nothing) or more")
-    if s.safety_buffer < 0 or any(units < 0 for units in s.safety_buffer_by_channel.values()):
-        raise SettingsError("HUB_SAFETY_BUFFER / HUB_SAFETY_BUFFER_BY_CHANNEL: must be 0 or more units")
+    if s.safety_buffer < 0:
+        raise SettingsError("HUB_SAFETY_BUFFER: must be 0 or more units")
+    if any(units < 0 for units in s.safety_buffer_by_channel.values()):
+        raise SettingsError("HUB_SAFETY_BUFFER_BY_CHANNEL: must be 0 or more units for every channel")
 
 
 def _validate_retention(s: Settings) -> None:

@@ -64,3 +64,20 @@ async def test_web_checkout_with_the_pos_switched_off(hub: Hub) -> None:
     answer = await until(whole)
     assert (answer["available_quantity"], answer["missing_sources"]) == (3, [])  # 5 + 3 - 4 held - 1 buffer
     assert [x["location"] for x in answer["locations"]] == ["DC-WEST", "STORE-NYC"]
+
+
+async def test_a_stores_report_during_the_outage_counts_while_fresh(hub: Hub) -> None:
+    """The POS's API is down but its event arrives (``/hooks/pos``, so the book knows it is the
+    POS's): the store's last known value counts (HUB_STOCK_STALE_SECONDS, 300 s by default)."""
+    headers = {"X-API-Key": await hub.new_key("catalog:read")}
+    assert (await hub.http.put("/sandbox/pos/faults", json={"outage": True})).status_code == 200
+    changed = await hub.http.post("/sandbox/wms/stock", json={"sku": "SKU-1002", "location": "STORE-NYC", "on_hand": 4})
+    assert changed.status_code == 200, changed.text
+
+    async def counted() -> dict | None:
+        answer = (await hub.http.get("/v1/storefront/products/SKU-1002", headers=headers)).json()
+        return answer if answer["available_quantity"] == 8 else None  # 5 + 4, less the buffer of 1
+
+    answer = await until(counted)
+    assert (answer["stock_partial"], answer["missing_sources"]) == (True, ["pos"])
+    assert [(x["location"], x["available"]) for x in answer["locations"]] == [("DC-WEST", 5), ("STORE-NYC", 4)]
