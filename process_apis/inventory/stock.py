@@ -198,8 +198,8 @@ class StockBook:
         found = sorted(((lv, name) for name, answer in answers.items() for lv in answer or ()),
                        key=lambda pair: (pair[0].sku, pair[0].location))
         known = known | {lv.sku for lv, _ in found}
-        marks = [{"sku": s, "source": name} for name, answer in answers.items() if answer is not None
-                 for s in need[name] if s in known]
+        marks = sorted(({"sku": s, "source": name} for name, answer in answers.items() if answer is not None
+                        for s in need[name] if s in known), key=lambda m: (m["sku"], m["source"]))  # one lock order
         if not found and not marks and not replace:
             return
         now = self._clock()

@@ -163,3 +163,15 @@ async def test_duplicate_and_out_of_order_reports_never_overwrite_a_newer_one(sh
     assert await shop.book.available(shop.drill) == (47, 0)
     assert await shop.apply(report(4, 0))
     assert await shop.book.available(shop.drill) == (40, 0)
+
+
+async def test_concurrent_first_reads_load_once_and_agree(shop: Shop) -> None:
+    shop.pos.failure = POS_DOWN
+    answers = await asyncio.gather(*(shop.basket((shop.bits, 1), (shop.drill, 1)) for _ in range(6)))
+    assert all(answer == [("ok", 5, ("pos",)), ("ok", 50, ("pos",))] for answer in answers), answers
+    shop.pos.failure = None
+    answers = await asyncio.gather(*(shop.basket((shop.bits, 1), (shop.drill, 1)) for _ in range(6)))
+    assert all(answer == [("ok", 8, ()), ("ok", 50, ())] for answer in answers), answers
+    asked = len(shop.pos.calls) + len(shop.wms.calls)
+    assert await shop.basket((shop.bits, 1)) == [("ok", 8, ())]
+    assert len(shop.pos.calls) + len(shop.wms.calls) == asked  # fully loaded: nobody is asked again
