@@ -59,6 +59,11 @@ _RESERVE = update(reservations).where(
 ).values(reserved=reservations.c.reserved + bindparam("q"))
 
 
+_N_LOADED = select(func.count()).where(loads.c.sku == reservations.c.sku).scalar_subquery()
+"""How many sources have loaded a reservation row's SKU (source names are the composition's
+fixed ones; a source renamed would need its old ``stock_loads`` rows deleted)."""
+
+
 class SafetyBuffer(msgspec.Struct, frozen=True, kw_only=True):
     """Units per SKU held back from a channel's available-to-promise (settings
     ``HUB_SAFETY_BUFFER`` and ``HUB_SAFETY_BUFFER_BY_CHANNEL``)."""
@@ -131,11 +136,9 @@ class StockBook:
         """The fully loaded ones of ``skus`` (a reservation row, every source's load), with their levels."""
         if not skus:
             return {}
-        n_loaded = (select(func.count()).where(loads.c.sku == reservations.c.sku,
-                                                loads.c.source.in_(list(self._sources))).scalar_subquery())
         query = (select(reservations.c.sku, reservations.c.reserved, levels.c.location, levels.c.available)
                  .select_from(reservations.outerjoin(levels, levels.c.sku == reservations.c.sku))
-                 .where(reservations.c.sku.in_(skus), n_loaded == len(self._sources)))
+                 .where(reservations.c.sku.in_(skus), _N_LOADED >= len(self._sources)))
         out: dict[str, SkuStock] = {}
         async with reading(self._engine) as conn:
             for row in await conn.execute(query):
