@@ -12,7 +12,7 @@ from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.notifications_role import delivery_handlers
 from commerce_hub.ops_role import open_alerts, worker_ports
-from process_apis.inventory.stock import StockBook
+from process_apis.inventory.stock import SafetyBuffer, StockBook
 from process_apis.observed import ObservedOrders, ObservedReturns, observed_handlers
 from process_apis.inventory.sync import InventorySync
 from process_apis.journeys.service import JourneyService
@@ -53,7 +53,7 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         engine = await ctx.database()
         backoffice = BackOffice(system["erp"])
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
-        stock = StockBook(engine, [system["wms"], system["pos"]])
+        stock = stock_book(ctx.settings, engine, system)
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
         built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake),
                                             ctx.metrics), stock)
@@ -120,6 +120,14 @@ async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> No
 
     await stock.resync()
     sandbox.on_reset(resync)
+
+
+def stock_book(settings: Settings, engine: AsyncEngine, system: dict) -> StockBook:
+    """The stock sources by the name their hooks carry (``/hooks/wms``, ``/hooks/pos``)."""
+    return StockBook(engine, {"wms": system["wms"], "pos": system["pos"]},
+                     timeout=settings.stock_source_timeout_seconds, stale_seconds=settings.stock_stale_seconds,
+                     buffer=SafetyBuffer(default=settings.safety_buffer,
+                                         by_channel=dict(settings.safety_buffer_by_channel)))
 
 
 def return_policy(settings: Settings) -> ReturnPolicy:

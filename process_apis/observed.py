@@ -63,13 +63,14 @@ class ObservedReturns(_Passthrough):
 
 class ObservedPricing(_Passthrough):
     async def get_product(self, sku: str, quantity: int = 1, customer_id: str | None = None,
-                          currency: str = "USD") -> Any:
-        with business_span("pricing.product", customer_id=customer_id, sku_count=1):
-            return await self._inner.get_product(sku, quantity, customer_id, currency)  # type: ignore[attr-defined]
+                          currency: str = "USD", channel: str | None = None) -> Any:
+        with business_span("pricing.product", customer_id=customer_id, sku_count=1, channel=channel):
+            return await self._inner.get_product(sku, quantity, customer_id, currency, channel)  # type: ignore[attr-defined]
 
-    async def price_basket(self, lines: list, customer_id: str | None = None, currency: str = "USD") -> Any:
-        with business_span("pricing.basket", customer_id=customer_id, sku_count=len(lines)):
-            return await self._inner.price_basket(lines, customer_id, currency)  # type: ignore[attr-defined]
+    async def price_basket(self, lines: list, customer_id: str | None = None, currency: str = "USD",
+                           channel: str | None = None) -> Any:
+        with business_span("pricing.basket", customer_id=customer_id, sku_count=len(lines), channel=channel):
+            return await self._inner.price_basket(lines, customer_id, currency, channel)  # type: ignore[attr-defined]
 
 
 def observed_handlers(handlers: dict[str, Handler], metrics: Registry, refund_topic: str) -> dict[str, Handler]:

@@ -155,6 +155,8 @@ class StockChanged(Model, kw_only=True):
     on_hand: int
     available: int
     sequence: int
+    source: str | None = None
+    """The stock source that reported it (``wms``, ``pos``), set by the inbound hook (issue 11)."""
 
 
 class ReturnReceived(Model, kw_only=True):

@@ -142,6 +142,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """How often each worker process deletes what is past its retention (a bounded batch per statement)."""
     retention_batch_rows: int = 1000
     """Rows the retention sweeper deletes per statement and transaction."""
+    # --- stock per source and safety buffers (issue 11) ---
+    stock_source_timeout_seconds: float = 1.0
+    """Each stock source's (WMS, POS) own deadline when a SKU is loaded; past it the answer is partial."""
+    stock_stale_seconds: float = 300.0
+    """A missing stock source's last known level still counts while reported less than this long ago."""
+    safety_buffer: int = 0
+    """Units per SKU held back from every channel's available-to-promise (answers and reservations)."""
+    safety_buffer_by_channel: dict[str, int] = {}
+    """Safety buffer per channel (storefront, mobile, partner, shopify) over ``safety_buffer``;
+    JSON in the environment, e.g. ``{"shopify": 2, "partner": 0}``."""
     # --- circuit breakers (issue 10, defect 15) ---
     breaker_failure_threshold: int = 5
     """Consecutive failed calls to one backend that open its circuit (HUB_BREAKER_FAILURE_THRESHOLD)."""
@@ -241,7 +251,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 _FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name != "sandbox_explicit"}
-_JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions")
+_JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions", "safety_buffer_by_channel")
 RETURN_REASONS = ("damaged", "defective", "wrong_item", "not_needed", "other")
 DISPOSITIONS = ("restock", "inspect", "scrap")
 _PRODUCTION_BACKENDS = ("erp_url", "wms_url", "pos_url", "payments_url", "shopify_url", "shopify_access_token")

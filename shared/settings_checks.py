@@ -44,6 +44,7 @@ def validate(s: Settings) -> None:
                 raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
         _validate_production_secrets(s)
     _validate_returns(s)
+    _validate_stock(s)
     _validate_retention(s)
     _validate_ops(s)
     if s.breaker_failure_threshold < 1:
@@ -84,6 +85,17 @@ def _validate_returns(s: Settings) -> None:
         if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
             raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
                                 f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
+
+
+def _validate_stock(s: Settings) -> None:
+    if not 0 < s.stock_source_timeout_seconds <= 30:
+        raise SettingsError("HUB_STOCK_SOURCE_TIMEOUT_SECONDS: must be more than 0 and at most 30")
+    if s.stock_stale_seconds < 0:
+        raise SettingsError("HUB_STOCK_STALE_SECONDS: must be 0 (a missing source counts nothing) or more")
+    if s.safety_buffer < 0:
+        raise SettingsError("HUB_SAFETY_BUFFER: must be 0 or more units")
+    if any(units < 0 for units in s.safety_buffer_by_channel.values()):
+        raise SettingsError("HUB_SAFETY_BUFFER_BY_CHANNEL: must be 0 or more units for every channel")
 
 
 def _validate_retention(s: Settings) -> None:

@@ -90,6 +90,8 @@ class InboundHooks:
         if isinstance(event, str):  # the ERP names the SKU whose price changed
             await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=event, reason=f"{source}-event"))
             return "accepted"
+        if isinstance(event, StockChanged):  # the book counts a location by the source that reports it
+            event = msgspec.structs.replace(event, source=source)
         key = getattr(event, "sku", None) or getattr(event, "order_id", None) or getattr(event, "rma_id", "")
         async with self._engine.begin() as conn:
             await enqueue(conn, TOPICS[type(event)], key, event)

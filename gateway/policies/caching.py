@@ -3,7 +3,7 @@
 HIT: a fresh entry (checked in the local copy first, without awaiting: the
 edge answers those itself through ``send_entry``, before any span or app).
 MISS: fetched from the app once for all concurrent callers of the key, stored
-when it is a 200. STALE: the fetch answered 5xx (or failed) and an entry is
+when it is a 200 without ``Cache-Control: no-store``. STALE: the fetch answered 5xx (or failed) and an entry is
 still inside its stale window. Every cached answer carries ``ETag``,
 ``Cache-Control: private, no-cache`` (clients may keep it but must
 revalidate, so a price change is never hidden by a browser cache) and
@@ -70,6 +70,12 @@ async def send_entry(send: Callable, entry: Entry, label: bytes, if_none_match: 
     return 200
 
 
+def _no_store(headers: Headers) -> bool:
+    """The app asked that this answer not be kept (``Cache-Control: no-store``; e.g. a partial
+    stock answer, issue 11)."""
+    return any(k == b"cache-control" and b"no-store" in v.lower() for k, v in headers)
+
+
 async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, scope: dict,
                               receive: Callable, send: Callable) -> str:
     """Everything but the local fresh hit (the edge answers that): a fresh entry in the
@@ -89,8 +95,8 @@ async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, sco
     async def fetch() -> Captured | Entry:
         epoch = cache.epoch()
         answer = await capture(app, scope, receive)
-        if answer.status != 200:
-            return answer
+        if answer.status != 200 or _no_store(answer.headers):
+            return answer  # passed on as it is, never kept
         content_type = next((v for k, v in answer.headers if k == b"content-type"), b"application/json")
         kept = [(k, v) for k, v in answer.headers if k in _KEPT]
         fresh = cache.make_entry(answer.body, content_type, scope["path"].rsplit("/", 1)[-1], kept)

@@ -1,107 +1,144 @@
 """The hub's own view of stock, and the reservations that keep channels from overselling.
 
-``stock_levels`` holds one row per (sku, location) as the WMS and the POS last
-reported it; a report carries the backend's sequence for that row, and an
-older sequence never overwrites a newer one (events may arrive out of order or
-twice). A SKU the hub has never seen is loaded from the backends on first use:
-every location of it, from every source. Its ``stock_reservations`` row says it
-was loaded; an event for a SKU not loaded yet records that one location and
-nothing more, so the next read still loads the others.
+``stock_levels`` holds one row per (sku, location) as its stock source (the WMS's
+warehouses, the POS's stores) last reported it, with the source's name; a report
+carries the backend's sequence for that row, and an older sequence never overwrites
+a newer one (events may arrive out of order or twice).
 
-The book is the one source of truth for what is available: the price and
-availability answers (``availability``) and order capture (``reserve``) read
-the same rows, and both count ``sum(available) - reserved``.
+A SKU is loaded from each source on first use: every location of it. The sources are
+asked concurrently, each on its own deadline (``timeout``); one that fails, times out
+or has its circuit open is *missing* for that read. ``stock_loads`` records which
+source has answered for which SKU; a source missing at the first read has no row, so
+later reads ask it again until it answers (a partial load is never taken for a full
+one). An event for a SKU not loaded records that one location and nothing more.
 
-``stock_reservations`` holds, per SKU, the quantity accepted orders hold and
-the WMS has not shipped yet. Reserving is one conditional UPDATE:
-``reserved + q <= sum(available)``. Two orders racing for the last unit both
-try to update the same row; the database serialises them and re-checks the
-condition for the second, which then fails: never both (PostgreSQL row lock,
-SQLite's single writer).
+What counts (the same rule in ``availability`` and in ``reserve``'s one UPDATE): a
+level whose source has loaded the SKU (its events keep it current), a level reported
+within ``stale_seconds`` (a missing source's last known value, while fresh), and a
+level from before sources were recorded (no source). A missing source's older levels
+do not count: the answer says which sources were missing (``SkuStock.missing``).
+
+Available-to-promise, for a channel: ``sum(counted available) - reserved - buffer``,
+the buffer being that channel's safety stock (``SafetyBuffer``). Reserving is one
+conditional UPDATE: ``reserved + q + buffer <= sum(counted available)``. Two orders
+racing for the last unit both try to update the same row; the database serialises
+them and re-checks the condition for the second, which then fails: never both
+(PostgreSQL row lock, SQLite's single writer).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
-from shared.db.engine import reading
+from sqlalchemy import DateTime, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from shared.db.dialect import insert
+from shared.db.engine import reading
+from shared.db.stock_tables import stock_loads as loads
 from shared.db.tables import stock_levels as levels
 from shared.db.tables import stock_reservations as reservations
+from shared.errors import HubError
 from shared.models import StockChanged, StockLevel
 from system_apis.wms.port import StockPort
 
+log = logging.getLogger(__name__)
 
-_FREE = select(func.coalesce(func.sum(levels.c.available), 0)).where(levels.c.sku == bindparam("s")).scalar_subquery()
+_COUNTED = or_(levels.c.source.is_(None),
+               exists().where(loads.c.sku == levels.c.sku, loads.c.source == levels.c.source),
+               levels.c.updated_at >= bindparam("fresh", type_=DateTime(timezone=True)))
+"""The rows that count (see the module's docstring); ``fresh`` is now - stale_seconds."""
+_FREE = (select(func.coalesce(func.sum(levels.c.available), 0))
+         .where(levels.c.sku == bindparam("s"), _COUNTED).scalar_subquery())
 _RESERVE = update(reservations).where(
-    reservations.c.sku == bindparam("s"), reservations.c.reserved + bindparam("q") <= _FREE,
+    reservations.c.sku == bindparam("s"), reservations.c.reserved + bindparam("q") + bindparam("b") <= _FREE,
 ).values(reserved=reservations.c.reserved + bindparam("q"))
 
 
+_N_LOADED = select(func.count()).where(loads.c.sku == reservations.c.sku).scalar_subquery()
+"""How many sources have loaded a reservation row's SKU (source names are the composition's
+fixed ones; a source renamed would need its old ``stock_loads`` rows deleted)."""
+
+
+class SafetyBuffer(msgspec.Struct, frozen=True, kw_only=True):
+    """Units per SKU held back from a channel's available-to-promise (settings
+    ``HUB_SAFETY_BUFFER`` and ``HUB_SAFETY_BUFFER_BY_CHANNEL``)."""
+
+    default: int = 0
+    by_channel: dict[str, int] = {}
+
+    def of(self, channel: str | None) -> int:
+        return self.by_channel.get(channel, self.default) if channel else self.default
+
+
 class SkuStock(msgspec.Struct, frozen=True, kw_only=True):
-    """What the book holds for one SKU: available per location as reported, and the holds."""
+    """What the book holds for one SKU, for one channel: the counted locations, the holds,
+    the channel's buffer, and the sources that did not answer for it (a partial answer)."""
 
     sku: str
     locations: dict[str, int] = {}
     reserved: int = 0
+    buffer: int = 0
+    missing: tuple[str, ...] = ()
 
     @property
     def free(self) -> int:
-        """What an order may still reserve: exactly the condition ``reserve`` checks."""
-        return max(sum(self.locations.values()) - self.reserved, 0)
+        """What an order of this channel may still reserve: exactly the condition ``reserve`` checks."""
+        return max(sum(self.locations.values()) - self.reserved - self.buffer, 0)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.missing)
 
 
 class StockBook:
-    def __init__(self, engine: AsyncEngine, sources: Sequence[StockPort]) -> None:
+    def __init__(self, engine: AsyncEngine, sources: Mapping[str, StockPort], *, timeout: float = 1.0,
+                 stale_seconds: float = 300.0, buffer: SafetyBuffer = SafetyBuffer(),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._engine = engine
-        self._sources = sources
+        self._sources = dict(sources)
+        self._timeout = timeout
+        self._stale = timedelta(seconds=stale_seconds)
+        self._buffer = buffer
+        self._clock = clock
 
-    async def ensure_loaded(self, skus: Sequence[str]) -> None:
-        """Load from the backends, every location, the SKUs not loaded yet (no reservation row).
+    async def ensure_loaded(self, skus: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Load the SKUs not fully loaded from the sources that have not answered for them yet;
+        answers the sources missing for each SKU that has any (empty: a full load).
 
         A SKU no source knows stays unloaded (no row is made for it): asked again, it is
         fetched again, so made-up SKUs leave nothing behind."""
         wanted = sorted(set(skus))
-        if not wanted:
-            return
-        async with reading(self._engine) as conn:
-            rows = await conn.execute(select(reservations.c.sku).where(reservations.c.sku.in_(wanted)))
-            present = {r.sku for r in rows}
-        fetch = [s for s in wanted if s not in present]
-        if fetch:
-            await self._store(await self._fetch(fetch), force=False)
+        full = await self._full(wanted)
+        return await self._load([s for s in wanted if s not in full])
 
-    async def availability(self, skus: Sequence[str]) -> dict[str, SkuStock]:
-        """What the book holds for ``skus`` (loading those not loaded yet), every one answered.
+    async def availability(self, skus: Sequence[str], channel: str | None = None) -> dict[str, SkuStock]:
+        """What ``channel`` may promise of ``skus`` (loading what is not loaded), every one answered.
 
-        A loaded SKU (the cache-miss path's usual case) costs one statement: its hold and its
-        levels, joined, seen at one instant."""
+        A fully loaded SKU (the cache-miss path's usual case) costs one statement: its hold and
+        its levels, joined, seen at one instant."""
         wanted = sorted(set(skus))
-        found = await self._loaded(wanted)
-        missing = [sku for sku in wanted if sku not in found]
-        if missing:
-            await self._store(await self._fetch(missing), force=False)
-            found.update(await self._loaded(missing))
-            unknown = [sku for sku in missing if sku not in found]  # no source knows them: events only
-            if unknown:
-                async with reading(self._engine) as conn:
-                    rows = await conn.execute(select(levels.c.sku, levels.c.location, levels.c.available)
-                                              .where(levels.c.sku.in_(unknown)))
-                    for row in rows:
-                        found.setdefault(row.sku, SkuStock(sku=row.sku, locations={})).locations[row.location] = \
-                            int(row.available)
-        return {sku: found.get(sku) or SkuStock(sku=sku, locations={}) for sku in wanted}
+        found = await self._full(wanted)
+        rest = [sku for sku in wanted if sku not in found]
+        missing: dict[str, tuple[str, ...]] = {}
+        if rest:
+            missing = await self._load(rest)
+            found.update(await self._counted(rest))
+        buffer = self._buffer.of(channel)
+        return {sku: msgspec.structs.replace(found.get(sku) or SkuStock(sku=sku), buffer=buffer,
+                                             missing=missing.get(sku, ())) for sku in wanted}
 
-    async def _loaded(self, skus: list[str]) -> dict[str, SkuStock]:
-        """The loaded ones of ``skus`` (those with a reservation row), with their levels."""
+    async def _full(self, skus: list[str]) -> dict[str, SkuStock]:
+        """The fully loaded ones of ``skus`` (a reservation row, every source's load), with their levels."""
+        if not skus:
+            return {}
         query = (select(reservations.c.sku, reservations.c.reserved, levels.c.location, levels.c.available)
                  .select_from(reservations.outerjoin(levels, levels.c.sku == reservations.c.sku))
-                 .where(reservations.c.sku.in_(skus)))
+                 .where(reservations.c.sku.in_(skus), _N_LOADED >= len(self._sources)))
         out: dict[str, SkuStock] = {}
         async with reading(self._engine) as conn:
             for row in await conn.execute(query):
@@ -110,18 +147,100 @@ class StockBook:
                     stock.locations[row.location] = int(row.available)
         return out
 
+    async def _counted(self, skus: list[str]) -> dict[str, SkuStock]:
+        """``skus`` as the book counts them now, whatever their load (``_COUNTED``)."""
+        query = (select(levels.c.sku, levels.c.location, levels.c.available)
+                 .where(levels.c.sku.in_(skus), _COUNTED))
+        out = {sku: SkuStock(sku=sku, locations={}) for sku in skus}
+        async with reading(self._engine) as conn:
+            for row in await conn.execute(query, {"fresh": self._fresh_since()}):
+                out[row.sku].locations[row.location] = int(row.available)
+            held = await conn.execute(select(reservations.c.sku, reservations.c.reserved)
+                                      .where(reservations.c.sku.in_(skus)))
+            for row in held:
+                out[row.sku] = msgspec.structs.replace(out[row.sku], reserved=int(row.reserved))
+        return out
+
+    async def _load(self, skus: list[str]) -> dict[str, tuple[str, ...]]:
+        """Ask each source, concurrently, for the SKUs it has not answered for; record the
+        answers; the sources missing per SKU."""
+        if not skus:
+            return {}
+        async with reading(self._engine) as conn:
+            done = set((await conn.execute(select(loads.c.sku, loads.c.source).where(loads.c.sku.in_(skus)))).all())
+            known = set((await conn.execute(select(reservations.c.sku).where(reservations.c.sku.in_(skus)))).scalars())
+        need = {name: [s for s in skus if (s, name) not in done] for name in self._sources}
+        need = {name: asked for name, asked in need.items() if asked}
+        answers = await self._ask_all(need)
+        await self._record(answers, need, known)
+        missing: dict[str, tuple[str, ...]] = {}
+        for name, answer in answers.items():
+            if answer is None:
+                for sku in need[name]:
+                    missing[sku] = (*missing.get(sku, ()), name)
+        return missing
+
+    async def _ask_all(self, need: Mapping[str, list[str]]) -> dict[str, list[StockLevel] | None]:
+        """Each source's answer for its SKUs, asked concurrently; None for a source that is down."""
+        answers = await asyncio.gather(*(self._ask(name, skus) for name, skus in need.items()))
+        return dict(zip(need, answers))
+
+    async def _ask(self, name: str, skus: list[str]) -> list[StockLevel] | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                return await self._sources[name].get_stock(skus)
+        except (HubError, TimeoutError) as exc:
+            log.warning("stock source %s is missing for %d SKUs: %s", name, len(skus), exc or "timed out")
+            return None
+
+    async def _record(self, answers: Mapping[str, list[StockLevel] | None], need: Mapping[str, list[str]],
+                      known: set[str], replace: Sequence[str] = ()) -> None:
+        """Record the sources' answers in one transaction: their levels, and a load row per (SKU,
+        source) that answered for a SKU some source knows (``replace``: the answering sources'
+        rows of those SKUs go first, and the sourceless ones too when every source answered)."""
+        found = sorted(((lv, name) for name, answer in answers.items() for lv in answer or ()),
+                       key=lambda pair: (pair[0].sku, pair[0].location))
+        known = known | {lv.sku for lv, _ in found}
+        marks = sorted(({"sku": s, "source": name} for name, answer in answers.items() if answer is not None
+                        for s in need[name] if s in known), key=lambda m: (m["sku"], m["source"]))  # one lock order
+        if not found and not marks and not replace:
+            return
+        now = self._clock()
+        async with self._engine.begin() as conn:
+            # the same lock order as order capture: the reservation rows, then the levels
+            for sku in sorted({lv.sku for lv, _ in found}):
+                await conn.execute(insert(conn, reservations).values(sku=sku, reserved=0).on_conflict_do_nothing())
+            if replace:
+                answered = [name for name, answer in answers.items() if answer is not None]
+                gone = levels.c.source.in_(answered)
+                if len(answered) == len(answers):
+                    gone = or_(gone, levels.c.source.is_(None))
+                await conn.execute(delete(levels).where(levels.c.sku.in_(list(replace)), gone))
+                await conn.execute(delete(loads).where(loads.c.sku.in_(list(replace)),
+                                                       loads.c.source.notin_(answered)))
+            for level, name in found:
+                await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence,
+                                   source=name)
+            if marks:
+                stmt = insert(conn, loads).values([{**m, "loaded_at": now} for m in marks])
+                await conn.execute(stmt.on_conflict_do_update(index_elements=[loads.c.sku, loads.c.source],
+                                                              set_={"loaded_at": stmt.excluded.loaded_at}))
+
     async def resync(self) -> int:
-        """Read every loaded SKU again from the backends and take their answer as it is, whatever
-        the sequences (the backends were reset: their sequences started again). Holds stay.
+        """Read every SKU the book holds again from every source and take their answers as they
+        are, whatever the sequences (the backends were reset: their sequences started again).
+        Holds stay. A source down now keeps its rows (counted while fresh) and loses its loads
+        of them, so it is asked again on the next read.
 
         How the one-process sandbox brings the hub back in line after ``/sandbox/reset`` and at
         start (the sandbox's state lives in memory, the book in the database). Answers the
         number of SKUs read."""
         async with reading(self._engine) as conn:
-            loaded = sorted({r.sku for r in await conn.execute(select(reservations.c.sku))}
-                            | {r.sku for r in await conn.execute(select(levels.c.sku).distinct())})
+            held = {r.sku for r in await conn.execute(select(reservations.c.sku))}
+            loaded = sorted(held | {r.sku for r in await conn.execute(select(levels.c.sku).distinct())})
         if loaded:
-            await self._store(await self._fetch(loaded), force=True, skus=loaded)
+            need = {name: loaded for name in self._sources}
+            await self._record(await self._ask_all(need), need, held, replace=loaded)
         return len(loaded)
 
     async def apply(self, conn: AsyncConnection, change: StockChanged, received_at: datetime | None = None) -> bool:
@@ -130,7 +249,7 @@ class StockBook:
 
         It never marks the SKU loaded: one location's report says nothing of the others."""
         return await self._upsert(conn, change.sku, change.location, change.on_hand, change.available,
-                                  change.sequence, received_at)
+                                  change.sequence, received_at, source=change.source)
 
     async def mark_visible(self, change: StockChanged) -> None:
         """Checkout sees ``change`` now (applied, cached answers dropped): its row's ``visible_at``,
@@ -147,10 +266,17 @@ class StockBook:
         return await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence,
                                   same_sequence=True)
 
-    async def reserve(self, conn: AsyncConnection, sku: str, quantity: int) -> bool:
-        """Hold ``quantity`` of ``sku`` if that much is free; False (nothing held) otherwise."""
-        result = await conn.execute(_RESERVE, {"s": sku, "q": quantity})
+    async def reserve(self, conn: AsyncConnection, sku: str, quantity: int, channel: str | None = None) -> bool:
+        """Hold ``quantity`` of ``sku`` for an order of ``channel`` if that much is free over the
+        channel's buffer (``SkuStock.free``); False (nothing held) otherwise."""
+        result = await conn.execute(_RESERVE, {"s": sku, "q": quantity, "b": self._buffer.of(channel),
+                                               "fresh": self._fresh_since()})
         return result.rowcount == 1
+
+    def one_trip_holds(self, channel: str | None) -> bool:
+        """Whether ``hub_capture_order`` (migration 0006: ``reserved + q <= sum(available)``, every
+        level) holds as ``reserve`` would for fully loaded SKUs: only with no buffer."""
+        return self._buffer.of(channel) == 0
 
     async def unreserve(self, conn: AsyncConnection, sku: str, quantity: int) -> None:
         """Give back a hold (shipped or cancelled); never below zero."""
@@ -159,36 +285,24 @@ class StockBook:
             else func.greatest(reservations.c.reserved - quantity, 0)))
 
     async def available(self, sku: str) -> tuple[int, int]:
-        """(sum of available at all locations, reserved) for ``sku``."""
+        """(sum of counted available at all locations, reserved) for ``sku``."""
         async with reading(self._engine) as conn:
             total = (await conn.execute(select(func.coalesce(func.sum(levels.c.available), 0))
-                                        .where(levels.c.sku == sku))).scalar_one()
+                                        .where(levels.c.sku == sku, _COUNTED), {"fresh": self._fresh_since()})
+                     ).scalar_one()
             held = (await conn.execute(select(reservations.c.reserved).where(reservations.c.sku == sku))).scalar()
         return int(total), int(held or 0)
 
-    async def _fetch(self, skus: list[str]) -> list[StockLevel]:
-        found: list[StockLevel] = []
-        for source in self._sources:
-            found += await source.get_stock(skus)
-        return found
-
-    async def _store(self, found: list[StockLevel], *, force: bool, skus: Sequence[str] = ()) -> None:
-        """Mark the SKUs found loaded and record their levels (``force``: replacing what ``skus`` had)."""
-        async with self._engine.begin() as conn:
-            # the same lock order as order capture: the reservation rows, then the levels
-            for sku in sorted({level.sku for level in found}):
-                await conn.execute(insert(conn, reservations).values(sku=sku, reserved=0).on_conflict_do_nothing())
-            if force:
-                await conn.execute(delete(levels).where(levels.c.sku.in_(list(skus))))
-            for level in sorted(found, key=lambda lv: (lv.sku, lv.location)):
-                await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence)
+    def _fresh_since(self) -> datetime:
+        return self._clock() - self._stale
 
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
-                      sequence: int, received_at: datetime | None = None, *, same_sequence: bool = False) -> bool:
-        now = datetime.now(UTC)
+                      sequence: int, received_at: datetime | None = None, *, same_sequence: bool = False,
+                      source: str | None = None) -> bool:
+        now = self._clock()
         stmt = insert(conn, levels).values(sku=sku, location=location, on_hand=on_hand, available=available,
                                            sequence=sequence, updated_at=now, received_at=received_at,
-                                           visible_at=None)
+                                           visible_at=None, source=source)
         newer = stmt.excluded.sequence > levels.c.sequence
         if same_sequence:
             newer = or_(newer, and_(stmt.excluded.sequence == levels.c.sequence, or_(
@@ -197,7 +311,8 @@ class StockBook:
             index_elements=[levels.c.sku, levels.c.location],
             set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
                   "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
-                  "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at},
+                  "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at,
+                  "source": func.coalesce(stmt.excluded.source, levels.c.source)},
             where=newer,
         )
         result = await conn.execute(stmt)

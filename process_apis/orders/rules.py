@@ -7,6 +7,7 @@ offending line so a client can fix them all at once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from process_apis.orders.schemas import LineRequest, PlaceOrder
@@ -86,10 +87,18 @@ def credit_exceeded(customer: Customer) -> BusinessRuleViolation:
         code="credit_limit_exceeded")
 
 
-def insufficient(shortages: list[tuple[int, str]]) -> BusinessRuleViolation:
+def insufficient(shortages: list[tuple[int, str]],
+                 missing: Mapping[str, tuple[str, ...]] | None = None) -> BusinessRuleViolation:
+    """The refusal; where a stock source did not answer for a short SKU, the detail and the
+    line's message name it: that stock could not be confirmed, worth trying again later."""
+    missing = missing or {}
+    unconfirmed = sorted({name for _, sku in shortages for name in missing.get(sku, ())})
     return BusinessRuleViolation(
-        "Not enough stock for some lines.", code="insufficient_stock",
-        errors=[{"field": f"lines[{i}].quantity", "message": f"not enough {sku} available"} for i, sku in shortages])
+        "Not enough stock for some lines." + (
+            f" Stock at {', '.join(unconfirmed)} could not be confirmed now; try again later." if unconfirmed else ""),
+        code="insufficient_stock",
+        errors=[{"field": f"lines[{i}].quantity", "message": f"not enough {sku} available" + (
+            f" (not confirmed: {', '.join(missing[sku])})" if missing.get(sku) else "")} for i, sku in shortages])
 
 
 def raise_findings(findings: list[Finding]) -> None:

@@ -81,7 +81,7 @@ class OrderService:
         return OrderPage(items=tuple(items), next_cursor=items[-1].order_id if more and items else None)
 
     async def _capture(self, cmd: PlaceOrder, scope: str, key: str) -> OrderView:
-        order, on_account = await self._prepare(cmd)
+        order, on_account, missing = await self._prepare(cmd)
         try:
             async with self._engine.begin() as conn:
                 # Inserts first, the contended rows (stock, credit) last: their row locks are
@@ -90,7 +90,7 @@ class OrderService:
                 await enqueue(conn, ACCEPTED_TOPIC, order.order_id, repo.OrderRef(order_id=order.order_id))
                 answer = _view(order)
                 await self._ledger.complete(conn, scope, key, 201, msgspec.json.encode(answer), order.order_id)
-                await self._reserve(conn, cmd, order, on_account)
+                await self._reserve(conn, cmd, order, on_account, missing)
         except IntegrityError as exc:
             if cmd.po_number is not None:
                 raise Conflict(f"The PO number {cmd.po_number} was already used by this customer.",
@@ -98,16 +98,17 @@ class OrderService:
             raise Conflict("This channel order was already captured.", code="duplicate_order") from exc
         return answer
 
-    async def _prepare(self, cmd: PlaceOrder) -> tuple[repo.StoredOrder, Customer | None]:
+    async def _prepare(self, cmd: PlaceOrder) -> tuple[repo.StoredOrder, Customer | None, dict[str, tuple[str, ...]]]:
         """The checks that need no transaction, and the order they make (with its on-account
-        customer, whose credit the order holds); raises the refusal."""
+        customer, whose credit the order holds, and the stock sources missing per SKU);
+        raises the refusal."""
         customer, contract, items = await self._read_back_office(cmd)
         if customer is not None:
             rules.check_credit(customer)
         lines = rules.priced_lines(cmd, items, contract)
         total = rules.total_of(lines)
         paid_by = rules.check_payment(cmd, customer, total)
-        await self._stock.ensure_loaded([line.sku for line in lines])
+        missing = await self._stock.ensure_loaded([line.sku for line in lines])
         now = datetime.now(UTC)
         order = repo.StoredOrder(
             order_id=repo.new_order_id(), consumer=cmd.consumer, customer_id=cmd.customer_id, channel=cmd.channel,
@@ -118,15 +119,17 @@ class OrderService:
             ship_to=msgspec.to_builtins(cmd.ship_to) if cmd.ship_to else None,
             payment=msgspec.to_builtins(cmd.payment) if cmd.payment else None, created_at=now,
         )
-        return order, customer if paid_by == rules.ON_ACCOUNT else None
+        return order, customer if paid_by == rules.ON_ACCOUNT else None, missing
 
     async def _capture_in_one_trip(self, cmd: PlaceOrder, scope: str, key: str, request: bytes) -> OrderView | None:
         """The accepted order, or None: the general path decides (see ``one_trip``)."""
         assert self._one_trip is not None
         try:
-            order, on_account = await self._prepare(cmd)
+            order, on_account, missing = await self._prepare(cmd)
         except HubError:
             return None  # refused or a backend down: the general path answers and stores it
+        if missing or not self._stock.one_trip_holds(cmd.channel):
+            return None  # the function holds against every level with no buffer: the general path
         answer = _view(order)
         credit = None if on_account is None else Credit(
             on_account.customer_id, rules.cents(order.total), rules.cents(on_account.credit_limit))
@@ -160,14 +163,14 @@ class OrderService:
         return customer, contract, dict(zip(skus, found))
 
     async def _reserve(self, conn: AsyncConnection, cmd: PlaceOrder, order: repo.StoredOrder,
-                       on_account: Customer | None) -> None:
+                       on_account: Customer | None, missing: dict[str, tuple[str, ...]]) -> None:
         shortages = []
         wanted = _holds(order)
         for sku in sorted(wanted):  # one lock order for every transaction: no deadlocks
-            if not await self._stock.reserve(conn, sku, wanted[sku]):
+            if not await self._stock.reserve(conn, sku, wanted[sku], cmd.channel):
                 shortages += [(i, sku) for i, line in enumerate(cmd.lines) if line.sku == sku]
         if shortages:
-            raise rules.insufficient(sorted(shortages))
+            raise rules.insufficient(sorted(shortages), missing)
         if on_account is not None:
             await conn.execute(insert(conn, customer_credit).values(customer_id=on_account.customer_id, open_cents=0)
                                .on_conflict_do_nothing())

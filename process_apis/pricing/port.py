@@ -9,14 +9,16 @@ from process_apis.pricing.schemas import BasketLine, BasketResult, PriceListPage
 
 class PricingPort(Protocol):
     async def get_product(
-        self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD"
+        self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD",
+        channel: str | None = None,
     ) -> ProductPrice:
-        """Raises NotFound(unknown_sku), BusinessRuleViolation(unknown_customer |
+        """Availability is ``channel``'s (its safety buffer held back). Raises NotFound(unknown_sku), BusinessRuleViolation(unknown_customer |
         unsupported_currency), BackendUnavailable when the back office cannot answer."""
         ...
 
     async def price_basket(
-        self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD"
+        self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD",
+        channel: str | None = None,
     ) -> BasketResult:
         """Every line answered on its own: a failing line is `unavailable`, never an error."""
         ...

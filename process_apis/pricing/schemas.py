@@ -34,6 +34,10 @@ class ProductPrice(Model):
     locations: tuple[LocationStock, ...]
     breaks: tuple[PriceBreak, ...]
     as_of: datetime
+    stock_partial: bool = False
+    """A stock source did not answer for this SKU: the availability counts the others (and
+    the missing source's last known levels while fresh); ``missing_sources`` names it."""
+    missing_sources: tuple[str, ...] = ()
 
 
 class BasketLine(Model):
@@ -49,6 +53,8 @@ class BasketLineResult(Model):
     extended_price: Decimal | None = None
     price_source: PriceSource | None = None
     available_quantity: int | None = None
+    stock_partial: bool = False
+    missing_sources: tuple[str, ...] = ()
 
 
 class BasketResult(Model):

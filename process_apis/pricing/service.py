@@ -1,9 +1,13 @@
 """Price and availability: list, quantity-break and contract pricing from the ERP,
 availability from the hub's stock book (the WMS warehouses and the POS stores as
-they reported, less what accepted orders hold), read concurrently.
+they reported, less what accepted orders hold and the channel's safety buffer),
+read concurrently.
 
 The book is the one source of truth order capture reserves against, so an
-answer's ``available_quantity`` is exactly what an order could take now.
+answer's ``available_quantity`` is exactly what an order of the same channel
+could take now. A stock source that is down makes the answer partial
+(``stock_partial``, ``missing_sources``), never `unavailable`: a line is `ok`
+when the sources that answered cover it (see ``StockBook``).
 
 A basket answers every line on its own: a line whose item lookup fails or is
 too slow comes back `unavailable` while the others are priced. A customer is
@@ -38,7 +42,7 @@ from system_apis.erp.port import ErpPort
 class StockView(Protocol):
     """What pricing reads of stock (``StockBook``)."""
 
-    async def availability(self, skus: Sequence[str]) -> dict[str, SkuStock]: ...
+    async def availability(self, skus: Sequence[str], channel: str | None = None) -> dict[str, SkuStock]: ...
 
 
 class PricingService:
@@ -58,12 +62,13 @@ class PricingService:
         self._now = now
 
     async def get_product(
-        self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD"
+        self, sku: str, quantity: int = 1, customer_id: str | None = None, currency: str = "USD",
+        channel: str | None = None,
     ) -> ProductPrice:
         self._supported(currency)
         with deadline_scope(self._budget):
             item, contract, levels = await asyncio.gather(
-                self._erp.get_item(sku), self._contract(customer_id), self._stock([sku])
+                self._erp.get_item(sku), self._contract(customer_id), self._stock([sku], channel)
             )
         _check_currency(item, currency)
         unit_price, source = rules.price_for(item, quantity, contract.prices.get(sku))
@@ -75,19 +80,22 @@ class PricingService:
             orderable=item.orderable, final_sale=item.final_sale,
             available_quantity=available, in_stock=available > 0,
             locations=locations, breaks=item.breaks, as_of=self._now(),
+            stock_partial=levels[sku].partial, missing_sources=levels[sku].missing,
         )
 
     async def price_basket(
-        self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD"
+        self, lines: list[BasketLine], customer_id: str | None = None, currency: str = "USD",
+        channel: str | None = None,
     ) -> BasketResult:
         self._supported(currency)
         with deadline_scope(self._budget):
-            return await self._price_basket(lines, customer_id, currency)
+            return await self._price_basket(lines, customer_id, currency, channel)
 
-    async def _price_basket(self, lines: list[BasketLine], customer_id: str | None, currency: str) -> BasketResult:
+    async def _price_basket(self, lines: list[BasketLine], customer_id: str | None, currency: str,
+                            channel: str | None) -> BasketResult:
         skus = sorted({line.sku for line in lines})
         contract = await self._contract(customer_id)  # unknown customer fails the request
-        stock_task = asyncio.ensure_future(self._stock(skus))
+        stock_task = asyncio.ensure_future(self._stock(skus, channel))
         items = dict(zip(skus, await asyncio.gather(*(self._item_or_error(s) for s in skus))))
         try:
             levels: dict[str, SkuStock] | None = await stock_task
@@ -129,7 +137,8 @@ class PricingService:
         if isinstance(item, HubError) or levels is None or item.currency != currency:
             return BasketLineResult(sku=line.sku, quantity=line.quantity, status="unavailable")
         unit_price, source = rules.price_for(item, line.quantity, contract.prices.get(line.sku))
-        available = levels[line.sku].free
+        stock = levels[line.sku]
+        available = stock.free
         status = "ok"
         if not item.orderable:
             status = "not_orderable"
@@ -138,7 +147,7 @@ class PricingService:
         return BasketLineResult(
             sku=line.sku, quantity=line.quantity, status=status, unit_price=unit_price,
             extended_price=rules.extended(unit_price, line.quantity), price_source=source,
-            available_quantity=available,
+            available_quantity=available, stock_partial=stock.partial, missing_sources=stock.missing,
         )
 
     async def _item_or_error(self, sku: str) -> Item | HubError:
@@ -160,10 +169,10 @@ class PricingService:
                 f"The customer {customer_id!r} is not known to the ERP.", code="unknown_customer"
             ) from exc
 
-    async def _stock(self, skus: list[str]) -> dict[str, SkuStock]:
+    async def _stock(self, skus: list[str], channel: str | None) -> dict[str, SkuStock]:
         try:
             async with asyncio.timeout(self._budget):
-                return await self._book.availability(skus)
+                return await self._book.availability(skus, channel)
         except asyncio.TimeoutError as exc:
             raise BackendUnavailable("Stock could not be read in time.", backend="stock") from exc
 

@@ -134,11 +134,11 @@ stock_levels = Table(
     metadata,
     Column("sku", String(64), primary_key=True),
     Column("location", String(64), primary_key=True),
-    Column("on_hand", Integer, nullable=False),
-    Column("available", Integer, nullable=False),
+    Column("on_hand", Integer, nullable=False), Column("available", Integer, nullable=False),
     Column("sequence", BigInteger, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("received_at", DateTime(timezone=True)), Column("visible_at", DateTime(timezone=True)),  # lag (0015)
+    Column("source", String(16), nullable=True),  # the stock source that reports it (wms, pos); 0014
 )
 
 stock_reservations = Table(

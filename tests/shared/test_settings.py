@@ -105,6 +105,11 @@ def test_plans_from_the_environment_are_added_to_the_defaults() -> None:
     ({"HUB_RECONCILE_INTERVAL_SECONDS": "-1"}, "HUB_RECONCILE_INTERVAL_SECONDS"),
     ({"HUB_RECONCILE_STUCK_AFTER_SECONDS": "0"}, "HUB_RECONCILE_STUCK_AFTER_SECONDS"),
     ({"HUB_RECONCILE_RETENTION_SECONDS": "0"}, "HUB_RECONCILE_RETENTION_SECONDS"),
+    ({"HUB_STOCK_SOURCE_TIMEOUT_SECONDS": "0"}, "HUB_STOCK_SOURCE_TIMEOUT_SECONDS"),
+    ({"HUB_STOCK_STALE_SECONDS": "-1"}, "HUB_STOCK_STALE_SECONDS"),
+    ({"HUB_SAFETY_BUFFER": "-1"}, "HUB_SAFETY_BUFFER"),
+    ({"HUB_SAFETY_BUFFER_BY_CHANNEL": '{"shopify": -2}'}, "HUB_SAFETY_BUFFER_BY_CHANNEL"),
+    ({"HUB_SAFETY_BUFFER_BY_CHANNEL": '{"shopify": "two"}'}, "HUB_SAFETY_BUFFER_BY_CHANNEL"),
 ])
 def test_a_wrong_value_is_one_line_naming_the_setting(env: dict[str, str], setting: str) -> None:
     assert error_for(env).startswith(f"{setting}:")
@@ -197,3 +202,10 @@ def test_sandbox_explicit_is_not_a_setting(tmp_path: Path) -> None:
 def test_reconciliation_can_be_left_to_operators() -> None:
     s = load({"HUB_RECONCILE_INTERVAL_SECONDS": "0"})
     assert (s.reconcile_interval_seconds, s.reconcile_stuck_after_seconds) == (0, 900)
+
+
+def test_the_safety_buffer_per_channel_is_read_as_json_over_a_default() -> None:
+    settings = load({"HUB_SAFETY_BUFFER": "1", "HUB_SAFETY_BUFFER_BY_CHANNEL": '{"shopify": 2, "partner": 0}',
+                     "HUB_STOCK_STALE_SECONDS": "0"})
+    assert (settings.safety_buffer, settings.safety_buffer_by_channel, settings.stock_stale_seconds) == (
+        1, {"shopify": 2, "partner": 0}, 0.0)

@@ -20,7 +20,7 @@ from experience_apis.http import INJECTED, CurrentPrincipal, requires
 from experience_apis.returns import (
     RETURN_HEADERS, RETURN_PROBLEMS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam)
 from experience_apis import returns as returns_api
-from experience_apis.storefront.common import PRODUCT_PROBLEMS
+from experience_apis.storefront.common import PRODUCT_PROBLEMS, product_answer
 from experience_apis.mobile.v1.schemas import OrderList, OrderListItem, Product, StockLevels
 from process_apis.pricing.port import PricingPort
 
@@ -33,10 +33,10 @@ Pricing = Annotated[PricingPort, INJECTED]
      responses=PRODUCT_PROBLEMS)
 async def get_product(
     sku: str, principal: CurrentPrincipal, pricing: Pricing, stock_levels: Annotated[StockLevels, INJECTED]
-) -> Product:
+) -> Response[Product]:
     """Scope `catalog:read`. One unit at the token customer's price (list price for none)."""
-    product = await pricing.get_product(sku, 1, principal.acting_customer(None))
-    return Product.of(product, stock_levels)
+    product = await pricing.get_product(sku, 1, principal.acting_customer(None), channel="mobile")
+    return product_answer(Product.of(product, stock_levels), product.stock_partial)
 
 
 @post(f"{PREFIX}/orders", operation_id="placeOrder", tags=["orders"], status_code=201,

@@ -15,7 +15,7 @@ from experience_apis.returns import (
 from experience_apis import returns as returns_api
 from experience_apis.storefront.common import (
     BASKET_PROBLEMS, PRODUCT_PROBLEMS, CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket,
-    price_product)
+    price_product, product_answer)
 from shared.problems import strict_body
 from experience_apis.storefront.v1.schemas import BasketIn, BasketOut, Product
 
@@ -31,9 +31,10 @@ async def get_product(
     quantity: QuantityParam = 1,
     customer_id: CustomerParam = None,
     currency: CurrencyParam = "USD",
-) -> Product:
+) -> Response[Product]:
     """Scope `catalog:read`. Priced for the acting customer (contract, quantity break or list)."""
-    return Product.of(await price_product(pricing, principal, sku, quantity, customer_id, currency))
+    product = await price_product(pricing, principal, sku, quantity, customer_id, currency)
+    return product_answer(Product.of(product), product.stock_partial)
 
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from shared.problems import strict_body
-from litestar import get, post
+from litestar import Response, get, post
 
 from experience_apis.http import CurrentPrincipal, requires
 from experience_apis.storefront.common import (
     BASKET_PROBLEMS, PRODUCT_PROBLEMS, CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket,
-    price_product)
+    price_product, product_answer)
 from experience_apis.storefront.v1.schemas import BasketIn
 from experience_apis.storefront.v2.schemas import BasketOut, Product
 
@@ -24,9 +24,10 @@ async def get_product(
     quantity: QuantityParam = 1,
     customer_id: CustomerParam = None,
     currency: CurrencyParam = "USD",
-) -> Product:
+) -> Response[Product]:
     """Scope `catalog:read`. Priced for the acting customer (contract, quantity break or list)."""
-    return Product.of(await price_product(pricing, principal, sku, quantity, customer_id, currency))
+    product = await price_product(pricing, principal, sku, quantity, customer_id, currency)
+    return product_answer(Product.of(product), product.stock_partial)
 
 
 @post(f"{PREFIX}/price-availability", operation_id="priceBasket", tags=["catalog"], status_code=200,

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 import msgspec
 
-from experience_apis.storefront.v1.schemas import Location
+from experience_apis.storefront.v1.schemas import Location, MissingSources, StockPartial
 from process_apis.pricing.schemas import BasketResult, LineStatus, PriceSource, ProductPrice
 
 
@@ -34,6 +34,8 @@ class Product(msgspec.Struct):
     in_stock: bool
     locations: list[Location]
     as_of: datetime
+    stock_partial: StockPartial = False
+    missing_sources: MissingSources = []
 
     @classmethod
     def of(cls, p: ProductPrice) -> "Product":
@@ -41,7 +43,8 @@ class Product(msgspec.Struct):
             sku=p.sku, name=p.name, quantity=p.quantity,
             unit_price=Money(p.unit_price, p.currency), list_price=Money(p.list_price, p.currency),
             price_source=p.price_source, orderable=p.orderable, available_quantity=p.available_quantity,
-            in_stock=p.in_stock, as_of=p.as_of,
+            in_stock=p.in_stock, as_of=p.as_of, stock_partial=p.stock_partial,
+            missing_sources=list(p.missing_sources),
             locations=[Location(location=loc.location, available=loc.available) for loc in p.locations],
         )
 
@@ -54,6 +57,8 @@ class BasketLineOut(msgspec.Struct):
     extended_price: Money | None
     price_source: PriceSource | None
     available_quantity: int | None
+    stock_partial: StockPartial = False
+    missing_sources: MissingSources = []
 
 
 class BasketOut(msgspec.Struct):
@@ -70,5 +75,6 @@ class BasketOut(msgspec.Struct):
                 sku=line.sku, quantity=line.quantity, status=line.status,
                 unit_price=_money(line.unit_price, currency), extended_price=_money(line.extended_price, currency),
                 price_source=line.price_source, available_quantity=line.available_quantity,
+                stock_partial=line.stock_partial, missing_sources=list(line.missing_sources),
             ) for line in result.lines],
         )

@@ -70,13 +70,15 @@ def test_the_levels_split_at_the_threshold() -> None:
 
 
 async def test_the_threshold_is_a_parameter_of_the_app() -> None:
-    app = create_mobile_v1({"pricing": FakePricing(available=5)}, "s", high_stock_from=5)
+    pricing = FakePricing(available=5)
+    app = create_mobile_v1({"pricing": pricing}, "s", high_stock_from=5)
     principal = Principal(consumer="app", scopes=frozenset({"catalog:read"}), plan="standard", kind="jwt",
                           customer_id="CUST-ACME")
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
         response = await client.get("/v1/mobile/products/SKU-1001",
                                     headers={PRINCIPAL_HEADER: sign_principal(principal, "s")})
     assert ok(response)["stock_level"] == "high"
+    assert pricing.channels == ["mobile"]  # the mobile channel's safety buffer applies (issue 11)
 
 
 async def test_unknown_sku_and_missing_scope(hub: Hub, acme: dict[str, str]) -> None:

@@ -14,9 +14,12 @@ class FakePricing:
 
     def __init__(self, available: int = 40) -> None:
         self.available = available
+        self.channels: list[str | None] = []
+        """The channel of every call: its safety buffer is what the process holds back."""
 
     async def get_product(self, sku: str, quantity: int = 1, customer_id: str | None = None,
-                          currency: str = "USD") -> ProductPrice:
+                          currency: str = "USD", channel: str | None = None) -> ProductPrice:
+        self.channels.append(channel)
         if sku != "SKU-1001":
             raise NotFound(f"No SKU {sku!r}.", code="unknown_sku")
         return ProductPrice(
@@ -28,7 +31,7 @@ class FakePricing:
         )
 
     async def price_basket(self, lines: list[BasketLine], customer_id: str | None = None,
-                           currency: str = "USD") -> BasketResult:
+                           currency: str = "USD", channel: str | None = None) -> BasketResult:
         raise NotImplementedError
 
     async def price_list(self, customer_id: str | None = None, offset: int = 0, limit: int = 100) -> PriceListPage:

@@ -12,7 +12,7 @@ from tests.experience_apis.versions.conftest import call, ok
 from tests.gateway.support import api, assert_field_errors, assert_problem
 
 V2_FIELDS = {"sku", "name", "quantity", "unit_price", "list_price", "price_source", "orderable",
-             "available_quantity", "in_stock", "locations", "as_of"}
+             "available_quantity", "in_stock", "locations", "as_of", "stock_partial", "missing_sources"}
 
 
 def as_v2(v1: dict[str, Any]) -> dict[str, Any]:

@@ -99,7 +99,7 @@ async def apply(engine: AsyncEngine, book: StockBook, change: StockChanged) -> N
 async def test_answers_and_capture_agree_after_any_sequence(engine: AsyncEngine, seed: int) -> None:
     rng = random.Random(seed)
     backend = Backend()
-    book = StockBook(engine, [backend])
+    book = StockBook(engine, {"wms": backend})
     pricing = PricingService(FakeErp([item(s, "10.00") for s in SKUS]), book, budget=2.0)
     late: list[StockChanged] = []  # events held back, delivered later (out of order)
     for _ in range(20):
@@ -132,7 +132,7 @@ async def test_answers_and_capture_agree_after_any_sequence(engine: AsyncEngine,
 async def test_an_event_for_an_unloaded_sku_does_not_hide_its_other_locations(engine: AsyncEngine) -> None:
     """The newcomer's case: POST /sandbox/wms/stock DC-WEST 0 on a fresh hub, then an order."""
     backend = Backend()
-    book = StockBook(engine, [backend])
+    book = StockBook(engine, {"wms": backend})
     pricing = PricingService(FakeErp([item(s, "10.00") for s in SKUS]), book, budget=2.0)
     await apply(engine, book, backend.set("SKU-A", "DC-WEST", 0))
     assert (await pricing.get_product("SKU-A")).available_quantity == 40
@@ -142,7 +142,7 @@ async def test_an_event_for_an_unloaded_sku_does_not_hide_its_other_locations(en
 
 async def test_a_reset_brings_the_book_back_to_the_seed_whatever_the_sequences(engine: AsyncEngine) -> None:
     backend = Backend()
-    book = StockBook(engine, [backend])
+    book = StockBook(engine, {"wms": backend})
     for qty in (0, 3, 0):
         await apply(engine, book, backend.set("SKU-A", "DC-WEST", qty))
     await apply(engine, book, backend.set("SKU-C", "DC-EAST", 9))  # a row the seed does not have
@@ -155,7 +155,7 @@ async def test_a_reset_brings_the_book_back_to_the_seed_whatever_the_sequences(e
 
 
 async def test_made_up_skus_leave_no_rows_behind(engine: AsyncEngine) -> None:
-    book = StockBook(engine, [Backend()])
+    book = StockBook(engine, {"wms": Backend()})
     stock = await book.availability(["NOPE-1", "NOPE-2"])
     assert {s.free for s in stock.values()} == {0}
     assert await book.available("NOPE-1") == (0, 0)

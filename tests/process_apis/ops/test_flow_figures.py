@@ -63,7 +63,7 @@ async def test_a_report_is_measured_from_its_receipt_to_checkout_after_its_cache
         await asyncio.sleep(0.25)
         dropped.append(sku)
 
-    sync = InventorySync(engine, StockBook(engine, [Source()]), on_applied=drop)
+    sync = InventorySync(engine, StockBook(engine, {"wms": Source()}), on_applied=drop)
     queued = datetime.now(UTC) - timedelta(seconds=1)
     await sync.apply(report("SKU-1", 1, queued=queued))
     assert dropped == ["SKU-1"]
@@ -77,7 +77,7 @@ async def test_a_report_is_measured_from_its_receipt_to_checkout_after_its_cache
 
 
 async def test_only_reports_count_and_a_newer_report_replaces_the_sample(engine) -> None:  # noqa: ANN001
-    book = StockBook(engine, [Source()])
+    book = StockBook(engine, {"wms": Source()})
     sync = InventorySync(engine, book)
     await book.ensure_loaded(["SKU-LOADED"])  # loaded from the backend: no receipt, no sample
     assert (await lag_of(engine))["status"]["to_checkout"] == "no_samples"
@@ -94,7 +94,7 @@ async def test_only_reports_count_and_a_newer_report_replaces_the_sample(engine)
 
 
 async def test_a_report_made_visible_over_an_hour_ago_is_no_sample(engine) -> None:  # noqa: ANN001
-    await InventorySync(engine, StockBook(engine, [])).apply(report("SKU-3", 1))
+    await InventorySync(engine, StockBook(engine, {})).apply(report("SKU-3", 1))
     async with engine.begin() as conn:
         await conn.execute(stock_levels.update().values(visible_at=datetime.now(UTC) - timedelta(hours=2)))
     assert (await lag_of(engine))["to_checkout_ms"] is None
@@ -110,7 +110,7 @@ async def test_a_slow_apply_fires_the_inventory_lag_alert_and_a_prompt_one_resol
     async def no_backends() -> list:
         return []
 
-    sync = InventorySync(engine, StockBook(engine, []), on_applied=drop)
+    sync = InventorySync(engine, StockBook(engine, {}), on_applied=drop)
     store, metrics = AlertStore(engine, notify=False), Registry(multiproc_dir=None)
     evaluator = AlertEvaluator(store, FlowsService(engine, cache_seconds=0), no_backends,
                                Thresholds(inventory_lag_p95_seconds=0.2), metrics=metrics)

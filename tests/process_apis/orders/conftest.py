@@ -95,7 +95,7 @@ class World:
         ]
         self.engine = engine
         self.ledger = IdempotencyLedger(engine)
-        self.book = StockBook(engine, [self.stock])
+        self.book = StockBook(engine, {"wms": self.stock})
         self.woken = 0
         self.service = OrderService(engine, self.ledger, BackOffice(self.erp), self.book, wake=self._wake)
 

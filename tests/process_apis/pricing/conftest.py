@@ -44,4 +44,5 @@ async def engine(sqlite_url: str):  # noqa: ANN201
 
 @pytest.fixture
 def pricing(erp: FakeErp, warehouses: FakeStock, stores: FakeStock, engine) -> PricingService:  # noqa: ANN001
-    return PricingService(erp, StockBook(engine, [warehouses, stores]), budget=0.2, now=lambda: NOW)
+    book = StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=0.1)
+    return PricingService(erp, book, budget=1.0, now=lambda: NOW)  # roomy: the machine is shared

@@ -61,22 +61,26 @@ async def test_one_failing_or_hanging_item_lookup_leaves_the_other_lines_priced(
 
 
 @pytest.mark.parametrize("fault", [BackendUnavailable("WMS answered 503", backend="wms"), "hang"])
-async def test_a_failing_stock_source_makes_lines_unavailable_not_an_error(
+async def test_a_failing_stock_source_makes_lines_partial_never_unavailable(
     pricing: PricingService, warehouses: FakeStock, fault: object
 ) -> None:
+    """Issue 11: the stores' answer still counts; only what the WMS alone holds is short."""
     if fault == "hang":
         warehouses.hang = True
     else:
         warehouses.failure = fault  # type: ignore[assignment]
-    result = await pricing.price_basket(lines(("SKU-1001", 1), ("SKU-9999", 1)))
-    assert statuses(result) == {"SKU-1001": "unavailable", "SKU-9999": "unknown_sku"}
-    assert result.total == Decimal("0.00")
+    result = await pricing.price_basket(lines(("SKU-1001", 1), ("SKU-1002", 3), ("SKU-9999", 1)))
+    assert statuses(result) == {"SKU-1001": "insufficient_stock", "SKU-1002": "ok", "SKU-9999": "unknown_sku"}
+    assert [(line.available_quantity, line.stock_partial, line.missing_sources) for line in result.lines[:2]] == [
+        (0, True, ("wms",)), (3, True, ("wms",))]
+    assert result.total == Decimal("73.50")
 
 
 async def test_a_line_in_another_currency_than_its_item_is_unavailable(
         erp: FakeErp, warehouses: FakeStock, stores: FakeStock, engine) -> None:  # noqa: ANN001
     """A hub selling in USD and EUR: a EUR basket's USD item has no EUR price."""
-    pricing = PricingService(erp, StockBook(engine, [warehouses, stores]), budget=0.2, currencies=("USD", "EUR"))
+    pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=0.1), budget=1.0,
+                             currencies=("USD", "EUR"))
     result = await pricing.price_basket(lines(("SKU-1001", 1), ("SKU-EUR", 1)), currency="EUR")
     assert statuses(result) == {"SKU-1001": "unavailable", "SKU-EUR": "ok"}
     assert result.currency == "EUR" and result.total == Decimal("10.00")
@@ -105,7 +109,7 @@ async def test_item_lookups_for_distinct_skus_run_concurrently(warehouses: FakeS
     skus = [f"SKU-{n}" for n in range(8)]
     erp = FakeErp([item(sku, "1.00") for sku in skus])
     erp.gate = len(skus)  # each lookup waits until all are in flight (or 1 s passes)
-    pricing = PricingService(erp, StockBook(engine, [warehouses]), budget=2.0)
+    pricing = PricingService(erp, StockBook(engine, {"wms": warehouses}), budget=2.0)
     result = await pricing.price_basket(lines(*((s, 1) for s in skus)))
     assert erp.max_in_flight == len(skus)
     assert len(result.lines) == len(skus)

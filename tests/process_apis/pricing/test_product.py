@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
 from shared.errors import BackendUnavailable, BusinessRuleViolation, NotFound
 from tests.process_apis.pricing.conftest import NOW
@@ -60,12 +61,23 @@ async def test_an_erp_failure_reaches_the_caller_as_itself(pricing: PricingServi
         await pricing.get_product("SKU-1001")
 
 
-async def test_a_hanging_stock_source_is_a_backend_unavailable_within_the_budget(
+async def test_a_hanging_stock_source_makes_a_partial_answer_on_its_own_deadline(
     pricing: PricingService, stores: FakeStock
+) -> None:
+    """Issue 11: the stores hang; the warehouses' DC-WEST 5 answers, marked partial."""
+    stores.hang = True
+    answer = await asyncio.wait_for(pricing.get_product("SKU-1002"), 2)
+    assert (answer.available_quantity, answer.stock_partial, answer.missing_sources) == (5, True, ("pos",))
+    assert [(loc.location, loc.available) for loc in answer.locations] == [("DC-WEST", 5)]
+
+
+async def test_stock_not_read_within_the_budget_is_a_backend_unavailable(
+    erp: FakeErp, stores: FakeStock, engine  # noqa: ANN001
 ) -> None:
     """PricingPort promises BackendUnavailable when the back office cannot answer: a bare
     TimeoutError would be a 500 at the edge and crash an RpcApp in a split deployment."""
     stores.hang = True
+    pricing = PricingService(erp, StockBook(engine, {"pos": stores}, timeout=30), budget=0.2)
     with pytest.raises(BackendUnavailable):
         await asyncio.wait_for(pricing.get_product("SKU-1001"), 2)
 

@@ -66,15 +66,22 @@ async def test_an_erp_outage_leaves_basket_lines_unavailable_for_a_guest(hub: Hu
     assert body["total"] == "0.00"
 
 
-@pytest.mark.parametrize("backend", ["wms", "pos"])
-async def test_a_stock_system_outage_leaves_basket_lines_unavailable(hub: Hub, guest: str, backend: str) -> None:
+@pytest.mark.parametrize("backend, status, available", [("wms", "insufficient_stock", 0), ("pos", "ok", 50)])
+async def test_a_stock_system_outage_makes_basket_lines_partial(
+        hub: Hub, guest: str, backend: str, status: str, available: int) -> None:
+    """Issue 11: SKU-1001 lies only in the WMS's warehouses; the other source's outage leaves it whole."""
     await sandbox(hub, "PUT", f"{backend}/faults", {"outage": True})
     body = ok(await basket(hub, guest, ("SKU-1001", 1), ("SKU-9999", 1)))
-    assert [line["status"] for line in body["lines"]] == ["unavailable", "unknown_sku"]
+    assert [line["status"] for line in body["lines"]] == [status, "unknown_sku"]
     line = body["lines"][0]
-    assert (line["unit_price"], line["extended_price"], line["available_quantity"]) == (None, None, None)
+    assert (line["unit_price"], line["available_quantity"], line["stock_partial"], line["missing_sources"]) == (
+        "129.00", available, True, [backend])
 
 
-async def test_a_wms_outage_is_a_503_for_a_single_product(hub: Hub, guest: str) -> None:
+async def test_a_wms_outage_is_a_partial_answer_for_a_single_product(hub: Hub, guest: str) -> None:
     await sandbox(hub, "PUT", "wms/faults", {"outage": True})
-    assert_problem(await product(hub, guest), 503, "backend_unavailable")
+    response = await product(hub, guest)
+    body = ok(response)
+    assert (body["available_quantity"], body["in_stock"], body["stock_partial"], body["missing_sources"]) == (
+        0, False, True, ["wms"])
+    assert response.headers["cache-control"] == "no-store"

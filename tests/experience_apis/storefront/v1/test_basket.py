@@ -11,7 +11,8 @@ from tests.conftest import Hub
 from tests.experience_apis.storefront.v1.conftest import BASKET, basket, ok
 from tests.gateway.support import api, assert_field_errors, assert_problem
 
-LINE_FIELDS = {"sku", "quantity", "status", "unit_price", "extended_price", "price_source", "available_quantity"}
+LINE_FIELDS = {"sku", "quantity", "status", "unit_price", "extended_price", "price_source", "available_quantity",
+               "stock_partial", "missing_sources"}
 
 
 async def test_each_line_has_its_status_and_the_total_sums_the_ok_ones(hub: Hub, guest: str) -> None:
