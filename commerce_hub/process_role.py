@@ -22,6 +22,8 @@ from process_apis.returns.receiving import ReturnReceiving
 from process_apis.returns.saga import SAGA_TOPIC, ReturnSaga, StepBudget
 from process_apis.returns.schemas import ReturnPolicy
 from process_apis.returns.service import ReturnService
+from process_apis.storefront import levels as storefront_levels
+from process_apis.storefront.pusher import StorefrontPusher
 from shared.settings import Settings
 from shared.idempotency import IdempotencyLedger
 from system_apis.sandbox.runtime import Sandbox
@@ -46,7 +48,8 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         engine = await ctx.database()
         backoffice = BackOffice(system["erp"])
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
-        stock = StockBook(engine, [system["wms"], system["pos"]])
+        stock = StockBook(engine, [system["wms"], system["pos"]],
+                          on_change=storefront_levels.mark if system.get("shopify") is not None else None)
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
         built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake),
                                             ctx.metrics), stock)
@@ -64,10 +67,17 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
     flows = OrderFlows(engine, system["erp"], system["fulfilment"], system.get("shopify"), process.stock,
                        wake=ctx.wake, metrics=ctx.metrics)
+    pusher = open_storefront_push(ctx, engine, system.get("shopify"))
+
+    async def stock_applied(sku: str) -> None:
+        if pusher is not None:
+            pusher.wake()
+        await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))
+
     handlers = {
         **flows.handlers(),
-        **InventorySync(engine, process.stock, on_applied=lambda sku: ctx.bus.publish(
-            CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))).handlers(),
+        **InventorySync(engine, process.stock, on_applied=stock_applied,
+                        on_book_changed=storefront_levels.mark if pusher is not None else None).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
         **ReturnSaga(engine, system["erp"], system["fulfilment"], system.get("payments"),
                      shopify=system.get("shopify"), wake=ctx.wake,
@@ -85,6 +95,20 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
 
     ctx.bus.subscribe(WORK_TOPIC, on_work)
     ctx.wakers.append(worker.wake)
+
+
+def open_storefront_push(ctx: Context, engine: object, shopify: object) -> StorefrontPusher | None:
+    """The storefront push (issue 11) when a shop is configured: started with the workers.
+
+    The storefront channel's safety buffer is 0 here: ``HUB_SAFETY_BUFFER`` (another change of
+    issue 11) is not in this branch yet; the integrator passes its shopify value."""
+    if shopify is None:
+        return None
+    pusher = StorefrontPusher(engine, shopify, safety_buffer=0)  # type: ignore[arg-type]
+    pusher.start()
+    ctx.stack.push_async_callback(pusher.stop)
+    ctx.wakers.append(pusher.wake)
+    return pusher
 
 
 async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:

@@ -18,11 +18,15 @@ the WMS has not shipped yet. Reserving is one conditional UPDATE:
 try to update the same row; the database serialises them and re-checks the
 condition for the second, which then fails: never both (PostgreSQL row lock,
 SQLite's single writer).
+
+``on_change(conn, skus, None)``, when given, runs in the transaction of every
+hold taken or given back and of every load or resync of levels (the storefront
+push marks those SKUs; a stock report is marked by the inventory sync).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -57,9 +61,16 @@ class SkuStock(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StockBook:
-    def __init__(self, engine: AsyncEngine, sources: Sequence[StockPort]) -> None:
+    def __init__(self, engine: AsyncEngine, sources: Sequence[StockPort],
+                 on_change: Callable[[AsyncConnection, Sequence[str], datetime | None], Awaitable[object]]
+                 | None = None) -> None:
         self._engine = engine
         self._sources = sources
+        self._on_change = on_change
+
+    async def _changed(self, conn: AsyncConnection, skus: Sequence[str]) -> None:
+        if self._on_change is not None and skus:
+            await self._on_change(conn, skus, None)
 
     async def ensure_loaded(self, skus: Sequence[str]) -> None:
         """Load from the backends, every location, the SKUs not loaded yet (no reservation row).
@@ -134,6 +145,8 @@ class StockBook:
     async def reserve(self, conn: AsyncConnection, sku: str, quantity: int) -> bool:
         """Hold ``quantity`` of ``sku`` if that much is free; False (nothing held) otherwise."""
         result = await conn.execute(_RESERVE, {"s": sku, "q": quantity})
+        if result.rowcount == 1:
+            await self._changed(conn, [sku])
         return result.rowcount == 1
 
     async def unreserve(self, conn: AsyncConnection, sku: str, quantity: int) -> None:
@@ -141,6 +154,7 @@ class StockBook:
         await conn.execute(update(reservations).where(reservations.c.sku == sku).values(
             reserved=func.max(reservations.c.reserved - quantity, 0) if conn.dialect.name == "sqlite"
             else func.greatest(reservations.c.reserved - quantity, 0)))
+        await self._changed(conn, [sku])
 
     async def available(self, sku: str) -> tuple[int, int]:
         """(sum of available at all locations, reserved) for ``sku``."""
@@ -166,6 +180,7 @@ class StockBook:
                 await conn.execute(delete(levels).where(levels.c.sku.in_(list(skus))))
             for level in sorted(found, key=lambda lv: (lv.sku, lv.location)):
                 await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence)
+            await self._changed(conn, sorted({level.sku for level in found} | set(skus)))
 
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
                       sequence: int) -> bool:
