@@ -1,0 +1,171 @@
+"""The storefront push (issue 11 item 4): coalescing, the vendor's limits, outages, no stale value."""
+
+from __future__ import annotations
+
+import random
+
+from sqlalchemy import select
+
+from process_apis.storefront.levels import allocate
+from shared.db.storefront_tables import storefront_levels
+from tests.process_apis.storefront.conftest import Rig
+
+
+async def test_a_burst_coalesces_into_few_calls_and_the_last_value_wins(rig: Rig) -> None:
+    truth: dict[tuple[str, str], int] = {}
+    seq = 0
+    for n in range(300):  # 300 reports over 5 SKUs x 2 locations, nothing pushed meanwhile
+        sku, loc = f"SKU-{n % 5}", ("DC-EAST", "DC-WEST")[n % 2]
+        seq += 1
+        truth[(sku, loc)] = n
+        await rig.report(sku, loc, n, seq)
+
+    await rig.run()
+
+    assert rig.pusher.calls == 1  # ten levels, one call
+    for (sku, loc), qty in truth.items():
+        assert rig.shows(sku)[loc] == qty
+
+
+async def test_a_429_waits_its_retry_after_and_sends_nothing_more_until_then(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 7, 1)
+    await rig.fault(throttle=True)
+
+    waits = [await rig.pusher.step() for _ in range(3)]
+
+    assert waits == [1.0, 1.0, 1.0]  # the sandbox's Retry-After: 1.0, each time
+    assert rig.pusher.calls == 3 and rig.shows("SKU-1") == {}
+    await rig.heal()
+    await rig.run()
+    assert rig.shows("SKU-1") == {"DC-EAST": 7}
+
+
+async def test_the_cost_bucket_is_read_and_a_throttled_graphql_answer_waits_for_room(rig: Rig) -> None:
+    rig.shop.cost_bucket.take(995)  # 5 points left, a call costs 10
+    await rig.report("SKU-1", "DC-EAST", 4, 1)
+
+    wait = await rig.pusher.step()
+
+    assert wait is not None and 0.05 <= wait <= 0.2 + 1e-9  # (10 - 5) / 50 per s, as the answer said
+    assert rig.shows("SKU-1") == {}
+    rig.shop.cost_bucket.reset()
+    await rig.run()
+    assert rig.shows("SKU-1") == {"DC-EAST": 4}
+
+
+async def test_pacing_keeps_a_quarter_of_the_bucket_for_other_calls(rig: Rig) -> None:
+    rig.shop.cost_bucket.take(700)  # 300 left after this call's 10: below the 250 kept + 10
+    await rig.report("SKU-1", "DC-EAST", 1, 1)
+    await rig.report("SKU-2", "DC-EAST", 1, 1)
+
+    wait = await rig.pusher.step()
+
+    assert wait == 0.0  # 290 left >= 250 + 10: go on
+    rig.shop.cost_bucket.take(100)
+    await rig.report("SKU-3", "DC-EAST", 1, 1)
+    wait = await rig.pusher.step()
+    assert wait is not None and wait > 0.5  # about 180 left: wait for (260 - 180) / 50 s
+
+
+async def test_an_outage_backs_off_then_converges(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 3, 1)
+    await rig.fault(outage=True)
+
+    waits = [await rig.pusher.step() for _ in range(4)]
+
+    assert all(w is not None for w in waits)
+    assert waits[-1] > waits[0] * 3  # doubling (with jitter)
+    assert rig.shows("SKU-1") == {}
+    await rig.heal()
+    rig.ports.guards["shopify"].breaker.reset("healed")  # what the one-process hub does on a heal
+    await rig.run()
+    assert rig.shows("SKU-1") == {"DC-EAST": 3}
+
+
+async def test_an_older_report_after_a_newer_one_never_reaches_the_shop(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 9, 5)
+    await rig.report("SKU-1", "DC-EAST", 2, 4)  # late and older
+    await rig.run()
+    await rig.report("SKU-1", "DC-EAST", 1, 3)  # later still, older still
+    await rig.run()
+
+    assert rig.shows("SKU-1") == {"DC-EAST": 9}
+
+
+async def test_a_change_while_its_push_is_in_flight_is_sent_after_it(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 10, 1)
+    real = rig.ports.shopify.set_inventory_levels
+    sent: list[int] = []
+
+    async def racing(batch):  # noqa: ANN001, ANN202 - the port's signature
+        sent.append(batch[0].available)
+        if len(sent) == 1:  # the newer report lands while the older value is on its way
+            await rig.report("SKU-1", "DC-EAST", 11, 2)
+            await rig.pusher.desired.refresh()  # and is read into the desired row (another process)
+        return await real(batch)
+
+    rig.ports.shopify.set_inventory_levels = racing  # type: ignore[method-assign]
+    await rig.run()
+
+    assert sent == [10, 11] and rig.shows("SKU-1") == {"DC-EAST": 11}
+    async with rig.engine.connect() as conn:
+        row = (await conn.execute(select(storefront_levels))).one()
+    assert (row.desired, row.pushed, row.version, row.pushed_version) == (11, 11, 2, 2)
+
+
+async def test_holds_come_off_the_levels_the_shop_shows(rig: Rig) -> None:
+    rig.source.rows = {("SKU-1", "DC-EAST"): 6, ("SKU-1", "DC-WEST"): 10}
+    await rig.book.ensure_loaded(["SKU-1"])
+    async with rig.engine.begin() as conn:
+        assert await rig.book.reserve(conn, "SKU-1", 12)
+    await rig.run()
+    assert rig.shows("SKU-1") == {"DC-EAST": 4, "DC-WEST": 0}
+
+    async with rig.engine.begin() as conn:
+        await rig.book.unreserve(conn, "SKU-1", 12)
+    await rig.run()
+    assert rig.shows("SKU-1") == {"DC-EAST": 6, "DC-WEST": 10}
+
+
+async def test_a_hold_rolled_back_changes_nothing(rig: Rig) -> None:
+    rig.source.rows = {("SKU-1", "DC-EAST"): 6}
+    await rig.book.ensure_loaded(["SKU-1"])
+    await rig.run()
+    async with rig.engine.connect() as conn:
+        tx = await conn.begin()
+        assert await rig.book.reserve(conn, "SKU-1", 6)
+        await tx.rollback()
+    calls = rig.pusher.calls
+    await rig.run()
+    assert rig.pusher.calls == calls and rig.shows("SKU-1") == {"DC-EAST": 6}
+
+
+async def test_shopify_throttled_during_a_burst_ends_on_the_newest_truth(rig: Rig) -> None:
+    rng = random.Random(11)
+    truth: dict[tuple[str, str], tuple[int, int]] = {}
+    await rig.fault(throttle=True)
+    for n in range(1500):  # 50 SKUs x 3 locations, out of order and repeated, pushed meanwhile
+        sku, loc = f"SKU-{rng.randrange(50)}", rng.choice(("DC-EAST", "DC-WEST", "STORE-NYC"))
+        seq = rng.randrange(1, 40)
+        qty = rng.randrange(0, 100)
+        await rig.report(sku, loc, qty, seq)
+        if (sku, loc) not in truth or seq > truth[(sku, loc)][0]:
+            truth[(sku, loc)] = (seq, qty)
+        if n % 100 == 0:
+            assert await rig.pusher.step() == 1.0  # throttled: wait, nothing lands
+    assert all(not rig.shows(f"SKU-{i}") for i in range(50))
+    await rig.heal()
+
+    await rig.run()
+
+    for (sku, loc), (_, qty) in truth.items():
+        assert rig.shows(sku)[loc] == qty
+    assert rig.pusher.calls <= 15 + 2  # 15 throttled tries, then 150 levels in one call or so
+
+
+def test_allocate_takes_holds_and_buffer_from_the_largest_locations_first() -> None:
+    assert allocate({"A": 6, "B": 10}, 12, 0) == {"A": 4, "B": 0}
+    assert allocate({"A": 6, "B": 6}, 1, 2) == {"A": 3, "B": 6}  # ties by name
+    assert allocate({"A": -3, "B": 2}, 0, 0) == {"A": 0, "B": 2}
+    assert allocate({"A": 2}, 5, 0) == {"A": 0}
+    assert sum(allocate({"A": 7, "B": 4, "C": 9}, 5, 3).values()) == 20 - 8
