@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from shared.errors import BackendError, BackendThrottled
-from system_apis.shopify.client import ShopifyHttpAdapter, classify
 from system_apis.shopify.port import CallBudget, StorefrontLevel
 from tests.system_apis.sandbox_ports import SandboxPorts
+from tests.system_apis.test_shopify_adapter import shopify  # noqa: F401 - the adapter over a mock wire
 
 COST = {"requestedQueryCost": 10, "actualQueryCost": 10,
         "throttleStatus": {"maximumAvailable": 1000.0, "currentlyAvailable": 990, "restoreRate": 50.0}}
@@ -21,15 +21,6 @@ THROTTLED = httpx.Response(200, json={
                             "throttleStatus": {**COST["throttleStatus"], "currentlyAvailable": 4}}}})
 LEVELS = [StorefrontLevel(sku="SKU-1001", location="DC-EAST", available=5),
           StorefrontLevel(sku="SKU 2", location="STORE-NYC", available=0)]
-
-
-@pytest.fixture
-def shopify(wire):
-    def make(*answers):
-        w = wire("shopify", classify, *answers)
-        return ShopifyHttpAdapter(w.http), w
-
-    return make
 
 
 async def test_set_inventory_levels_sends_one_mutation_with_gids_and_answers_the_bucket(shopify) -> None:
@@ -78,25 +69,21 @@ async def test_set_inventory_reads_the_rest_call_limit(shopify) -> None:
         available=8, cost=1, refill_per_second=2.0, capacity=40)
 
 
-async def test_against_the_sandbox_levels_are_set_read_back_and_cost_limited() -> None:
-    ports = SandboxPorts()
-    try:
-        shop = ports.app.state.sandbox.backends["shopify"]
-        budget = await ports.shopify.set_inventory_levels(LEVELS)
-        assert budget.cost == 10 and budget.capacity == 1000 and 985 <= budget.available <= 990
-        assert sorted(await ports.shopify.inventory_levels(["SKU-1001", "SKU 2", "SKU-9"]),
-                      key=lambda lv: lv.sku) == sorted(LEVELS, key=lambda lv: lv.sku)
-        view = (await ports.control.get("/sandbox/shopify/inventory/SKU-1001")).json()
-        assert view == {"sku": "SKU-1001", "available": 5, "levels": [{"location": "DC-EAST", "available": 5}]}
-        assert shop.bucket.room() >= 39  # GraphQL left REST's call bucket alone (one REST read)
+async def test_against_the_sandbox_levels_are_set_read_back_and_cost_limited(ports: SandboxPorts) -> None:
+    shop = ports.app.state.sandbox.backends["shopify"]
+    budget = await ports.shopify.set_inventory_levels(LEVELS)
+    assert budget.cost == 10 and budget.capacity == 1000 and 985 <= budget.available <= 990
+    assert sorted(await ports.shopify.inventory_levels(["SKU-1001", "SKU 2", "SKU-9"]),
+                  key=lambda lv: lv.sku) == sorted(LEVELS, key=lambda lv: lv.sku)
+    view = (await ports.control.get("/sandbox/shopify/inventory/SKU-1001")).json()
+    assert view == {"sku": "SKU-1001", "available": 5, "levels": [{"location": "DC-EAST", "available": 5}]}
+    assert shop.bucket.room() >= 39  # GraphQL left REST's call bucket alone (one REST read)
 
-        shop.cost_bucket.take(shop.cost_bucket.room() - 3)
-        with pytest.raises(BackendThrottled) as caught:
-            await ports.shopify.set_inventory_levels(LEVELS)
-        assert 0.1 < caught.value.retry_after <= 0.2
-        shop.cost_bucket.reset()
-        with pytest.raises(BackendError) as refused:
-            await ports.shopify.set_inventory_levels([StorefrontLevel(sku="S", location="L", available=1)] * 251)
-        assert not isinstance(refused.value, BackendThrottled)
-    finally:
-        await ports.aclose()
+    shop.cost_bucket.take(shop.cost_bucket.room() - 3)
+    with pytest.raises(BackendThrottled) as caught:
+        await ports.shopify.set_inventory_levels(LEVELS)
+    assert 0.1 < caught.value.retry_after <= 0.2
+    shop.cost_bucket.reset()
+    with pytest.raises(BackendError) as refused:
+        await ports.shopify.set_inventory_levels([StorefrontLevel(sku="S", location="L", available=1)] * 251)
+    assert not isinstance(refused.value, BackendThrottled)
