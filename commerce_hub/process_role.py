@@ -114,12 +114,15 @@ def open_storefront_push(ctx: Context, engine: object, shopify: object) -> Store
 async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:
     """One process with the sandbox: the sandbox's state lives in memory and starts from its
     seed at every start and reset, the stock book lives in the database. Read every SKU the
-    book holds again now and after every reset, then drop the cached answers."""
+    book holds again now and after every reset, then drop the cached answers; the shop starts
+    empty, so every storefront level is pushed again."""
 
     async def resync() -> None:
+        await storefront_levels.forget_pushed(await ctx.database())  # the sandbox shop starts empty again
         await stock.resync()
         await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=None, reason="sandbox-reset"))
 
+    await storefront_levels.forget_pushed(await ctx.database())
     await stock.resync()
     sandbox.on_reset(resync)
 

@@ -4,6 +4,7 @@
 the hub receiving the stock report behind the value to the shop accepting it
 (``pushed_at - received_at``). A row keeps its last push only, so a burst
 gives one sample per (sku, location): the lag of the value the shop shows.
+A row whose newer value is still on its way gives none (its lag is not known yet).
 
 ``StorefrontDrift.check(repair=...)``: reads the shop's levels for the SKUs the
 hub pushes and compares each settled row (nothing due for it) with what the
@@ -43,7 +44,8 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
 
 async def lag_samples(conn: AsyncConnection, since: datetime, limit: int = LAG_SAMPLE_LIMIT) -> list[float]:
     """Seconds from report to shop, for levels pushed since ``since`` (newest first, at most ``limit``)."""
-    rows = await conn.execute(select(levels.c.pushed_at, levels.c.received_at).where(levels.c.pushed_at >= since)
+    rows = await conn.execute(select(levels.c.pushed_at, levels.c.received_at)
+                              .where(levels.c.pushed_at >= since, levels.c.pushed_version == levels.c.version)
                               .order_by(levels.c.pushed_at.desc()).limit(limit))
     return [max((as_utc(pushed) - as_utc(received)).total_seconds(), 0.0) for pushed, received in rows]
 

@@ -138,6 +138,12 @@ async def _write(conn: AsyncConnection, rows: list[dict]) -> None:
     await conn.execute(stmt)
 
 
+async def forget_pushed(engine: AsyncEngine) -> None:
+    """The shop lost what it was told (the sandbox's reset): every level is due again."""
+    async with engine.begin() as conn:
+        await conn.execute(update(levels).values(pushed_version=0, pushed=None))
+
+
 async def due_count(engine: AsyncEngine) -> int:
     """Levels not yet on the shop as the hub wants them, plus SKUs not yet read."""
     async with reading(engine) as conn:

@@ -45,6 +45,8 @@ LEASE_SECONDS = 60.0
 BACKOFF = (0.25, 10.0)
 """Outage backoff: first and largest wait, doubling, with jitter."""
 REFUSED_WAIT_SECONDS = 60.0
+LINGER_SECONDS = 0.05
+"""After a wake, let a burst's other marks gather before reading them: one round for many reports."""
 KEEP_FRACTION = 0.25
 """Of the vendor's bucket, left for the hub's other calls (fulfilments, refunds share REST's)."""
 
@@ -88,23 +90,23 @@ class StorefrontPusher:
             except Exception:  # a database hiccup: log it, look again shortly, never die
                 log.exception("storefront push round failed")
                 wait = self._poll
-            if wait is None:  # nothing due: sleep until woken or the next poll
+            if wait is None:  # nothing due: sleep until woken or the next poll, then linger a moment
                 self._woken.clear()
                 try:
                     await asyncio.wait_for(self._woken.wait(), self._poll)
+                    await self._sleep(LINGER_SECONDS)
                 except TimeoutError:
                     pass
             elif wait > 0:
                 await self._sleep(wait)
 
     async def step(self) -> float | None:
-        """One round: refresh, claim, push. The wait before the next round (0: go on at once), or
-        ``None`` when nothing is due."""
-        while await self.desired.refresh():
-            pass
+        """One round: refresh (one batch of marks), claim, push. The wait before the next round (0: go
+        on at once), or ``None`` when nothing is due."""
+        read = await self.desired.refresh()  # one batch: a burst's marks never starve the pushes
         claim, batch, versions = await self._claim()
         if not batch:
-            return None
+            return 0.0 if read else None  # marks read may have more behind them
         try:
             budget = await self._push(batch)
         except BackendThrottled as exc:

@@ -8,7 +8,9 @@ import msgspec
 import pytest
 
 from shared.errors import BackendError, BackendThrottled
+from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
 from system_apis.shopify.port import CallBudget, StorefrontLevel
+from tests.clocks import FakeClock
 from tests.system_apis.sandbox_ports import SandboxPorts
 from tests.system_apis.test_shopify_adapter import shopify  # noqa: F401 - the adapter over a mock wire
 
@@ -79,10 +81,11 @@ async def test_against_the_sandbox_levels_are_set_read_back_and_cost_limited(por
     assert view == {"sku": "SKU-1001", "available": 5, "levels": [{"location": "DC-EAST", "available": 5}]}
     assert shop.bucket.room() >= 39  # GraphQL left REST's call bucket alone (one REST read)
 
-    shop.cost_bucket.take(shop.cost_bucket.room() - 3)
+    shop.cost_bucket = LeakyBucket(COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, clock=FakeClock())
+    shop.cost_bucket.take(COST_BUCKET_SIZE - 3)
     with pytest.raises(BackendThrottled) as caught:
         await ports.shopify.set_inventory_levels(LEVELS)
-    assert 0.1 < caught.value.retry_after <= 0.2
+    assert caught.value.retry_after == pytest.approx((10 - 3) / COST_RESTORE_PER_SECOND)
     shop.cost_bucket.reset()
     with pytest.raises(BackendError) as refused:
         await ports.shopify.set_inventory_levels([StorefrontLevel(sku="S", location="L", available=1)] * 251)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from sqlalchemy import select
 
 from process_apis.storefront.levels import allocate
 from shared.db.storefront_tables import storefront_levels
+from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
+from tests.clocks import FakeClock
 from tests.process_apis.storefront.conftest import Rig
 
 
@@ -40,31 +43,39 @@ async def test_a_429_waits_its_retry_after_and_sends_nothing_more_until_then(rig
     assert rig.shows("SKU-1") == {"DC-EAST": 7}
 
 
+def frozen_cost_bucket(rig: Rig, used: float) -> FakeClock:
+    """The shop's GraphQL bucket on a clock the test moves, ``used`` points in it."""
+    clock = FakeClock()
+    rig.shop.cost_bucket = LeakyBucket(COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, clock=clock)
+    rig.shop.cost_bucket.take(used)
+    return clock
+
+
 async def test_the_cost_bucket_is_read_and_a_throttled_graphql_answer_waits_for_room(rig: Rig) -> None:
-    rig.shop.cost_bucket.take(995)  # 5 points left, a call costs 10
+    clock = frozen_cost_bucket(rig, 995)  # 5 points left, a call costs 10
     await rig.report("SKU-1", "DC-EAST", 4, 1)
 
     wait = await rig.pusher.step()
 
-    assert wait is not None and 0.05 <= wait <= 0.2 + 1e-9  # (10 - 5) / 50 per s, as the answer said
+    assert wait == pytest.approx((10 - 5) / 50)  # as the THROTTLED answer said
     assert rig.shows("SKU-1") == {}
-    rig.shop.cost_bucket.reset()
+    clock.advance(wait)
     await rig.run()
     assert rig.shows("SKU-1") == {"DC-EAST": 4}
 
 
 async def test_pacing_keeps_a_quarter_of_the_bucket_for_other_calls(rig: Rig) -> None:
-    rig.shop.cost_bucket.take(700)  # 300 left after this call's 10: below the 250 kept + 10
+    frozen_cost_bucket(rig, 700)
     await rig.report("SKU-1", "DC-EAST", 1, 1)
     await rig.report("SKU-2", "DC-EAST", 1, 1)
 
     wait = await rig.pusher.step()
 
-    assert wait == 0.0  # 290 left >= 250 + 10: go on
+    assert wait == 0.0  # one call for both; 290 left >= 250 kept + 10: go on
     rig.shop.cost_bucket.take(100)
     await rig.report("SKU-3", "DC-EAST", 1, 1)
     wait = await rig.pusher.step()
-    assert wait is not None and wait > 0.5  # about 180 left: wait for (260 - 180) / 50 s
+    assert wait == pytest.approx((250 + 10 - 180) / 50)  # 180 left: wait until 260 are
 
 
 async def test_an_outage_backs_off_then_converges(rig: Rig) -> None:
