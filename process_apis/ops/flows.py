@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from process_apis.ops.catalog import AGE_BUCKETS, BY_TOPIC, FLOWS, OPEN_ORDER_STATUSES, FlowSpec
 from shared.db.engine import reading
+from shared.db.storefront_tables import storefront_levels
 from shared.db.tables import dead_letters, order_history, orders, outbox, return_history, returns, stock_levels
 from shared.messaging.outbox import as_utc, utcnow
 
@@ -125,6 +126,9 @@ async def _flow(conn: AsyncConnection, spec: FlowSpec, now: datetime, pending: d
     letters = {k: sum(dead.get(t, {}).get(k, 0) for t in spec.topics) for k in ("5m", "1h", "open")}
     throughput = await _throughput(conn, spec, now, done)
     counts.update(done=throughput["1h"], dead=letters["1h"])
+    if spec.name == "storefront_push":  # levels the shop does not show yet as the hub wants them
+        counts["pending"] = int((await conn.execute(select(func.count()).where(
+            storefront_levels.c.version > storefront_levels.c.pushed_version))).scalar() or 0)
     oldest = [p["oldest"] for p in mine if p["oldest"] is not None]
     p50, p95 = await _latency(conn, spec, now)
     return Flow(
@@ -151,6 +155,8 @@ async def _throughput(conn: AsyncConnection, spec: FlowSpec, now: datetime, done
         return await _windowed(conn, returns.c.updated_at, now, returns.c.refund_status == "issued")
     if spec.name == "inventory_sync":
         return await _windowed(conn, stock_levels.c.updated_at, now)
+    if spec.name == "storefront_push":  # levels whose last push was in the window
+        return await _windowed(conn, storefront_levels.c.pushed_at, now)
     return {"5m": 0, "1h": 0}
 
 
