@@ -9,8 +9,10 @@ import pytest
 
 from shared.errors import BackendError, BackendThrottled
 from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
-from system_apis.shopify.port import CallBudget, StorefrontLevel
+from shared.rpc import RpcApp, rpc_client
+from system_apis.shopify.port import CallBudget, ShopifyPort, StorefrontLevel
 from tests.clocks import FakeClock
+from tests.shared.test_rpc import client_for
 from tests.system_apis.sandbox_ports import SandboxPorts
 from tests.system_apis.test_shopify_adapter import shopify  # noqa: F401 - the adapter over a mock wire
 
@@ -90,3 +92,18 @@ async def test_against_the_sandbox_levels_are_set_read_back_and_cost_limited(por
     with pytest.raises(BackendError) as refused:
         await ports.shopify.set_inventory_levels([StorefrontLevel(sku="S", location="L", available=1)] * 251)
     assert not isinstance(refused.value, BackendThrottled)
+
+
+async def test_the_push_methods_travel_over_the_internal_rpc_as_in_process(ports: SandboxPorts) -> None:
+    app = RpcApp({"shopify": (ShopifyPort, ports.shopify)})
+    async with client_for(app, raise_app_exceptions=False) as http:
+        remote = rpc_client(ShopifyPort, "shopify", http)
+        budget = await remote.set_inventory_levels(LEVELS)
+        assert isinstance(budget, CallBudget) and budget.cost == 10
+        assert sorted(await remote.inventory_levels(["SKU-1001", "SKU 2"]), key=lambda lv: lv.sku) == \
+            sorted(LEVELS, key=lambda lv: lv.sku)
+        shop = ports.app.state.sandbox.backends["shopify"]
+        shop.cost_bucket = LeakyBucket(COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, clock=FakeClock())
+        shop.cost_bucket.take(COST_BUCKET_SIZE)  # full, and time stands still
+        with pytest.raises(BackendThrottled):  # the same error class on the caller's side
+            await remote.set_inventory_levels(LEVELS)
