@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from process_apis.storefront.levels import allocate
+from process_apis.storefront.levels import allocate, due_count
+from process_apis.storefront.pusher import StorefrontPusher
 from shared.db.storefront_tables import storefront_levels
+from shared.messaging.outbox import utcnow
 from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
 from tests.clocks import FakeClock
-from tests.process_apis.storefront.conftest import Rig
+from tests.process_apis.storefront.conftest import ROUNDS, Rig
 
 
 async def test_a_burst_coalesces_into_few_calls_and_the_last_value_wins(rig: Rig) -> None:
@@ -180,3 +184,58 @@ def test_allocate_takes_holds_and_buffer_from_the_largest_locations_first() -> N
     assert allocate({"A": -3, "B": 2}, 0, 0) == {"A": 0, "B": 2}
     assert allocate({"A": 2}, 5, 0) == {"A": 0}
     assert sum(allocate({"A": 7, "B": 4, "C": 9}, 5, 3).values()) == 20 - 8
+
+
+async def test_two_pushers_at_once_send_each_level_once_and_end_on_the_truth(rig: Rig) -> None:
+    sent: list[tuple[str, str]] = []
+    real = rig.ports.shopify.set_inventory_levels
+
+    async def counted(batch):  # noqa: ANN001, ANN202 - the port's signature
+        sent.extend((lv.sku, lv.location) for lv in batch)
+        await asyncio.sleep(0)  # let the other pusher run while this call is "in flight"
+        return await real(batch)
+
+    rig.ports.shopify.set_inventory_levels = counted  # type: ignore[method-assign]
+    other = StorefrontPusher(rig.engine, rig.ports.shopify, levels_per_call=7)
+    rig.pusher._per_call = 7  # small batches: many rounds to interleave
+    truth: dict[tuple[str, str], int] = {}
+    for n in range(120):
+        sku, loc = f"SKU-{n % 30}", ("DC-EAST", "DC-WEST")[(n // 30) % 2]
+        truth[(sku, loc)] = n
+        await rig.report(sku, loc, n, n + 1)
+
+    async def drive(pusher: StorefrontPusher) -> None:
+        for _ in range(ROUNDS):
+            if await pusher.step() is None and await due_count(rig.engine) == 0:
+                return
+
+    await asyncio.gather(drive(rig.pusher), drive(other))
+
+    for (sku, loc), qty in truth.items():
+        assert rig.shows(sku)[loc] == qty
+    assert sorted(sent) == sorted(truth)  # 60 levels, each sent once: the claims never overlapped
+
+
+async def test_one_level_a_call_over_rest_reads_the_call_limit(rig: Rig) -> None:
+    rest = StorefrontPusher(rig.engine, rig.ports.shopify, levels_per_call=1)
+    for n in range(3):
+        await rig.report(f"SKU-{n}", "DC-EAST", n + 1, 1)
+
+    waits = []
+    while (wait := await rest.step()) is not None:
+        waits.append(wait)
+
+    assert rest.calls == 3 and [rig.shows(f"SKU-{n}") for n in range(3)] == [{"DC-EAST": n + 1} for n in range(3)]
+    assert waits == [0.0, 0.0, 0.0]  # 3 of 40 used: far from the 10 kept back
+
+
+async def test_a_pusher_that_died_holding_a_claim_delays_its_rows_only_for_the_lease(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 5, 1)
+    await rig.pusher.desired.refresh()
+    claim, batch, _ = await rig.pusher._claim()  # ... and the process is killed here
+    assert len(batch) == 1
+    assert await rig.pusher.step() is None  # leased: not sent twice at once
+    async with rig.engine.begin() as conn:  # the lease runs out
+        await conn.execute(update(storefront_levels).values(claimed_until=utcnow() - timedelta(seconds=1)))
+    await rig.run()
+    assert rig.shows("SKU-1") == {"DC-EAST": 5}
