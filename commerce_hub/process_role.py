@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.notifications_role import delivery_handlers
@@ -27,6 +29,7 @@ from process_apis.storefront.pusher import StorefrontPusher
 from shared.settings import Settings
 from shared.idempotency import IdempotencyLedger
 from system_apis.sandbox.runtime import Sandbox
+from system_apis.shopify.port import ShopifyPort
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 
@@ -97,14 +100,14 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     ctx.wakers.append(worker.wake)
 
 
-def open_storefront_push(ctx: Context, engine: object, shopify: object) -> StorefrontPusher | None:
+def open_storefront_push(ctx: Context, engine: AsyncEngine, shopify: ShopifyPort | None) -> StorefrontPusher | None:
     """The storefront push (issue 11) when a shop is configured: started with the workers.
 
     The storefront channel's safety buffer is 0 here: ``HUB_SAFETY_BUFFER`` (another change of
     issue 11) is not in this branch yet; the integrator passes its shopify value."""
     if shopify is None:
         return None
-    pusher = StorefrontPusher(engine, shopify, safety_buffer=0)  # type: ignore[arg-type]
+    pusher = StorefrontPusher(engine, shopify, safety_buffer=0)
     pusher.start()
     ctx.stack.push_async_callback(pusher.stop)
     ctx.wakers.append(pusher.wake)
