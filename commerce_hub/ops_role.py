@@ -20,6 +20,7 @@ from gateway.admin.ops import OpsAdmin
 from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.alerts import AlertEvaluator, AlertWebhook, Thresholds
 from process_apis.ops.flows import FlowsService
+from process_apis.storefront.drift import lag_ms as storefront_lag_ms
 from shared.ops.backends import BackendBoard, BackendReports
 from shared.ops.pauses import PauseBook, pausable
 from shared.resilience import Guard
@@ -42,7 +43,7 @@ def ops_parts(ctx: Context, engine: AsyncEngine, guards: dict[str, Guard] | None
     if ctx.ops is None:
         s = ctx.settings
         reports = BackendReports(engine, guards, period=s.ops_report_seconds)
-        ctx.ops = OpsParts(reports=reports, flows=FlowsService(engine),
+        ctx.ops = OpsParts(reports=reports, flows=FlowsService(engine, storefront_lag=storefront_lag_ms),
                            pauses=PauseBook(engine, ctx.bus, recheck=s.ops_pause_recheck_seconds, wake=ctx.wake))
     return ctx.ops
 

@@ -27,9 +27,14 @@ from process_apis.returns.receiving import ReturnReceiving
 from process_apis.returns.saga import SAGA_TOPIC, ReturnSaga, StepBudget
 from process_apis.returns.schemas import ReturnPolicy
 from process_apis.returns.service import ReturnService
+from process_apis.storefront import levels as storefront_levels
+from process_apis.storefront.drift import StorefrontDrift
+from process_apis.storefront.pusher import StorefrontPusher
+from process_apis.reconcile.storefront_check import StorefrontCheck
 from shared.settings import Settings
 from shared.idempotency import IdempotencyLedger
 from system_apis.sandbox.runtime import Sandbox
+from system_apis.shopify.port import ShopifyPort
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 
@@ -72,10 +77,17 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
     flows = OrderFlows(engine, system["erp"], system["fulfilment"], system.get("shopify"), process.stock,
                        wake=ctx.wake, metrics=ctx.metrics)
+    pusher = open_storefront_push(ctx, engine, system.get("shopify"))
+
+    async def stock_applied(sku: str) -> None:
+        if pusher is not None:
+            pusher.wake()
+        await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))
+
     handlers = {
         **flows.handlers(),
-        **InventorySync(engine, process.stock, on_applied=lambda sku: ctx.bus.publish(
-            CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))).handlers(),
+        **InventorySync(engine, process.stock, on_applied=stock_applied,
+                        on_book_changed=storefront_levels.mark if pusher is not None else None).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
         **ReturnSaga(engine, system["erp"], system["fulfilment"], system.get("payments"),
                      shopify=system.get("shopify"), wake=ctx.wake,
@@ -97,27 +109,46 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
 
 
 def reconciliation(ctx: Context, engine: AsyncEngine, system: dict, stock: StockBook) -> ReconcileService:
-    """The reconciliation checks (docs/reconciliation.md). The storefront push's drift check
-    plugs in here too: ``service.register(<its Check>)``, nothing else changes."""
+    """The reconciliation checks (docs/reconciliation.md): ERP orders, stock, and the storefront's
+    levels when a shop is configured."""
     s = ctx.settings
     service = ReconcileService(engine, retention=timedelta(seconds=s.reconcile_retention_seconds))
     stuck_after = timedelta(seconds=s.reconcile_stuck_after_seconds)
     service.register(ErpOrdersCheck(engine, system["erp"], stuck_after=stuck_after, wake=ctx.wake))
     service.register(StockCheck(engine, stock, {"wms": system["wms"], "pos": system["pos"]}, on_changed=lambda sku:
                                 ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-reconciled"))))
+    if system.get("shopify") is not None:
+        service.register(StorefrontCheck(StorefrontDrift(engine, system["shopify"])))
     ctx.stack.push_async_callback(service.close)
     return service
+
+
+def open_storefront_push(ctx: Context, engine: AsyncEngine, shopify: ShopifyPort | None) -> StorefrontPusher | None:
+    """The storefront push (issue 11) when a shop is configured: started with the workers.
+
+    The shop shows the ``shopify`` channel's available-to-promise: its safety buffer
+    (``HUB_SAFETY_BUFFER`` / ``HUB_SAFETY_BUFFER_BY_CHANNEL``) is held back."""
+    if shopify is None:
+        return None
+    pusher = StorefrontPusher(engine, shopify, safety_buffer=safety_buffer(ctx.settings).of("shopify"))
+    pusher.start()
+    ctx.stack.push_async_callback(pusher.stop)
+    ctx.wakers.append(pusher.wake)
+    return pusher
 
 
 async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:
     """One process with the sandbox: the sandbox's state lives in memory and starts from its
     seed at every start and reset, the stock book lives in the database. Read every SKU the
-    book holds again now and after every reset, then drop the cached answers."""
+    book holds again now and after every reset, then drop the cached answers; the shop starts
+    empty, so every storefront level is pushed again."""
 
     async def resync() -> None:
+        await storefront_levels.forget_pushed(await ctx.database())  # the sandbox shop starts empty again
         await stock.resync()
         await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=None, reason="sandbox-reset"))
 
+    await storefront_levels.forget_pushed(await ctx.database())
     await stock.resync()
     sandbox.on_reset(resync)
 
@@ -126,8 +157,12 @@ def stock_book(settings: Settings, engine: AsyncEngine, system: dict) -> StockBo
     """The stock sources by the name their hooks carry (``/hooks/wms``, ``/hooks/pos``)."""
     return StockBook(engine, {"wms": system["wms"], "pos": system["pos"]},
                      timeout=settings.stock_source_timeout_seconds, stale_seconds=settings.stock_stale_seconds,
-                     buffer=SafetyBuffer(default=settings.safety_buffer,
-                                         by_channel=dict(settings.safety_buffer_by_channel)))
+                     buffer=safety_buffer(settings),
+                     on_change=storefront_levels.mark if system.get("shopify") is not None else None)
+
+
+def safety_buffer(settings: Settings) -> SafetyBuffer:
+    return SafetyBuffer(default=settings.safety_buffer, by_channel=dict(settings.safety_buffer_by_channel))
 
 
 def return_policy(settings: Settings) -> ReturnPolicy:

@@ -72,14 +72,16 @@ class VendorHttp:
         idempotency_key: str | None = None,
         span_attributes: Mapping[str, SpanValue] | None = None,
         deadline: float | None = None,
-    ) -> bytes:
-        """POST ``body`` as JSON; retried only with an ``idempotency_key`` (sent as ``Idempotency-Key``)."""
+        whole: bool = False,
+    ) -> Any:
+        """POST ``body`` as JSON; retried only with an ``idempotency_key`` (sent as ``Idempotency-Key``).
+        The body of the answer, or with ``whole`` the whole ``httpx.Response`` (its headers too)."""
         headers = {"Content-Type": "application/json"}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         request = self._client.build_request("POST", path, content=msgspec.json.encode(body), headers=headers)
         retry = idempotency_key is not None
-        return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline)
+        return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline, whole=whole)
 
     async def send(
         self,

@@ -24,13 +24,17 @@ conditional UPDATE: ``reserved + q + buffer <= sum(counted available)``. Two ord
 racing for the last unit both try to update the same row; the database serialises
 them and re-checks the condition for the second, which then fails: never both
 (PostgreSQL row lock, SQLite's single writer).
+
+``on_change(conn, skus, None)``, when given, runs in the transaction of every
+hold taken or given back and of every load or resync of levels (the storefront
+push marks those SKUs; a stock report is marked by the inventory sync).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
@@ -98,13 +102,20 @@ class SkuStock(msgspec.Struct, frozen=True, kw_only=True):
 class StockBook:
     def __init__(self, engine: AsyncEngine, sources: Mapping[str, StockPort], *, timeout: float = 1.0,
                  stale_seconds: float = 300.0, buffer: SafetyBuffer = SafetyBuffer(),
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 on_change: Callable[[AsyncConnection, Sequence[str], datetime | None], Awaitable[object]]
+                 | None = None) -> None:
         self._engine = engine
         self._sources = dict(sources)
         self._timeout = timeout
         self._stale = timedelta(seconds=stale_seconds)
         self._buffer = buffer
         self._clock = clock
+        self._on_change = on_change
+
+    async def _changed(self, conn: AsyncConnection, skus: Sequence[str]) -> None:
+        if self._on_change is not None and skus:
+            await self._on_change(conn, skus, None)
 
     async def ensure_loaded(self, skus: Sequence[str]) -> dict[str, tuple[str, ...]]:
         """Load the SKUs not fully loaded from the sources that have not answered for them yet;
@@ -225,6 +236,7 @@ class StockBook:
                 stmt = insert(conn, loads).values([{**m, "loaded_at": now} for m in marks])
                 await conn.execute(stmt.on_conflict_do_update(index_elements=[loads.c.sku, loads.c.source],
                                                               set_={"loaded_at": stmt.excluded.loaded_at}))
+            await self._changed(conn, sorted({lv.sku for lv, _ in found} | set(replace)))
 
     async def resync(self) -> int:
         """Read every SKU the book holds again from every source and take their answers as they
@@ -263,15 +275,27 @@ class StockBook:
     async def correct(self, conn: AsyncConnection, level: StockLevel) -> bool:
         """Take a backend's level as reconciliation read it: when its sequence is newer, or the
         same with other values (the book drifted). False when the book holds it already."""
-        return await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence,
-                                  same_sequence=True)
+        taken = await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence,
+                                   same_sequence=True)
+        if taken:
+            await self._changed(conn, [level.sku])
+        return taken
 
     async def reserve(self, conn: AsyncConnection, sku: str, quantity: int, channel: str | None = None) -> bool:
         """Hold ``quantity`` of ``sku`` for an order of ``channel`` if that much is free over the
         channel's buffer (``SkuStock.free``); False (nothing held) otherwise."""
         result = await conn.execute(_RESERVE, {"s": sku, "q": quantity, "b": self._buffer.of(channel),
                                                "fresh": self._fresh_since()})
+        if result.rowcount == 1:
+            await self._changed(conn, [sku])
         return result.rowcount == 1
+
+    async def held_elsewhere(self, skus: Sequence[str]) -> None:
+        """Holds taken outside ``reserve`` (order capture's one-trip function, committed): tell
+        ``on_change`` after the fact, in a transaction of its own."""
+        if self._on_change is not None and skus:
+            async with self._engine.begin() as conn:
+                await self._changed(conn, sorted(set(skus)))
 
     def one_trip_holds(self, channel: str | None) -> bool:
         """Whether ``hub_capture_order`` (migration 0006: ``reserved + q <= sum(available)``, every
@@ -283,6 +307,7 @@ class StockBook:
         await conn.execute(update(reservations).where(reservations.c.sku == sku).values(
             reserved=func.max(reservations.c.reserved - quantity, 0) if conn.dialect.name == "sqlite"
             else func.greatest(reservations.c.reserved - quantity, 0)))
+        await self._changed(conn, [sku])
 
     async def available(self, sku: str) -> tuple[int, int]:
         """(sum of counted available at all locations, reserved) for ``sku``."""

@@ -28,7 +28,7 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("returns", ("return.received", "return.inspection", "return.updated"), returns=True, backend="wms"),
     FlowSpec("refund_saga", ("return.saga",), backend="payments"),
     FlowSpec("inventory_sync", ("stock.changed",)),
-    FlowSpec("storefront_push", configured=False),
+    FlowSpec("storefront_push", backend="shopify"),  # no topic: its own table (process_apis/storefront)
     FlowSpec("partner_webhooks", ("webhook.deliver",)),
 )
 BY_TOPIC = {topic: flow for flow in FLOWS for topic in flow.topics}

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from process_apis.ops.catalog import AGE_BUCKETS, BY_TOPIC, FLOWS, OPEN_ORDER_STATUSES, FlowSpec
 from process_apis.ops.lag import StorefrontLag, inventory_lag, percentiles
 from shared.db.engine import reading
+from shared.db.storefront_tables import storefront_levels
 from shared.db.tables import (
     dead_letters, journey_steps, order_history, orders, outbox, return_history, returns, stock_levels,
     webhook_deliveries,
@@ -159,6 +160,9 @@ async def _flow(conn: AsyncConnection, spec: FlowSpec, now: datetime, pending: d
     letters = {k: sum(dead.get(t, {}).get(k, 0) for t in spec.topics) for k in ("5m", "1h", "open")}
     throughput = await _throughput(conn, spec, now, done)
     counts.update(done=throughput["1h"], dead=letters["1h"])
+    if spec.name == "storefront_push":  # levels the shop does not show yet as the hub wants them
+        counts["pending"] = int((await conn.execute(select(func.count()).where(
+            storefront_levels.c.version > storefront_levels.c.pushed_version))).scalar() or 0)
     oldest = [p["oldest"] for p in mine if p["oldest"] is not None]
     p50, p95 = latency if latency is not None else await _latency(conn, spec, now)
     return Flow(
@@ -187,6 +191,8 @@ async def _throughput(conn: AsyncConnection, spec: FlowSpec, now: datetime, done
         return await _windowed(conn, stock_levels.c.updated_at, now)
     if spec.name == "partner_webhooks":
         return await _windowed(conn, webhook_deliveries.c.delivered_at, now)
+    if spec.name == "storefront_push":  # levels whose last push was in the window
+        return await _windowed(conn, storefront_levels.c.pushed_at, now)
     return {"5m": 0, "1h": 0}
 
 

@@ -137,6 +137,8 @@ class OrderService:
             order, business_key(cmd), scope=scope, key=key, fingerprint=fingerprint(request),
             answer=msgspec.json.encode(answer), expires_at=self._ledger.expires_at(),
             holds=_holds(order), credit=credit)
+        if captured:
+            await self._stock.held_elsewhere([line.sku for line in order.lines])
         return answer if captured else None
 
     async def _read_back_office(self, cmd: PlaceOrder) -> tuple[Customer | None, object, dict[str, Item | None]]:

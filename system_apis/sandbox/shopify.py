@@ -32,6 +32,9 @@ from system_apis.sandbox.shopify_schemas import (
 
 BUCKET_SIZE = 40
 LEAK_PER_SECOND = 2.0
+COST_BUCKET_SIZE = 1000
+COST_RESTORE_PER_SECOND = 50.0
+"""GraphQL's cost-based limit (points), beside REST's call bucket."""
 
 
 class LeakyBucket:
@@ -50,15 +53,23 @@ class LeakyBucket:
         self._level = 0.0
         self._at = self.clock()
 
-    def take(self) -> int | None:
-        """Add one call; the calls now in the bucket, or ``None`` when it is full (the call is refused)."""
+    def take(self, cost: float = 1.0) -> int | None:
+        """Add ``cost`` (one call); what is now in the bucket, or ``None`` when it has no room (refused)."""
+        self._leak()
+        if self._level + cost > self.size:
+            return None
+        self._level += cost
+        return min(math.ceil(self._level), self.size)
+
+    def room(self) -> float:
+        """What the bucket can still take now."""
+        self._leak()
+        return self.size - self._level
+
+    def _leak(self) -> None:
         now = self.clock()
         self._level = max(0.0, self._level - max(0.0, now - self._at) * self.leak_per_second)
         self._at = now
-        if self._level + 1 > self.size:
-            return None
-        self._level += 1
-        return min(math.ceil(self._level), self.size)
 
 
 class ShopifyBackend:
@@ -69,12 +80,14 @@ class ShopifyBackend:
     def __init__(self, announcer: Announcer, config: SandboxConfig | None = None) -> None:
         self.announcer = announcer
         self.bucket = LeakyBucket()
+        self.cost_bucket = LeakyBucket(COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND)
         self.orders = ShopifyOrders(announcer)
         self.refunds = ShopifyRefunds(self.orders)
         self.reset()
 
     def reset(self) -> None:
         self.bucket.reset()
+        self.cost_bucket.reset()
         self.orders.reset()
         self.refunds.reset()
         self._levels: dict[tuple[str, str], InventoryLevel] = {}

@@ -4,7 +4,8 @@ Vendor API below ``/sandbox/shopify/admin/api/2024-10`` (faulted). Every call
 needs an ``X-Shopify-Access-Token`` (any value; 401 without) and passes the
 leaky bucket (40 calls, 2/s leak): each answer carries
 ``X-Shopify-Shop-Api-Call-Limit: n/40``; a full bucket answers 429 with
-``Retry-After: 1.0``.
+``Retry-After: 1.0``. GraphQL (``/graphql.json``, ``shopify_graphql``) has its
+own cost-based limit instead.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import ControlNotFound, decode_control
 from system_apis.sandbox.shopify import ShopifyBackend
+from system_apis.sandbox.shopify_graphql import graphql
 from system_apis.sandbox.shopify_schemas import (
     THROTTLED,
     UNAUTHORIZED,
@@ -147,6 +149,9 @@ def call_limit(shop: ShopifyBackend) -> list[Any]:
             if not dict(scope["headers"]).get(b"x-shopify-access-token"):
                 await _answer(send, 401, UNAUTHORIZED, [])
                 return
+            if scope["path"].endswith("/graphql.json"):  # its own cost-based limit
+                await app(scope, receive, send)
+                return
             used = shop.bucket.take()
             if used is None:
                 limit = (CALL_LIMIT.lower().encode(), f"{shop.bucket.size}/{shop.bucket.size}".encode())
@@ -187,7 +192,8 @@ def invalid(_: Request[Any, Any, Any], exc: ShopifyInvalid) -> Response[ShopifyE
 SHOPIFY = BackendSpec(
     name="shopify",
     api_path="/admin/api/2024-10",
-    api_handlers=(set_inventory_level, list_inventory_levels, create_fulfillment, create_refund, list_refunds),
+    api_handlers=(set_inventory_level, list_inventory_levels, create_fulfillment, create_refund, list_refunds,
+                  graphql),
     build=ShopifyBackend,
     throttle_body=THROTTLED,
     throttle_retry_after=RETRY_AFTER,

@@ -15,6 +15,7 @@ refund saga) retries the whole call, which finds the refund if it was made.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -22,18 +23,26 @@ import httpx
 
 from shared.errors import BackendError, NotFound
 from shared.models import FulfilmentLine, Refund
-from system_apis.shopify import mapping
-from system_apis.shopify.vendor_schemas import RefundAnswer, RefundList
+from system_apis.shopify import graphql, mapping
+from system_apis.shopify.port import CallBudget, StorefrontLevel
+from system_apis.shopify.vendor_schemas import InventoryLevelList, RefundAnswer, RefundList
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
 
 ACCESS_TOKEN_HEADER = "X-Shopify-Access-Token"
 API = "/admin/api/2024-10"
 """The Admin API version these shapes are written against; the base URL is the shop's root."""
+CALL_LIMIT_HEADER = "X-Shopify-Shop-Api-Call-Limit"
+REST_LEAK_PER_SECOND = 2.0
+"""The standard plan's REST leak; the call-limit header says the level and size, not the rate."""
+LEVELS_PER_READ = 50
+"""``inventory_levels.json`` takes at most 50 inventory item ids."""
 
 
 def classify(response: httpx.Response) -> None:
-    """The shared mapping: 429 (bucket full) is a throttle honouring ``Retry-After``; 422 is permanent."""
+    """The shared mapping: 429 (bucket full) is a throttle honouring ``Retry-After``; 422 is permanent;
+    a GraphQL answer saying THROTTLED is a throttle too."""
     raise_for_vendor_status("shopify", response)
+    graphql.raise_if_throttled(response)
 
 
 class ShopifyHttpAdapter:
@@ -60,15 +69,39 @@ class ShopifyHttpAdapter:
         except NotFound as exc:
             raise NotFound(f"unknown Shopify order {shopify_order_id}", code="unknown_shopify_order") from exc
 
-    async def set_inventory(self, sku: str, location: str, available: int) -> None:
+    async def set_inventory(self, sku: str, location: str, available: int) -> CallBudget:
         """Setting a level is idempotent by nature; the key (one per call) lets the guard retry it."""
-        await self._http.post(
+        response = await self._http.post(
             "set_inventory",
             f"{API}/inventory_levels/set.json",
             mapping.to_inventory_level(sku, location, available),
             idempotency_key=str(uuid.uuid4()),
             span_attributes={"hub.sku": sku, "hub.location": location},
+            whole=True,
         )
+        return rest_budget(response)
+
+    async def set_inventory_levels(self, levels: Sequence[StorefrontLevel]) -> CallBudget:
+        """One ``inventorySetQuantities`` call, sent once: the caller paces and retries (a throttle
+        raises ``BackendThrottled`` with the wait the cost bucket needs)."""
+        answer = await self._http.post("set_inventory_levels", f"{API}{graphql.PATH_SUFFIX}",
+                                       graphql.set_quantities_body(levels),
+                                       span_attributes={"hub.levels": len(levels)})
+        return graphql.read_set_answer(self._http.decode(answer, graphql.SetAnswer))
+
+    async def inventory_levels(self, skus: Sequence[str]) -> list[StorefrontLevel]:
+        """Every level the shop holds for ``skus``, read 50 items a call."""
+        wanted = sorted(set(skus))
+        found: list[StorefrontLevel] = []
+        for start in range(0, len(wanted), LEVELS_PER_READ):
+            chunk = wanted[start:start + LEVELS_PER_READ]
+            answer = await self._http.get_json(
+                InventoryLevelList, "list_inventory_levels", f"{API}/inventory_levels.json",
+                params={"inventory_item_ids": ",".join(chunk), "limit": 250},
+                span_attributes={"hub.skus": len(chunk)})
+            found += [StorefrontLevel(sku=str(lv.inventory_item_id), location=str(lv.location_id),
+                                      available=lv.available or 0) for lv in answer.inventory_levels]
+        return found
 
     async def refund(
         self, shopify_order_id: str, lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str
@@ -90,6 +123,17 @@ class ShopifyHttpAdapter:
             raise BackendError(f"Shopify refund {refund.refund_id} failed", backend="shopify",
                                code="channel_refund_failed")
         return refund
+
+
+def rest_budget(response: httpx.Response) -> CallBudget:
+    """The REST bucket from ``X-Shopify-Shop-Api-Call-Limit: used/size`` (full when absent)."""
+    used, _, size = response.headers.get(CALL_LIMIT_HEADER, "0/40").partition("/")
+    try:
+        level, capacity = float(used), float(size)
+    except ValueError:
+        level, capacity = 0.0, 40.0
+    return CallBudget(available=max(capacity - level, 0.0), cost=1.0, refill_per_second=REST_LEAK_PER_SECOND,
+                      capacity=capacity)
 
 
 def _order_path(shopify_order_id: str, leaf: str) -> str:

@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Protocol
 
+import msgspec
+
 from shared.models import FulfilmentLine, Refund
+
+MAX_LEVELS_PER_CALL = 250
+"""At most this many levels in one ``set_inventory_levels`` call (Shopify's ``inventorySetQuantities``)."""
+
+
+class StorefrontLevel(msgspec.Struct, frozen=True, kw_only=True):
+    """What the storefront may sell of a SKU at a location (an absolute value)."""
+
+    sku: str
+    location: str
+    available: int
+
+
+class CallBudget(msgspec.Struct, frozen=True, kw_only=True):
+    """The vendor's call limit as its last answer told it, in its own units (REST calls or
+    GraphQL cost points): what is left, what one more call of the kind just made costs, and how
+    fast it refills. A caller that waits ``(cost - available) / refill_per_second`` never hits it."""
+
+    available: float
+    cost: float
+    refill_per_second: float
+    capacity: float
 
 
 class ShopifyPort(Protocol):
@@ -16,8 +41,18 @@ class ShopifyPort(Protocol):
         """Mark a Shopify order (or some of its lines) fulfilled with tracking; idempotent on the key."""
         ...
 
-    async def set_inventory(self, sku: str, location: str, available: int) -> None:
-        """``inventory_levels/set``: what the storefront may sell at a location."""
+    async def set_inventory(self, sku: str, location: str, available: int) -> CallBudget:
+        """``inventory_levels/set``: what the storefront may sell at a location (one level a call);
+        answers the call limit left. Raises ``BackendThrottled`` (with ``retry_after``) on a full bucket."""
+        ...
+
+    async def set_inventory_levels(self, levels: Sequence[StorefrontLevel]) -> CallBudget:
+        """Set up to ``MAX_LEVELS_PER_CALL`` absolute levels in one call, all or none; answers the
+        call limit left. Raises ``BackendThrottled`` (with ``retry_after``) when over the limit."""
+        ...
+
+    async def inventory_levels(self, skus: Sequence[str]) -> list[StorefrontLevel]:
+        """What the storefront shows for ``skus``: every level it holds for them."""
         ...
 
     async def refund(

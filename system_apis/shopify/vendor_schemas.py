@@ -27,6 +27,18 @@ class InventoryLevelSet(ShopifyOut):
     available: int
 
 
+class InventoryLevelIn(msgspec.Struct, frozen=True, kw_only=True):
+    """One of ``GET /inventory_levels.json``'s levels (real shops send numeric ids)."""
+
+    inventory_item_id: str | int
+    location_id: str | int
+    available: int | None = None
+
+
+class InventoryLevelList(msgspec.Struct, frozen=True, kw_only=True):
+    inventory_levels: list[InventoryLevelIn] = []
+
+
 class FulfilmentLineOut(ShopifyOut):
     sku: str
     quantity: int

@@ -27,8 +27,8 @@ async def test_every_flow_is_listed_and_the_missing_ones_say_so(ops_hub: Hub) ->
     body = await admin_get(ops_hub, "flows")
     flows = by_name(body["items"], "flow")
     assert FLOWS <= flows.keys()
-    assert flows["storefront_push"]["status"] == "not_configured"  # issue 11's storefront push: not yet
-    assert set(flows["storefront_push"]["counts"].values()) == {0} and flows["storefront_push"]["backlog"] == 0
+    assert flows["storefront_push"]["status"] == "active"  # issue 11: its counts come from its own table
+    assert flows["storefront_push"]["backend"] == "shopify" and flows["storefront_push"]["counts"]["dead"] == 0
     assert flows["partner_webhooks"]["status"] == "active"  # the webhook.deliver lanes
     for item in body["items"]:
         assert {"counts", "error_rate", "error_rate_5m", "oldest_pending_seconds", "p50_ms", "p95_ms",
@@ -110,3 +110,15 @@ async def test_a_resolved_dead_letter_is_no_longer_open_in_its_flow(ops_hub: Hub
         return by_name((await admin_get(ops_hub, "flows"))["items"], "flow")["erp_posting"]["dead_letters_open"] == 2
 
     await eventually(two_open, timeout=10)
+
+
+async def test_storefront_pushes_are_counted(ops_hub: Hub) -> None:
+    response = await ops_hub.http.post("/sandbox/wms/stock", json={"sku": "SKU-1001", "location": "DC-EAST",
+                                                                  "on_hand": 3})
+    assert response.status_code == 200
+
+    async def counted() -> bool:
+        flows = by_name((await admin_get(ops_hub, "flows"))["items"], "flow")
+        return flows["storefront_push"]["throughput"]["5m"] >= 1 and flows["storefront_push"]["backlog"] == 0
+
+    await eventually(counted, 15)  # the answer is cached for 2 s

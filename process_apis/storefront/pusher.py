@@ -1,0 +1,185 @@
+"""The storefront pusher: drains due levels to the shop, within its call limit, until converged.
+
+Each round: ``DesiredLevels.refresh`` (marks -> desired), then claim up to
+``levels_per_call`` due rows (``version > pushed_version``, oldest report
+first) with a lease, send them in one call, and record what was sent
+(``pushed``, ``pushed_version``, ``pushed_at``). A row whose desired value
+moved on meanwhile stays due and goes in a later call: its newer value is
+sent after the older one has landed, and the lease keeps two pushers off one
+row, so an older value never overwrites a newer one on the shop. There is no
+queue of values: a row holds only the latest.
+
+Pacing, never hammering: after each call the answer's ``CallBudget`` says
+what is left; the next call waits until the bucket holds its cost plus a
+quarter of the bucket kept for the hub's other Shopify calls. A throttle
+(429 or GraphQL THROTTLED) waits its ``retry_after``; an outage, a timeout or
+an open circuit backs off exponentially (``BACKOFF``), retrying for as long
+as it takes. A permanent refusal of a batch is split in halves to isolate the
+refused rows, which keep ``last_error`` and wait ``REFUSED_WAIT_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from process_apis.storefront.levels import DesiredLevels
+from shared.db.engine import reading
+from shared.db.storefront_tables import storefront_levels as levels
+from shared.errors import BackendError, BackendThrottled, BackendUnavailable
+from shared.messaging.outbox import utcnow
+from system_apis.shopify.port import MAX_LEVELS_PER_CALL, CallBudget, ShopifyPort, StorefrontLevel
+
+log = logging.getLogger("commerce_hub.storefront")
+
+LEASE_SECONDS = 60.0
+"""A claim's lease: longer than any one call (timeouts are seconds), so leases never overlap a call."""
+BACKOFF = (0.25, 10.0)
+"""Outage backoff: first and largest wait, doubling, with jitter."""
+REFUSED_WAIT_SECONDS = 60.0
+LINGER_SECONDS = 0.05
+"""After a wake, let a burst's other marks gather before reading them: one round for many reports."""
+KEEP_FRACTION = 0.25
+"""Of the vendor's bucket, left for the hub's other calls (fulfilments, refunds share REST's)."""
+
+
+class StorefrontPusher:
+    def __init__(
+        self, engine: AsyncEngine, shopify: ShopifyPort, *, safety_buffer: int = 0,
+        levels_per_call: int = MAX_LEVELS_PER_CALL, poll_seconds: float = 0.5,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self._engine = engine
+        self._shopify = shopify
+        self.desired = DesiredLevels(engine, safety_buffer=safety_buffer)
+        self._per_call = max(1, min(levels_per_call, MAX_LEVELS_PER_CALL))
+        self._poll = poll_seconds
+        self._sleep = sleep
+        self._woken = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._backoff = BACKOFF[0]
+        self.calls = 0
+        """Calls that set levels (answered or not): what a test or the bench counts."""
+
+    def wake(self) -> None:
+        """Something was marked: look now rather than at the next poll."""
+        self._woken.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="storefront-pusher")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                wait = await self.step()
+            except Exception:  # a database hiccup: log it, look again shortly, never die
+                log.exception("storefront push round failed")
+                wait = self._poll
+            if wait is None:  # nothing due: sleep until woken or the next poll, then linger a moment
+                self._woken.clear()
+                try:
+                    await asyncio.wait_for(self._woken.wait(), self._poll)
+                    await self._sleep(LINGER_SECONDS)
+                except TimeoutError:
+                    pass
+            elif wait > 0:
+                await self._sleep(wait)
+
+    async def step(self) -> float | None:
+        """One round: refresh (one batch of marks), claim, push. The wait before the next round (0: go
+        on at once), or ``None`` when nothing is due."""
+        read = await self.desired.refresh()  # one batch: a burst's marks never starve the pushes
+        claim, batch, versions = await self._claim()
+        if not batch:
+            return 0.0 if read else None  # marks read may have more behind them
+        try:
+            budget = await self._push(batch)
+        except BackendThrottled as exc:
+            await self._release(claim, exc.code)
+            return exc.retry_after if exc.retry_after is not None else 1.0
+        except BackendUnavailable as exc:  # down, timing out, circuit open: back off, retry until it is back
+            await self._release(claim, exc.code)
+            wait, self._backoff = self._backoff, min(self._backoff * 2, BACKOFF[1])
+            return wait * random.uniform(0.8, 1.2)
+        self._backoff = BACKOFF[0]
+        await self._done(claim, batch, versions)
+        if budget is None:
+            return 0.0
+        keep = budget.capacity * KEEP_FRACTION
+        return max((budget.cost + keep - budget.available) / max(budget.refill_per_second, 1e-6), 0.0)
+
+    async def _push(self, batch: list[StorefrontLevel]) -> CallBudget | None:
+        """Send ``batch``; a permanent refusal splits it to set aside only the refused rows."""
+        try:
+            self.calls += 1
+            if self._per_call == 1:
+                (one,) = batch
+                return await self._shopify.set_inventory(one.sku, one.location, one.available)
+            return await self._shopify.set_inventory_levels(batch)
+        except BackendUnavailable:
+            raise
+        except BackendError as exc:
+            if len(batch) == 1:
+                await self._refuse(batch[0], exc)
+                return None
+            half = len(batch) // 2
+            first = await self._push(batch[:half])
+            return await self._push(batch[half:]) or first
+
+    async def _claim(self) -> tuple[str, list[StorefrontLevel], dict[tuple[str, str], int]]:
+        """Lease up to ``levels_per_call`` due rows: the claim, the levels to send and their versions."""
+        token, now = uuid.uuid4().hex, utcnow()
+        free = or_(levels.c.claimed_until.is_(None), levels.c.claimed_until < now)
+        due = and_(levels.c.version > levels.c.pushed_version, free)
+        async with reading(self._engine) as conn:
+            keys = (await conn.execute(select(levels.c.sku, levels.c.location).where(due)
+                                       .order_by(levels.c.received_at).limit(self._per_call))).all()
+        if not keys:
+            return token, [], {}
+        async with self._engine.begin() as conn:
+            await conn.execute(update(levels).where(tuple_(levels.c.sku, levels.c.location).in_(
+                [tuple(k) for k in keys]), due).values(claim=token,
+                                                       claimed_until=now + timedelta(seconds=LEASE_SECONDS)))
+            rows = (await conn.execute(select(levels.c.sku, levels.c.location, levels.c.desired, levels.c.version)
+                                       .where(levels.c.claim == token))).all()
+        return (token, [StorefrontLevel(sku=r.sku, location=r.location, available=r.desired) for r in rows],
+                {(r.sku, r.location): r.version for r in rows})
+
+    async def _done(self, claim: str, batch: list[StorefrontLevel], versions: dict[tuple[str, str], int]) -> None:
+        """Record what the shop now shows; the claim ends (a row that moved on meanwhile stays due)."""
+        now = utcnow()
+        sent = [{"s": lv.sku, "l": lv.location, "p": lv.available, "v": versions[(lv.sku, lv.location)]}
+                for lv in batch]
+        async with self._engine.begin() as conn:
+            await conn.execute(update(levels).where(levels.c.sku == bindparam("s"), levels.c.location == bindparam("l"),
+                                                    levels.c.claim == claim)
+                               .values(pushed=bindparam("p"), pushed_version=bindparam("v"), pushed_at=now,
+                                       claim=None, claimed_until=None, last_error=None), sent)
+
+    async def _release(self, claim: str, why: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(update(levels).where(levels.c.claim == claim)
+                               .values(claim=None, claimed_until=None, last_error=why[:200]))
+
+    async def _refuse(self, level: StorefrontLevel, exc: BackendError) -> None:
+        """A level the shop refuses: set aside for a while (the drift check reports it)."""
+        log.warning("storefront refused %s at %s: %s", level.sku, level.location, exc)
+        async with self._engine.begin() as conn:
+            await conn.execute(update(levels).where(levels.c.sku == level.sku, levels.c.location == level.location)
+                               .values(claim=None, last_error=str(exc)[:200],
+                                       claimed_until=utcnow() + timedelta(seconds=REFUSED_WAIT_SECONDS)))
