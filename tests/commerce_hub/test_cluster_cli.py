@@ -47,6 +47,10 @@ def _sleeper() -> tuple[subprocess.Popen, dict]:
     """A stand-in role: a process in its own group, recorded as `hub cluster up` records one."""
     argv = ["sleep", "120"]
     proc = subprocess.Popen(argv, start_new_session=True)
+    deadline = time.monotonic() + 10  # until it has exec'd: before, /proc shows the forking parent's command
+    while Path(f"/proc/{proc.pid}/cmdline").read_bytes().split(b"\0")[:-1] != [a.encode() for a in argv]:
+        assert time.monotonic() < deadline, "the stand-in never started"
+        time.sleep(0.01)
     return proc, {"name": "worker-1", "role": "worker", "port": None, "pid": proc.pid, "cmdline": argv}
 
 

@@ -175,7 +175,7 @@ async def test_runs_are_started_over_http_listed_read_back_and_audited(own_url: 
     async with opened(own_url) as (hub, _):
         first = await run_to_end(hub)
         assert first["trigger"] == "operator" and first["who"].startswith("bootstrap")
-        assert first["checks"] == ["erp_orders", "stock"] and first["status"] == "completed"
+        assert first["checks"] == ["erp_orders", "stock", "storefront_levels"] and first["status"] == "completed"
         second = await run_to_end(hub, {"checks": ["stock"]})
         listed = await hub.http.get(PATH, params={"limit": 1}, headers=ADMIN)
         assert listed.status_code == 200 and [r["id"] for r in listed.json()["items"]] == [second["id"]]
@@ -236,4 +236,4 @@ async def test_the_workers_run_it_on_schedule(sqlite_url: str) -> None:
             return [r for r in runs if r["trigger"] == "schedule" and r["status"] == "completed"]
 
         [run, *_] = await until(scheduled)
-        assert run["who"] is None and run["checks"] == ["erp_orders", "stock"]
+        assert run["who"] is None and run["checks"] == ["erp_orders", "stock", "storefront_levels"]

@@ -88,7 +88,7 @@ async def rig(database_url: str) -> AsyncIterator[Rig]:
     engine = create_engine(database_url)
     ports = SandboxPorts()
     source = Source()
-    book = StockBook(engine, [source], on_change=levels.mark)
+    book = StockBook(engine, {"wms": source}, on_change=levels.mark)
     sync = InventorySync(engine, book, on_book_changed=levels.mark)
 
     async def no_sleep(_: float) -> None:
