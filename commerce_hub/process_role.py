@@ -3,6 +3,7 @@ workers that carry orders on to the back office (``all`` and ``worker`` roles)."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,6 +11,9 @@ from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.notifications_role import delivery_handlers
 from commerce_hub.ops_role import open_alerts, worker_ports
+from process_apis.catalog.reader import ReplicaReader
+from process_apis.catalog.store import ReplicaStore
+from process_apis.catalog.sync import ErpSync
 from process_apis.inventory.stock import StockBook
 from process_apis.observed import ObservedOrders, ObservedReturns, observed_handlers
 from process_apis.inventory.sync import InventorySync
@@ -37,6 +41,9 @@ class OrderProcess:
     """Return authorization and review (issue 5), on the same back-office reads."""
     journeys: JourneyService | None = None
     """Any order's or return's timeline, by any identifier it has had (issue 12)."""
+    erp: ReplicaReader | None = None
+    """The ERP replica as price answers read it (issue 11): served whatever its age."""
+    erp_sync: ErpSync | None = None
 
 
 async def order_process(ctx: Context, system: dict) -> OrderProcess:
@@ -44,7 +51,8 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
     built = ctx.order_process
     if not isinstance(built, OrderProcess):
         engine = await ctx.database()
-        backoffice = BackOffice(system["erp"])
+        erp, erp_sync = open_replica(ctx, engine, system["erp"])
+        backoffice = BackOffice(erp.strict(ctx.settings.erp_replica_max_age_seconds), ttl=0.0)
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
         stock = StockBook(engine, [system["wms"], system["pos"]])
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
@@ -53,8 +61,23 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
         built.returns = ObservedReturns(ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
                                                       wake=ctx.wake), ctx.metrics)
         built.journeys = JourneyService(engine)
+        built.erp, built.erp_sync = erp, erp_sync
         ctx.order_process = built
     return built
+
+
+def open_replica(ctx: Context, engine, erp) -> tuple[ReplicaReader, ErpSync]:  # noqa: ANN001
+    """The ERP replica's reader, and its full sync running on schedule until the role stops."""
+    store = ReplicaStore(engine)
+
+    async def drop_answers(skus: set[str]) -> None:
+        for sku in sorted(skus):
+            await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="erp-applied"))
+
+    sync = ErpSync(store, erp, interval=ctx.settings.erp_sync_interval_seconds, on_changed=drop_answers)
+    task = asyncio.get_running_loop().create_task(sync.run())
+    ctx.stack.callback(task.cancel)
+    return ReplicaReader(store, erp), sync
 
 
 async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
@@ -66,6 +89,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
                        wake=ctx.wake, metrics=ctx.metrics)
     handlers = {
         **flows.handlers(),
+        **process.erp_sync.handlers(),
         **InventorySync(engine, process.stock, on_applied=lambda sku: ctx.bus.publish(
             CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
@@ -87,16 +111,20 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     ctx.wakers.append(worker.wake)
 
 
-async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:
+async def follow_sandbox(ctx: Context, sandbox: Sandbox, process: OrderProcess) -> None:
     """One process with the sandbox: the sandbox's state lives in memory and starts from its
-    seed at every start and reset, the stock book lives in the database. Read every SKU the
-    book holds again now and after every reset, then drop the cached answers."""
+    seed at every start and reset, the stock book and the ERP replica live in the database.
+    Read every SKU the book holds and the whole ERP again now and after every reset, then drop
+    the cached answers."""
+    stock, erp_sync = process.stock, process.erp_sync
 
     async def resync() -> None:
         await stock.resync()
+        await erp_sync.full_sync(force=True)
         await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=None, reason="sandbox-reset"))
 
     await stock.resync()
+    await erp_sync.full_sync(force=True)
     sandbox.on_reset(resync)
 
 

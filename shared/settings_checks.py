@@ -45,6 +45,7 @@ def validate(s: Settings) -> None:
         _validate_production_secrets(s)
     _validate_returns(s)
     _validate_retention(s)
+    _validate_replica(s)
     _validate_ops(s)
     if s.breaker_failure_threshold < 1:
         raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
@@ -84,6 +85,12 @@ def _validate_returns(s: Settings) -> None:
         if reason not in RETURN_REASONS or disposition not in DISPOSITIONS:
             raise SettingsError(f"HUB_RETURN_DISPOSITIONS: {reason!r} -> {disposition!r}: reasons are "
                                 f"{', '.join(RETURN_REASONS)}; dispositions {', '.join(DISPOSITIONS)}")
+
+
+def _validate_replica(s: Settings) -> None:
+    if not 1 <= s.erp_sync_interval_seconds < s.erp_replica_max_age_seconds:
+        raise SettingsError("HUB_ERP_SYNC_INTERVAL_SECONDS: must be at least 1 and below "
+                            "HUB_ERP_REPLICA_MAX_AGE_SECONDS (a healthy ERP must never make orders refused)")
 
 
 def _validate_retention(s: Settings) -> None:

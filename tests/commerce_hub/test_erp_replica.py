@@ -8,7 +8,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from tests.commerce_hub.orders_support import ACME_ORDER, erp_sales_orders, key, until, wait_status
+from tests.commerce_hub.orders_support import ACME_ORDER, erp_sales_orders, key, until
 from tests.conftest import Hub, make_settings, start_hub
 
 SCOPES = ("orders:write", "orders:read", "catalog:read")
@@ -49,5 +49,12 @@ async def test_a_fresh_process_accepts_an_order_with_the_erp_down(hub: Hub) -> N
     order_id = placed.json()["order_id"]
 
     assert (await hub.http.delete("/sandbox/erp/faults")).status_code in (200, 204)
-    await wait_status(hub.http, headers, order_id, "posted", timeout=30)
+    await until(lambda: erp_sales_orders(hub.http, order_id), timeout=30)  # posted once the ERP is back
+    order = await until(lambda: released(hub, headers, order_id))
+    assert [entry["status"] for entry in order["history"]].count("posted") == 1
     assert len(await erp_sales_orders(hub.http, order_id)) == 1
+
+
+async def released(hub: Hub, headers: dict, order_id: str) -> dict | None:
+    order = (await hub.http.get(f"/v1/storefront/orders/{order_id}", headers=headers)).json()
+    return order if order["status"] == "released" else None

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from shared.db.engine import create_engine
 import shared.db.ops_tables  # noqa: F401 - its tables join the metadata
+import shared.db.erp_tables  # noqa: F401 - its tables join the metadata
 from shared.db.tables import metadata
 
 _LOCK_ID = 0x48554221  # "HUB!"
