@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from process_apis.catalog.store import ReplicaStore
 from shared.errors import BackendError, NotFound
 from shared.messaging.outbox import Message
-from shared.models import ErpRecordChanged
+from shared.models import ContractPrices, ErpRecordChanged
 from system_apis.erp.port import ErpPort
 
 log = logging.getLogger("commerce_hub.erp_replica")
@@ -96,7 +96,7 @@ class ErpSync:
         if self._on_changed is not None:
             await self._on_changed(await self._changed_skus(change, old))
 
-    async def _changed_skus(self, change: ErpRecordChanged, old: object) -> set[str]:
+    async def _changed_skus(self, change: ErpRecordChanged, old: ContractPrices | None) -> set[str]:
         if change.kind == "item":
             return {change.key}
         if change.kind == "contract":

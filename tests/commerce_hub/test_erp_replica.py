@@ -153,8 +153,11 @@ async def test_a_replica_older_than_the_limit_refuses_orders_but_still_prices(sh
     headers = {"X-API-Key": await hub.new_key(*SCOPES, customer="CUST-ACME")}
     assert (await hub.http.put("/sandbox/erp/faults", json={"outage": True})).status_code == 200
 
+    keys: list[dict] = []
+
     async def refused() -> httpx.Response | None:
-        answer = await hub.http.post("/v1/storefront/orders", json=ACME_ORDER, headers={**headers, **key()})
+        keys.append(key())
+        answer = await hub.http.post("/v1/storefront/orders", json=ACME_ORDER, headers={**headers, **keys[-1]})
         assert answer.status_code in (201, 503), answer.text
         return answer if answer.status_code == 503 and answer.json()["code"] == "erp_replica_stale" else None
 
@@ -167,5 +170,5 @@ async def test_a_replica_older_than_the_limit_refuses_orders_but_still_prices(sh
     assert age > timedelta(seconds=2)  # the answer shows how old its price is
 
     assert (await hub.http.delete("/sandbox/erp/faults")).status_code in (200, 204)
-    placed = await hub.http.post("/v1/storefront/orders", json=ACME_ORDER, headers={**headers, **key()})
-    assert placed.status_code == 201, placed.text  # the ERP back: read live again, then accepted
+    placed = await hub.http.post("/v1/storefront/orders", json=ACME_ORDER, headers={**headers, **keys[-1]})
+    assert placed.status_code == 201, placed.text  # the ERP back: read live again; the refused key runs anew
