@@ -3,6 +3,7 @@ workers that carry orders on to the back office (``all`` and ``worker`` roles)."
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,6 +13,9 @@ from commerce_hub.context import WORK_TOPIC, Context
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.notifications_role import delivery_handlers
 from commerce_hub.ops_role import open_alerts, worker_ports
+from process_apis.catalog.reader import ReplicaReader
+from process_apis.catalog.store import ReplicaStore
+from process_apis.catalog.sync import ErpSync
 from process_apis.inventory.stock import SafetyBuffer, StockBook
 from process_apis.observed import ObservedOrders, ObservedReturns, observed_handlers
 from process_apis.inventory.sync import InventorySync
@@ -49,6 +53,9 @@ class OrderProcess:
     """Any order's or return's timeline, by any identifier it has had (issue 12)."""
     reconciliations: ReconcileService | None = None
     """Reconciliation runs with their checks (issue 11): the admin API starts and reads them."""
+    erp: ReplicaReader | None = None
+    """The ERP replica as price answers read it (issue 11): served whatever its age."""
+    erp_sync: ErpSync | None = None
 
 
 async def order_process(ctx: Context, system: dict) -> OrderProcess:
@@ -56,7 +63,8 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
     built = ctx.order_process
     if not isinstance(built, OrderProcess):
         engine = await ctx.database()
-        backoffice = BackOffice(system["erp"])
+        erp, erp_sync = open_replica(ctx, engine, system["erp"])
+        backoffice = BackOffice(erp.strict(ctx.settings.erp_replica_max_age_seconds), ttl=0.0)
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
         stock = stock_book(ctx.settings, engine, system)
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
@@ -66,8 +74,23 @@ async def order_process(ctx: Context, system: dict) -> OrderProcess:
                                                       wake=ctx.wake), ctx.metrics)
         built.journeys = JourneyService(engine)
         built.reconciliations = reconciliation(ctx, engine, system, stock)
+        built.erp, built.erp_sync = erp, erp_sync
         ctx.order_process = built
     return built
+
+
+def open_replica(ctx: Context, engine, erp) -> tuple[ReplicaReader, ErpSync]:  # noqa: ANN001
+    """The ERP replica's reader, and its full sync running on schedule until the role stops."""
+    store = ReplicaStore(engine)
+
+    async def drop_answers(skus: set[str]) -> None:
+        for sku in sorted(skus):
+            await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="erp-applied"))
+
+    sync = ErpSync(store, erp, interval=ctx.settings.erp_sync_interval_seconds, on_changed=drop_answers)
+    task = asyncio.get_running_loop().create_task(sync.run())
+    ctx.stack.callback(task.cancel)
+    return ReplicaReader(store, erp), sync
 
 
 async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
@@ -86,6 +109,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
 
     handlers = {
         **flows.handlers(),
+        **process.erp_sync.handlers(),
         **InventorySync(engine, process.stock, on_applied=stock_applied,
                         on_book_changed=storefront_levels.mark if pusher is not None else None).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
@@ -137,19 +161,22 @@ def open_storefront_push(ctx: Context, engine: AsyncEngine, shopify: ShopifyPort
     return pusher
 
 
-async def follow_sandbox(ctx: Context, sandbox: Sandbox, stock: StockBook) -> None:
+async def follow_sandbox(ctx: Context, sandbox: Sandbox, process: OrderProcess) -> None:
     """One process with the sandbox: the sandbox's state lives in memory and starts from its
-    seed at every start and reset, the stock book lives in the database. Read every SKU the
-    book holds again now and after every reset, then drop the cached answers; the shop starts
-    empty, so every storefront level is pushed again."""
+    seed at every start and reset, the stock book and the ERP replica live in the database.
+    Read every SKU the book holds and the whole ERP again now and after every reset, then drop
+    the cached answers; the shop starts empty, so every storefront level is pushed again."""
+    stock, erp_sync = process.stock, process.erp_sync
 
     async def resync() -> None:
         await storefront_levels.forget_pushed(await ctx.database())  # the sandbox shop starts empty again
         await stock.resync()
+        await erp_sync.full_sync(force=True)
         await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=None, reason="sandbox-reset"))
 
     await storefront_levels.forget_pushed(await ctx.database())
     await stock.resync()
+    await erp_sync.full_sync(force=True)
     sandbox.on_reset(resync)
 
 

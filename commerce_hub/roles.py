@@ -77,7 +77,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
             "circuits": (CircuitPort, ctx.circuits)}), name="rpc", authenticated=False))
     ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
     if sandbox_app is not None and role == "all":
-        await follow_sandbox(ctx, sandbox_app.state["sandbox"], (await order_process(ctx, system)).stock)
+        await follow_sandbox(ctx, sandbox_app.state["sandbox"], await order_process(ctx, system))
     if role == "process":
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
@@ -188,7 +188,7 @@ async def _process(ctx: Context, system: dict) -> dict:
                 "returns": rpc_client(ReturnPort, "returns", client),
                 "webhooks": rpc_client(NotificationPort, "webhooks", client)}
     process = await order_process(ctx, system)
-    return {"pricing": ObservedPricing(PricingService(system["erp"], process.stock, currencies=ctx.settings.currencies)),
+    return {"pricing": ObservedPricing(PricingService(process.erp, process.stock, currencies=ctx.settings.currencies)),
             "orders": process.service, "returns": process.returns, "journeys": process.journeys,
             "reconciliations": process.reconciliations,
             "webhooks": await notification_service(ctx)}

@@ -34,6 +34,8 @@ class Item(Model):
     final_sale: bool = False
     breaks: tuple[PriceBreak, ...] = ()
     modified_at: datetime | None = None
+    as_of: datetime | None = None
+    """When the hub last heard this record from the ERP (set by the ERP replica; None when read live)."""
 
 
 class ItemPage(Model):
@@ -48,6 +50,13 @@ class Customer(Model):
     currency: str
     credit_limit: Decimal
     credit_hold: bool = False
+    as_of: datetime | None = None
+    """As ``Item.as_of``."""
+
+
+class CustomerPage(Model):
+    items: tuple[Customer, ...]
+    next_offset: int | None = None
 
 
 class ContractPrices(Model):
@@ -55,6 +64,23 @@ class ContractPrices(Model):
 
     customer_id: str
     prices: dict[str, Decimal] = {}
+    as_of: datetime | None = None
+    """As ``Item.as_of``."""
+
+
+class ContractPricesPage(Model):
+    """A page of every customer's contract price list (customers with none included, empty)."""
+
+    items: tuple[ContractPrices, ...]
+    next_offset: int | None = None
+
+
+class ErpRecordChanged(Model):
+    """The ERP announced that a record changed: an ``item``, a ``customer`` (terms, credit limit,
+    hold) or a customer's ``contract`` prices; ``key`` is the SKU or the customer id."""
+
+    kind: str
+    key: str
 
 
 class StockLevel(Model):

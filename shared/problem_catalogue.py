@@ -146,6 +146,10 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
     _p("backend_unavailable", 503, "A back-office system is unavailable", "A backend is down, timing out or "
        "failing. Reads may still be served from the cache (`X-Cache: STALE`).",
        "Retry with backoff; honour `Retry-After` when present.", retry=True),
+    _p("erp_replica_stale", 503, "The hub's copy of the ERP is too old", "The order would be validated on "
+       "ERP data (item, customer or contract prices) the hub last heard from the ERP longer ago than "
+       "`HUB_ERP_REPLICA_MAX_AGE_SECONDS`, and the ERP cannot be asked now. Price answers are still served, "
+       "their `as_of` showing the age.", "Retry after `Retry-After` seconds, once the ERP is back.", retry=True),
     _p("backend_throttled", 503, "A back-office system is throttling the hub", "A backend asked the hub to slow "
        "down.", "Retry after `Retry-After` seconds.", retry=True),
     _p("circuit_open", 503, "A back-office system is failing; calls are paused", "The hub stopped calling a "

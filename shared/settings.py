@@ -110,6 +110,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Sandbox: a released order ships by itself this long after its release; 0 never."""
     backend_timeout_seconds: float = 2.0
     """Per-call timeout toward a backend on the synchronous path."""
+    erp_sync_interval_seconds: float = 900.0
+    """The ERP replica's full sync runs at start and this often (one process at a time)."""
+    erp_replica_max_age_seconds: float = 86400.0
+    """Order validation refuses (503 ``erp_replica_stale``) ERP data heard longer ago than this."""
     cache_ttl_seconds: float = 30.0
     """Fresh life of a cached product answer (events invalidate sooner)."""
     cache_stale_seconds: float = 600.0

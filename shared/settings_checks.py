@@ -46,6 +46,7 @@ def validate(s: Settings) -> None:
     _validate_returns(s)
     _validate_stock(s)
     _validate_retention(s)
+    _validate_replica(s)
     _validate_ops(s)
     if s.breaker_failure_threshold < 1:
         raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
@@ -96,6 +97,12 @@ def _validate_stock(s: Settings) -> None:
         raise SettingsError("HUB_SAFETY_BUFFER: must be 0 or more units")
     if any(units < 0 for units in s.safety_buffer_by_channel.values()):
         raise SettingsError("HUB_SAFETY_BUFFER_BY_CHANNEL: must be 0 or more units for every channel")
+
+
+def _validate_replica(s: Settings) -> None:
+    if not 1 <= s.erp_sync_interval_seconds < s.erp_replica_max_age_seconds:
+        raise SettingsError("HUB_ERP_SYNC_INTERVAL_SECONDS: must be at least 1 and below "
+                            "HUB_ERP_REPLICA_MAX_AGE_SECONDS (a healthy ERP must never make orders refused)")
 
 
 def _validate_retention(s: Settings) -> None:

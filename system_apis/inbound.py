@@ -2,7 +2,7 @@
 
     POST /hooks/wms      X-Signature: sha256=<hex HMAC>   stock, shipments, return receipts
     POST /hooks/pos      X-Signature: sha256=<hex HMAC>   store stock
-    POST /hooks/erp      X-Signature: sha256=<hex HMAC>   price changes
+    POST /hooks/erp      X-Signature: sha256=<hex HMAC>   item, customer and contract-price changes
     POST /hooks/shopify  X-Shopify-Hmac-Sha256: <base64 HMAC>   orders/create
 
 A bad or missing signature is 401 and nothing is stored; a hook whose secret
@@ -11,7 +11,9 @@ A signed event is mapped from the vendor's shape to a canonical one (``system_ap
 events.py``); what must not be lost (stock reports, shipments, receipts,
 channel orders) is written to the outbox before the 200, and a worker does the
 work; price and stock changes are also broadcast at once (``catalog.changed``)
-so every instance's response cache drops that SKU. A Shopify webhook id seen
+so every instance's response cache drops that SKU. An ERP announcement
+(``erp.record_changed``) is written to the outbox too: a worker reads the record
+and updates the hub's ERP replica (``process_apis/catalog``). A Shopify webhook id seen
 before answers 200 and does nothing (the idempotency ledger, scope
 ``hook:shopify``), so a redelivery never captures an order twice.
 """
@@ -33,7 +35,7 @@ from shared.idempotency import Claim, IdempotencyLedger, fingerprint
 from shared.jsonbody import MALFORMED, MalformedJson, check_depth
 from shared.messaging.journal import add_ref
 from shared.messaging.outbox import enqueue
-from shared.models import ChannelOrder, ReturnReceived, ShipmentConfirmed, StockChanged
+from shared.models import ChannelOrder, ErpRecordChanged, ReturnReceived, ShipmentConfirmed, StockChanged
 from system_apis.erp.events import parse_erp_event
 from system_apis.pos.events import parse_pos_event
 from system_apis.shopify.webhooks import parse_order, verify_shopify_hmac
@@ -44,7 +46,7 @@ CATALOG_TOPIC = "catalog.changed"
 MAX_BODY = 1024 * 1024
 _OK = [(b"content-type", b"application/json")]
 TOPICS = {StockChanged: "stock.changed", ShipmentConfirmed: "shipment.confirmed", ReturnReceived: "return.received",
-          ChannelOrder: "channel_order.received"}
+          ChannelOrder: "channel_order.received", ErpRecordChanged: "erp.record_changed"}
 _PARSERS: dict[str, Callable[[bytes], object]] = {"wms": parse_wms_event, "pos": parse_pos_event, "erp": parse_erp_event}
 
 
@@ -87,17 +89,16 @@ class InboundHooks:
             event = _PARSERS[source](body)
         except (MalformedJson, *MALFORMED) as exc:
             raise BadRequest(f"Not a {source.upper()} event this hub understands.", code="malformed_event") from exc
-        if isinstance(event, str):  # the ERP names the SKU whose price changed
-            await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=event, reason=f"{source}-event"))
-            return "accepted"
         if isinstance(event, StockChanged):  # the book counts a location by the source that reports it
             event = msgspec.structs.replace(event, source=source)
-        key = getattr(event, "sku", None) or getattr(event, "order_id", None) or getattr(event, "rma_id", "")
+        key = getattr(event, "sku", None) or getattr(event, "order_id", None) or getattr(event, "rma_id", None) \
+            or getattr(event, "key", "")
         async with self._engine.begin() as conn:
             await enqueue(conn, TOPICS[type(event)], key, event)
         self._wake()
-        if isinstance(event, StockChanged):
-            await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=event.sku, reason=f"{source}-event"))
+        sku = _priced_sku(event)
+        if sku is not None:
+            await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason=f"{source}-event"))
         return "accepted"
 
     async def _shopify(self, body: bytes, headers: dict[bytes, bytes]) -> str:
@@ -127,6 +128,15 @@ class InboundHooks:
             await self._ledger.complete(conn, "hook:shopify", webhook_id, 200, b'{"status":"accepted"}')
         self._wake()
         return "accepted"
+
+
+def _priced_sku(event: object) -> str | None:
+    """The SKU whose stock or item record (list price) the event changes, if it names one."""
+    if isinstance(event, StockChanged):
+        return event.sku
+    if isinstance(event, ErpRecordChanged) and event.kind == "item":
+        return event.key
+    return None
 
 
 def _text(headers: dict[bytes, bytes], name: bytes) -> str:

@@ -79,7 +79,7 @@ class PricingService:
             unit_price=unit_price, list_price=item.list_price, price_source=source,
             orderable=item.orderable, final_sale=item.final_sale,
             available_quantity=available, in_stock=available > 0,
-            locations=locations, breaks=item.breaks, as_of=self._now(),
+            locations=locations, breaks=item.breaks, as_of=rules.as_of(item, contract, self._now()),
             stock_partial=levels[sku].partial, missing_sources=levels[sku].missing,
         )
 

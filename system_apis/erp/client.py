@@ -11,9 +11,11 @@ import msgspec
 from shared.errors import BackendThrottled, NotFound
 from shared.models import (
     ContractPrices,
+    ContractPricesPage,
     CreditMemoRef,
     CreditMemoRequest,
     Customer,
+    CustomerPage,
     ErpOrderRef,
     Item,
     ItemPage,
@@ -24,10 +26,12 @@ from system_apis.erp import mapping
 from system_apis.erp.vendor_schemas import (
     ErpCreditMemo,
     ErpCustomer,
+    ErpCustomerList,
     ErpErrorBody,
     ErpItem,
     ErpItemList,
     ErpItemPrices,
+    ErpItemPricesList,
     ErpSalesOrder,
     ErpSalesOrderList,
 )
@@ -83,6 +87,18 @@ class ErpHttpAdapter:
         path = f"/api/v1/customers/{quote(customer_id, safe='')}/item-prices"
         prices = await self._customer_call(ErpItemPrices, "get_contract_prices", path, customer_id)
         return mapping.to_contract_prices(prices)
+
+    async def list_customers(self, offset: int = 0, limit: int = 100) -> CustomerPage:
+        page = await self._http.get_json(
+            ErpCustomerList, "list_customers", "/api/v1/customers", params={"offset": offset, "limit": limit}
+        )
+        return mapping.to_customer_page(page)
+
+    async def list_contract_prices(self, offset: int = 0, limit: int = 100) -> ContractPricesPage:
+        page = await self._http.get_json(
+            ErpItemPricesList, "list_contract_prices", "/api/v1/item-prices", params={"offset": offset, "limit": limit}
+        )
+        return mapping.to_contract_prices_page(page)
 
     async def post_sales_order(self, order: SalesOrder) -> ErpOrderRef:
         """Idempotency key and ``externalRef`` are both the hub's order id: a retry books nothing new."""

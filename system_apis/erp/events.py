@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import msgspec
 
-from system_apis.erp.vendor_schemas import ErpPriceChanged
+from shared.models import ErpRecordChanged
+from system_apis.erp.vendor_schemas import ErpCustomerChanged, ErpEventHead, ErpPriceChanged
+
+_CUSTOMER_KINDS = {"customer.updated": "customer", "customer.itemPrices.updated": "contract"}
 
 
-def parse_erp_event(body: bytes) -> str:
-    """The SKU whose price changed."""
-    return msgspec.json.decode(body, type=ErpPriceChanged).record.item_id
+def parse_erp_event(body: bytes) -> ErpRecordChanged:
+    """Which record changed: an item (its price), a customer, or a customer's contract prices."""
+    if msgspec.json.decode(body, type=ErpEventHead).event_type in _CUSTOMER_KINDS:
+        event = msgspec.json.decode(body, type=ErpCustomerChanged)
+        return ErpRecordChanged(kind=_CUSTOMER_KINDS[event.event_type], key=event.record.customer_id)
+    return ErpRecordChanged(kind="item", key=msgspec.json.decode(body, type=ErpPriceChanged).record.item_id)

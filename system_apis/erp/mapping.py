@@ -9,9 +9,11 @@ from shared.errors import BackendError
 from shared.models import (
     Address,
     ContractPrices,
+    ContractPricesPage,
     CreditMemoRef,
     CreditMemoRequest,
     Customer,
+    CustomerPage,
     ErpOrderRef,
     Item,
     ItemPage,
@@ -25,9 +27,11 @@ from system_apis.erp.vendor_schemas import (
     ErpCreditMemo,
     ErpCreditMemoBody,
     ErpCustomer,
+    ErpCustomerList,
     ErpItem,
     ErpItemList,
     ErpItemPrices,
+    ErpItemPricesList,
     ErpLineOut,
     ErpSalesOrder,
     ErpSalesOrderBody,
@@ -51,13 +55,21 @@ def to_item(item: ErpItem) -> Item:
     )
 
 
-def to_item_page(page: ErpItemList) -> ItemPage:
+def _next(page: ErpItemList | ErpCustomerList | ErpItemPricesList) -> int | None:
     """``hasMore`` becomes the offset of the next page (``None`` on the last one)."""
-    more = page.has_more and bool(page.items)
-    return ItemPage(
-        items=tuple(to_item(item) for item in page.items),
-        next_offset=page.offset + len(page.items) if more else None,
-    )
+    return page.offset + len(page.items) if page.has_more and page.items else None
+
+
+def to_item_page(page: ErpItemList) -> ItemPage:
+    return ItemPage(items=tuple(to_item(item) for item in page.items), next_offset=_next(page))
+
+
+def to_customer_page(page: ErpCustomerList) -> CustomerPage:
+    return CustomerPage(items=tuple(to_customer(c) for c in page.items), next_offset=_next(page))
+
+
+def to_contract_prices_page(page: ErpItemPricesList) -> ContractPricesPage:
+    return ContractPricesPage(items=tuple(to_contract_prices(p) for p in page.items), next_offset=_next(page))
 
 
 def to_customer(customer: ErpCustomer) -> Customer:

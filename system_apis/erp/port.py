@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from shared.models import (ContractPrices, CreditMemoRef, CreditMemoRequest, Customer, ErpOrderRef, Item, ItemPage,
-                           SalesOrder, SalesOrderRecord)
+from shared.models import (
+    ContractPrices,
+    ContractPricesPage,
+    CreditMemoRef,
+    CreditMemoRequest,
+    Customer,
+    CustomerPage,
+    ErpOrderRef,
+    Item,
+    ItemPage,
+    SalesOrder,
+    SalesOrderRecord,
+)
 
 
 class ErpPort(Protocol):
@@ -26,6 +37,14 @@ class ErpPort(Protocol):
 
     async def get_contract_prices(self, customer_id: str) -> ContractPrices:
         """The customer's contract prices (empty when none); ``NotFound`` as above."""
+        ...
+
+    async def list_customers(self, offset: int = 0, limit: int = 100) -> CustomerPage:
+        """A page of the customer master, ordered by customer id (the replica's full sync)."""
+        ...
+
+    async def list_contract_prices(self, offset: int = 0, limit: int = 100) -> ContractPricesPage:
+        """A page of every customer's contract prices, ordered by customer id (the full sync)."""
         ...
 
     async def post_sales_order(self, order: SalesOrder) -> ErpOrderRef:

@@ -46,6 +46,14 @@ class ErpCustomer(ErpStruct):
     credit_hold: bool = False
 
 
+class ErpCustomerList(ErpStruct):
+    items: list[ErpCustomer]
+    offset: int
+    limit: int
+    total_results: int
+    has_more: bool
+
+
 class ErpItemPrice(ErpStruct):
     item_id: str
     unit_price: Decimal
@@ -54,6 +62,14 @@ class ErpItemPrice(ErpStruct):
 class ErpItemPrices(ErpStruct):
     customer_id: str
     item_prices: list[ErpItemPrice] = []
+
+
+class ErpItemPricesList(ErpStruct):
+    items: list[ErpItemPrices]
+    offset: int
+    limit: int
+    total_results: int
+    has_more: bool
 
 
 class ErpErrorDetail(ErpStruct):
@@ -148,3 +164,21 @@ class ErpPriceChanged(ErpStruct):
 
     event_type: Literal["item.price.changed"]
     record: ErpPriceRecord
+
+
+class ErpEventHead(ErpStruct):
+    """What every announcement starts with: its type picks the record's shape."""
+
+    event_type: str
+
+
+class ErpCustomerRecord(ErpStruct):
+    customer_id: str
+
+
+class ErpCustomerChanged(ErpStruct):
+    """``{"eventId", "eventType": "customer.updated" | "customer.itemPrices.updated", "occurredAt",
+    "record": {"customerId"}}``: terms, credit limit or hold, or the contract prices, changed."""
+
+    event_type: Literal["customer.updated", "customer.itemPrices.updated"]
+    record: ErpCustomerRecord

@@ -16,7 +16,11 @@ from system_apis.sandbox.erp_errors import RecordNotFound, found
 from system_apis.sandbox.erp_orders import ErpTransactions
 from system_apis.sandbox.erp_schemas import (
     CustomerItemPrices,
+    CustomerItemPricesPage,
+    CustomerRecord,
     ErpCustomer,
+    ErpCustomerEvent,
+    ErpCustomerPage,
     ErpEvent,
     ErpItem,
     ErpItemPage,
@@ -87,21 +91,56 @@ class ErpBackend:
 
     def item_page(self, offset: int, limit: int) -> ErpItemPage:
         """A page of items sorted by ``itemId``."""
-        ordered = [self._items[k] for k in sorted(self._items)]
-        page = ordered[offset : offset + limit]
-        return ErpItemPage(
-            items=page,
-            offset=offset,
-            limit=limit,
-            total_results=len(ordered),
-            has_more=offset + len(page) < len(ordered),
-        )
+        return ErpItemPage(**_page(self._items, offset, limit))
+
+    def customer_page(self, offset: int, limit: int) -> ErpCustomerPage:
+        """A page of customers sorted by ``customerId``."""
+        return ErpCustomerPage(**_page(self._customers, offset, limit))
+
+    def item_prices_page(self, offset: int, limit: int) -> CustomerItemPricesPage:
+        """A page of every customer's price list (possibly empty), sorted by ``customerId``."""
+        return CustomerItemPricesPage(**_page(self._contracts, offset, limit))
+
+    def item_ids(self) -> frozenset[str]:
+        return frozenset(self._items)
 
     def customer(self, customer_id: str) -> ErpCustomer:
         return found(self._customers.get(customer_id), "customer", customer_id)
 
     def item_prices(self, customer_id: str) -> CustomerItemPrices:
         return found(self._contracts.get(customer_id), "customer", customer_id)
+
+    def change_credit(self, customer_id: str, hold: bool | None, limit: Decimal | None) -> ErpCustomer | None:
+        """Set the credit hold and/or limit and announce ``customer.updated``; ``None`` if unknown."""
+        old = self._customers.get(customer_id)
+        if old is None:
+            return None
+        customer = msgspec.structs.replace(
+            old,
+            credit_hold=old.credit_hold if hold is None else hold,
+            credit_limit=old.credit_limit if limit is None else money(limit),
+        )
+        self._customers[customer_id] = customer
+        self._announce_customer("customer.updated", customer_id)
+        return customer
+
+    def change_contract_price(self, customer_id: str, item_id: str, price: Decimal | None) -> CustomerItemPrices | None:
+        """Set (or, with ``None``, remove) one contract price; announces ``customer.itemPrices.updated``."""
+        old = self._contracts.get(customer_id)
+        if old is None:
+            return None
+        kept = tuple(p for p in old.item_prices if p.item_id != item_id)
+        added = () if price is None else (ItemPrice(item_id=item_id, unit_price=money(price)),)
+        prices = msgspec.structs.replace(old, item_prices=tuple(sorted(kept + added, key=lambda p: p.item_id)))
+        self._contracts[customer_id] = prices
+        self._announce_customer("customer.itemPrices.updated", customer_id)
+        return prices
+
+    def _announce_customer(self, event_type: str, customer_id: str) -> None:
+        self.announcer.announce(ErpCustomerEvent(
+            event_id=new_event_id(self.name), event_type=event_type, occurred_at=rfc3339_now(),
+            record=CustomerRecord(customer_id=customer_id),
+        ))
 
     def change_price(self, item_id: str, list_price: Decimal) -> ErpItem | None:
         """Set the base price, bump ``lastModified`` and announce; ``None`` for an unknown item."""
@@ -120,3 +159,11 @@ class ErpBackend:
             )
         )
         return item
+
+
+def _page(records: dict, offset: int, limit: int) -> dict:
+    """One page of ``records`` sorted by key, in CloudERP's paging fields."""
+    ordered = [records[k] for k in sorted(records)]
+    page = ordered[offset : offset + limit]
+    return {"items": page, "offset": offset, "limit": limit, "total_results": len(ordered),
+            "has_more": offset + len(page) < len(ordered)}

@@ -44,6 +44,14 @@ class ErpCustomer(ErpModel):
     currency_code: str
 
 
+class ErpCustomerPage(ErpModel):
+    items: list[ErpCustomer]
+    offset: int
+    limit: int
+    total_results: int
+    has_more: bool
+
+
 class ItemPrice(ErpModel):
     item_id: str
     unit_price: str
@@ -52,6 +60,14 @@ class ItemPrice(ErpModel):
 class CustomerItemPrices(ErpModel):
     customer_id: str
     item_prices: tuple[ItemPrice, ...]
+
+
+class CustomerItemPricesPage(ErpModel):
+    items: list[CustomerItemPrices]
+    offset: int
+    limit: int
+    total_results: int
+    has_more: bool
 
 
 class ErpErrorDetail(ErpModel):
@@ -81,6 +97,32 @@ class ErpEvent(ErpModel):
     event_type: str
     occurred_at: str
     record: PriceRecord
+
+
+class CustomerRecord(ErpModel):
+    customer_id: str
+
+
+class ErpCustomerEvent(ErpModel):
+    """``customer.updated`` (terms, credit limit, hold) or ``customer.itemPrices.updated``."""
+
+    event_id: str
+    event_type: str
+    occurred_at: str
+    record: CustomerRecord
+
+
+class CreditChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The body of ``PUT /sandbox/erp/customers/{id}/credit`` (a control): either or both."""
+
+    credit_hold: bool | None = None
+    credit_limit: Annotated[str, msgspec.Meta(pattern=r"^\d{1,9}(\.\d{1,2})?$")] | None = None
+
+
+class ContractPriceChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The body of ``PUT /sandbox/erp/customers/{id}/item-prices/{sku}``: null removes the price."""
+
+    unit_price: Annotated[str, msgspec.Meta(pattern=r"^\d{1,9}(\.\d{1,2})?$")] | None
 
 
 class PriceChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -38,6 +38,8 @@ STOREFRONT = ["/v1/storefront/price-availability", "/v2/storefront/price-availab
               "/v1/storefront/returns"]
 ADMIN = [("POST", "/admin/v1/keys"), ("PUT", "/admin/v1/plans/standard"), ("POST", "/admin/v1/cache/purge")]
 SANDBOX = [("POST", "/sandbox/wms/stock"), ("PUT", "/sandbox/erp/faults"), ("PUT", "/sandbox/erp/items/SKU-1001/price"),
+           ("PUT", "/sandbox/erp/customers/CUST-ACME/credit"),
+           ("PUT", "/sandbox/erp/customers/CUST-ACME/item-prices/SKU-1001"),
            ("POST", "/sandbox/shopify/orders"), ("POST", "/sandbox/wms/ship"),
            ("POST", "/sandbox/erp/api/v1/salesOrders"), ("POST", "/sandbox/wms/api/v2/fulfillment_requests"),
            ("POST", "/sandbox/payments/v1/authorizations"),

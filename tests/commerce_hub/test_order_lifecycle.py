@@ -173,8 +173,8 @@ async def test_orders_are_accepted_through_an_erp_outage_and_posted_once_it_is_b
     ids = [p.json()["order_id"] for p in placed]
     assert {(await hub.http.get(f"/v1/storefront/orders/{i}", headers=headers)).json()["status"] for i in ids} == {
         "accepted"}
-    never_read = await hub.http.post("/v1/storefront/orders", headers={**headers, **key()},
-                                     json={**ACME_ORDER, "lines": [{"sku": "SKU-1002", "quantity": 1}]})
+    never_read = await hub.http.post("/v1/storefront/orders", headers={**headers, **key()},  # not in the ERP replica
+                                     json={**ACME_ORDER, "lines": [{"sku": "SKU-9002", "quantity": 1}]})
     assert never_read.status_code == 503 and never_read.json()["code"] in ("backend_unavailable", "circuit_open")
     assert (await hub.http.delete("/sandbox/erp/faults")).status_code in (200, 204)
     for order_id in ids:

@@ -136,3 +136,27 @@ async def test_price_control_rejects_bad_input(client: httpx.AsyncClient, body: 
     assert response.json()["error"] == "validation_failed"
     assert [e["field"] for e in response.json()["errors"]] == ["list_price"]
     assert (await client.get(f"{API}/items/SKU-1001")).json()["basePrice"] == "129.00"
+
+
+async def test_customer_controls_announce_the_change(client: httpx.AsyncClient) -> None:
+    held = await client.put("/sandbox/erp/customers/CUST-ACME/credit", json={"credit_hold": True})
+    assert held.status_code == 200 and held.json()["creditHold"] is True
+    priced = await client.put("/sandbox/erp/customers/CUST-ACME/item-prices/SKU-1002", json={"unit_price": "21.00"})
+    assert priced.status_code == 200
+    events = (await client.get("/sandbox/erp/events")).json()["items"]
+    assert [(e["eventType"], e["record"]) for e in events] == [
+        ("customer.updated", {"customerId": "CUST-ACME"}),
+        ("customer.itemPrices.updated", {"customerId": "CUST-ACME"})]
+
+
+@pytest.mark.parametrize(("path", "body", "status"), [
+    ("customers/CUST-NONE/credit", {"credit_hold": True}, 404),
+    ("customers/CUST-ACME/credit", {"credit_limit": "-1"}, 422),
+    ("customers/CUST-ACME/credit", {"hold": True}, 422),
+    ("customers/CUST-ACME/item-prices/SKU-9999", {"unit_price": "1.00"}, 404),
+    ("customers/CUST-NONE/item-prices/SKU-1001", {"unit_price": "1.00"}, 404),
+    ("customers/CUST-ACME/item-prices/SKU-1001", {"unit_price": "abc"}, 422),
+])
+async def test_customer_controls_refuse_bad_input(client: httpx.AsyncClient, path: str, body: dict,
+                                                  status: int) -> None:
+    assert (await client.put(f"/sandbox/erp/{path}", json=body)).status_code == status

@@ -16,6 +16,7 @@ from shared.models import (
     Address,
     ChannelOrder,
     ChannelOrderLine,
+    ErpRecordChanged,
     FulfilmentLine,
     ReturnReceived,
     ShipmentConfirmed,
@@ -70,7 +71,14 @@ def test_malformed_wms_events_raise_decode_errors(body: bytes) -> None:
 def test_pos_and_erp_events_parse() -> None:
     assert parse_pos_event(encode(POS)) == StockChanged(sku="SKU-1002", location="STORE-NYC", on_hand=4, available=4,
                                                          sequence=3)
-    assert parse_erp_event(encode(ERP)) == "SKU-1003"
+    assert parse_erp_event(encode(ERP)) == ErpRecordChanged(kind="item", key="SKU-1003")
+
+
+@pytest.mark.parametrize(("event_type", "kind"), [("customer.updated", "customer"),
+                                                  ("customer.itemPrices.updated", "contract")])
+def test_erp_customer_events_name_the_record_that_changed(event_type: str, kind: str) -> None:
+    body = {**ERP, "eventType": event_type, "record": {"customerId": "CUST-ACME"}}
+    assert parse_erp_event(encode(body)) == ErpRecordChanged(kind=kind, key="CUST-ACME")
 
 
 @pytest.mark.parametrize("body", [*MALFORMED, encode({**POS, "type": "SALE"}), encode({**POS, "quantity": "4"})])
@@ -79,7 +87,8 @@ def test_malformed_pos_events_raise_decode_errors(body: bytes) -> None:
         parse_pos_event(body)
 
 
-@pytest.mark.parametrize("body", [*MALFORMED, encode({**ERP, "eventType": "item.deleted"}), encode({**ERP, "record": {}})])
+@pytest.mark.parametrize("body", [*MALFORMED, encode({**ERP, "eventType": "item.deleted"}), encode({**ERP, "record": {}}),
+                                  encode({**ERP, "eventType": "customer.updated"}), encode({"record": {}})])
 def test_malformed_erp_events_raise_decode_errors(body: bytes) -> None:
     with pytest.raises(msgspec.DecodeError):
         parse_erp_event(body)
