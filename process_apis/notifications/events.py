@@ -2,7 +2,7 @@
 
 Each ``*_changed`` / ``*_created`` call finds the subscribers (one query; none: nothing
 else happens), fixes the body once, and writes one delivery per subscriber with a
-``webhook.deliver`` outbox message: the event exists exactly when the change does.
+``webhook.deliver`` outbox message (one INSERT for all the deliveries, one for the messages): the event exists exactly when the change does.
 Calling twice for the same event writes nothing twice (the event key is unique per
 subscription). Order and return events go to the subscribers of the order's customer;
 ``inventory.changed`` to every subscriber of it.
@@ -92,6 +92,4 @@ async def _fan_out(conn: AsyncConnection, rows: list[Any], type_: str, lane: str
     if not wanted:
         return
     body = msgspec.json.encode(Envelope(type=type_, timestamp=at, data=data)).decode()
-    now = datetime.now(UTC)
-    for sub in wanted:
-        await repo.add_delivery(conn, sub, key, type_, lane[:100], body, now)
+    await repo.add_deliveries(conn, wanted, key, type_, lane[:100], body, datetime.now(UTC))
