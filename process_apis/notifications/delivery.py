@@ -9,9 +9,9 @@ it, so a lane with pending deliveries always has a message on its way, whatever 
 several messages for one lane are harmless (the claim lets one worker at a time in).
 
 The worker runs many lanes' handlers at once; their claims and their outcomes are group
-commits (``shared.batching``): every lane waiting to claim is claimed by one transaction,
-every outcome waiting is recorded by one, so the database sees a few statements per batch
-instead of three transactions per delivery. Sends run concurrently, at most
+commits (``shared.batching``): every outcome waiting is recorded by one transaction, which
+also claims the next head of each of those lanes, so the database sees a few statements per
+round of the lanes being worked instead of three transactions per delivery. Sends run concurrently, at most
 ``per_subscription`` at a time to one subscription; a lane is never worked by two at once,
 so an order's events still reach a partner in order.
 
@@ -34,7 +34,7 @@ from process_apis.notifications import lanes
 from process_apis.notifications.repository import DELIVER_TOPIC, LaneRef, trigger
 from shared.batching import GroupCommit
 from shared.messaging.outbox import Message, utcnow
-from system_apis.webhooks.port import WebhookRequest, WebhookSenderPort
+from system_apis.webhooks.port import WebhookRequest, WebhookResult, WebhookSenderPort
 
 BATCH = 50
 SLICE_SECONDS = 30.0
@@ -67,29 +67,42 @@ class DeliveryFlow:
                     secrets=claimed.secrets, subscription_id=ref.subscription_id))
             done += 1
             enough = done >= BATCH or time.monotonic() - started > SLICE_SECONDS
-            outcome = await self._records.submit((ref, claimed, result, enough))
-            if outcome != "next" or enough:
-                if enough:
-                    self._wake()
-                return
-            step = await self._claims.submit(ref)
-        self._wake()
+            step = await self._records.submit((ref, claimed, result, enough))
+        if step.kind in ("empty", "handed over"):
+            self._wake()
 
     async def _claim(self, refs: list[LaneRef]) -> list[lanes.Step]:
         async with self._engine.begin() as conn:
-            steps = await lanes.claim(conn, refs, self._clock(), self._policy.lease)
-            for ref, step in zip(refs, steps, strict=True):
-                if step.kind in ("busy", "wait"):  # look again when the lease or the backoff ends
-                    await trigger(conn, ref.subscription_id, ref.lane, delay=step.wait + 0.05)
+            return await self._claim_in(conn, refs)
+
+    async def _claim_in(self, conn, refs: list[LaneRef]) -> list[lanes.Step]:  # noqa: ANN001 - AsyncConnection
+        steps = await lanes.claim(conn, refs, self._clock(), self._policy.lease)
+        for ref, step in zip(refs, steps, strict=True):
+            if step.kind in ("busy", "wait"):  # look again when the lease or the backoff ends
+                await trigger(conn, ref.subscription_id, ref.lane, delay=step.wait + 0.05)
         return steps
 
-    async def _record(self, items: list[tuple[LaneRef, lanes.Claimed, object, bool]]) -> list[lanes.Outcome]:
+    async def _record(self, items: list[tuple[LaneRef, lanes.Claimed, WebhookResult, bool]]) -> list[lanes.Step]:
+        """Record the outcomes and, in the same transaction, claim the next head of every lane
+        that may go on: one transaction per round of the lanes being worked."""
         async with self._engine.begin() as conn:
             answers = await lanes.record(conn, [(ref, claimed, result) for ref, claimed, result, _ in items],
                                          self._clock(), self._policy, self._rng)
-            for (ref, _, _, enough), (outcome, wait) in zip(items, answers, strict=True):
+            steps: list[lanes.Step] = []
+            going_on: list[int] = []
+            for i, ((ref, _, _, enough), (outcome, wait)) in enumerate(zip(items, answers, strict=True)):
                 if outcome == "retry":
                     await trigger(conn, ref.subscription_id, ref.lane, delay=wait)
+                    steps.append(lanes.Step("wait", wait=wait))
                 elif outcome == "next" and enough:
                     await trigger(conn, ref.subscription_id, ref.lane)  # hand over to a fresh message
-        return [outcome for outcome, _ in answers]
+                    steps.append(lanes.Step("handed over"))
+                elif outcome == "held":
+                    steps.append(lanes.Step("held"))
+                else:
+                    steps.append(lanes.Step("empty"))
+                    going_on.append(i)
+            if going_on:
+                for i, step in zip(going_on, await self._claim_in(conn, [items[i][0] for i in going_on]), strict=True):
+                    steps[i] = step
+        return steps

@@ -56,7 +56,7 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Step(msgspec.Struct, frozen=True):
-    kind: Literal["claimed", "empty", "busy", "wait", "held"]
+    kind: Literal["claimed", "empty", "busy", "wait", "held", "handed over"]
     claimed: Claimed | None = None
     wait: float = 0.0
 
