@@ -3,7 +3,8 @@
 ``GroupCommit(flush)``: each ``await group.submit(item)`` joins the batch being gathered and
 gets its own result back; one task at a time runs ``flush(items) -> results`` (same length,
 same order), so while one flush is in its transaction the next callers pile up for the
-following one. Nothing waits on a timer: a lone caller is flushed at once, a crowd in
+following one (``parallel`` > 1: up to that many flushes at once, for a store whose
+commit is slow but takes concurrent commits together, as PostgreSQL's does). Nothing waits on a timer: a lone caller is flushed at once, a crowd in
 batches of up to ``limit``. A flush that raises fails every caller of its batch. A caller
 cancelled while waiting does not stop the flush (its item is still written: what a crash
 after the statement would leave too).
@@ -20,16 +21,19 @@ R = TypeVar("R")
 
 
 class GroupCommit(Generic[T, R]):
-    def __init__(self, flush: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int = 500) -> None:
-        self._flush, self._limit = flush, limit
+    def __init__(self, flush: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int = 500,
+                 parallel: int = 1) -> None:
+        self._flush, self._limit, self._parallel = flush, limit, parallel
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
-        self._runner: asyncio.Task | None = None
+        self._runners: set[asyncio.Task] = set()
 
     async def submit(self, item: T) -> R:
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._runner is None or self._runner.done():
-            self._runner = asyncio.create_task(self._run())
+        self._runners = {r for r in self._runners if not r.done()}  # a done one's callback may not have run yet
+        if len(self._runners) < self._parallel:
+            runner = asyncio.create_task(self._run())
+            self._runners.add(runner)
         return await future
 
     async def _run(self) -> None:

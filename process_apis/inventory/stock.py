@@ -131,6 +131,38 @@ class StockBook:
         return await self._upsert(conn, change.sku, change.location, change.on_hand, change.available,
                                   change.sequence)
 
+    async def apply_many(self, conn: AsyncConnection, changes: Sequence[StockChanged]) -> list[bool]:
+        """``apply`` for a batch of reports, one statement: per (sku, location) only the newest
+        sequence of the batch is written (and only if newer than the row's), so the answer is
+        True for the reports that are now the row and False for the others (older, duplicates,
+        or beaten by a newer one in the same batch). Rows are written in (sku, location) order,
+        the lock order every batch shares."""
+        if not changes:
+            return []
+        newest: dict[tuple[str, str], StockChanged] = {}
+        for c in changes:
+            held = newest.get((c.sku, c.location))
+            if held is None or c.sequence > held.sequence:
+                newest[(c.sku, c.location)] = c
+        now = datetime.now(UTC)
+        stmt = insert(conn, levels).values([dict(sku=c.sku, location=c.location, on_hand=c.on_hand,
+                                                 available=c.available, sequence=c.sequence, updated_at=now)
+                                            for _, c in sorted(newest.items())])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[levels.c.sku, levels.c.location],
+            set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
+                  "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at},
+            where=stmt.excluded.sequence > levels.c.sequence,
+        ).returning(levels.c.sku, levels.c.location, levels.c.sequence)
+        written = {(r.sku, r.location, r.sequence) for r in await conn.execute(stmt)}
+        first: set[tuple[str, str, int]] = set()
+        out = []
+        for c in changes:  # a duplicate of the written report counts once
+            key = (c.sku, c.location, c.sequence)
+            out.append(key in written and key not in first)
+            first.add(key)
+        return out
+
     async def reserve(self, conn: AsyncConnection, sku: str, quantity: int) -> bool:
         """Hold ``quantity`` of ``sku`` if that much is free; False (nothing held) otherwise."""
         result = await conn.execute(_RESERVE, {"s": sku, "q": quantity})

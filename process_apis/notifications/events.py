@@ -76,14 +76,20 @@ async def return_updated(conn: AsyncConnection, rma_id: str, status: str, refund
 
 
 async def inventory_changed(conn: AsyncConnection, change: StockChanged) -> None:
-    rows = list((await conn.execute(select(*_SUB))).all())
+    await inventory_changed_many(conn, [change])
+
+
+async def inventory_changed_many(conn: AsyncConnection, changes: list[StockChanged]) -> None:
+    """``inventory_changed`` for a batch of applied reports: the subscribers are read once."""
+    rows = list((await conn.execute(select(*_SUB))).all()) if changes else []
     if not rows:
         return
     now = datetime.now(UTC)
-    data = InventoryChangedV1(sku=change.sku, location=change.location, on_hand=change.on_hand,
-                              available=change.available, sequence=change.sequence, changed_at=now)
-    lane = f"{change.sku}@{change.location}"
-    await _fan_out(conn, rows, "inventory.changed", lane, f"stock:{lane}:{change.sequence}", data, now)
+    for change in changes:
+        data = InventoryChangedV1(sku=change.sku, location=change.location, on_hand=change.on_hand,
+                                  available=change.available, sequence=change.sequence, changed_at=now)
+        lane = f"{change.sku}@{change.location}"
+        await _fan_out(conn, rows, "inventory.changed", lane, f"stock:{lane}:{change.sequence}", data, now)
 
 
 async def _fan_out(conn: AsyncConnection, rows: list[Any], type_: str, lane: str, key: str, data: msgspec.Struct,

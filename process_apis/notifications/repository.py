@@ -97,8 +97,8 @@ async def add_deliveries(conn: AsyncConnection, wanted: list[Any], event_key: st
         body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted],
     ).on_conflict_do_nothing(index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
     inserted = {r.subscription_id for r in await conn.execute(stmt)}
-    await enqueue_many(conn, DELIVER_TOPIC, [(lane_key(sub.id, lane), LaneRef(sub.id, lane)) for sub in wanted
-                                             if sub.id in inserted and sub.status == "active"])
+    await enqueue_many(conn, [(DELIVER_TOPIC, lane_key(sub.id, lane), LaneRef(sub.id, lane)) for sub in wanted
+                              if sub.id in inserted and sub.status == "active"])
     return len(inserted)
 
 

@@ -82,11 +82,11 @@ async def enqueue(
                                  "traceparent": current_traceparent()})
 
 
-async def enqueue_many(conn: AsyncConnection, topic: str, items: list[tuple[str, msgspec.Struct | bytes]]) -> None:
-    """``enqueue`` for many ``(key, payload)`` of one topic, due now: one statement."""
+async def enqueue_many(conn: AsyncConnection, items: list[tuple[str, str, msgspec.Struct | bytes]]) -> None:
+    """``enqueue`` for many ``(topic, key, payload)``, due now: one statement."""
     if not items:
         return
     now, parent = utcnow(), current_traceparent()
     await conn.execute(_INSERT, [{"topic": topic, "key": key, "payload": encode_payload(payload), "attempts": 0,
                                   "available_at": now, "created_at": now, "traceparent": parent}
-                                 for key, payload in items])
+                                 for topic, key, payload in items])
