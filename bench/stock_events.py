@@ -229,7 +229,7 @@ async def wait_applied(name: str, final: dict[tuple[str, str], int], started: fl
 
 
 async def xadd_reference(redis_url: str, n: int, concurrency: int) -> float:
-    redis = aioredis.Redis.from_url(redis_url)
+    redis = aioredis.Redis.from_url(redis_url, max_connections=concurrency + 8)
     stream = f"bench:xadd:{secrets.token_hex(3)}"
     left = iter(range(n))
 
