@@ -9,8 +9,9 @@ A bad or missing signature is 401 and nothing is stored; a hook whose secret
 is empty refuses every event (anyone can compute an HMAC under the empty key).
 A signed event is mapped from the vendor's shape to a canonical one (``system_apis/<backend>/
 events.py``); what must not be lost (stock reports, shipments, receipts,
-channel orders) is written to the outbox before the 200, and a worker does the
-work; price and stock changes are also broadcast at once (``catalog.changed``)
+channel orders) is written to the outbox before the 200 (the backend events of
+concurrent requests in one INSERT: a group commit), and a worker does the work;
+price and stock changes are also broadcast at once (``catalog.changed``)
 so every instance's response cache drops that SKU. An ERP announcement
 (``erp.record_changed``) is written to the outbox too: a worker reads the record
 and updates the hub's ERP replica (``process_apis/catalog``). A Shopify webhook id seen
@@ -20,21 +21,23 @@ before answers 200 and does nothing (the idempotency ledger, scope
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
-from typing import Callable
+from typing import Any, Callable
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.asgi import read_body, send_response
+from shared.batching import GroupCommit
 from shared.bus import Bus, CatalogChanged
 from shared.errors import BadRequest, NotFound, Unauthorized
 from shared.idempotency import Claim, IdempotencyLedger, fingerprint
 from shared.jsonbody import MALFORMED, MalformedJson, check_depth
 from shared.messaging.journal import add_ref
-from shared.messaging.outbox import enqueue
+from shared.messaging.outbox import enqueue, enqueue_many
 from shared.models import ChannelOrder, ErpRecordChanged, ReturnReceived, ShipmentConfirmed, StockChanged
 from system_apis.erp.events import parse_erp_event
 from system_apis.pos.events import parse_pos_event
@@ -67,6 +70,7 @@ class InboundHooks:
         self._engine = engine
         self._ledger = ledger
         self._wake = wake
+        self._accept = GroupCommit(self._store, parallel=2)
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         """Served behind the edge, which answers any HubError raised here as a problem."""
@@ -93,13 +97,19 @@ class InboundHooks:
             event = msgspec.structs.replace(event, source=source)
         key = getattr(event, "sku", None) or getattr(event, "order_id", None) or getattr(event, "rma_id", None) \
             or getattr(event, "key", "")
-        async with self._engine.begin() as conn:
-            await enqueue(conn, TOPICS[type(event)], key, event)
-        self._wake()
-        sku = _priced_sku(event)
-        if sku is not None:
-            await self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason=f"{source}-event"))
+        await self._accept.submit((source, key, event))
         return "accepted"
+
+    async def _store(self, accepted: list[tuple[str, str, Any]]) -> list[None]:
+        """The events of the requests waiting, in one outbox INSERT; then one ``catalog.changed``
+        per SKU whose stock or price they report."""
+        async with self._engine.begin() as conn:
+            await enqueue_many(conn, [(TOPICS[type(event)], key, event) for _, key, event in accepted])
+        self._wake()
+        priced = {sku: source for source, _, event in accepted if (sku := _priced_sku(event)) is not None}
+        await asyncio.gather(*(self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason=f"{source}-event"))
+                               for sku, source in priced.items()))
+        return [None] * len(accepted)
 
     async def _shopify(self, body: bytes, headers: dict[bytes, bytes]) -> str:
         secret = self._secrets["shopify"]

@@ -263,14 +263,54 @@ class StockBook:
         return await self._upsert(conn, change.sku, change.location, change.on_hand, change.available,
                                   change.sequence, received_at, source=change.source)
 
-    async def mark_visible(self, change: StockChanged) -> None:
-        """Checkout sees ``change`` now (applied, cached answers dropped): its row's ``visible_at``,
-        unless a newer report replaced it meanwhile. The lag samples are these rows."""
+    async def mark_visible(self, changes: Sequence[StockChanged]) -> None:
+        """Checkout sees ``changes`` now (applied, cached answers dropped): their rows' ``visible_at``,
+        unless a newer report replaced one meanwhile; one statement. The lag samples are these rows."""
+        if not changes:
+            return
+        now = datetime.now(UTC)
         async with self._engine.begin() as conn:
             await conn.execute(update(levels).where(
-                levels.c.sku == change.sku, levels.c.location == change.location,
-                levels.c.sequence == change.sequence, levels.c.received_at.is_not(None),
-            ).values(visible_at=datetime.now(UTC)))
+                levels.c.sku == bindparam("k_sku"), levels.c.location == bindparam("k_loc"),
+                levels.c.sequence == bindparam("k_seq"), levels.c.received_at.is_not(None),
+            ).values(visible_at=bindparam("k_at")), [{"k_sku": c.sku, "k_loc": c.location, "k_seq": c.sequence,
+                                                      "k_at": now} for c in changes])
+
+    async def apply_many(self, conn: AsyncConnection, changes: Sequence[StockChanged],
+                         received: Sequence[datetime | None] = ()) -> list[bool]:
+        """``apply`` for a batch of reports, one statement: per (sku, location) only the newest
+        sequence of the batch is written (and only if newer than the row's), so the answer is
+        True for the reports that are now the row and False for the others (older, duplicates,
+        or beaten by a newer one in the same batch). Rows are written in (sku, location) order,
+        the lock order every batch shares."""
+        if not changes:
+            return []
+        newest: dict[tuple[str, str], tuple[StockChanged, datetime | None]] = {}
+        for c, at in zip(changes, list(received) or [None] * len(changes)):
+            held = newest.get((c.sku, c.location))
+            if held is None or c.sequence > held[0].sequence:
+                newest[(c.sku, c.location)] = (c, at)
+        now = self._clock()
+        stmt = insert(conn, levels).values([dict(sku=c.sku, location=c.location, on_hand=c.on_hand,
+                                                 available=c.available, sequence=c.sequence, updated_at=now,
+                                                 received_at=at, visible_at=None, source=c.source)
+                                            for _, (c, at) in sorted(newest.items())])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[levels.c.sku, levels.c.location],
+            set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
+                  "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
+                  "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at,
+                  "source": func.coalesce(stmt.excluded.source, levels.c.source)},
+            where=stmt.excluded.sequence > levels.c.sequence,
+        ).returning(levels.c.sku, levels.c.location, levels.c.sequence)
+        written = {(r.sku, r.location, r.sequence) for r in await conn.execute(stmt)}
+        first: set[tuple[str, str, int]] = set()
+        out = []
+        for c in changes:  # a duplicate of the written report counts once
+            key = (c.sku, c.location, c.sequence)
+            out.append(key in written and key not in first)
+            first.add(key)
+        return out
 
     async def correct(self, conn: AsyncConnection, level: StockLevel) -> bool:
         """Take a backend's level as reconciliation read it: when its sequence is newer, or the

@@ -4,15 +4,23 @@ The inbound hooks queue each report as ``stock.changed``; this handler applies
 it in sequence order per (sku, location), so a late or repeated report never
 undoes a newer one. ``on_applied(sku)`` runs after a report changed the book
 (committed): the composition root drops that SKU's cached answers then, since
-answers are read from the book, not from the backends. Then the report is marked
-checkout-visible: its receipt and that instant are the inventory lag's samples.
-``on_book_changed(conn,
-skus, received_at)`` runs inside the transaction of an applied report: the
-storefront push marks the SKU there (``process_apis.storefront.levels.mark``).
+answers are read from the book, not from the backends. Then the reports are marked
+checkout-visible: their receipt and that instant are the inventory lag's samples.
+``on_book_changed(conn, skus, received_at)`` runs inside the transaction of the
+applied reports: the storefront push marks the SKUs there
+(``process_apis.storefront.levels.mark``), with the batch's latest receipt.
+
+The worker runs many reports' handlers at once; they are applied together (a
+group commit, ``shared.batching``): one transaction and one upsert for every report
+waiting (the newest sequence per (sku, location) wins), the partner events of
+those that changed the book in the same transaction, then one ``on_applied`` per
+SKU of the batch, however many of its reports it held. A handler returns once its
+report's batch is committed, so the message is acknowledged only after that.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -20,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from process_apis.inventory.stock import StockBook
 from process_apis.notifications import events as partner_events
+from shared.batching import GroupCommit
 from shared.messaging.outbox import Message
 from shared.models import StockChanged
 
@@ -35,19 +44,25 @@ class InventorySync:
         self._book = book
         self._on_applied = on_applied
         self._on_book_changed = on_book_changed
+        self._batch = GroupCommit(self._apply_batch)
 
     def handlers(self) -> dict:
         return {STOCK_TOPIC: self.apply}
 
     async def apply(self, message: Message) -> None:
         change = message.decode(StockChanged)
+        await self._batch.submit((change, message.created_at or message.first_attempt_at))
+
+    async def _apply_batch(self, batch: list[tuple[StockChanged, datetime | None]]) -> list[bool]:
+        changes = [change for change, _ in batch]
         async with self._engine.begin() as conn:
-            applied = await self._book.apply(conn, change, received_at=message.created_at)
-            if applied:
-                await partner_events.inventory_changed(conn, change)
-                if self._on_book_changed is not None:  # received: when the hook queued the report
-                    await self._on_book_changed(conn, [change.sku], message.created_at or message.first_attempt_at)
-        if applied and self._on_applied is not None:
-            await self._on_applied(change.sku)
-        if applied:  # checkout sees it now: the lag sample's end
-            await self._book.mark_visible(change)
+            applied = await self._book.apply_many(conn, changes, [at for _, at in batch])
+            done = [pair for pair, ok in zip(batch, applied) if ok]
+            await partner_events.inventory_changed_many(conn, [change for change, _ in done])
+            if self._on_book_changed is not None and done:
+                latest = max((at for _, at in done if at is not None), default=None)
+                await self._on_book_changed(conn, sorted({change.sku for change, _ in done}), latest)
+        if self._on_applied is not None:
+            await asyncio.gather(*(self._on_applied(sku) for sku in dict.fromkeys(c.sku for c, _ in done)))
+        await self._book.mark_visible([change for change, _ in done])  # checkout sees them now
+        return applied

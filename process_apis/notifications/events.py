@@ -2,7 +2,7 @@
 
 Each ``*_changed`` / ``*_created`` call finds the subscribers (one query; none: nothing
 else happens), fixes the body once, and writes one delivery per subscriber with a
-``webhook.deliver`` outbox message: the event exists exactly when the change does.
+``webhook.deliver`` outbox message (one INSERT for all the deliveries, one for the messages): the event exists exactly when the change does.
 Calling twice for the same event writes nothing twice (the event key is unique per
 subscription). Order and return events go to the subscribers of the order's customer;
 ``inventory.changed`` to every subscriber of it.
@@ -76,14 +76,20 @@ async def return_updated(conn: AsyncConnection, rma_id: str, status: str, refund
 
 
 async def inventory_changed(conn: AsyncConnection, change: StockChanged) -> None:
-    rows = list((await conn.execute(select(*_SUB))).all())
+    await inventory_changed_many(conn, [change])
+
+
+async def inventory_changed_many(conn: AsyncConnection, changes: list[StockChanged]) -> None:
+    """``inventory_changed`` for a batch of applied reports: the subscribers are read once."""
+    rows = list((await conn.execute(select(*_SUB))).all()) if changes else []
     if not rows:
         return
     now = datetime.now(UTC)
-    data = InventoryChangedV1(sku=change.sku, location=change.location, on_hand=change.on_hand,
-                              available=change.available, sequence=change.sequence, changed_at=now)
-    lane = f"{change.sku}@{change.location}"
-    await _fan_out(conn, rows, "inventory.changed", lane, f"stock:{lane}:{change.sequence}", data, now)
+    for change in changes:
+        data = InventoryChangedV1(sku=change.sku, location=change.location, on_hand=change.on_hand,
+                                  available=change.available, sequence=change.sequence, changed_at=now)
+        lane = f"{change.sku}@{change.location}"
+        await _fan_out(conn, rows, "inventory.changed", lane, f"stock:{lane}:{change.sequence}", data, now)
 
 
 async def _fan_out(conn: AsyncConnection, rows: list[Any], type_: str, lane: str, key: str, data: msgspec.Struct,
@@ -92,6 +98,4 @@ async def _fan_out(conn: AsyncConnection, rows: list[Any], type_: str, lane: str
     if not wanted:
         return
     body = msgspec.json.encode(Envelope(type=type_, timestamp=at, data=data)).decode()
-    now = datetime.now(UTC)
-    for sub in wanted:
-        await repo.add_delivery(conn, sub, key, type_, lane[:100], body, now)
+    await repo.add_deliveries(conn, wanted, key, type_, lane[:100], body, datetime.now(UTC))

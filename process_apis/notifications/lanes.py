@@ -1,14 +1,16 @@
-"""A lane's state machine, one transaction per step.
+"""A lane's state machine, worked for many lanes at once: one claim and one record per batch.
 
     pending --attempt ok--------------------------> delivered
     pending --attempt failed, attempts left-------> pending (next_attempt_at: backoff with jitter)
     pending --attempt failed, no attempts left----> failed  (the lane moves on)
     delivered | failed --replay-------------------> pending (same webhook id)
 
-``claim`` takes the lane's oldest pending delivery for one attempt (a lease in
+``claim`` takes each lane's oldest pending delivery for one attempt (a lease in
 ``claimed_until``; ``attempts`` +1 fences the outcome: a worker whose lease ran out cannot
-record over the next one). ``record`` settles the attempt and keeps the subscription's
-failure streak: every attempt failing for ``disable_after`` seconds disables it.
+record over the next one): a read of the subscriptions, a read of the lanes' heads and one
+UPDATE for all the due ones. ``record`` settles a batch of attempts (one UPDATE for the
+deliveries, one per kind for the subscriptions) and keeps each subscription's failure
+streak: every attempt failing for ``disable_after`` seconds disables it.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from process_apis.notifications.repository import LaneRef, utc
@@ -54,68 +56,115 @@ class Claimed(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Step(msgspec.Struct, frozen=True):
-    kind: Literal["claimed", "empty", "busy", "wait", "held"]
+    kind: Literal["claimed", "empty", "busy", "wait", "held", "handed over"]
     claimed: Claimed | None = None
     wait: float = 0.0
 
 
-async def claim(conn: AsyncConnection, ref: LaneRef, now: datetime, lease: float) -> Step:
-    sub = (await conn.execute(select(subs).where(subs.c.id == ref.subscription_id))).first()
-    if sub is None or sub.status != "active":
-        return Step("held")  # deleted, or disabled: enabling it queues its lanes again
-    head = (await conn.execute(
-        select(deliveries.c.id, deliveries.c.webhook_id, deliveries.c.attempts, deliveries.c.body,
-               deliveries.c.next_attempt_at, deliveries.c.claimed_until)
-        .where(deliveries.c.subscription_id == ref.subscription_id, deliveries.c.lane == ref.lane,
-               deliveries.c.status == "pending")
-        .order_by(deliveries.c.id).limit(1))).first()
-    if head is None:
-        return Step("empty")
-    held_until = utc(head.claimed_until)
-    if held_until is not None and held_until > now:
-        return Step("busy", wait=(held_until - now).total_seconds())
-    due = utc(head.next_attempt_at)
+async def claim(conn: AsyncConnection, refs: list[LaneRef], now: datetime, lease: float) -> list[Step]:
+    """One step per ref, in order; a lane named twice is claimed once (the others find it busy)."""
+    sub_rows = {r.id: r for r in await conn.execute(select(
+        subs.c.id, subs.c.status, subs.c.url, subs.c.secret, subs.c.previous_secret, subs.c.previous_secret_until,
+    ).where(subs.c.id.in_({r.subscription_id for r in refs})))}
+    live = {(r.subscription_id, r.lane) for r in refs
+            if r.subscription_id in sub_rows and sub_rows[r.subscription_id].status == "active"}
+    heads = {}
+    if live:
+        first = (select(func.min(deliveries.c.id)).where(
+            deliveries.c.status == "pending", tuple_(deliveries.c.subscription_id, deliveries.c.lane).in_(live))
+            .group_by(deliveries.c.subscription_id, deliveries.c.lane))
+        heads = {(h.subscription_id, h.lane): h for h in await conn.execute(select(
+            deliveries.c.id, deliveries.c.subscription_id, deliveries.c.lane, deliveries.c.webhook_id,
+            deliveries.c.attempts, deliveries.c.body, deliveries.c.next_attempt_at, deliveries.c.claimed_until,
+        ).where(deliveries.c.id.in_(first)))}
+    due = [h.id for h in heads.values() if _ready(h, now)]
+    taken: dict[int, int] = {}
+    if due:
+        free = or_(deliveries.c.claimed_until.is_(None), deliveries.c.claimed_until <= now)
+        ready = or_(deliveries.c.next_attempt_at.is_(None), deliveries.c.next_attempt_at <= now)
+        taken = {r.id: r.attempts for r in await conn.execute(
+            update(deliveries).where(deliveries.c.id.in_(due), deliveries.c.status == "pending", free, ready)
+            .values(attempts=deliveries.c.attempts + 1, claimed_until=now + timedelta(seconds=lease))
+            .returning(deliveries.c.id, deliveries.c.attempts))}
+    steps, given = [], set()
+    for ref in refs:
+        key = (ref.subscription_id, ref.lane)
+        head = heads.get(key)
+        if key not in live:
+            steps.append(Step("held"))  # deleted, or disabled: enabling it queues its lanes again
+        elif head is None:
+            steps.append(Step("empty"))
+        elif head.id in taken and head.id not in given:
+            given.add(head.id)
+            steps.append(Step("claimed", _claimed(head, taken[head.id], sub_rows[ref.subscription_id], now)))
+        else:
+            steps.append(_waiting(head, now, lease if head.id in given else 0.2))
+    return steps
+
+
+def _ready(head: Any, now: datetime) -> bool:
+    held, due = utc(head.claimed_until), utc(head.next_attempt_at)
+    return (held is None or held <= now) and (due is None or due <= now)
+
+
+def _waiting(head: Any, now: datetime, otherwise: float) -> Step:
+    held, due = utc(head.claimed_until), utc(head.next_attempt_at)
+    if held is not None and held > now:
+        return Step("busy", wait=(held - now).total_seconds())
     if due is not None and due > now:
         return Step("wait", wait=(due - now).total_seconds())
-    taken = await conn.execute(update(deliveries).where(
-        deliveries.c.id == head.id, deliveries.c.status == "pending", deliveries.c.attempts == head.attempts,
-    ).values(attempts=head.attempts + 1, claimed_until=now + timedelta(seconds=lease)))
-    if taken.rowcount != 1:
-        return Step("busy", wait=0.2)
+    return Step("busy", wait=otherwise)  # taken by another worker between the read and the update
+
+
+def _claimed(head: Any, attempts: int, sub: Any, now: datetime) -> Claimed:
     keys = (sub.secret,)
     until = utc(sub.previous_secret_until)
     if sub.previous_secret and until is not None and until > now:
         keys += (sub.previous_secret,)
-    return Step("claimed", Claimed(id=head.id, webhook_id=head.webhook_id, attempts=head.attempts + 1,
-                                   body=head.body, url=sub.url, secrets=keys))
+    return Claimed(id=head.id, webhook_id=head.webhook_id, attempts=attempts, body=head.body, url=sub.url,
+                   secrets=keys)
 
 
 Outcome = Literal["next", "retry", "held"]
+Attempt = tuple[LaneRef, Claimed, WebhookResult]
+
+_SETTLE = update(deliveries).where(
+    deliveries.c.id == bindparam("b_id"), deliveries.c.attempts == bindparam("b_attempts"),
+    deliveries.c.status == "pending",
+).values(status=bindparam("b_status"), last_response_status=bindparam("b_code"), last_error=bindparam("b_error"),
+         delivered_at=bindparam("b_delivered_at"), next_attempt_at=bindparam("b_next"), claimed_until=None)
 
 
-async def record(conn: AsyncConnection, ref: LaneRef, claimed: Claimed, result: WebhookResult, now: datetime,
-                 policy: Policy, rng: Callable[[], float] = random.random) -> tuple[Outcome, float]:
-    """Settle one attempt: ("next", 0) the lane may go on, ("retry", seconds) wait for this
-    delivery's next attempt, ("held", 0) the subscription is now disabled."""
-    mine = and_(deliveries.c.id == claimed.id, deliveries.c.attempts == claimed.attempts,
-                deliveries.c.status == "pending")
-    sub = subs.c.id == ref.subscription_id
-    if result.delivered:
-        await conn.execute(update(deliveries).where(mine).values(
-            status="delivered", last_response_status=result.status, last_error=None, delivered_at=now,
-            claimed_until=None, next_attempt_at=None))
-        await conn.execute(update(subs).where(sub, subs.c.failing_since.is_not(None)).values(failing_since=None))
-        return "next", 0.0
-    final = claimed.attempts >= policy.max_attempts
-    wait = 0.0 if final else policy.delay(claimed.attempts, rng)
-    await conn.execute(update(deliveries).where(mine).values(
-        status="failed" if final else "pending", last_response_status=result.status,
-        last_error=(result.error or "failed")[:200], claimed_until=None,
-        next_attempt_at=None if final else now + timedelta(seconds=wait)))
-    await conn.execute(update(subs).where(sub).values(failing_since=func.coalesce(subs.c.failing_since, now)))
-    disabled = await conn.execute(update(subs).where(
-        sub, subs.c.status == "active", subs.c.failing_since <= now - timedelta(seconds=policy.disable_after),
-    ).values(status="disabled", disabled_at=now))
-    if disabled.rowcount == 1:
-        return "held", 0.0
-    return ("next", 0.0) if final else ("retry", wait)
+async def record(conn: AsyncConnection, attempts: list[Attempt], now: datetime, policy: Policy,
+                 rng: Callable[[], float] = random.random) -> list[tuple[Outcome, float]]:
+    """Settle a batch of attempts, one answer each: ("next", 0) the lane may go on, ("retry",
+    seconds) wait for this delivery's next attempt, ("held", 0) the subscription is now disabled."""
+    rows, answers, good, bad = [], [], set(), set()
+    for ref, claimed, result in attempts:
+        if result.delivered:
+            good.add(ref.subscription_id)
+            rows.append(dict(b_id=claimed.id, b_attempts=claimed.attempts, b_status="delivered", b_code=result.status,
+                             b_error=None, b_delivered_at=now, b_next=None))
+            answers.append(("next", 0.0))
+            continue
+        bad.add(ref.subscription_id)
+        final = claimed.attempts >= policy.max_attempts
+        wait = 0.0 if final else policy.delay(claimed.attempts, rng)
+        rows.append(dict(b_id=claimed.id, b_attempts=claimed.attempts, b_status="failed" if final else "pending",
+                         b_code=result.status, b_error=(result.error or "failed")[:200], b_delivered_at=None,
+                         b_next=None if final else now + timedelta(seconds=wait)))
+        answers.append(("next", 0.0) if final else ("retry", wait))
+    await conn.execute(_SETTLE, rows)
+    if good:  # a success ends the streak (one failing in the same batch starts a new one below)
+        await conn.execute(update(subs).where(subs.c.id.in_(good), subs.c.failing_since.is_not(None))
+                           .values(failing_since=None))
+    if not bad:
+        return answers
+    await conn.execute(update(subs).where(subs.c.id.in_(bad)).values(
+        failing_since=func.coalesce(subs.c.failing_since, now)))
+    disabled = {r.id for r in await conn.execute(update(subs).where(
+        subs.c.id.in_(bad), subs.c.status == "active",
+        subs.c.failing_since <= now - timedelta(seconds=policy.disable_after),
+    ).values(status="disabled", disabled_at=now).returning(subs.c.id))}
+    return [("held", 0.0) if ref.subscription_id in disabled and not result.delivered else answer
+            for (ref, _, result), answer in zip(attempts, answers, strict=True)]

@@ -13,7 +13,7 @@ from process_apis.notifications.schemas import Delivery, Subscription
 from shared.db.dialect import insert
 from shared.db.tables import webhook_deliveries as deliveries
 from shared.db.tables import webhook_subscriptions as subs
-from shared.messaging.outbox import enqueue
+from shared.messaging.outbox import enqueue, enqueue_many
 
 import msgspec
 
@@ -87,18 +87,19 @@ async def remove(conn: AsyncConnection, subscription_id: str) -> None:
     await conn.execute(delete(subs).where(subs.c.id == subscription_id))
 
 
-async def add_delivery(conn: AsyncConnection, sub: Any, event_key: str, type_: str, lane: str, body: str,
-                       now: datetime) -> bool:
-    """One event for one subscription, once (the event key is unique per subscription). A disabled
-    subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
-    stmt = insert(conn, deliveries).values(
+async def add_deliveries(conn: AsyncConnection, wanted: list[Any], event_key: str, type_: str, lane: str, body: str,
+                         now: datetime) -> int:
+    """One event for each subscription in ``wanted``, once (the event key is unique per
+    subscription): one INSERT, and one for the active ones' ``webhook.deliver`` messages. A
+    disabled subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
+    stmt = insert(conn, deliveries).values([dict(
         webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
-        body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now,
-    ).on_conflict_do_nothing(index_elements=["subscription_id", "event_key"])
-    inserted = (await conn.execute(stmt)).rowcount == 1
-    if inserted and sub.status == "active":
-        await trigger(conn, sub.id, lane)
-    return inserted
+        body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted],
+    ).on_conflict_do_nothing(index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
+    inserted = {r.subscription_id for r in await conn.execute(stmt)}
+    await enqueue_many(conn, [(DELIVER_TOPIC, lane_key(sub.id, lane), LaneRef(sub.id, lane)) for sub in wanted
+                              if sub.id in inserted and sub.status == "active"])
+    return len(inserted)
 
 
 async def page(conn: AsyncConnection, subscription_id: str, limit: int, before: int | None) -> list[Delivery]:

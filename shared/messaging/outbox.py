@@ -82,3 +82,13 @@ async def enqueue(
     await conn.execute(_INSERT, {"topic": topic, "key": key, "payload": body, "attempts": 0,
                                  "available_at": now + timedelta(seconds=max(delay, 0.0)), "created_at": now,
                                  "traceparent": current_traceparent()})
+
+
+async def enqueue_many(conn: AsyncConnection, items: list[tuple[str, str, msgspec.Struct | bytes]]) -> None:
+    """``enqueue`` for many ``(topic, key, payload)``, due now: one statement."""
+    if not items:
+        return
+    now, parent = utcnow(), current_traceparent()
+    await conn.execute(_INSERT, [{"topic": topic, "key": key, "payload": encode_payload(payload), "attempts": 0,
+                                  "available_at": now, "created_at": now, "traceparent": parent}
+                                 for topic, key, payload in items])

@@ -13,44 +13,19 @@ import json
 import secrets
 from contextlib import AsyncExitStack
 
-import pytest
 from standardwebhooks import Webhook
 
-from process_apis.notifications import events
 from process_apis.notifications.delivery import DeliveryFlow
 from process_apis.notifications.lanes import Policy
 from process_apis.notifications.service import NotificationService
-from shared.db.engine import create_engine
 from shared.messaging import OutboxStore, RedisTransport, TableTransport, Worker, WorkerConfig
-from shared.models import StockChanged
 from system_apis.webhooks.client import build_webhook_sender
 from tests.commerce_hub.orders_support import until
 from tests.process_apis.notifications.receiver import Receiver
+from tests.process_apis.notifications.support import emit, one_subscriber
 
 CONFIG = WorkerConfig(lease_seconds=1.0, poll_seconds=0.05)
 POLICY = Policy(retry_base=0.1, retry_max=0.3, lease=1.0)
-
-
-@pytest.fixture(params=["sqlite", "postgres+redis"])
-def backends(request, sqlite_url) -> tuple[str, str | None]:  # noqa: ANN001
-    if request.param == "sqlite":
-        return sqlite_url, None
-    return request.getfixturevalue("pg_url"), request.getfixturevalue("redis_url")
-
-
-@pytest.fixture
-async def setup(backends):  # noqa: ANN001, ANN201
-    url, redis_url = backends
-    redis = None
-    if redis_url is not None:
-        import redis.asyncio as aioredis
-
-        redis = aioredis.Redis.from_url(redis_url)
-    engine = create_engine(url)
-    yield engine, redis
-    if redis is not None:
-        await redis.aclose()
-    await engine.dispose()
 
 
 def worker(engine, redis, flow: DeliveryFlow, namespace: str, name: str) -> Worker:  # noqa: ANN001
@@ -61,20 +36,15 @@ def worker(engine, redis, flow: DeliveryFlow, namespace: str, name: str) -> Work
 
 
 async def test_a_worker_killed_mid_delivery_is_replaced_and_the_webhook_id_kept(setup) -> None:
-    engine, redis = setup
+    engine, redis, *_ = setup
     receiver = Receiver(hold=asyncio.Event())
     base = await receiver.start()
     namespace = f"hub:stream:test-{secrets.token_hex(4)}"
     async with AsyncExitStack() as stack:
         sender = await build_webhook_sender(stack, sandbox=True, timeout=5)
-        service = NotificationService(engine, sender)
-        customer = f"CUST-{secrets.token_hex(3)}"
-        sub = await service.subscribe(customer, "partner", base + "/in", ["inventory.changed"])
+        service, customer, sub = await one_subscriber(engine, sender, base + "/in")
         sku = f"SKU-{secrets.token_hex(3)}"
-        async with engine.begin() as conn:
-            for seq in (1, 2, 3):
-                await events.inventory_changed(conn, StockChanged(sku=sku, location="DC-EAST", on_hand=seq,
-                                                                  available=seq, sequence=seq))
+        await emit(engine, [sku], 3)
         flow = DeliveryFlow(engine, sender, POLICY)
         first = worker(engine, redis, flow, namespace, "doomed")
         await first.start()
