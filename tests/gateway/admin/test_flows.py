@@ -117,8 +117,11 @@ async def test_storefront_pushes_are_counted(ops_hub: Hub) -> None:
                                                                   "on_hand": 3})
     assert response.status_code == 200
 
-    async def counted() -> bool:
+    async def counted() -> bool:  # pushed (the shop shows it) and counted; the backlog is the whole
+        # database's (a shared PostgreSQL database may hold other tests' levels), so it is not asserted
+        shop = (await ops_hub.http.get("/sandbox/shopify/inventory/SKU-1001")).json()
+        east = {level["location"]: level["available"] for level in shop["levels"]}.get("DC-EAST")
         flows = by_name((await admin_get(ops_hub, "flows"))["items"], "flow")
-        return flows["storefront_push"]["throughput"]["5m"] >= 1 and flows["storefront_push"]["backlog"] == 0
+        return east is not None and east <= 3 and flows["storefront_push"]["throughput"]["5m"] >= 1
 
     await eventually(counted, 15)  # the answer is cached for 2 s
