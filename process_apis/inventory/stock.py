@@ -291,18 +291,10 @@ class StockBook:
             if held is None or c.sequence > held[0].sequence:
                 newest[(c.sku, c.location)] = (c, at)
         now = self._clock()
-        stmt = insert(conn, levels).values([dict(sku=c.sku, location=c.location, on_hand=c.on_hand,
-                                                 available=c.available, sequence=c.sequence, updated_at=now,
-                                                 received_at=at, visible_at=None, source=c.source)
-                                            for _, (c, at) in sorted(newest.items())])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[levels.c.sku, levels.c.location],
-            set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
-                  "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
-                  "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at,
-                  "source": func.coalesce(stmt.excluded.source, levels.c.source)},
-            where=stmt.excluded.sequence > levels.c.sequence,
-        ).returning(levels.c.sku, levels.c.location, levels.c.sequence)
+        stmt = _level_upsert(conn, [dict(sku=c.sku, location=c.location, on_hand=c.on_hand, available=c.available,
+                                         sequence=c.sequence, updated_at=now, received_at=at, source=c.source)
+                                    for _, (c, at) in sorted(newest.items())]
+                             ).returning(levels.c.sku, levels.c.location, levels.c.sequence)
         written = {(r.sku, r.location, r.sequence) for r in await conn.execute(stmt)}
         first: set[tuple[str, str, int]] = set()
         out = []
@@ -364,21 +356,28 @@ class StockBook:
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
                       sequence: int, received_at: datetime | None = None, *, same_sequence: bool = False,
                       source: str | None = None) -> bool:
-        now = self._clock()
-        stmt = insert(conn, levels).values(sku=sku, location=location, on_hand=on_hand, available=available,
-                                           sequence=sequence, updated_at=now, received_at=received_at,
-                                           visible_at=None, source=source)
-        newer = stmt.excluded.sequence > levels.c.sequence
-        if same_sequence:
-            newer = or_(newer, and_(stmt.excluded.sequence == levels.c.sequence, or_(
-                stmt.excluded.available != levels.c.available, stmt.excluded.on_hand != levels.c.on_hand)))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[levels.c.sku, levels.c.location],
-            set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
-                  "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
-                  "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at,
-                  "source": func.coalesce(stmt.excluded.source, levels.c.source)},
-            where=newer,
-        )
+        stmt = _level_upsert(conn, [dict(sku=sku, location=location, on_hand=on_hand, available=available,
+                                         sequence=sequence, updated_at=self._clock(), received_at=received_at,
+                                         source=source)], same_sequence=same_sequence)
         result = await conn.execute(stmt)
         return result.rowcount == 1
+
+
+def _level_upsert(conn: AsyncConnection, rows: list[dict], *, same_sequence: bool = False):  # noqa: ANN202
+    """Insert or update levels: a row is taken when its sequence is newer than the book's (or,
+    ``same_sequence``, equal with other values: a reconciliation's correction). A report that
+    is taken is not checkout-visible yet (``visible_at`` cleared); a report with no source
+    keeps the one recorded."""
+    stmt = insert(conn, levels).values([{**row, "visible_at": None} for row in rows])
+    newer = stmt.excluded.sequence > levels.c.sequence
+    if same_sequence:
+        newer = or_(newer, and_(stmt.excluded.sequence == levels.c.sequence, or_(
+            stmt.excluded.available != levels.c.available, stmt.excluded.on_hand != levels.c.on_hand)))
+    return stmt.on_conflict_do_update(
+        index_elements=[levels.c.sku, levels.c.location],
+        set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
+              "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
+              "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at,
+              "source": func.coalesce(stmt.excluded.source, levels.c.source)},
+        where=newer,
+    )
