@@ -8,7 +8,7 @@ from shared.settings import Plan
 from gateway.portal.html import code_block, esc, inline, table
 
 
-def auth_guide() -> str:
+def auth_guide(sandbox_keys: bool = False) -> str:
     token = esc("""curl -s -X POST "{ORIGIN}/oauth/token" \\
   -d "grant_type=client_credentials&client_id=$KEY_ID&client_secret=$KEY_SECRET&scope=catalog:read"
 # -> {"access_token": "eyJ…", "token_type": "Bearer", "expires_in": 900, "scope": "catalog:read"}
@@ -48,7 +48,8 @@ The token must be signed <strong>RS256 or ES256</strong> with a key in that JWKS
 The customer is the <code>customer_id</code> claim, else <code>sub</code>; the scopes are the <code>scope</code>
 claim (space-separated), never <code>admin</code> or <code>customers:any</code>.</p>
 <h2 id="partner">Partners: a bound key, or OAuth2 client credentials</h2>
-<p>A partner key is bound to the partner's customer (plan <code>partner</code>). Send it as
+<p>A partner key is bound to the partner's customer (plan <code>partner</code>){
+' (on this sandbox, make one yourself: <a href="/docs#sandbox-key">Get a sandbox key</a>)' if sandbox_keys else ""}. Send it as
 <code>X-API-Key</code>, or trade it for a short-lived bearer token at <code>POST /oauth/token</code> (RFC 6749
 client credentials: <code>client_id</code> is the key's <code>id</code>, <code>client_secret</code> the key; the
 scopes asked must be the key's). Tokens are ES256 JWTs, public keys at
@@ -155,7 +156,8 @@ def _first_webhook(verify: str) -> str:
 PARTNER_KEY=chub_…   # from "Get a sandbox key" (partner)
 curl -s -X POST "$HUB/v1/partner/webhooks" -H "X-API-Key: $PARTNER_KEY" \\
   -d '{"url": "http://127.0.0.1:9009/", "events": ["inventory.changed", "order.status_changed"]}'
-# -> 201 {"id": "wh_…", …, "secret": "whsec_…"}   keep the secret: it is shown only here""")
+# -> 201 {"id": "wh_…", …, "secret": "whsec_…"}   keep the secret: it is shown only here
+WEBHOOK_ID=wh_…   # the "id" of that answer""")
     receiver = esc('''from http.server import BaseHTTPRequestHandler, HTTPServer
 import json, os
 
@@ -188,8 +190,8 @@ channel: it holds <code>webhooks:manage</code> and is bound to your sandbox cust
 as a JSON line.
 {code_block(receiver, "python", "receiver (Python)")}</li>
 <li><strong>Trigger an event</strong> in the sandbox: change a warehouse's stock, and an
-<code>inventory.changed</code> delivery arrives within seconds (ordering as your customer sends
-<code>order.status_changed</code> too).
+<code>inventory.changed</code> delivery arrives within seconds (orders your customer places then send
+<code>order.status_changed</code> as they move).
 {code_block(trigger, "shell", "trigger and look")}</li></ol></section>"""
 
 

@@ -60,7 +60,7 @@ class Site:
     def _builder(self, path: str) -> Callable[[], tuple[str, str]] | None:
         fixed: dict[str, Callable[[], tuple[str, str]]] = {
             "/docs": self._home,
-            "/docs/auth": lambda: ("Authentication", auth_guide()),
+            "/docs/auth": lambda: ("Authentication", auth_guide(self._sandbox_keys)),
             "/docs/plans": lambda: ("Plans and rate limits", plans_guide(self._plans)),
             "/docs/idempotency": lambda: ("Idempotency", idempotency_guide()),
             "/docs/webhooks": lambda: ("Webhooks", webhooks_guide(self._serves_partner_webhooks(), self._sandbox_keys)),

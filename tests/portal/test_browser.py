@@ -99,7 +99,7 @@ def test_the_key_is_remembered_in_the_tab_and_a_missing_key_is_a_401(page, hub: 
 def test_a_phone_sees_the_page_without_sideways_scrolling(browser, hub: Hub) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
-    for path in ("/docs", "/docs/storefront-v1", "/docs/problems/unknown_sku"):
+    for path in ("/docs", "/docs/storefront-v1", "/docs/webhooks", "/docs/problems/unknown_sku"):
         page.goto(hub.url + path)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} is {overflow}px wider than a phone"

@@ -1,16 +1,29 @@
 """Self-service sandbox keys (``POST /docs/sandbox-keys``) through the edge of an in-process
-hub: what a key holds, bad input, the per-source limit, and production (no such path, no form)."""
+hub: what a key holds, bad input, the per-source limit, production (no such path, no form),
+and the webhooks guide's receiver run as a reader copies it."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import html
+import os
+import re
+import subprocess
+import sys
+import time
 from contextlib import AsyncExitStack
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import AsyncIterator
 
+import httpx
 import pytest
+from standardwebhooks import Webhook
 
 from shared.settings import SettingsError, load_settings
 from tests.conftest import ADMIN_KEY, Hub, make_settings, start_hub
+from tests.e2e.conftest import free_port
 from tests.production_env import PRODUCTION
 
 PATH = "/docs/sandbox-keys"
@@ -124,3 +137,43 @@ async def test_in_production_the_path_is_404_and_the_portal_offers_no_form(sqlit
     assert_problem(refused, 404, "not_found")
     assert "sandbox-key" not in home and "Get a sandbox key" not in home
     assert "first-webhook" not in guide
+
+
+def example(page: str, label: str) -> str:
+    """The text of the guide's copyable example named `label`, as a reader copies it."""
+    found = re.search(rf'<span>{re.escape(label)}</span>.*?<pre><code[^>]*>(.*?)</code></pre>', page, re.S)
+    assert found, f"no example {label!r}"
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+
+
+async def test_the_guides_receiver_runs_as_copied_and_verifies_deliveries(sandbox: Hub, tmp_path: Path) -> None:
+    guide = (await sandbox.http.get("/docs/webhooks")).text
+    port = free_port()
+    program = example(guide, "receiver (Python)").replace("9009", str(port))
+    program = example(guide, "verify a delivery (Python)") + "\n\n" + program  # "beside the verify() function"
+    (tmp_path / "receiver.py").write_text(program)
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    receiver = subprocess.Popen([sys.executable, str(tmp_path / "receiver.py")], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, env={**os.environ, "WEBHOOK_SECRET": secret}, text=True)
+    try:
+        body = b'{"type": "inventory.changed", "data": {"sku": "SKU-1003"}}'
+        url = f"http://127.0.0.1:{port}/"
+        signed = Webhook(secret).sign("msg_1", datetime.now(UTC), body.decode())
+        answers = []
+        async with httpx.AsyncClient() as client:
+            for attempt in range(200):  # until it listens (bounded)
+                try:
+                    answers.append((await client.post(url, content=body, headers={
+                        "webhook-id": "msg_1", "webhook-timestamp": str(int(time.time())),
+                        "webhook-signature": signed})).status_code)
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)
+            answers.append((await client.post(url, content=body, headers={
+                "webhook-id": "msg_2", "webhook-timestamp": str(int(time.time())),
+                "webhook-signature": signed})).status_code)  # msg_1's signature on msg_2: forged
+    finally:
+        receiver.terminate()
+        printed, _ = receiver.communicate(timeout=10)
+    assert answers == [204, 401]
+    assert printed.splitlines() == ["verified msg_1 inventory.changed", "REJECTED msg_2 inventory.changed"]
