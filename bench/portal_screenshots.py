@@ -1,8 +1,10 @@
 """Screenshots of the developer portal for the README: docs/images/portal-*.png.
 
-Starts a throwaway hub (all role, SQLite, sandbox) on a free port, makes a sandbox key,
-tries GET /v1/storefront/products/SKU-1001 on the storefront v1 reference, and shoots
-the home page and that operation (with its answer) at a laptop and a phone width with Debian's Chromium::
+Starts a throwaway hub (all role, SQLite, sandbox) on a free port, gets a partner key with
+the home page's "Get a sandbox key" form, makes a sandbox key, tries
+GET /v1/storefront/products/SKU-1001 on the storefront v1 reference, and shoots the home
+page, the key form with its answer and that operation (with its answer) at a laptop and a
+phone width with Debian's Chromium::
 
     .venv/bin/python bench/portal_screenshots.py
 """
@@ -31,6 +33,11 @@ def shoot(hub: Hub, key: str) -> None:
             page = context.new_page()
             page.goto(hub.url + "/docs")
             page.screenshot(path=str(IMAGES / f"portal-home-{name}.png"))
+            form = page.locator("#sandbox-key-form")
+            form.locator("input[name=consumer]").fill("acme-edi")
+            form.get_by_role("button", name="Get a sandbox key").click()
+            page.locator("#sandbox-key-secret").filter(has_text="chub_").wait_for()
+            page.locator("#sandbox-key").screenshot(path=str(IMAGES / f"portal-sandbox-key-{name}.png"))
             page.goto(hub.url + "/docs/storefront-v1")
             page.locator("#auth-secret").fill(key)
             section = page.locator("#op-getProduct")

@@ -20,6 +20,7 @@ from gateway.policies.cache_redis import RedisStore
 from gateway.policies.ratelimit import LocalRateLimiter, RateLimiter
 from gateway.policies.ratelimit_redis import RedisRateLimiter
 from gateway.portal import PortalApp
+from gateway.portal.sandbox_keys import SandboxKeys
 from gateway.tokens.oauth import JWKS_PATH, TOKEN_PATH
 from gateway.tokens.wiring import TokenStack, build_token_stack
 from gateway.upstream import Upstream
@@ -133,7 +134,10 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
                              returns=process_port(ctx, "returns", ReturnPort),
                              journeys=process_port(ctx, "journeys", JourneyPort), ops=ops_admin(ctx, engine_of(ctx)),
                              reconciliations=process_port(ctx, "reconciliations", ReconcilePort))
-    portal = PortalApp(experiences, admin, plans=settings.plans)
+    # Self-service keys only in the sandbox: in production the path is 404 and the portal has no form.
+    sandbox_keys = (SandboxKeys(keys, settings.sandbox_keys_per_source, settings.trusted_proxies)
+                    if settings.sandbox else None)
+    portal = PortalApp(experiences, admin, plans=settings.plans, sandbox_keys=sandbox_keys)
     routes = [
         Route(prefix="/admin/v1/", app=admin, name="admin"),
         Route(prefix="/openapi/", app=portal, name="openapi", authenticated=False, methods=READ_ONLY),

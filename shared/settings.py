@@ -175,6 +175,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Failed authentications (401 at the edge, ``invalid_client`` at /oauth/token) one source
     address may make per window (``limits`` notation: N/second, N/minute, N/hour); past it,
     429 with Retry-After before its credentials are looked at, until the window ends."""
+    sandbox_keys_per_source: str = "10/hour"
+    """Self-service sandbox keys (``POST /docs/sandbox-keys``, HUB_SANDBOX=1 only) one source
+    address may make per window (``limits`` notation); past it, 429 with Retry-After."""
     oauth_failures_per_client: str = "10/minute"
     """Wrong secrets for one OAuth client_id per window; past it, wrong secrets answer 429
     (the right secret always succeeds: the client is never locked out)."""

@@ -122,7 +122,7 @@ def _validate_retention(s: Settings) -> None:
 def _validate_auth(s: Settings) -> None:
     from limits import parse  # the notation the limiters use
 
-    for name in ("auth_failures_per_source", "oauth_failures_per_client"):
+    for name in ("auth_failures_per_source", "oauth_failures_per_client", "sandbox_keys_per_source"):
         try:
             item = parse(getattr(s, name))
         except ValueError:

@@ -39,9 +39,10 @@ MAX_BLOCKED = 100_000
 class FailureWindow:
     """Failures per identifier in a fixed window; who is over the budget, and until when."""
 
-    def __init__(self, limit: str, name: str) -> None:
+    def __init__(self, limit: str, name: str, what: str = "failed authentications") -> None:
         self.item = parse(limit)
         self._name = name
+        self._what = what
         self._limiter = FixedWindowRateLimiter(MemoryStorage())
         self._blocked: dict[str, float] = {}  # identifier -> monotonic end of its refusal
 
@@ -71,8 +72,8 @@ class FailureWindow:
             for key in list(self._blocked)[: MAX_BLOCKED // 2]:
                 del self._blocked[key]
         if identifier not in self._blocked:
-            log.warning("%s %s: %s failed authentications spent; refused for %d s", self._name, identifier,
-                        self.item, math.ceil(wait))
+            log.warning("%s %s: %s %s spent; refused for %d s", self._name, identifier, self.item, self._what,
+                        math.ceil(wait))
         self._blocked[identifier] = time.monotonic() + wait
         return None if within else math.ceil(wait)
 
@@ -80,8 +81,9 @@ class FailureWindow:
 class SourceGuard(FailureWindow):
     """The per-source budget shared by the edge and ``/oauth/token``."""
 
-    def __init__(self, limit: str = "60/minute", trusted_proxies: Iterable[str] = ()) -> None:
-        super().__init__(limit, "source")
+    def __init__(self, limit: str = "60/minute", trusted_proxies: Iterable[str] = (),
+                 what: str = "failed authentications") -> None:
+        super().__init__(limit, "source", what)
         self._trusted: tuple[Network, ...] = tuple(ipaddress.ip_network(p, strict=False) for p in trusted_proxies)
 
     def source(self, scope: dict) -> str:

@@ -2,7 +2,9 @@
 
 - ``/openapi/{api}-{version}.json``: each API's OpenAPI 3.1 document (JSON);
 - ``/docs``...: the HTML pages (``gateway.portal.pages``);
-- ``/docs/static/...``: the one stylesheet and script, shipped in the package.
+- ``/docs/static/...``: the one stylesheet and script, shipped in the package;
+- ``POST /docs/sandbox-keys``: a self-service sandbox key (``gateway.portal.sandbox_keys``),
+  only when the hub runs as a sandbox (else 404 like any unknown path).
 
 Pages are built on first use and kept. HTML answers send a self-only
 Content-Security-Policy; an unknown page under ``/docs`` is an HTML 404 (people
@@ -19,6 +21,7 @@ from litestar import Litestar
 from experience_apis.versions import VERSIONS, VersionRegistry
 from gateway.portal.documents import Documents
 from gateway.portal.pages import Site
+from gateway.portal.sandbox_keys import PATH as SANDBOX_KEYS, SandboxKeys
 from shared.asgi import send_response
 from shared.errors import NotFound
 from shared.settings import Plan
@@ -33,9 +36,11 @@ _STATIC_TYPES = {"portal.css": b"text/css; charset=utf-8", "portal.js": b"text/j
 
 class PortalApp:
     def __init__(self, experiences: dict[str, Litestar], admin: Litestar | None = None, *,
-                 versions: VersionRegistry | None = None, plans: dict[str, Plan] | None = None) -> None:
+                 versions: VersionRegistry | None = None, plans: dict[str, Plan] | None = None,
+                 sandbox_keys: SandboxKeys | None = None) -> None:
         self.documents = Documents(experiences, admin)
-        self.site = Site(self.documents, versions or VERSIONS, plans or {})
+        self.site = Site(self.documents, versions or VERSIONS, plans or {}, sandbox_keys=sandbox_keys is not None)
+        self._sandbox_keys = sandbox_keys
         self._static = {name: (resources.files("gateway.portal") / "static" / name).read_bytes()
                         for name in _STATIC_TYPES}
 
@@ -46,6 +51,8 @@ class PortalApp:
         path: str = scope["path"]
         if path.startswith("/openapi/"):
             await self._openapi(path, send)
+        elif path.rstrip("/") == SANDBOX_KEYS:
+            await self._sandbox_key(scope, receive, send)
         elif scope["method"] not in ("GET", "HEAD"):
             await self._html(send, 405, self.site.not_found(), scope, [(b"allow", b"GET, HEAD")])
         elif path.startswith("/docs/static/"):
@@ -55,6 +62,14 @@ class PortalApp:
             await self._html(send, 200 if body is not None else 404, body or self.site.not_found(), scope)
         else:
             raise NotFound("No portal page here.")
+
+    async def _sandbox_key(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if self._sandbox_keys is None:
+            raise NotFound("No portal page here.")
+        if scope["method"] != "POST":
+            await self._html(send, 405, self.site.not_found(), scope, [(b"allow", b"POST")])
+            return
+        await self._sandbox_keys(scope, receive, send)
 
     async def _openapi(self, path: str, send: Callable) -> None:
         name = path.removeprefix("/openapi/").removesuffix(".json")

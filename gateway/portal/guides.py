@@ -8,7 +8,7 @@ from shared.settings import Plan
 from gateway.portal.html import code_block, esc, inline, table
 
 
-def auth_guide() -> str:
+def auth_guide(sandbox_keys: bool = False) -> str:
     token = esc("""curl -s -X POST "{ORIGIN}/oauth/token" \\
   -d "grant_type=client_credentials&client_id=$KEY_ID&client_secret=$KEY_SECRET&scope=catalog:read"
 # -> {"access_token": "eyJ…", "token_type": "Bearer", "expires_in": 900, "scope": "catalog:read"}
@@ -48,7 +48,8 @@ The token must be signed <strong>RS256 or ES256</strong> with a key in that JWKS
 The customer is the <code>customer_id</code> claim, else <code>sub</code>; the scopes are the <code>scope</code>
 claim (space-separated), never <code>admin</code> or <code>customers:any</code>.</p>
 <h2 id="partner">Partners: a bound key, or OAuth2 client credentials</h2>
-<p>A partner key is bound to the partner's customer (plan <code>partner</code>). Send it as
+<p>A partner key is bound to the partner's customer (plan <code>partner</code>){
+' (on this sandbox, make one yourself: <a href="/docs#sandbox-key">Get a sandbox key</a>)' if sandbox_keys else ""}. Send it as
 <code>X-API-Key</code>, or trade it for a short-lived bearer token at <code>POST /oauth/token</code> (RFC 6749
 client credentials: <code>client_id</code> is the key's <code>id</code>, <code>client_secret</code> the key; the
 scopes asked must be the key's). Tokens are ES256 JWTs, public keys at
@@ -108,7 +109,7 @@ timeout or a dropped connection: you never get a second order.</p>
 <li>Keys are kept per consumer and operation: two consumers may use the same key without meeting.</li></ul>"""
 
 
-def webhooks_guide(partner_webhooks_served: bool) -> str:
+def webhooks_guide(partner_webhooks_served: bool, sandbox_keys: bool = False) -> str:
     verify = esc('''import base64, hashlib, hmac, time
 
 def verify(secret: str, headers: dict[str, str], body: bytes, tolerance: int = 300) -> bool:
@@ -134,7 +135,8 @@ takes http to 127.0.0.1. <code>GET /v1/partner/webhooks/{{id}}/deliveries</code>
 {code_block(subscribe, "shell", "subscribe (curl)")}""" if partner_webhooks_served else
               '<p class="note">Partner webhook subscriptions (<code>/v1/partner/webhooks</code>) are coming in a '
               "later release; this is how their deliveries will be signed, so you can build the receiver now.</p>")
-    return f"""<h1>Webhooks: verifying deliveries</h1>{status}
+    walk = _first_webhook(verify) if partner_webhooks_served and sandbox_keys else ""
+    return f"""<h1>Webhooks: verifying deliveries</h1>{walk}{status}
 <p>The hub signs every webhook it sends the <a href="https://www.standardwebhooks.com/">Standard Webhooks</a>
 way. Each delivery carries three headers:</p>
 <ul><li><code>webhook-id</code>: the message id, the same on every retry of one event (deduplicate on it);</li>
@@ -146,3 +148,71 @@ signatures are sent; accept either.</li></ul>
 <p>Verify against the raw body bytes (before any JSON parsing), compare in constant time, reject timestamps more
 than five minutes off, and answer 2xx quickly; anything else is retried with backoff.</p>
 {code_block(verify, "python", "verify a delivery (Python)")}"""
+
+
+def _first_webhook(verify: str) -> str:
+    """The sandbox walk from a partner key to a verified delivery, in four steps."""
+    subscribe = esc("""HUB={ORIGIN}
+PARTNER_KEY=chub_…   # from "Get a sandbox key" (partner)
+curl -s -X POST "$HUB/v1/partner/webhooks" -H "X-API-Key: $PARTNER_KEY" \\
+  -d '{"url": "http://127.0.0.1:9009/", "events": ["inventory.changed", "order.status_changed"]}'
+# -> 201 {"id": "wh_…", …, "secret": "whsec_…"}   keep the secret: it is shown only here
+WEBHOOK_ID=wh_…   # the "id" of that answer""")
+    receiver = esc('''from http.server import BaseHTTPRequestHandler, HTTPServer
+import json, os
+
+SECRET = os.environ["WEBHOOK_SECRET"]  # the whsec_… of your subscription
+
+class Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        ok = verify(SECRET, headers, body)  # the verify() function below
+        self.send_response(204 if ok else 401)
+        self.end_headers()
+        print("verified" if ok else "REJECTED", headers["webhook-id"], json.loads(body)["type"], flush=True)
+
+HTTPServer(("127.0.0.1", 9009), Receiver).serve_forever()''')
+    trigger = esc("""curl -s -X POST "$HUB/sandbox/wms/stock" \\
+  -d '{"sku": "SKU-1003", "location": "DC-EAST", "on_hand": 450}'
+# the receiver prints: verified msg_… inventory.changed
+curl -s "$HUB/v1/partner/webhooks/$WEBHOOK_ID/deliveries" -H "X-API-Key: $PARTNER_KEY"   # what was sent""")
+    origin = '<span class="origin">http://localhost:8080</span>'
+    return f"""
+<section class="walk" id="first-webhook"><h2>Your first verified webhook (sandbox)</h2>
+<ol class="steps"><li><strong>A key.</strong> <a href="/docs#sandbox-key">Get a sandbox key</a> for the partner
+channel: it holds <code>webhooks:manage</code> and is bound to your sandbox customer.</li>
+<li><strong>Subscribe</strong> a local URL (the sandbox takes http to 127.0.0.1):
+{code_block(subscribe.replace("{ORIGIN}", origin), "shell", "subscribe")}</li>
+<li><strong>Receive and verify.</strong> Run this with <code>WEBHOOK_SECRET=whsec_…</code> set, beside the
+<code>verify()</code> function at the end of this page. With the hub checked out,
+<code>./hub webhooks receive --port 9009 --secret whsec_…</code> does the same and prints each verified delivery
+as a JSON line.
+{code_block(receiver, "python", "receiver (Python)")}</li>
+<li><strong>Trigger an event</strong> in the sandbox: change a warehouse's stock, and an
+<code>inventory.changed</code> delivery arrives within seconds (orders your customer places then send
+<code>order.status_changed</code> as they move).
+{code_block(trigger, "shell", "trigger and look")}</li></ol></section>"""
+
+
+def sandbox_key_form() -> str:
+    """The home page's self-service key form (HUB_SANDBOX=1 only); portal.js posts it."""
+    example = esc("""curl -s -X POST "{ORIGIN}/docs/sandbox-keys" \\
+  -d '{"channel": "partner", "customer": "CUST-ACME", "consumer": "my-app"}'
+# -> 201 {"id": "key_…", "key": "chub_…", "scopes": […], "customer": "CUST-ACME", "expires_at": "…"}""")
+    example = example.replace("{ORIGIN}", '<span class="origin">http://localhost:8080</span>')
+    return f"""<section class="credential" id="sandbox-key" aria-labelledby="sk-h">
+<h2 id="sk-h">Get a sandbox key</h2>
+<p>This hub is a sandbox: make yourself a key here. A <strong>partner</strong> key may read the price list,
+place and read orders and returns, and manage webhooks, bound to a sandbox customer; a <strong>storefront</strong>
+key acts for any customer it names. It expires in 7 days. The secret is shown once and kept in this browser tab for
+try-it.</p>
+<form class="cred-row" id="sandbox-key-form"><label>Channel <select name="channel">
+<option value="partner" selected>partner</option><option value="storefront">storefront</option></select></label>
+<label>Sandbox customer <select name="customer"><option>CUST-ACME</option><option>CUST-BOLT</option></select></label>
+<label class="grow">Your app's name <input name="consumer" required maxlength="48" pattern="[A-Za-z0-9][A-Za-z0-9._\\-]*"
+placeholder="my-app" autocomplete="off" spellcheck="false"></label>
+<button type="submit">Get a sandbox key</button></form>
+<div id="sandbox-key-result" class="try-result" hidden><p class="try-status" role="status"></p>
+<pre id="sandbox-key-secret"></pre><p class="meta" id="sandbox-key-meta"></p></div>
+{code_block(example, "shell", "or with curl")}</section>"""

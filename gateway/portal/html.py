@@ -10,7 +10,7 @@ import html
 import re
 from string import Template
 
-STATIC_VERSION = "4"
+STATIC_VERSION = "5"
 """Bumped when portal.css or portal.js change (the assets are cached for a day)."""
 
 _CURRENT = ' aria-current="page"'

@@ -8,7 +8,7 @@ from typing import Callable
 
 from experience_apis.versions import ApiVersion, VersionRegistry
 from gateway.portal.documents import ADMIN, Documents
-from gateway.portal.guides import auth_guide, idempotency_guide, plans_guide, webhooks_guide
+from gateway.portal.guides import auth_guide, idempotency_guide, plans_guide, sandbox_key_form, webhooks_guide
 from gateway.portal.html import esc, inline, page, table
 from gateway.portal.reference import operations, reference_body
 from shared.problem_catalogue import CATALOGUE, ProblemCode
@@ -24,8 +24,9 @@ CHANNEL_AUTH = {
 
 class Site:
     def __init__(self, documents: Documents, versions: VersionRegistry, plans: dict[str, Plan],
-                 partner_webhooks: bool | None = None) -> None:
+                 partner_webhooks: bool | None = None, *, sandbox_keys: bool = False) -> None:
         self._documents = documents
+        self._sandbox_keys = sandbox_keys  # the hub mints sandbox keys (HUB_SANDBOX=1): offer the form
         self._versions = versions
         self._plans = plans
         self._partner_webhooks = partner_webhooks  # None: whether the partner API documents the route
@@ -59,10 +60,10 @@ class Site:
     def _builder(self, path: str) -> Callable[[], tuple[str, str]] | None:
         fixed: dict[str, Callable[[], tuple[str, str]]] = {
             "/docs": self._home,
-            "/docs/auth": lambda: ("Authentication", auth_guide()),
+            "/docs/auth": lambda: ("Authentication", auth_guide(self._sandbox_keys)),
             "/docs/plans": lambda: ("Plans and rate limits", plans_guide(self._plans)),
             "/docs/idempotency": lambda: ("Idempotency", idempotency_guide()),
-            "/docs/webhooks": lambda: ("Webhooks", webhooks_guide(self._serves_partner_webhooks())),
+            "/docs/webhooks": lambda: ("Webhooks", webhooks_guide(self._serves_partner_webhooks(), self._sandbox_keys)),
             "/docs/changelog": self._changelog,
             "/docs/problems": self._problems,
         }
@@ -94,18 +95,20 @@ class Site:
 and returns, answered from the back office (ERP, WMS, POS) in tens of milliseconds. Every operation below can be
 tried against this hub's sandbox with a key.</p>
 <h2>Start in three steps</h2>
-<ol class="steps"><li>Get a key: an operator runs <code>hub keys create --consumer my-app --scope catalog:read</code>
-(see <a href="/docs/auth">authentication</a>).</li>
-<li>Open an API below, paste the key in <em>Your credential</em>, and press <em>Try it</em> on
-<code>GET /v1/storefront/products/{{sku}}</code> with <code>SKU-1001</code>.</li>
+<ol class="steps"><li>Get a key: {"use <em>Get a sandbox key</em> below (it is yours at once), or ask an operator"
+ if self._sandbox_keys else "an operator makes one for you"} (see <a href="/docs/auth">authentication</a>).</li>
+<li>Open an API below ({"the key is already in" if self._sandbox_keys else "paste the key in"} <em>Your
+credential</em>), and press <em>Try it</em> on <code>GET /v1/storefront/products/{{sku}}</code> with
+<code>SKU-1001</code>{", or <code>GET /v1/partner/price-list</code> with a partner key" if self._sandbox_keys else ""}.</li>
 <li>Copy the curl or Python example into your code. Errors are
 <a href="/docs/problems">problems</a> with a stable <code>code</code>.</li></ol>
+{sandbox_key_form() if self._sandbox_keys else ""}
 <h2>APIs</h2><ul class="cards">{"".join(cards)}</ul>
 <h2>Guides</h2><ul class="guides">
 <li><a href="/docs/auth">Authentication</a>: API keys, mobile JWTs, OAuth2 client credentials, admin keys.</li>
 <li><a href="/docs/plans">Plans and rate limits</a>: the plans and the <code>RateLimit</code> headers.</li>
 <li><a href="/docs/idempotency">Idempotency</a>: retrying orders and returns safely.</li>
-<li><a href="/docs/webhooks">Webhooks</a>: verifying signed deliveries.</li>
+<li><a href="/docs/webhooks">Webhooks</a>: from a partner key to a verified delivery.</li>
 <li><a href="/docs/changelog">Changelog</a>: versions, deprecations and sunsets.</li>
 <li><a href="/docs/problems">Problem codes</a>: every error the hub answers, and what to do.</li></ul>"""
 

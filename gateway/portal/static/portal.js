@@ -40,6 +40,53 @@
     kind.addEventListener("change", function () { store.setItem("hub-kind", kind.value); });
   }
 
+  var keyForm = document.getElementById("sandbox-key-form");
+  if (keyForm) {
+    var channel = keyForm.elements.channel;
+    var customer = keyForm.elements.customer;
+    var follow = function () { customer.closest("label").hidden = channel.value !== "partner"; };
+    channel.addEventListener("change", follow);
+    follow();
+    keyForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var result = document.getElementById("sandbox-key-result");
+      var asked = { channel: channel.value, consumer: keyForm.elements.consumer.value.trim() };
+      if (channel.value === "partner") { asked.customer = customer.value; }
+      var button = keyForm.querySelector("button[type=submit]");
+      button.disabled = true;
+      window.fetch("/docs/sandbox-keys", { method: "POST", headers: { "Content-Type": "application/json" },
+                                           body: JSON.stringify(asked), credentials: "omit", cache: "no-store" })
+        .then(function (response) {
+          return response.json().then(function (answer) {
+            result.hidden = false;
+            var status = result.querySelector(".try-status");
+            var shown = document.getElementById("sandbox-key-secret");
+            var meta = document.getElementById("sandbox-key-meta");
+            meta.textContent = "";
+            if (response.status !== 201) {
+              status.textContent = response.status + " " + (answer.code || "") + ": " + (answer.detail || "") +
+                (answer.errors ? " (" + answer.errors.map(function (e) { return e.field + ": " + e.message; }).join("; ") + ")" : "");
+              shown.textContent = "";
+              return;
+            }
+            status.textContent = "Your key (shown only now; it is also set for try-it in this tab):";
+            shown.textContent = answer.key;
+            store.setItem("hub-secret", answer.key);
+            store.setItem("hub-kind", "X-API-Key");
+            meta.textContent = "id " + answer.id + " \u00b7 scopes " + answer.scopes.join(" ") +
+              (answer.customer ? " \u00b7 customer " + answer.customer : "") + " \u00b7 expires " + answer.expires_at + " \u00b7 ";
+            var next = document.createElement("a");
+            next.id = "sandbox-key-next";
+            next.href = "/docs/" + asked.channel + "-v1";
+            next.textContent = "Try it in the " + asked.channel + " v1 reference";
+            meta.appendChild(next);
+          });
+        })
+        .catch(function (error) { result.hidden = false; result.querySelector(".try-status").textContent = "The request failed: " + error; })
+        .then(function () { button.disabled = false; });
+    });
+  }
+
   var freshKey = function () {
     var bytes = new Uint8Array(8);
     window.crypto.getRandomValues(bytes);
