@@ -46,7 +46,7 @@ def test_flows_backends_and_alerts_come_from_the_hub(hub, console) -> None:  # n
         assert flow in flows
     page.locator("#business-tiles").wait_for()  # issue 12: the business views under the flows
     assert "Inventory lag to checkout" in page.text_content("#business-tiles")
-    assert "not measured" in page.text_content("#business-tiles")  # no storefront push wired
+    assert "Inventory lag to storefront" in page.text_content("#business-tiles")  # the push is wired (issue 11)
     assert "Open orders by time in status" in page.text_content("#business")
     page.locator("#overview-alerts table, #overview-alerts .empty").first.wait_for()
     page.click(".tabs a[data-panel=backends]")

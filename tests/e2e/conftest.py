@@ -243,14 +243,18 @@ async def place_order(client: httpx.AsyncClient, path: str, body: dict, headers:
 
 
 async def order_views(client: httpx.AsyncClient, headers: dict, ids: list[str],
-                      prefix: str = "/v1/storefront") -> dict[str, dict]:
-    async def one(order_id: str) -> dict:
+                      prefix: str = "/v1/storefront", *, busy_ok: bool = False) -> dict[str, dict]:
+    """Each order's view; ``busy_ok``: a 503 with Retry-After (an instance too busy to answer in
+    time, e.g. on a loaded machine) leaves that order out, to be asked again by the caller."""
+    async def one(order_id: str) -> dict | None:
         response = await client.get(f"{prefix}/orders/{order_id}", headers=headers)
+        if busy_ok and response.status_code == 503 and "retry-after" in response.headers:
+            return None
         assert response.status_code == 200, response.text
         return response.json()
 
     views = await asyncio.gather(*(one(i) for i in ids))
-    return dict(zip(ids, views))
+    return {i: v for i, v in zip(ids, views) if v is not None}
 
 
 async def wait_statuses(client: httpx.AsyncClient, headers: dict, ids: list[str], status: str,
@@ -260,7 +264,7 @@ async def wait_statuses(client: httpx.AsyncClient, headers: dict, ids: list[str]
     done: dict[str, dict] = {}
     while True:
         pending = [i for i in ids if i not in done]
-        views = await order_views(client, headers, pending, prefix)
+        views = await order_views(client, headers, pending, prefix, busy_ok=True)
         done.update({i: v for i, v in views.items() if v["status"] == status})
         if len(done) == len(ids):
             return done

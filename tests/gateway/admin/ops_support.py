@@ -14,6 +14,7 @@ from sqlalchemy import delete
 
 from shared.db.engine import create_engine
 from shared.db.tables import alert_events, alert_states, backend_pauses, backend_reports, dead_letters, outbox
+from shared.db.storefront_tables import storefront_levels, storefront_marks
 
 from tests.conftest import ADMIN_KEY, Hub, make_settings, start_hub
 
@@ -28,10 +29,11 @@ FAST = dict(sandbox_autoship_seconds=0, retry_max_delay_seconds=0.3, breaker_fai
 
 @pytest.fixture
 async def ops_hub(database_url: str) -> AsyncIterator[Hub]:
-    """PostgreSQL's database is shared by the session: start without others' queue and alerts."""
+    """PostgreSQL's database is shared by the session: start without others' queue, alerts and pushes."""
     engine = create_engine(database_url)
     async with engine.begin() as conn:
-        for table in (outbox, dead_letters, alert_states, alert_events, backend_pauses, backend_reports):
+        for table in (outbox, dead_letters, alert_states, alert_events, backend_pauses, backend_reports,
+                      storefront_levels, storefront_marks):  # earlier tests' pushes (and claims)
             await conn.execute(delete(table))
     await engine.dispose()
     async with AsyncExitStack() as stack:
