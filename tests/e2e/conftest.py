@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -223,6 +226,22 @@ class RedisServer:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@contextmanager
+def private_redis(workdir: Path, port: int | None = None) -> Iterator[RedisServer]:
+    """A started ``RedisServer``, stopped after; without redis-server installed the test is
+    skipped, except under CI=true, where it fails (CI must run it)."""
+    if shutil.which("redis-server") is None:
+        message = "redis-server is not installed (the test starts a private one)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI must run this test", pytrace=False)
+        pytest.skip(message)
+    server = RedisServer(workdir, port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # -- order helpers over HTTP (async; the tests' own event loop) ----------------------------------

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import HUB, ORDER, RedisServer, erp_sales_orders, place_order, wait_statuses
+from tests.e2e.conftest import HUB, ORDER, RedisServer, private_redis, erp_sales_orders, place_order, wait_statuses
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 BASE_PORT = 9240
@@ -27,15 +27,9 @@ ADMIN = "e2e-cluster-admin-key-0123456789"
 
 
 @pytest.fixture
-def redis_server(tmp_path: Path):
-    if shutil.which("redis-server") is None:
-        message = "redis-server is not installed (this test starts a private one)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI must run this test", pytrace=False)
-        pytest.skip(message)
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    with private_redis(tmp_path) as server:
+        yield server
 
 
 class Cluster:

@@ -10,10 +10,9 @@ republish after 3 s, backoff cap 1 s, autoship off).
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
@@ -22,23 +21,15 @@ from tests.commerce_hub.orders_support import until
 from tests.idp import FakeIdp, ThreadedJwks
 from tests.e2e.conftest import (
     ORDERS, RedisServer, SplitHub, assert_released_once, erp_sales_orders, hub_orders, kill_hard,
-    order, order_views, place_all, place_order, wait_statuses, warm_up)
+    order, order_views, place_all, place_order, private_redis, wait_statuses, warm_up)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
 @pytest.fixture(scope="module")
-def redis_server(tmp_path_factory) -> RedisServer:  # noqa: ANN001
-    if shutil.which("redis-server") is None:
-        message = "redis-server is not installed (these tests start a private one)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{message}; CI must run these tests", pytrace=False)
-        pytest.skip(message)
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
-    try:
+def redis_server(tmp_path_factory) -> Iterator[RedisServer]:  # noqa: ANN001
+    with private_redis(tmp_path_factory.mktemp("redis")) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
-import shutil
-import subprocess
 from itertools import count
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -23,6 +22,7 @@ from shared.messaging import OutboxStore, RedisTransport, Worker, WorkerConfig
 from shared.messaging.outbox import Message, enqueue_many
 from shared.models import StockChanged
 from tests.commerce_hub.orders_support import until
+from tests.e2e.conftest import RedisServer, private_redis
 
 SKUS = [f"SKU-F{i:03d}" for i in range(40)]
 LOCATIONS = ("DC-EAST", "DC-WEST", "STORE-NYC")
@@ -68,7 +68,7 @@ async def test_out_of_order_and_duplicated_reports_end_at_the_newest_truth(db_ur
     async def on_applied(sku: str) -> None:
         invalidated.append(sku)
 
-    sync = InventorySync(engine, StockBook(engine, []), on_applied=on_applied)
+    sync = InventorySync(engine, StockBook(engine, {}), on_applied=on_applied)
     reports, truth = burst(random.Random(11), 600)
     try:
         for start in range(0, len(reports), 80):  # 80 handlers at once, as a worker runs them
@@ -87,7 +87,7 @@ async def test_out_of_order_and_duplicated_reports_end_at_the_newest_truth(db_ur
 
 async def test_a_batch_keeps_only_the_newest_of_one_row(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
-    book = StockBook(engine, [])
+    book = StockBook(engine, {})
     one = [StockChanged(sku="SKU-F000", location="DC-EAST", on_hand=q, available=q, sequence=s)
            for q, s in ((5, 2), (9, 7), (1, 3), (9, 7))]
     try:
@@ -105,46 +105,22 @@ async def test_a_batch_keeps_only_the_newest_of_one_row(sqlite_url: str) -> None
 PORT = 6391
 
 
-class OwnRedis:
-    """A redis-server of this test's own (no persistence: a restart loses every stream)."""
-
-    def __init__(self) -> None:
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--save", "",
-                                         "--appendonly", "no"], stdout=subprocess.DEVNULL)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-async def _ping(client) -> bool:  # noqa: ANN001
-    try:
-        return bool(await client.ping())
-    except Exception:  # noqa: BLE001 - not up yet
-        return False
-
-
-@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
-async def test_redis_restarted_mid_burst_loses_nothing(fresh_pg_url: str) -> None:
+async def test_redis_restarted_mid_burst_loses_nothing(fresh_pg_url: str, tmp_path: Path) -> None:
     import redis.asyncio as aioredis
 
-    server = OwnRedis()
-    server.start()
-    client = aioredis.Redis.from_url(f"redis://127.0.0.1:{PORT}/0")
+    with private_redis(tmp_path, PORT) as server:
+        await _burst_through_a_restart(server, aioredis.Redis.from_url(server.url), fresh_pg_url)
+
+
+async def _burst_through_a_restart(server: RedisServer, client, fresh_pg_url: str) -> None:  # noqa: ANN001
     engine = create_engine(fresh_pg_url)
     config = WorkerConfig(lease_seconds=1.0, poll_seconds=0.05, republish_seconds=1.0, batch_size=100,
                           concurrency=64)
-    sync = InventorySync(engine, StockBook(engine, []))
+    sync = InventorySync(engine, StockBook(engine, {}))
     worker = Worker(RedisTransport(OutboxStore(engine), client, config, namespace=f"hub:stream:t-{secrets.token_hex(3)}"),
                     sync.handlers(), config=config, name="restart")
     reports, truth = burst(random.Random(12), 3000)
     try:
-        await until(lambda: _ping(client), timeout=10)
         await worker.start()
         for start in range(0, len(reports), 300):
             async with engine.begin() as conn:
@@ -152,16 +128,14 @@ async def test_redis_restarted_mid_burst_loses_nothing(fresh_pg_url: str) -> Non
             worker.wake()
             if start == 1200:  # mid-burst: some applied, most still queued or in the streams
                 await until(lambda: _some_applied(engine), timeout=30)
-                server.stop()
-                server.start()
-        await until(lambda: _ping(client), timeout=10)
+                server.kill()  # kill -9: the streams and their pending entries are gone
+                server.start()  # the same port, empty; answers pings before it returns
         await until(lambda: _outbox_empty(engine), timeout=90)
         assert await book_of(engine) == truth
     finally:
         await worker.stop()
         await client.aclose()
         await engine.dispose()
-        server.stop()
 
 
 async def _some_applied(engine) -> bool:  # noqa: ANN001
