@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from process_apis.catalog.store import ReplicaStore
 from shared.db.engine import create_engine
 from shared.db.erp_tables import erp_contract_prices, erp_customers, erp_items, erp_sync_state
-from shared.errors import BackendUnavailable, NotFound
 from shared.models import ContractPrices, ContractPricesPage, Customer, CustomerPage, Item, ItemPage
+from tests.process_apis.orders.conftest import FakeErp as ErpReads
 
 
 def item(sku: str, price: str = "10.00") -> Item:
@@ -27,35 +27,17 @@ def customer(customer_id: str, hold: bool = False) -> Customer:
                     credit_limit=Decimal("1000.00"), credit_hold=hold)
 
 
-class FakeErp:
-    """The ERP's read side: records in memory, pages of ``limit``, every page request logged;
-    ``gate`` (when set) holds every page request until it is set."""
+class FakeErp(ErpReads):
+    """The ERP's read side (order capture's fake) with its lists: pages of ``limit``, every page
+    request logged; ``gate`` (when set) holds every page request until it is set."""
 
     def __init__(self, skus: int = 5, customers: int = 3) -> None:
+        super().__init__()
         self.items = {f"SKU-{n}": item(f"SKU-{n}") for n in range(skus)}
         self.customers = {f"CUST-{n}": customer(f"CUST-{n}") for n in range(customers)}
-        self.contracts: dict[str, dict[str, Decimal]] = {"CUST-0": {"SKU-0": Decimal("9.00")}}
+        self.contracts = {"CUST-0": {"SKU-0": Decimal("9.00")}}
         self.pages: list[tuple[str, int, int]] = []
-        self.down = False
         self.gate: asyncio.Event | None = None
-
-    async def get_item(self, sku: str) -> Item:
-        self._check()
-        if sku not in self.items:
-            raise NotFound(code="unknown_sku")
-        return self.items[sku]
-
-    async def get_customer(self, customer_id: str) -> Customer:
-        self._check()
-        if customer_id not in self.customers:
-            raise NotFound(code="unknown_customer")
-        return self.customers[customer_id]
-
-    async def get_contract_prices(self, customer_id: str) -> ContractPrices:
-        self._check()
-        if customer_id not in self.customers:
-            raise NotFound(code="unknown_customer")
-        return ContractPrices(customer_id=customer_id, prices=self.contracts.get(customer_id, {}))
 
     async def list_items(self, offset: int = 0, limit: int = 100) -> ItemPage:
         records, more = await self._page("items", self.items, offset, limit)
@@ -77,10 +59,6 @@ class FakeErp:
         self._check()
         ordered = [records[k] for k in sorted(records)]
         return tuple(ordered[offset:offset + limit]), offset + limit < len(ordered)
-
-    def _check(self) -> None:
-        if self.down:
-            raise BackendUnavailable("ERP down", backend="erp")
 
 
 class Clock:
