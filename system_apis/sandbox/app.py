@@ -24,11 +24,12 @@ from system_apis.sandbox.events import Announcer, EventDelivery
 from system_apis.sandbox.faults import FaultBoard
 from system_apis.sandbox.payments_routes import PAYMENTS
 from system_apis.sandbox.pos import POS
+from system_apis.sandbox.quickbooks.routes import QUICKBOOKS
 from system_apis.sandbox.runtime import Sandbox, SandboxBackend
 from system_apis.sandbox.shopify_routes import SHOPIFY
 from system_apis.sandbox.wms_routes import WMS
 
-BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS)
+BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS)
 
 
 def build_sandbox(
