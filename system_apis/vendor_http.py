@@ -83,6 +83,22 @@ class VendorHttp:
         retry = idempotency_key is not None
         return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline, whole=whole)
 
+    async def post_raw(
+        self,
+        operation: str,
+        path: str,
+        content: bytes,
+        *,
+        headers: Mapping[str, str],
+        retry: bool = False,
+        span_attributes: Mapping[str, SpanValue] | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """POST ``content`` as is, with ``headers`` (a SOAP envelope, a form); retried only with
+        ``retry`` (the caller knows the call is safe to repeat). The body of the answer."""
+        request = self._client.build_request("POST", path, content=content, headers=dict(headers))
+        return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline)
+
     async def send(
         self,
         operation: str,

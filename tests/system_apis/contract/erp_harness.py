@@ -17,6 +17,8 @@ import httpx
 
 from shared.resilience import Guard, RetryPolicy
 from system_apis.erp import client as clouderp
+from system_apis.legacy_erp import client as legacy
+from system_apis.legacy_erp import soap
 from system_apis.quickbooks import client as quickbooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
@@ -56,6 +58,14 @@ KINDS = (
         throttle_in_body=_qbo_fault(429, "003001", "ThrottlingFault"),
         throttle_default_wait=quickbooks.THROTTLE_WINDOW,
         headers=quickbooks.auth_headers(),
+    ),
+    Kind(
+        name="legacy_erp", backend="legacy_erp", classify=legacy.classify, make=legacy.LegacyErpAdapter,
+        refusal=httpx.Response(500, content=soap.fault("Client", VENDOR_SECRET, "INVALID_FIELD"),
+                               headers={"Content-Type": "text/xml"}),
+        throttle_in_body=httpx.Response(500, content=soap.fault("Server", VENDOR_SECRET, "SESSION_LIMIT_REACHED"),
+                                        headers={"Content-Type": "text/xml"}),
+        throttle_default_wait=None,
     ),
 )
 
