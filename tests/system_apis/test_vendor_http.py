@@ -111,6 +111,21 @@ async def test_post_without_idempotency_key_is_not_retried(wire) -> None:
     assert len(w.requests) == 1 and "Idempotency-Key" not in w.requests[0].headers
 
 
+@pytest.mark.parametrize(("retry", "attempts"), [(True, 2), (False, 1)])
+async def test_post_raw_sends_the_bytes_and_headers_as_given(wire, retry: bool, attempts: int) -> None:
+    w = wire("legacy_erp", classify, httpx.Response(503), httpx.Response(200, content=b"<ok/>"))
+    call = w.http.post_raw("op", "/ws/Service", b"<Envelope/>", headers={"Content-Type": "text/xml", "SOAPAction": '"x"'},
+                           retry=retry)
+    if retry:
+        assert await call == b"<ok/>"
+    else:
+        with pytest.raises(BackendUnavailable):
+            await call
+    assert len(w.requests) == attempts
+    sent = w.requests[0]
+    assert (sent.content, sent.headers["Content-Type"], sent.headers["SOAPAction"]) == (b"<Envelope/>", "text/xml", '"x"')
+
+
 async def test_undecodable_body_is_permanent(wire) -> None:
     class Shape(msgspec.Struct):
         data: list[int]
