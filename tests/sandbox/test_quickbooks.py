@@ -105,6 +105,9 @@ async def test_a_void_needs_the_current_sync_token_and_keeps_the_memo(client: ht
     assert [(v["status"], v["amount"]) for v in views] == [("void", "0.00")]
     unknown = await client.get(f"{API}/creditmemo/999", headers=AUTH)
     assert unknown.status_code == 400 and _fault_code(unknown) == "610"
+    item = await client.post(f"{API}/item", params={"operation": "void"}, json={"Id": "1", "SyncToken": "0"},
+                             headers=AUTH)
+    assert item.status_code == 400 and _fault_code(item) == "500"
 
 
 async def test_a_refund_receipt_needs_the_account_the_money_leaves(client: httpx.AsyncClient) -> None:

@@ -117,6 +117,8 @@ class QuickBooksBackend:
         return {entity: record, "time": records.now()}
 
     def void(self, entity: str, body: dict[str, Any]) -> dict[str, Any]:
+        if entity not in TRANSACTIONS:
+            raise QboFault(400, "500", "Unsupported Operation", f"Operation Void is not supported for {entity}")
         entity_id, token = str(body.get("Id") or ""), str(body.get("SyncToken") or "")
         if not entity_id or not token:
             raise missing("Id and SyncToken are required to void")
