@@ -7,8 +7,8 @@ convention a company keeps in QuickBooks (docs/vendors/quickbooks.md):
   queryable); its name is ``CompanyName``; terms are ``SalesTermRef.name``
   written without spaces in capitals (``Net 30`` -> ``NET30``);
 - credit limit, credit hold and contract prices are customer custom fields
-  ``Credit Limit`` (``5000.00``), ``Credit Hold`` (``Yes``/``No``) and
-  ``Contract Prices`` (``SKU-1001=99.00; SKU-1002=20.00``);
+  ``Credit Limit`` (``5000.00``; none set is a limit of 0), ``Credit Hold``
+  (``Yes``/``No``) and ``Contract Prices`` (``SKU-1001=99.00; SKU-1002=20.00``);
 - the SKU is the item's ``Sku``; an inactive item is discontinued; quantity
   breaks and final sale are lines of the item's sales ``Description``:
   ``Volume price: 10+ @ 119.00`` and ``Final sale``;
@@ -139,7 +139,7 @@ def _custom_fields(hub_ref: str, channel_ref: str | None) -> list[CustomField]:
 def _address(address: hub.Address | None) -> Address | None:
     if address is None:
         return None
-    return Address(line1=f"{address.name}, {address.line1}", line2=address.line2 or None, city=address.city,
+    return Address(line1=address.name, line2=address.line1, line3=address.line2 or None, city=address.city,
                    country_sub_division_code=address.region, postal_code=address.postal_code, country=address.country)
 
 

@@ -136,9 +136,12 @@ class Line(QboStruct, kw_only=True):
     sales_item_line_detail: LineDetail
 
 
-class Address(QboStruct, kw_only=True):
+class Address(QboStruct, kw_only=True, omit_defaults=True):
+    """``ShipAddr``: the addressee on ``Line1``, the street on ``Line2`` and ``Line3``."""
+
     line1: str
-    line2: str | None = None
+    line2: str
+    line3: str | None = None
     city: str
     country_sub_division_code: str
     postal_code: str

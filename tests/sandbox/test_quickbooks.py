@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
 from system_apis.sandbox.quickbooks.company import SANDBOX_REALM
+from system_apis.sandbox.quickbooks.limits import RealmLimits
 
 API = f"/sandbox/quickbooks/v3/company/{SANDBOX_REALM}"
 AUTH = {"Authorization": "Bearer sandbox"}
@@ -131,3 +134,33 @@ async def test_the_fault_switch_throttles_in_qbo_s_words_and_reset_forgets_the_b
     assert (await client.get("/sandbox/quickbooks/sales-orders")).json()["items"] == []
     again = await client.post(f"{API}/invoice", params={"requestid": "r-2"}, json=INVOICE, headers=AUTH)
     assert again.json()["Invoice"]["Id"] == "101"
+
+
+def test_a_realm_takes_500_requests_a_minute_and_10_at_once() -> None:
+    now = [0.0]
+    limits = RealmLimits(clock=lambda: now[0])
+    assert [limits.admit() for _ in range(10)] == [None] * 10
+    assert limits.admit() == 1.0  # ten in flight
+    for _ in range(10):
+        limits.done()
+    for second in range(49):
+        now[0] = second
+        assert [limits.admit() for _ in range(10)] == [None] * 10
+        for _ in range(10):
+            limits.done()
+    now[0] = 50.0
+    assert limits.admit() == 10.0  # 500 in the last minute: the first ten leave the window at 60 s
+    now[0] = 60.0
+    assert limits.admit() is None
+
+
+async def test_more_than_ten_requests_at_once_are_throttled_in_qbo_s_words(client: httpx.AsyncClient) -> None:
+    await client.put("/sandbox/quickbooks/faults", json={"latency_ms": 200})
+
+    answers = await asyncio.gather(*(_query(client, "select * from Item") for _ in range(12)))
+
+    throttled = [a for a in answers if a.status_code == 429]
+    assert len(throttled) == 2 and sum(a.status_code == 200 for a in answers) == 10
+    assert throttled[0].headers["Retry-After"] == "1" and _fault_code(throttled[0]) == "003001"
+    await client.delete("/sandbox/quickbooks/faults")
+    assert (await _query(client, "select * from Item")).status_code == 200

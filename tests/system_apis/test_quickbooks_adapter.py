@@ -70,6 +70,8 @@ async def test_a_post_carries_the_token_the_requestid_and_money_as_numbers(qbo_s
     assert body["DocNumber"] == ORDER.order_id[-21:] and body["TxnDate"] == "2026-11-22"
     assert {f["Name"]: f["StringValue"] for f in body["CustomField"]} == {"Hub Ref": ORDER.order_id,
                                                                         "Channel Ref": "WEB-5531"}
+    assert body["ShipAddr"] == {"Line1": "Acme Receiving", "Line2": "1 Main St", "City": "Springfield",
+                                "CountrySubDivisionCode": "IL", "PostalCode": "62701", "Country": "US"}
 
 
 async def test_a_second_request_id_for_one_order_finds_the_first_booking(qbo_sandbox: ErpUnderTest) -> None:

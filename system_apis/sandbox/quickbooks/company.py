@@ -17,6 +17,7 @@ import msgspec
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.quickbooks import records
+from system_apis.sandbox.quickbooks.limits import RealmLimits
 from system_apis.sandbox.quickbooks.query import QueryError, parse
 
 SANDBOX_REALM = "9130357766900001"
@@ -51,12 +52,14 @@ class QuickBooksBackend:
     def __init__(self, announcer: Announcer, config: SandboxConfig | None = None) -> None:
         self.announcer = announcer
         self.realm_id = SANDBOX_REALM
+        self.limits = RealmLimits()
         self.reset()
 
     def reset(self) -> None:
         self.entities = records.seeded()
         self.requests: dict[str, tuple[int, bytes]] = {}
         self._next_id = 100
+        self.limits.reset()
 
     # --- reads ------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ Vendor paths (``Authorization: Bearer <token>`` required; ``minorversion`` accep
     GET  /v3/company/{realmId}/{entity}/{id}
     POST /v3/company/{realmId}/{entity}[?requestid=...][&operation=void]
 
-Creates and voids answer 200 with ``{"<Entity>": {...}, "time"}``; faults are
+QBO's own limits (500 requests a minute, 10 at once, per realm) answer 429
+(``limits``). Creates and voids answer 200 with ``{"<Entity>": {...}, "time"}``; faults are
 ``{"Fault": {"Error": [{"Message", "Detail", "code", "element"}], "type"}, "time"}``.
 """
 
@@ -24,6 +25,7 @@ from system_apis.quickbooks.vendor_schemas import Fault, FaultBody, FaultError
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.quickbooks import records
 from system_apis.sandbox.quickbooks.company import ENTITIES, QboFault, QuickBooksBackend, decode_body
+from system_apis.sandbox.quickbooks.limits import realm_limits
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _PREFIXES = {"Invoice": "INV", "SalesReceipt": "SR", "CreditMemo": "CM", "RefundReceipt": "RR"}
@@ -151,4 +153,5 @@ QUICKBOOKS = BackendSpec(
     throttle_retry_after="1",
     control_handlers=(sales_order_view, credit_memo_view),
     api_exception_handlers={QboFault: render_fault},
+    api_middleware=lambda company: realm_limits(company, THROTTLED),
 )
