@@ -3,6 +3,7 @@ against its own vendor-shaped sandbox (CloudERP, QuickBooks Online)."""
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,6 +12,7 @@ import pytest
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from shared.models import Address, CreditMemoRequest, OrderLine, PriceBreak, SalesOrder
+from system_apis.erp.port import ErpPort
 from tests.system_apis.contract.erp_harness import VENDOR_SECRET, ErpUnderTest
 
 ORDER = SalesOrder(
@@ -30,6 +32,17 @@ MEMO = CreditMemoRequest(
     lines=(OrderLine(sku="SKU-1001", quantity=1, unit_price=Decimal("99.00"), extended_price=Decimal("99.00")),),
     amount=Decimal("99.00"),
 )
+
+
+def test_the_adapter_offers_every_call_of_the_port_with_its_signature(erp: ErpUnderTest) -> None:
+    calls = [name for name, _ in inspect.getmembers(ErpPort, inspect.isfunction) if not name.startswith("_")]
+    assert len(calls) == 10
+    for name in calls:
+        ours = inspect.signature(getattr(erp.erp, name))
+        port = inspect.signature(getattr(ErpPort, name))
+        assert list(ours.parameters) == list(port.parameters)[1:], name
+        assert [p.default for p in ours.parameters.values()] == [p.default for p in list(port.parameters.values())[1:]]
+        assert inspect.iscoroutinefunction(getattr(erp.erp, name)), name
 
 
 # --- master data --------------------------------------------------------------------------
