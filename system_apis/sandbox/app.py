@@ -25,7 +25,7 @@ from system_apis.sandbox.faults import FaultBoard
 from system_apis.sandbox.legacy_erp.routes import LEGACY_ERP
 from system_apis.sandbox.payments_routes import PAYMENTS
 from system_apis.sandbox.pos import POS
-from system_apis.sandbox.quickbooks.routes import QUICKBOOKS
+from system_apis.sandbox.quickbooks.spec import QUICKBOOKS
 from system_apis.sandbox.runtime import Sandbox, SandboxBackend
 from system_apis.sandbox.shopify_routes import SHOPIFY
 from system_apis.sandbox.wms_routes import WMS

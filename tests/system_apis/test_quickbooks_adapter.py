@@ -3,6 +3,8 @@ query statements, requestid, money as JSON numbers) and how ``classify`` reads Q
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import httpx
 import msgspec
 import pytest
@@ -140,3 +142,22 @@ async def test_a_refusal_keeps_only_the_fault_code(qbo_sandbox: ErpUnderTest) ->
     assert qbo_sandbox.transport.sent[-1].method == "POST"
     assert caught.value.extra == {"vendor_code": "6070"}
     assert caught.value.detail == "QUICKBOOKS answered 400"
+
+
+async def test_the_bookkeeper_s_changes_reach_what_the_adapter_reads(qbo_sandbox: ErpUnderTest) -> None:
+    async def control(path: str, body: dict) -> httpx.Response:
+        return await qbo_sandbox.control.put(f"/sandbox/quickbooks/{path}", json=body)
+
+    assert (await control("items/SKU-1002/price", {"list_price": "26.00"})).json()["SyncToken"] == "1"
+    await control("customers/CUST-BOLT/credit", {"credit_hold": True, "credit_limit": "750"})
+    await control("customers/CUST-BOLT/item-prices/SKU-1002", {"unit_price": "20.00"})
+    await control("customers/CUST-ACME/item-prices/SKU-1001", {"unit_price": None})
+
+    assert (await qbo_sandbox.erp.get_item("SKU-1002")).list_price == Decimal("26.00")
+    bolt = await qbo_sandbox.erp.get_customer("CUST-BOLT")
+    assert (bolt.credit_hold, bolt.credit_limit) == (True, Decimal("750.00"))
+    assert (await qbo_sandbox.erp.get_contract_prices("CUST-BOLT")).prices == {"SKU-1002": Decimal("20.00")}
+    assert (await qbo_sandbox.erp.get_contract_prices("CUST-ACME")).prices == {}
+    assert (await control("items/SKU-9999/price", {"list_price": "1.00"})).status_code == 404
+    assert (await control("items/SKU-1002/price", {"list_price": "0"})).status_code == 422
+    assert (await control("customers/CUST-BOLT/credit", {"credit_limit": "lots"})).status_code == 422

@@ -1,5 +1,5 @@
-"""QuickBooks Online over HTTP: the Accounting API below ``/sandbox/quickbooks/v3/company``,
-its check views below ``/sandbox/quickbooks``, and the ``BackendSpec``.
+"""QuickBooks Online over HTTP: the Accounting API below ``/sandbox/quickbooks/v3/company``
+and its check views below ``/sandbox/quickbooks``.
 
 Vendor paths (``Authorization: Bearer <token>`` required; ``minorversion`` accepted):
 
@@ -22,10 +22,8 @@ from litestar import Request, Response, get, post
 from litestar.params import Parameter
 
 from system_apis.quickbooks.vendor_schemas import Fault, FaultBody, FaultError
-from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.quickbooks import records
 from system_apis.sandbox.quickbooks.company import ENTITIES, QboFault, QuickBooksBackend, decode_body
-from system_apis.sandbox.quickbooks.limits import realm_limits
 
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 _PREFIXES = {"Invoice": "INV", "SalesReceipt": "SR", "CreditMemo": "CM", "RefundReceipt": "RR"}
@@ -95,6 +93,11 @@ def _fault_body(fault: QboFault) -> dict[str, Any]:
     return {"Fault": {"Error": [error], "type": fault.type}, "time": records.now()}
 
 
+def render_record(record: dict[str, Any]) -> Response[bytes]:
+    """A QBO record as JSON, money as numbers (the controls answer with it)."""
+    return _json(record)
+
+
 def render_fault(_: Request[Any, Any, Any], fault: QboFault) -> Response[bytes]:
     return _json(_fault_body(fault), fault.status)
 
@@ -144,14 +147,5 @@ async def credit_memo_view(quickbooks: QuickBooksBackend, external_ref: str | No
     return _json(_views(quickbooks, ("CreditMemo", "RefundReceipt"), external_ref=external_ref))
 
 
-QUICKBOOKS = BackendSpec(
-    name="quickbooks",
-    api_path="/v3/company",
-    api_handlers=(run_query, read, write),
-    build=QuickBooksBackend,
-    throttle_body=THROTTLED,
-    throttle_retry_after="1",
-    control_handlers=(sales_order_view, credit_memo_view),
-    api_exception_handlers={QboFault: render_fault},
-    api_middleware=lambda company: realm_limits(company, THROTTLED),
-)
+VIEWS = (sales_order_view, credit_memo_view)
+API = (run_query, read, write)
