@@ -142,8 +142,10 @@ async def test_a_post_whose_answers_were_lost_is_retried_and_books_exactly_one(e
     assert booked["erp_order_number"] == ref.erp_order_number
 
 
-async def test_an_outage_is_backend_unavailable_and_the_retry_after_it_books_one(erp: ErpUnderTest) -> None:
-    await erp.faults(outage=True)
+@pytest.mark.parametrize("fault", [{"outage": True}, {"error_rate": 1.0}], ids=["outage", "errors"])
+async def test_an_outage_is_backend_unavailable_and_the_retry_after_it_books_one(erp: ErpUnderTest,
+                                                                                 fault: dict) -> None:
+    await erp.faults(**fault)
     with pytest.raises(BackendUnavailable) as caught:
         await erp.erp.post_sales_order(ORDER)
     assert not isinstance(caught.value, BackendThrottled)
