@@ -25,6 +25,8 @@ curl -s "{ORIGIN}/v1/partner/price-list" -H "Authorization: Bearer $TOKEN\"""")
         ("returns:write", "requesting returns"), ("returns:read", "reading returns"),
         ("customers:any", "acting for any customer with `customer_id` (trusted backends only)"),
         ("webhooks:manage", "reserved for webhook subscriptions"),
+        ("metrics:read", "`/metrics` (a Prometheus scraper)"),
+        ("console", "the ops console: flows, journeys, backends, alerts, dead letters (not keys or plans)"),
         ("admin", "the admin API (`/admin/v1`)"))])
     return f"""<h1>Authentication</h1>
 <p>Every API call carries one credential: <code>X-API-Key: &lt;key&gt;</code> or
