@@ -61,7 +61,10 @@ second. Token endpoint errors are RFC 6749 JSON (<code>invalid_client</code>, <c
 <h2 id="admin">Operators: admin key</h2>
 <p>The admin API (<a href="/docs/admin-v1">reference</a>) needs a key with the scope <code>admin</code>.
 The first one comes from <code>HUB_BOOTSTRAP_ADMIN_KEY</code>; make the others with the admin API or
-<code>hub keys create --scope admin</code>. Rotate with <code>POST /admin/v1/keys/{{id}}/rotate</code>.</p>"""
+<code>hub keys create --scope admin</code>. Rotate with <code>POST /admin/v1/keys/{{id}}/rotate</code>.
+An operator who needs the ops console but not keys or plans gets a <code>console</code> key
+(<code>hub keys create --scope console</code>): flows, journeys, backends (pause and resume), alerts and
+dead letters (replay, resolve); the other admin routes answer it 403.</p>"""
 
 
 def plans_guide(plans: dict[str, Plan]) -> str:
