@@ -1,7 +1,9 @@
 """Issue 12: ``hub_inventory_lag_p95_seconds`` on every role's /metrics, over HTTP: the one-process
 hub answers what ``/admin/v1/flows`` answers; a split process role with two granian workers
 (Prometheus multiprocess mode) answers the database's figure once per scrape, whichever worker
-is scraped, and leaves the series out when nothing moved in the hour."""
+is scraped, and leaves the series out when nothing moved in the hour. The flows view's other
+figures (``hub_flow_*``, open orders, refund exceptions, open dead letters) on the admin API's
+roles, the same as ``/admin/v1/flows``."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from shared.db.engine import create_engine
 from shared.db.tables import stock_levels
 from tests.conftest import Hub
 from tests.e2e.conftest import free_port, spawn  # noqa: F401 - the fixture
-from tests.gateway.admin.ops_support import ADMIN, admin_get, ops_hub  # noqa: F401 - the fixture
+from tests.gateway.admin.ops_support import ADMIN, admin_get, by_name, ops_hub, place  # noqa: F401 - the fixture
 from tests.gateway.support import database_url, eventually  # noqa: F401 - the fixture
 
 
@@ -41,6 +43,44 @@ async def test_the_one_process_hub_scrapes_the_figure_the_flows_view_answers(ops
 
     await eventually(agree, 15)
     assert len(seen["lines"]) == len({line.split()[0] for line in seen["lines"]})  # each series once
+
+
+def samples(text: str, name: str) -> dict[str, float]:
+    """``{labels: value}`` of one metric's series; each label set must appear once."""
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") or line.startswith(f"{name} "):
+            labels, value = line.rsplit(" ", 1)
+            assert labels not in found, f"{labels} twice"
+            found[labels.removeprefix(name)] = float(value)
+    return found
+
+
+async def test_the_flows_figures_are_scraped_as_the_flows_view_answers_them(ops_hub: Hub) -> None:
+    key = await ops_hub.new_key("orders:read", "orders:write")
+    for _ in range(2):
+        await place(ops_hub, key)
+    seen: dict = {}
+
+    async def agree() -> bool:  # the scrape and the admin API read one cached view
+        text = (await ops_hub.http.get("/metrics", headers=ADMIN)).text
+        view = await admin_get(ops_hub, "flows")
+        flows = by_name(view["items"], "flow")
+        done = samples(text, "hub_flow_done_last_hour")
+        seen.update(text=text, view=view, done=done)
+        return done.get('{flow="order_capture"}') == flows["order_capture"]["throughput"]["1h"] >= 2 and all(
+            done.get(f'{{flow="{name}"}}') == item["throughput"]["1h"] for name, item in flows.items())
+
+    await eventually(agree, 15)
+    text, view = seen["text"], seen["view"]
+    flows = by_name(view["items"], "flow")
+    assert set(samples(text, "hub_flow_backlog")) == {f'{{flow="{name}"}}' for name in flows}
+    p95 = samples(text, "hub_flow_step_p95_seconds")
+    assert p95['{flow="order_capture"}'] > 0  # a synchronous capture's own latency
+    assert all(f'{{flow="{name}"}}' not in p95 for name, item in flows.items() if item["p95_ms"] is None)
+    opened = samples(text, "hub_orders_open")
+    assert len(opened) == 4 * 5 and all(value >= 0 for value in opened.values())
+    assert samples(text, "hub_refund_exceptions_open") == {"": view["business"]["refund_exceptions"]["open"]}
 
 
 @pytest.mark.e2e
