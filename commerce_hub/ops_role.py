@@ -4,7 +4,9 @@ what the admin API's operations routes read.
     guards held here (all, system)  -> report them to ``backend_reports`` every HUB_OPS_REPORT_SECONDS
     workers here (all, worker)      -> ports wrapped by ``pausable``; alert rules evaluated every
                                        HUB_OPS_ALERT_INTERVAL_SECONDS; the ``ops.alert`` webhook sender
-    admin API here (all, gateway)   -> ``OpsAdmin`` (flows, backends, pauses, alerts, connections)
+    admin API here (all, gateway)   -> ``OpsAdmin`` (flows, backends, pauses, alerts, connections);
+                                       the flows view's figures on /metrics (``hub_flow_*``)
+    a database here (all but experience, sandbox) -> ``hub_inventory_lag_p95_seconds`` on /metrics
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from commerce_hub.context import Context
 from gateway.admin.ops import OpsAdmin
 from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.alerts import AlertEvaluator, AlertWebhook, Thresholds
+from process_apis.ops.flow_gauges import FlowGauges
 from process_apis.ops.flows import FlowsService
+from process_apis.ops.lag_gauge import InventoryLagGauge
 from process_apis.storefront.drift import lag_ms as storefront_lag_ms
 from shared.ops.backends import BackendBoard, BackendReports
 from shared.ops.pauses import PauseBook, pausable
@@ -66,7 +70,7 @@ async def open_alerts(ctx: Context) -> dict:
     s, engine = ctx.settings, await ctx.database()
     parts = ops_parts(ctx, engine)
     store = AlertStore(engine, notify=bool(s.alert_webhook_url), wake=ctx.wake)
-    evaluator = AlertEvaluator(store, parts.flows, board(ctx, parts).views, thresholds(s), metrics=ctx.metrics)
+    evaluator = AlertEvaluator(store, parts.flows, board(ctx, parts).views, thresholds(s))
     evaluator.start(s.ops_alert_interval_seconds)
     ctx.stack.push_async_callback(evaluator.stop)
     if not s.alert_webhook_url or not s.alert_webhook_secret:
@@ -76,8 +80,19 @@ async def open_alerts(ctx: Context) -> dict:
     return AlertWebhook(http, s.alert_webhook_url, s.alert_webhook_secret).handlers()
 
 
+def export_inventory_lag(ctx: Context, engine: AsyncEngine) -> None:
+    """``hub_inventory_lag_p95_seconds`` on this role's /metrics, read from the database per scrape."""
+    gauge = InventoryLagGauge(engine, storefront_lag_ms)
+    ctx.metrics.before_scrape.append(gauge.refresh)
+    ctx.metrics.live.append(gauge.collect)
+
+
 def ops_admin(ctx: Context, engine: AsyncEngine) -> OpsAdmin:
+    """The admin API's operations part; its flows view is also scraped (``hub_flow_*`` gauges)."""
     parts = ops_parts(ctx, engine)
+    gauges = FlowGauges(parts.flows)
+    ctx.metrics.before_scrape.append(gauges.refresh)
+    ctx.metrics.live.append(gauges.collect)
     return OpsAdmin(flows=parts.flows, backends=board(ctx, parts), pauses=parts.pauses,
                     alerts=AlertStore(engine, notify=bool(ctx.settings.alert_webhook_url), wake=ctx.wake),
                     connections=connection_urls(ctx.settings))

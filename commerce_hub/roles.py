@@ -23,7 +23,7 @@ from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
 from commerce_hub.notifications_role import notification_service
-from commerce_hub.ops_role import open_backend_reports
+from commerce_hub.ops_role import export_inventory_lag, open_backend_reports
 from commerce_hub.process_role import follow_sandbox, open_workers, order_process
 from process_apis.journeys.port import JourneyPort
 from process_apis.notifications.port import NotificationPort
@@ -101,6 +101,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
         authenticator = CredentialAuthenticator(keys, tokens.verifier, tokens.guard)
         cache = response_cache(ctx)
         ctx.routes += gateway_routes(ctx, experiences, keys)
+    if ctx.engine is not None:  # the figure every scraped role answers alike, from the database
+        export_inventory_lag(ctx, ctx.engine)
     health = HealthApp(ctx.checks, ctx.metrics)
     ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False, methods=READ_ONLY),
                    Route(prefix="/metrics", app=health, name="metrics", methods=READ_ONLY,

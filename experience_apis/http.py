@@ -36,12 +36,23 @@ def current_principal(request: ASGIConnection) -> Principal:
     return verify_principal(request.headers.get(PRINCIPAL_HEADER), request.app.state.internal_secret)
 
 
-def requires(scope: str) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
-    """A route guard: the caller's principal must hold `scope` (403 otherwise). Guards run
-    before the body is read, so a caller without the scope learns nothing of the API.
+def requires(scope: str, *alternatives: str) -> Callable[[ASGIConnection, BaseRouteHandler], Awaitable[None]]:
+    """A route guard: the caller's principal must hold `scope`, or one of `alternatives` (403
+    otherwise). Guards run before the body is read, so a caller without the scope learns
+    nothing of the API.
 
     Guards are coroutines: Litestar runs a plain function guard in a thread pool, a
     thread hop per request that cost a hot path more than the check itself."""
+
+    if alternatives:
+        accepted = frozenset((scope, *alternatives))
+        named = " or ".join(repr(s) for s in (scope, *alternatives))
+
+        async def any_of(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
+            if not current_principal(connection).scopes & accepted:  # type: ignore[arg-type]
+                raise Forbidden(f"This credential lacks the scope {named}.", code="insufficient_scope")
+
+        return any_of
 
     async def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
         current_principal(connection).require(scope)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ class HealthApp:
             principal = scope.get("hub.principal")
             if principal is not None and not principal.scopes & METRICS_SCOPES:
                 raise Forbidden("Metrics need the scope 'metrics:read' (or 'admin').", code="insufficient_scope")
-            await _send(send, 200, CONTENT_TYPE, self._metrics.render().encode())
+            await _send(send, 200, CONTENT_TYPE, (await self._metrics.scrape()).encode())
         elif path == "/health/live":
             await _send(send, 200, b"application/json", b'{"status":"ok"}')
         elif path == "/health/ready":

@@ -27,6 +27,7 @@ SCOPES = frozenset(
         "customers:any",
         "admin",
         "metrics:read",
+        "console",
     }
 )
 PRINCIPAL_HEADER = "x-hub-principal"

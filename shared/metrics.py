@@ -12,13 +12,19 @@ writes its values there and a scrape of any worker answers the sum of all
 (``multiprocess_mode`` names how a gauge combines). Process metrics (memory, CPU,
 open files) come from the library's collectors in one process, and per worker as
 ``hub_worker_*{pid}`` gauges in multiprocess mode (``sample_process``).
+
+Figures read from shared state (the database) at scrape time are ``live`` collectors: the
+scraped process refreshes them (``before_scrape``) and renders them itself, outside the
+multiprocess files, so a role's workers never add up or repeat them
+(``hub_inventory_lag_p95_seconds``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
-from typing import Callable, Iterable, Iterator
+from typing import Awaitable, Callable, Iterable, Iterator
 
 from prometheus_client import (
     CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector, disable_created_metrics, generate_latest,
@@ -32,6 +38,7 @@ CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """prometheus_client's own variable (not a hub setting): the CLI sets it for its workers."""
 
+log = logging.getLogger(__name__)
 disable_created_metrics()  # no *_created series: they double the output and nobody graphs them
 
 
@@ -93,6 +100,10 @@ class Registry:
         self._process: dict[str, Gauge] = {}
         self.before_render: list[Callable[[], None]] = []
         """Called at each scrape: gauges read from live state (circuits) refresh here."""
+        self.before_scrape: list[Callable[[], Awaitable[None]]] = []
+        """Awaited at each ``scrape`` (a failing one is logged and the scrape goes on)."""
+        self.live: list[Callable[[], Iterable[Metric]]] = []
+        """Families this process renders as they are, never through the multiprocess files."""
         if self._dir is None:
             for collector in (ProcessCollector, PlatformCollector, GCCollector):
                 collector(registry=self._registry)
@@ -137,6 +148,16 @@ class Registry:
             if gauge is not None and family.samples:
                 gauge.set(value=family.samples[0].value)
 
+    async def scrape(self, timeout: float = 2.0) -> str:
+        """``render`` after the ``before_scrape`` refreshes (each bounded by ``timeout``)."""
+        for refresh in self.before_scrape:
+            try:
+                async with asyncio.timeout(timeout):
+                    await refresh()
+            except Exception as exc:  # a scrape answers what it has; the refresher drops what it could not read
+                log.warning("a metrics refresh failed (%s)", type(exc).__name__)
+        return self.render()
+
     def render(self) -> str:
         """The text exposition: every worker's figures in multiprocess mode, plus the
         cache hit ratio derived from the cache counters."""
@@ -148,7 +169,7 @@ class Registry:
             self.sample_process()
             source = CollectorRegistry()
             multiprocess.MultiProcessCollector(source, path=self._dir)
-        return generate_latest(_Derived(source)).decode()  # type: ignore[arg-type]
+        return generate_latest(_Derived(source, self.live)).decode()  # type: ignore[arg-type]
 
 
 async def sample_process_every(registry: Registry, seconds: float) -> None:
@@ -159,10 +180,11 @@ async def sample_process_every(registry: Registry, seconds: float) -> None:
 
 
 class _Derived:
-    """A source's metrics plus ``hub_cache_hit_ratio`` from ``hub_cache_lookups_total``."""
+    """A source's metrics plus ``hub_cache_hit_ratio`` from ``hub_cache_lookups_total``, and
+    the live families."""
 
-    def __init__(self, source: CollectorRegistry) -> None:
-        self._source = source
+    def __init__(self, source: CollectorRegistry, live: list[Callable[[], Iterable[Metric]]]) -> None:
+        self._source, self._live = source, live
 
     def collect(self) -> Iterator[Metric]:
         counts: dict[str, float] = {}
@@ -177,3 +199,5 @@ class _Derived:
             total = sum(counts.values())
             yield GaugeMetricFamily("hub_cache_hit_ratio", "Cache hits over all cacheable lookups since start",
                                     value=counts.get("HIT", 0.0) / total if total else 0.0)
+        for families in self._live:
+            yield from families()

@@ -17,6 +17,7 @@ from gateway.admin.ops import OpsAdmin
 from gateway.admin.ops_routes import OPS_HANDLERS
 from gateway.admin.reconciliations import ReconciliationsController
 from gateway.admin.returns import ReturnsController
+from gateway.admin.session import get_session
 from gateway.admin.plans import list_plans, put_plan
 from gateway.keys.service import KeyService
 from shared.bus import Bus
@@ -61,7 +62,7 @@ def create_admin_app(
     def provide_reconciliations(request: Request) -> object | None:
         return reconciliations
 
-    handlers: list = [KeysController, list_plans, put_plan, purge_cache]
+    handlers: list = [KeysController, list_plans, put_plan, purge_cache, get_session]
     if dead_letters is not None:
         handlers += [DeadLettersController, list_audit]
     if returns is not None:
@@ -90,7 +91,9 @@ def create_admin_app(
             title="Commerce Hub Admin API", version="v1", path="/_openapi/admin-v1", render_plugins=[],
             description="Operators: keys, plans, the response cache, dead letters (with their audit log), "
                         "returns under review and reconciliation runs. "
-                        "Every operation needs an API key with the scope `admin`.",
+                        "Every operation needs an API key with the scope `admin`; the operator's views and "
+                        "actions (session, flows, journeys, backends, alerts, connections, dead letters but "
+                        "discarding, the audit trail) also take a `console` key.",
             servers=[Server(url="/")], components=Components(security_schemes={"ApiKey": SECURITY_SCHEMES["ApiKey"]}),
             security=[{"ApiKey": []}], create_examples=False),
         debug=False,

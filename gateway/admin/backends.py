@@ -11,7 +11,8 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, get, post
 
-from experience_apis.http import INJECTED, CurrentPrincipal, requires
+from experience_apis.http import INJECTED, CurrentPrincipal
+from gateway.admin.guards import OPERATOR
 from gateway.admin.ops import OpsAdmin
 from shared.errors import NotFound
 from shared.ops.backends import BackendView
@@ -31,7 +32,7 @@ class Switched(msgspec.Struct):
 class BackendsController(Controller):
     path = "/admin/v1/backends"
     tags = ["operations"]
-    guards = [requires("admin")]
+    guards = [OPERATOR]
 
     @get("/", operation_id="listBackends")
     async def list_backends(self, ops: Ops) -> BackendList:

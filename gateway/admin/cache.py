@@ -7,7 +7,8 @@ from typing import Annotated
 import msgspec
 from litestar import post
 
-from experience_apis.http import INJECTED, requires
+from experience_apis.http import INJECTED
+from gateway.admin.guards import ADMIN
 from shared.bus import Bus, CatalogChanged
 
 CACHE_TOPIC = "catalog.changed"
@@ -22,7 +23,7 @@ class PurgeResult(msgspec.Struct):
     """The SKU purged, or "*" for everything."""
 
 
-@post("/admin/v1/cache/purge", operation_id="purgeCache", tags=["cache"], status_code=202, guards=[requires("admin")])
+@post("/admin/v1/cache/purge", operation_id="purgeCache", tags=["cache"], status_code=202, guards=[ADMIN])
 async def purge_cache(bus: Annotated[Bus, INJECTED], data: PurgeRequest | None = None) -> PurgeResult:
     """Drop cached answers; accepted here, in force on every instance as the bus delivers."""
     sku = data.sku if data else None

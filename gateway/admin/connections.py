@@ -7,7 +7,8 @@ from typing import Annotated
 import msgspec
 from litestar import get
 
-from experience_apis.http import INJECTED, requires
+from experience_apis.http import INJECTED
+from gateway.admin.guards import OPERATOR
 from gateway.admin.ops import Connection, OpsAdmin
 
 KINDS = {"erp": "erp", "wms": "wms", "pos": "pos", "payments": "payments", "shopify": "commerce"}
@@ -24,7 +25,7 @@ class ConnectionList(msgspec.Struct):
     items: list[Connection]
 
 
-@get("/admin/v1/connections", operation_id="listConnections", tags=["operations"], guards=[requires("admin")])
+@get("/admin/v1/connections", operation_id="listConnections", tags=["operations"], guards=[OPERATOR])
 async def list_connections(ops: Annotated[OpsAdmin, INJECTED]) -> ConnectionList:
     circuits = {view.backend: view.circuit for view in await ops.backends.views()}
     return ConnectionList(items=[

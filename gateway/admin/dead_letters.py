@@ -1,4 +1,5 @@
-"""Admin API: the dead-letter queue (CONTRACT section 7). Scope `admin`.
+"""Admin API: the dead-letter queue (CONTRACT section 7). Scope `admin` or `console`;
+discarding one (`DELETE`) only `admin`.
 
 Replay answers 202: the message is back in the outbox, its work happens
 asynchronously. A second (or concurrent) replay of the same dead letter is 409
@@ -20,8 +21,9 @@ import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import Parameter
 
-from experience_apis.http import INJECTED, CurrentPrincipal, requires
+from experience_apis.http import INJECTED, CurrentPrincipal
 from experience_apis.openapi import problems
+from gateway.admin.guards import ADMIN, OPERATOR
 from shared.errors import ValidationFailed
 from shared.messaging.dead_letter_filter import DeadLetterFilter, Status, checked, parse_filter
 from shared.messaging.dead_letters import BulkReplayed, DeadLetter, DeadLetterPage, DeadLetterService, Replayed
@@ -54,7 +56,7 @@ class Resolve(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class DeadLettersController(Controller):
     path = "/admin/v1/dead-letters"
     tags = ["dead-letters"]
-    guards = [requires("admin")]
+    guards = [OPERATOR]
 
     @get("/", operation_id="listDeadLetters")
     async def list_dead_letters(self, dead_letters: DeadLetters, limit: Limit = 50, cursor: str | None = None,
@@ -107,7 +109,7 @@ class DeadLettersController(Controller):
         `resolved`, the note, who (`resolved_by`) and when (`resolved_at`)."""
         return await dead_letters.resolve(letter_id, data.note, Actor.of(principal))
 
-    @delete("/{letter_id:str}", operation_id="deleteDeadLetter", status_code=204)
+    @delete("/{letter_id:str}", operation_id="deleteDeadLetter", status_code=204, guards=[ADMIN])
     async def delete_dead_letter(self, letter_id: str, dead_letters: DeadLetters,
                                  principal: CurrentPrincipal) -> None:
         await dead_letters.delete(letter_id, Actor.of(principal))

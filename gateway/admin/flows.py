@@ -1,4 +1,4 @@
-"""Admin API: the flows dashboard (CONTRACT section 7, ``GET /flows``). Scope `admin`."""
+"""Admin API: the flows dashboard (CONTRACT section 7, ``GET /flows``). Scope `admin` or `console`."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Annotated
 
 from litestar import get
 
-from experience_apis.http import INJECTED, requires
+from experience_apis.http import INJECTED
+from gateway.admin.guards import OPERATOR
 from gateway.admin.ops import OpsAdmin
 from process_apis.ops.flows import FlowsView
 
 
-@get("/admin/v1/flows", operation_id="listFlows", tags=["operations"], guards=[requires("admin")])
+@get("/admin/v1/flows", operation_id="listFlows", tags=["operations"], guards=[OPERATOR])
 async def list_flows(ops: Annotated[OpsAdmin, INJECTED]) -> FlowsView:
     """One item per flow (throughput, errors, latency, backlog, dead letters) and the business views."""
     return await ops.flows.view()

@@ -1,4 +1,4 @@
-"""Admin API: journeys (CONTRACT section 7). Scope `admin`.
+"""Admin API: journeys (CONTRACT section 7). Scope `admin` or `console`.
 
 `GET /admin/v1/journeys?ref=<any identifier>`: every order and return that has
 carried it (hub order id, channel order ref, PO number, Shopify order id or
@@ -14,7 +14,8 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import Parameter
 
-from experience_apis.http import INJECTED, requires
+from experience_apis.http import INJECTED
+from gateway.admin.guards import OPERATOR
 from process_apis.journeys.port import JourneyPort
 from process_apis.journeys.schemas import Journeys
 from shared.errors import ValidationFailed
@@ -27,7 +28,7 @@ MAX_REF = 255
 class JourneysController(Controller):
     path = "/admin/v1/journeys"
     tags = ["journeys"]
-    guards = [requires("admin")]
+    guards = [OPERATOR]
 
     @get("/", operation_id="findJourneys")
     async def find_journeys(self, journeys: JourneysPort, ref: Ref = None) -> Journeys:

@@ -9,7 +9,8 @@ from litestar import Controller, delete, get, post
 from gateway.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyRotate, KeyView
 from gateway.keys.service import KeyService
 from shared.problems import strict_body
-from experience_apis.http import INJECTED, requires
+from experience_apis.http import INJECTED
+from gateway.admin.guards import ADMIN
 
 
 Keys = Annotated[KeyService, INJECTED]
@@ -18,7 +19,7 @@ Keys = Annotated[KeyService, INJECTED]
 class KeysController(Controller):
     path = "/admin/v1/keys"
     tags = ["keys"]
-    guards = [requires("admin")]
+    guards = [ADMIN]
 
     @post("/", operation_id="createKey", status_code=201, before_request=strict_body(KeyCreate))
     async def create(self, data: KeyCreate, keys: Keys) -> KeyCreated:

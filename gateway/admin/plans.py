@@ -9,7 +9,8 @@ from litestar import Response, get, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from experience_apis.http import INJECTED, requires
+from experience_apis.http import INJECTED
+from gateway.admin.guards import ADMIN
 from gateway.plans.book import PlanBook
 from shared.settings import Plan
 
@@ -32,13 +33,13 @@ class PlanSpec(msgspec.Struct, forbid_unknown_fields=True):
     burst: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
 
 
-@get("/admin/v1/plans", operation_id="listPlans", tags=["plans"], guards=[requires("admin")])
+@get("/admin/v1/plans", operation_id="listPlans", tags=["plans"], guards=[ADMIN])
 async def list_plans(book: Book) -> PlanList:
     plans = book.current()
     return PlanList(items=[PlanView(name=n, rate_per_second=p.rate_per_second, burst=p.burst) for n, p in sorted(plans.items())])
 
 
-@put("/admin/v1/plans/{name:str}", operation_id="putPlan", tags=["plans"], guards=[requires("admin")],
+@put("/admin/v1/plans/{name:str}", operation_id="putPlan", tags=["plans"], guards=[ADMIN],
      responses={201: ResponseSpec(data_container=PlanView, description="The plan was created.")})
 async def put_plan(name: PlanName, data: PlanSpec, book: Book) -> Response[PlanView]:
     """Create (201) or change (200) a plan; in force on every instance within 1 s."""

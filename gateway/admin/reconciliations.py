@@ -15,8 +15,9 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
-from experience_apis.http import INJECTED, CurrentPrincipal, requires
+from experience_apis.http import INJECTED, CurrentPrincipal
 from experience_apis.openapi import problems
+from gateway.admin.guards import ADMIN
 from process_apis.reconcile.port import ReconcilePort
 from process_apis.reconcile.schemas import Run, RunDetail, RunPage
 from shared.ops.audit import Actor
@@ -35,7 +36,7 @@ class StartIn(msgspec.Struct, forbid_unknown_fields=True):
 class ReconciliationsController(Controller):
     path = PATH
     tags = ["reconciliations"]
-    guards = [requires("admin")]
+    guards = [ADMIN]
 
     @post("/", operation_id="startReconciliation", status_code=202, before_request=strict_body(StartIn),
           responses=problems({409: "`reconciliation_running`: a run is running (one at a time).",

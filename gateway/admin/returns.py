@@ -15,7 +15,8 @@ from typing import Annotated, Literal
 import msgspec
 from litestar import Controller, get, post
 
-from experience_apis.http import INJECTED, CurrentPrincipal, requires
+from experience_apis.http import INJECTED, CurrentPrincipal
+from gateway.admin.guards import ADMIN
 from process_apis.returns.port import ReturnPort
 from process_apis.returns.schemas import ReturnView
 from shared.problems import strict_body
@@ -38,7 +39,7 @@ class InspectionIn(msgspec.Struct, forbid_unknown_fields=True):
 class ReturnsController(Controller):
     path = "/admin/v1/returns"
     tags = ["returns"]
-    guards = [requires("admin")]
+    guards = [ADMIN]
 
     @get("/{rma_id:str}", operation_id="getReturn")
     async def get_return(self, rma_id: str, returns: Returns) -> ReturnView:

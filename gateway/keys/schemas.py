@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-Scope = Annotated[str, msgspec.Meta(pattern=r"^(catalog:read|orders:write|orders:read|returns:write|returns:read|webhooks:manage|customers:any|admin|metrics:read)$")]
+Scope = Annotated[str, msgspec.Meta(pattern=r"^(catalog:read|orders:write|orders:read|returns:write|returns:read|webhooks:manage|customers:any|admin|metrics:read|console)$")]
 
 
 class KeyRecord(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,6 +25,8 @@ curl -s "{ORIGIN}/v1/partner/price-list" -H "Authorization: Bearer $TOKEN\"""")
         ("returns:write", "requesting returns"), ("returns:read", "reading returns"),
         ("customers:any", "acting for any customer with `customer_id` (trusted backends only)"),
         ("webhooks:manage", "reserved for webhook subscriptions"),
+        ("metrics:read", "`/metrics` (a Prometheus scraper)"),
+        ("console", "the ops console: flows, journeys, backends, alerts, dead letters (not keys or plans)"),
         ("admin", "the admin API (`/admin/v1`)"))])
     return f"""<h1>Authentication</h1>
 <p>Every API call carries one credential: <code>X-API-Key: &lt;key&gt;</code> or
@@ -59,7 +61,10 @@ second. Token endpoint errors are RFC 6749 JSON (<code>invalid_client</code>, <c
 <h2 id="admin">Operators: admin key</h2>
 <p>The admin API (<a href="/docs/admin-v1">reference</a>) needs a key with the scope <code>admin</code>.
 The first one comes from <code>HUB_BOOTSTRAP_ADMIN_KEY</code>; make the others with the admin API or
-<code>hub keys create --scope admin</code>. Rotate with <code>POST /admin/v1/keys/{{id}}/rotate</code>.</p>"""
+<code>hub keys create --scope admin</code>. Rotate with <code>POST /admin/v1/keys/{{id}}/rotate</code>.
+An operator who needs the ops console but not keys or plans gets a <code>console</code> key
+(<code>hub keys create --scope console</code>): flows, journeys, backends (pause and resume), alerts and
+dead letters (replay, resolve); the other admin routes answer it 403.</p>"""
 
 
 def plans_guide(plans: dict[str, Plan]) -> str:

@@ -94,13 +94,14 @@ async def webhook_ids_of(conn: AsyncConnection, subjects: Collection[str]) -> di
 
 async def order_statuses(conn: AsyncConnection, order_ids: Collection[str]) -> dict[str, list[JourneyStep]]:
     h = order_history.c
-    rows = await conn.execute(select(h.order_id, h.status, h.at, h.detail, h.trace_id)
+    rows = await conn.execute(select(h.order_id, h.status, h.at, h.detail, h.trace_id, h.latency_ms)
                               .where(h.order_id.in_(order_ids)).order_by(h.id))
     out: dict[str, list[JourneyStep]] = defaultdict(list)
     for row in rows:
         layer = "process" if out[row.order_id] else "experience"  # the first entry is the channel's request
         out[row.order_id].append(JourneyStep(at=_utc(row.at), layer=layer, step=row.status, outcome="done",
-                                             trace_id=row.trace_id, detail=row.detail))
+                                             trace_id=row.trace_id, detail=row.detail,
+                                             latency_ms=row.latency_ms))  # 'accepted': the capture's
     return out
 
 

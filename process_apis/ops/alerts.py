@@ -27,7 +27,6 @@ from shared.db.engine import reading
 from shared.db.tables import dead_letters
 from shared.errors import BackendError, BackendUnavailable
 from shared.messaging.outbox import Message, utcnow
-from shared.metrics import Registry
 from shared.ops import signing
 from shared.ops.backends import BackendView
 
@@ -45,11 +44,9 @@ class Thresholds(msgspec.Struct, frozen=True, kw_only=True):
 
 class AlertEvaluator:
     def __init__(self, store: AlertStore, flows: FlowsService, backends: Callable[[], Awaitable[list[BackendView]]],
-                 thresholds: Thresholds, *, clock: Callable[[], datetime] = utcnow, metrics: Registry | None = None) -> None:
+                 thresholds: Thresholds, *, clock: Callable[[], datetime] = utcnow) -> None:
+        """The lag figure is exported by every role at scrape time (``lag_gauge``), not here."""
         self._store, self._flows, self._backends, self._t, self._clock = store, flows, backends, thresholds, clock
-        self._lag = metrics.gauge("hub_inventory_lag_p95_seconds", "Stock propagation p95 over the last hour, from"
-                                  " receipt to checkout-visible or to the storefront (as last measured).",
-                                  ("to",)) if metrics is not None else None
         self._task: asyncio.Task | None = None
 
     async def conditions(self) -> dict[str, str | None]:
@@ -69,9 +66,6 @@ class AlertEvaluator:
             f"{b.backend} circuit {b.circuit} for {(now - b.circuit_since).total_seconds():.0f} s" for b in stuck
         ) + f" (limit {t.circuit_open_seconds:g} s)" if stuck else None
         found["inventory_lag"] = _lag_finding(view.business["inventory_lag"], t.inventory_lag_p95_seconds)
-        for to in ("checkout", "storefront") if self._lag is not None else ():
-            if figure := view.business["inventory_lag"][f"to_{to}_ms"]:
-                self._lag.set(to, value=figure["p95"] / 1000)
         failed = view.business["refund_exceptions"]["last_hour"]
         found["refund_failures"] = (f"{failed} refunds failed in the last hour (limit {t.refund_failures})"
                                     if failed >= t.refund_failures else None)

@@ -4,7 +4,8 @@ backend), from the database.
 
 Every statement is bounded: the outbox holds only pending work; history counts use
 ``ix_order_history_at`` / ``ix_return_history_at`` within the last hour; step latency samples
-the newest ``SAMPLE`` steps of the hour (the inventory flows: their lag, see ``lag``); aging and refund exceptions use status indexes. The
+the newest ``SAMPLE`` steps of the hour (order capture: each capture's own latency; the inventory flows:
+their lag, see ``lag``); aging and refund exceptions use status indexes. The
 whole answer is cached for ``cache_seconds`` (the console polls every few seconds).
 """
 
@@ -144,6 +145,15 @@ async def _delivery_latency(conn: AsyncConnection, now: datetime) -> tuple[float
     return percentiles([max((as_utc(done) - as_utc(made)).total_seconds() * 1000, 0.0) for made, done in rows])
 
 
+async def _capture_latency(conn: AsyncConnection, now: datetime) -> tuple[float | None, float | None]:
+    """Order capture: each 'accepted' entry's own latency (arrival at the process layer to the
+    commit, migration 0021), synchronous and channel (Shopify) captures alike, newest of the hour."""
+    h = order_history.c
+    rows = await conn.execute(select(h.latency_ms).where(
+        h.at >= now - _HOUR, h.status == "accepted", h.latency_ms.is_not(None)).order_by(h.at.desc()).limit(SAMPLE))
+    return percentiles(list(rows.scalars()))
+
+
 def _lag_latency(spec: FlowSpec, lag: dict[str, Any]) -> tuple[float | None, float | None] | None:
     """The inventory flows' step latency is their propagation lag (receipt to checkout, to storefront)."""
     figure = {"inventory_sync": "to_checkout_ms", "storefront_push": "to_storefront_ms"}.get(spec.name)
@@ -207,6 +217,8 @@ async def _latency(conn: AsyncConnection, spec: FlowSpec, now: datetime) -> tupl
     flow without that pair: its handlers' run time (``journey_steps``), if its topics are journeyed."""
     if spec.name == "partner_webhooks":
         return await _delivery_latency(conn, now)
+    if spec.name == "order_capture":
+        return await _capture_latency(conn, now)
     if spec.from_status is None or spec.done_status is None:
         return await _handler_latency(conn, [t for t in spec.topics if t in JOURNEY_TOPICS], now)
     end = order_history.alias("step_end")

@@ -1,7 +1,7 @@
 """Order capture in one database round trip (PostgreSQL): the happy path of ``OrderService``.
 
 A new key whose order passes every check is, on PostgreSQL, one call of the
-``hub_capture_order`` function (migrations 0006, 0009) on the pool's asyncpg
+``hub_capture_order`` function (migrations 0006, 0009, 0021) on the pool's asyncpg
 connection: the ledger answer, the order, its history, its outbox message and
 the holds on stock and credit commit together or not at all. The general path
 needs eight statements through SQLAlchemy for the same (a committed claim,
@@ -19,6 +19,7 @@ done and replays the answer.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 
 import msgspec
@@ -30,7 +31,7 @@ from shared.telemetry import current_traceparent
 log = logging.getLogger(__name__)
 
 _CALL = ("SELECT hub_capture_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-         " $18, $19, $20, $21, $22, $23, $24, $25, $26)")
+         " $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)")
 
 
 _REFUSALS = {"HUB01", "HUB02", "23505"}
@@ -56,7 +57,9 @@ class OneTripCapture:
 
     async def capture(self, order: StoredOrder, business_key: str | None, *, scope: str, key: str,
                       fingerprint: str, answer: bytes, expires_at: datetime, holds: dict[str, int],
-                      credit: Credit | None) -> bool:
+                      credit: Credit | None, arrived: float | None = None) -> bool:
+        """``arrived``: the request's arrival at the process layer (``time.perf_counter()``); the
+        function adds its own run time to the time spent since (the capture latency; None: untimed)."""
         skus = sorted(holds)  # one lock order for every transaction: no deadlocks
         args = (
             scope, key, fingerprint, answer.decode(), expires_at,
@@ -71,6 +74,7 @@ class OneTripCapture:
         try:
             async with self._engine.connect() as conn:
                 raw = await conn.get_raw_connection()
+                args += (None if arrived is None else elapsed_ms(arrived),)
                 outcome = await raw.driver_connection.fetchval(_CALL, *args)  # type: ignore[union-attr]
         except Exception as exc:  # noqa: BLE001 - the general path decides, and reports its own failure
             expected = getattr(exc, "sqlstate", None) in _REFUSALS
@@ -78,6 +82,11 @@ class OneTripCapture:
                     "one-trip capture of %s fell back to the general path: %s", order.order_id, exc)
             return False
         return outcome == "ok"
+
+
+def elapsed_ms(arrived: float) -> float:
+    """Milliseconds since ``arrived`` (a ``time.perf_counter()`` reading)."""
+    return (time.perf_counter() - arrived) * 1000
 
 
 def _json(value: object) -> str | None:

@@ -78,7 +78,8 @@ class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
 
 
 async def insert_order(conn: AsyncConnection, order: StoredOrder, business_key: str | None, detail: str | None,
-                       hold_reason: str | None = None) -> None:
+                       hold_reason: str | None = None, *, history: bool = True) -> None:
+    """The order row and (unless ``history`` is False: the caller adds it) its first history entry."""
     await conn.execute(_INSERT_ORDER, dict(
         order_id=order.order_id, consumer=order.consumer, customer_id=order.customer_id, channel=order.channel,
         channel_order_ref=order.channel_order_ref, po_number=order.po_number, business_key=business_key,
@@ -86,12 +87,15 @@ async def insert_order(conn: AsyncConnection, order: StoredOrder, business_key: 
         ship_to=order.ship_to, payment=order.payment, hold_reason=hold_reason, created_at=order.created_at,
         updated_at=order.created_at,
     ))
-    await add_history(conn, order.order_id, order.status, order.created_at, detail)
+    if history:
+        await add_history(conn, order.order_id, order.status, order.created_at, detail)
 
 
-async def add_history(conn: AsyncConnection, order_id: str, status: str, at: datetime, detail: str | None) -> None:
+async def add_history(conn: AsyncConnection, order_id: str, status: str, at: datetime, detail: str | None, *,
+                      latency_ms: float | None = None) -> None:
+    """``latency_ms``: the step's own duration, when it is not the time since the entry before."""
     await conn.execute(_INSERT_HISTORY, {"order_id": order_id, "status": status, "at": at, "detail": detail,
-                                         "trace_id": current_trace_id()})
+                                         "trace_id": current_trace_id(), "latency_ms": latency_ms})
     await partner_events.order_status_changed(conn, order_id, status, at, detail)
 
 

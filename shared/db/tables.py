@@ -114,6 +114,7 @@ order_history = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("detail", String(500), nullable=True),
     Column("trace_id", String(32), nullable=True),  # the trace the change happened in (journeys)
+    Column("latency_ms", Float, nullable=True),  # 'accepted': arrival at the process layer to the commit
 )
 Index("ix_order_history_order_id", order_history.c.order_id)
 
@@ -392,8 +393,7 @@ webhook_deliveries = Table(
     Column("delivered_at", DateTime(timezone=True), nullable=True),
     sqlite_autoincrement=True,
 )
-Index("ux_webhook_deliveries_event", webhook_deliveries.c.subscription_id, webhook_deliveries.c.event_key,
-      unique=True)
+Index("ux_webhook_deliveries_event", webhook_deliveries.c.subscription_id, webhook_deliveries.c.event_key, unique=True)
 Index("ix_webhook_deliveries_lane", webhook_deliveries.c.subscription_id, webhook_deliveries.c.lane,
       webhook_deliveries.c.status, webhook_deliveries.c.id)
 Index("ix_webhook_deliveries_created", webhook_deliveries.c.subscription_id, webhook_deliveries.c.created_at)

@@ -25,23 +25,28 @@ def status(api: httpx.Client, headers: dict, order_id: str) -> str:
     return api.get(f"{ORDERS}/{order_id}", headers=headers).json()["status"]
 
 
+def dead_letter_of_an_erp_outage(hub, api: httpx.Client, headers: dict) -> tuple[str, dict]:  # noqa: ANN001
+    """An order placed while the ERP is down, and its ERP posting's dead letter; the ERP is back."""
+    warm = place(api, headers)  # the hub reads (and keeps) this customer and item from the ERP
+    until(lambda: status(api, headers, warm) == "released", 30)
+    assert api.put("/sandbox/erp/faults", json={"outage": True}).status_code == 200
+    try:
+        order_id = place(api, headers)
+
+        def dead_letter() -> dict | None:
+            items = hub.admin.get("/admin/v1/dead-letters", params={"limit": 200}).json()["items"]
+            return next((d for d in items if d["key"] == order_id and not d["replayed_at"]), None)
+
+        return order_id, until(dead_letter, 30)
+    finally:
+        assert api.delete("/sandbox/erp/faults").status_code == 200
+
+
 def test_replay_a_dead_letter_after_an_erp_outage(hub, console) -> None:  # noqa: ANN001
     shop = hub.new_key("orders:write", "orders:read", customer="CUST-ACME")
     headers = {"X-API-Key": shop["key"]}
     with httpx.Client(base_url=hub.url, timeout=20) as api:
-        warm = place(api, headers)  # the hub reads (and keeps) this customer and item from the ERP
-        until(lambda: status(api, headers, warm) == "released", 30)
-        assert api.put("/sandbox/erp/faults", json={"outage": True}).status_code == 200
-        try:
-            order_id = place(api, headers)
-
-            def dead_letter() -> dict | None:
-                items = hub.admin.get("/admin/v1/dead-letters", params={"limit": 200}).json()["items"]
-                return next((d for d in items if d["key"] == order_id and not d["replayed_at"]), None)
-
-            letter = until(dead_letter, 30)
-        finally:
-            assert api.delete("/sandbox/erp/faults").status_code == 200
+        order_id, letter = dead_letter_of_an_erp_outage(hub, api, headers)
         assert status(api, headers, order_id) == "accepted"
 
         page = console()

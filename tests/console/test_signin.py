@@ -29,7 +29,7 @@ def test_a_key_without_the_admin_scope_is_refused(hub, open_page) -> None:  # no
     page.fill("#signin-key", shopper["key"])
     page.click("#signin-submit")
     page.locator("#signin-error").wait_for(state="visible")
-    assert "lacks the admin scope" in page.text_content("#signin-error")
+    assert "neither the admin nor the console scope" in page.text_content("#signin-error")
     assert page.locator("#app-view").is_hidden()
 
 

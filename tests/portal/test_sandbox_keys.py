@@ -158,19 +158,20 @@ async def test_the_guides_receiver_runs_as_copied_and_verifies_deliveries(sandbo
     try:
         body = b'{"type": "inventory.changed", "data": {"sku": "SKU-1003"}}'
         url = f"http://127.0.0.1:{port}/"
-        signed = Webhook(secret).sign("msg_1", datetime.now(UTC), body.decode())
+        stamp = int(time.time())  # one timestamp, signed and sent: a second boundary between them is no forgery
+        signed = Webhook(secret).sign("msg_1", datetime.fromtimestamp(stamp, UTC), body.decode())
         answers = []
         async with httpx.AsyncClient() as client:
             for attempt in range(200):  # until it listens (bounded)
                 try:
                     answers.append((await client.post(url, content=body, headers={
-                        "webhook-id": "msg_1", "webhook-timestamp": str(int(time.time())),
+                        "webhook-id": "msg_1", "webhook-timestamp": str(stamp),
                         "webhook-signature": signed})).status_code)
                     break
                 except httpx.ConnectError:
                     await asyncio.sleep(0.05)
             answers.append((await client.post(url, content=body, headers={
-                "webhook-id": "msg_2", "webhook-timestamp": str(int(time.time())),
+                "webhook-id": "msg_2", "webhook-timestamp": str(stamp),
                 "webhook-signature": signed})).status_code)  # msg_1's signature on msg_2: forged
     finally:
         receiver.terminate()

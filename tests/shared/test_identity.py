@@ -17,11 +17,12 @@ def principal(*scopes: str, customer: str | None = None) -> Principal:
     return Principal(consumer="shop", scopes=frozenset(scopes), plan="standard", key_id="key_1", customer_id=customer)
 
 
-def test_the_scopes_are_those_of_the_contract_plus_the_metrics_scraper() -> None:
-    """CONTRACT section 2's scopes, and `metrics:read` (a Prometheus scraper's key: /metrics
-    behind a scope, docs/telemetry.md); nothing else."""
+def test_the_scopes_are_those_of_the_contract_plus_the_metrics_scraper_and_the_console() -> None:
+    """CONTRACT section 2's scopes, `metrics:read` (a Prometheus scraper's key: /metrics
+    behind a scope, docs/telemetry.md) and `console` (the ops console's operator, issue 12);
+    nothing else."""
     assert SCOPES == {"catalog:read", "orders:write", "orders:read", "returns:write", "returns:read",
-                      "webhooks:manage", "customers:any", "admin", "metrics:read"}
+                      "webhooks:manage", "customers:any", "admin", "metrics:read", "console"}
 
 
 def test_require_passes_a_held_scope_and_refuses_another_with_insufficient_scope() -> None:

@@ -11,9 +11,9 @@
   const STORE = "commerceHub.console.key";
   const POLL_MS = 5000;
   const SCOPES = ["catalog:read", "orders:write", "orders:read", "returns:write", "returns:read",
-    "webhooks:manage", "customers:any", "admin"];
+    "webhooks:manage", "customers:any", "admin", "console", "metrics:read"];
   const $ = (id) => document.getElementById(id);
-  const session = { key: null, active: false, timer: null, panel: null, refreshing: false, again: false };
+  const session = { key: null, active: false, timer: null, panel: null, refreshing: false, again: false, admin: false };
 
   // ---- DOM: text only ---------------------------------------------------------------------------
   function h(tag, props, ...children) {
@@ -349,7 +349,7 @@
   };
 
   panels.keys = {
-    title: "API keys",
+    title: "API keys", adminOnly: true,
     render() {
       const self = panels.keys;
       const filter = h("input", { type: "search", id: "key-filter", placeholder: "Filter by consumer, key id, plan, scope or customer", "aria-label": "Filter keys",
@@ -449,7 +449,7 @@
   }
 
   panels.plans = {
-    title: "Plans",
+    title: "Plans", adminOnly: true,
     render: () => [head("Plans", h("button", { type: "button", id: "new-plan-button", onclick: () => editPlan(null) }, "New plan")),
       h("p", { class: "muted" }, "Rate limits per consumer, shared by every instance. A change is in force within a second."), slot("plans")],
     async refresh() {
@@ -480,12 +480,13 @@
 
   /** What the sections in other files (deadletters.js) build with; they add themselves to `panels`. */
   window.CommerceHubConsole = Object.freeze({ h, api, attempt, put, slot, head, table, badge, chips, when, num, dash,
-    toast, dialog, confirmAction, describe, failure, panels, ApiError });
+    toast, dialog, confirmAction, describe, failure, panels, ApiError, isAdmin: () => session.admin });
 
   // ---- navigation, polling, session -------------------------------------------------------------
   function route() {
     const [name, ...rest] = location.hash.replace(/^#/, "").split("/");
-    return { name: panels[name] ? name : "overview", arg: rest.length ? decodeURIComponent(rest.join("/")) : "" };
+    const open = panels[name] && (session.admin || !panels[name].adminOnly);  // a console key: no keys, no plans
+    return { name: open ? name : "overview", arg: rest.length ? decodeURIComponent(rest.join("/")) : "" };
   }
   /** Refresh the open section; asked again while a refresh runs, it runs once more after it. */
   async function refresh() {
@@ -523,15 +524,20 @@
       if (document.visibilityState === "visible" && session.panel && session.panel.poll && !$("dialog").open) refresh();
     }, POLL_MS);
   }
+  /** Sign in: the hub names the key's scopes (`admin`, or `console`: the operator's sections only). */
   async function signIn(key) {
     session.key = key;
+    let me;
     try {
-      await api("GET", "/plans");
+      me = await api("GET", "/session");
     } catch (e) {
       session.key = null;
       throw e;
     }
     sessionStorage.setItem(STORE, key);
+    session.admin = Boolean(me.admin);
+    for (const node of document.querySelectorAll("[data-admin-only]")) node.hidden = !session.admin;
+    $("who").textContent = `${me.consumer} \u00b7 ${session.admin ? "admin" : "console"} key`;
     session.active = true;
     $("signin-view").hidden = true;
     $("app-view").hidden = false;
@@ -541,7 +547,8 @@
   }
   function signOut(message) {
     sessionStorage.removeItem(STORE);
-    Object.assign(session, { key: null, active: false, panel: null });
+    Object.assign(session, { key: null, active: false, panel: null, admin: false });
+    $("who").textContent = "";
     clearInterval(session.timer);
     if ($("dialog").open) $("dialog").close();
     $("panel").replaceChildren();
@@ -557,7 +564,7 @@
   }
   function signInMessage(e) {
     if (e.status === 401) return "This key is not valid: unknown, revoked or expired.";
-    if (e.status === 403) return "This key is valid but lacks the admin scope.";
+    if (e.status === 403) return "This key is valid but has neither the admin nor the console scope.";
     if (e.status === 429) return "Too many attempts: wait a moment and try again.";
     return `Sign-in failed: ${describe(e)}`;
   }
@@ -566,7 +573,7 @@
     $("signin-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const key = $("signin-key").value.trim();
-      if (!key) return signInError("Enter an admin API key.");
+      if (!key) return signInError("Enter an admin or console API key.");
       $("signin-submit").disabled = true;
       signInError(null);
       try { await signIn(key); } catch (e) { signInError(signInMessage(e)); } finally { $("signin-submit").disabled = false; }

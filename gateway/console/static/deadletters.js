@@ -9,7 +9,7 @@
 "use strict";
 (() => {
   const { h, api, attempt, put, slot, head, table, badge, when, num, dash, toast, dialog, confirmAction, describe,
-    failure, panels } = window.CommerceHubConsole;
+    failure, panels, isAdmin } = window.CommerceHubConsole;
   const BACKENDS = ["erp", "wms", "pos", "payments", "shopify"];
   const STATUSES = [["", "Any status"], ["open", "Open"], ["replayed", "Replayed"], ["resolved", "Resolved"]];
   const self = { filter: {}, rows: [], extended: false, auditRows: [], auditExtended: false };
@@ -160,7 +160,7 @@
     { label: "", cls: "actions", cell: (x) => [
       h("button", { type: "button", class: "small primary", disabled: x.status !== "open", onclick: () => replay(x) }, "Replay"),
       h("button", { type: "button", class: "small", disabled: x.status !== "open", onclick: () => resolve(x) }, "Resolve"),
-      h("button", { type: "button", class: "small danger", onclick: () => confirmAction("Discard this dead letter?",
+      isAdmin() && h("button", { type: "button", class: "small danger", onclick: () => confirmAction("Discard this dead letter?",
         `Its work (${x.topic} for ${x.key}) is dropped for good, without being replayed.`, "Discard", async () => {
           await api("DELETE", `/dead-letters/${encodeURIComponent(x.id)}`);
           toast("Dead letter discarded.");

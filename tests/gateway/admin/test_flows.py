@@ -3,6 +3,8 @@ and latencies move as orders flow, and only an admin may look."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.conftest import Hub
@@ -126,3 +128,36 @@ async def test_storefront_pushes_are_counted(ops_hub: Hub) -> None:
         return east is not None and east <= 3 and flows["storefront_push"]["throughput"]["5m"] >= 1
 
     await eventually(counted, 15)  # the answer is cached for 2 s
+
+
+async def test_synchronous_captures_report_their_real_latency(ops_hub: Hub, database_url: str) -> None:
+    # issue 12: a storefront order's created_at and its 'accepted' entry are one instant, so the
+    # step latency was 0 or absent; each capture now keeps its own (arrival to commit), on SQLite's
+    # general path and PostgreSQL's one-trip function alike
+    from sqlalchemy import select
+
+    from shared.db.engine import create_engine
+    from shared.db.tables import order_history
+
+    key = await ops_hub.new_key("orders:read", "orders:write")
+    took: dict[str, float] = {}
+    for _ in range(4):
+        started = time.perf_counter()
+        order_id = await place(ops_hub, key)
+        took[order_id] = (time.perf_counter() - started) * 1000
+    engine = create_engine(database_url)
+    async with engine.connect() as conn:
+        rows = dict((await conn.execute(select(order_history.c.order_id, order_history.c.latency_ms).where(
+            order_history.c.order_id.in_(list(took)), order_history.c.status == "accepted"))).all())
+    await engine.dispose()
+    assert rows.keys() == took.keys()
+    for order_id, latency in rows.items():  # inside the client's own round trip, and not nothing
+        assert latency is not None and 0.05 < latency <= took[order_id], (latency, took[order_id])
+    latest: dict = {}
+
+    async def measured() -> bool:  # the answer is cached for 2 s
+        latest.update(by_name((await admin_get(ops_hub, "flows"))["items"], "flow")["order_capture"])
+        return latest["p95_ms"] is not None and latest["throughput"]["5m"] >= 4
+
+    await eventually(measured, 10)
+    assert 0.05 < latest["p50_ms"] <= latest["p95_ms"] < 10_000

@@ -70,6 +70,7 @@ async def test_a_storefront_order_is_found_by_every_identifier_with_its_steps_on
     statuses = [s for s in steps if s["step"] in ("accepted", "posted", "released", "shipped")]
     assert [s["step"] for s in statuses] == ["accepted", "posted", "released", "shipped"]
     assert statuses[0]["layer"] == "experience" and all(s["trace_id"] for s in statuses)
+    assert statuses[0]["latency_ms"] > 0  # the capture's own (migration 0021); later entries: the time between
     # the request's trace reaches every step of the work it queued: capture, ERP posting, WMS release
     assert [s["trace_id"] for s in statuses[:3]] == [trace_id] * 3
     posting = next(s for s in steps if s["step"] == "order.accepted")

@@ -20,6 +20,7 @@ from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.alerts import AlertEvaluator, Thresholds
 from process_apis.ops.flows import FlowsService
 from process_apis.ops.lag import percentiles
+from process_apis.ops.lag_gauge import NAME as LAG, InventoryLagGauge
 from shared.db.engine import create_engine
 from shared.db.tables import alert_events, alert_states, outbox, stock_levels, stock_reservations
 from shared.messaging import Message
@@ -112,20 +113,25 @@ async def test_a_slow_apply_fires_the_inventory_lag_alert_and_a_prompt_one_resol
 
     sync = InventorySync(engine, StockBook(engine, {}), on_applied=drop)
     store, metrics = AlertStore(engine, notify=False), Registry(multiproc_dir=None)
+    lag = InventoryLagGauge(engine, None, cache_seconds=0)  # as every role wires it (ops_role)
+    metrics.before_scrape.append(lag.refresh)
+    metrics.live.append(lag.collect)
     evaluator = AlertEvaluator(store, FlowsService(engine, cache_seconds=0), no_backends,
-                               Thresholds(inventory_lag_p95_seconds=0.2), metrics=metrics)
+                               Thresholds(inventory_lag_p95_seconds=0.2))
     await sync.apply(report("SKU-4", 1))
     await evaluator.evaluate()
     alerts = {a.rule: a for a in (await store.list()).items}
     assert alerts["inventory_lag"].state == "firing"
     assert "checkout p95" in alerts["inventory_lag"].detail and "limit 0.2 s" in alerts["inventory_lag"].detail
-    [gauge] = [line for line in metrics.render().splitlines() if line.startswith("hub_inventory_lag_p95_seconds{")]
-    assert gauge.startswith('hub_inventory_lag_p95_seconds{to="checkout"} ') and 0.3 <= float(gauge.split()[-1]) < 10
+    [gauge] = [line for line in (await metrics.scrape()).splitlines() if line.startswith(f"{LAG}{{")]
+    assert gauge.startswith(f'{LAG}{{to="checkout"}} ') and 0.3 <= float(gauge.split()[-1]) < 10
     slow = False
     await sync.apply(report("SKU-4", 2))
     await evaluator.evaluate()
     alerts = {a.rule: a for a in (await store.list()).items}
     assert alerts["inventory_lag"].state == "resolved"
+    [gauge] = [line for line in (await metrics.scrape()).splitlines() if line.startswith(f"{LAG}{{")]
+    assert float(gauge.split()[-1]) < 0.3  # the figure of now, not the last one an evaluation saw
 
 
 async def test_a_storefront_provider_is_measured_and_alerted_on(engine) -> None:  # noqa: ANN001

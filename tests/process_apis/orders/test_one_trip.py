@@ -57,10 +57,10 @@ def stored(world: World, *lines: tuple[str, int], customer: str | None = None, p
 
 
 async def call(world: World, order: repo.StoredOrder, key: str, holds: dict[str, int], *,
-               credit: Credit | None = None, business_key: str | None = None) -> bool:
+               credit: Credit | None = None, business_key: str | None = None, arrived: float | None = None) -> bool:
     one_trip = OneTripCapture(world.engine, ACCEPTED_TOPIC)
     return await one_trip.capture(order, business_key, scope="s", key=key, fingerprint="f", answer=b"{}",
-                                  expires_at=world.ledger.expires_at(), holds=holds, credit=credit)
+                                  expires_at=world.ledger.expires_at(), holds=holds, credit=credit, arrived=arrived)
 
 
 async def test_a_new_order_is_captured_in_one_trip_with_all_it_needs(world: World) -> None:
@@ -70,7 +70,10 @@ async def test_a_new_order_is_captured_in_one_trip_with_all_it_needs(world: Worl
     order_id = placed.order.order_id
     assert await world.book.available(world.drill) == (50, 3)
     assert await world.outbox_count(order_id) == 1
-    assert await count(world, order_history, order_history.c.order_id == order_id) == 1
+    async with world.engine.connect() as conn:  # the capture latency: the function's run time included
+        [latency] = (await conn.execute(select(order_history.c.latency_ms).where(
+            order_history.c.order_id == order_id))).scalars()
+    assert 0 < latency < 10_000
     async with world.engine.connect() as conn:
         key = (await conn.execute(select(idempotency_keys).where(idempotency_keys.c.key == "k1",
                                                                  idempotency_keys.c.scope.startswith(world.consumer)))).one()
@@ -83,6 +86,20 @@ async def test_a_new_order_is_captured_in_one_trip_with_all_it_needs(world: Worl
 
     again = await world.service.place_order(world.order((world.drill, 3, None), customer=world.acme), "k1")
     assert spy.outcomes == [True, False] and again.replayed and again.order.order_id == order_id
+
+
+async def test_the_capture_latency_adds_the_time_before_the_call_to_the_function_run_time(world: World) -> None:
+    import time
+
+    await world.book.ensure_loaded([world.drill])
+    timed, untimed = stored(world, (world.drill, 1)), stored(world, (world.drill, 1))
+    assert await call(world, timed, "timed", {world.drill: 1}, arrived=time.perf_counter() - 0.25)
+    assert await call(world, untimed, "untimed", {world.drill: 1})
+    async with world.engine.connect() as conn:
+        latency = dict((await conn.execute(select(order_history.c.order_id, order_history.c.latency_ms).where(
+            order_history.c.order_id.in_([timed.order_id, untimed.order_id])))).all())
+    assert 250 <= latency[timed.order_id] < 10_000  # arrived 250 ms before the call
+    assert latency[untimed.order_id] is None
 
 
 def repo_viewer(world: World):  # noqa: ANN201
