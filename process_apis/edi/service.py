@@ -186,7 +186,7 @@ class EdiService:
 def _status(received: Received) -> str:
     if received.envelope_error:
         return "rejected"
-    sets = sum(len(g.orders) + len(g.problems) for g in received.groups)
+    sets = sum(g.sets for g in received.groups)
     accepted = sum(len(g.orders) for g in received.groups if not g.error)
     return "accepted" if accepted == sets and sets else ("partially_accepted" if accepted else "rejected")
 

@@ -47,7 +47,7 @@ class X12:
                 if problem.element is not None:
                     body.append(["AK4", str(problem.element), "", problem.ak4, problem.value[:99]])
                 body.append(["AK5", "R", problem.ak5])
-            sets = len(group.orders) + len(group.problems)
+            sets = group.sets
             accepted = 0 if group.error else len(group.orders)
             status = "A" if accepted == sets and not group.error else ("P" if accepted else "R")
             body.append(["AK9", status, str(sets), str(sets), str(accepted), group.error])

@@ -74,6 +74,8 @@ class GroupIn(Struct):
     problems: tuple[SetProblem, ...] = ()
     error: str = ""
     """AK905 when the group envelope itself is wrong (then nothing of it is used)."""
+    sets: int = 0
+    """Transaction sets the group holds."""
 
 
 class Received(Struct):

@@ -54,7 +54,8 @@ def received(interchange: x12.Interchange) -> Received:
         if group.error:
             orders = []
         groups.append(GroupIn(functional_id=group.functional_id, control=group.control, version=group.version,
-                              orders=tuple(orders), problems=tuple(problems), error=group.error))
+                              orders=tuple(orders), problems=tuple(problems), error=group.error,
+                              sets=len(group.sets)))
     return Received(sender=_party(interchange.sender_qualifier, interchange.sender_id, interchange),
                     receiver=_party(interchange.receiver_qualifier, interchange.receiver_id, interchange),
                     control=interchange.control, version=interchange.version, groups=tuple(groups))
