@@ -232,6 +232,9 @@ def render(seps: Separators, sender: Party, receiver: Party, *, interchange: int
 
 
 def _join(seps: Separators, seg: list[str]) -> str:
-    while len(seg) > 1 and seg[-1] == "":
-        seg = seg[:-1]  # trailing empty elements are never sent
-    return seps.element.join(seg)
+    if seg[-1]:
+        return seps.element.join(seg)
+    end = len(seg) - 1
+    while end > 1 and not seg[end - 1]:
+        end -= 1  # trailing empty elements are never sent
+    return seps.element.join(seg[:end])
