@@ -79,17 +79,18 @@ async def record_order(conn: AsyncConnection, partner: str, interchange: str, po
     """False when this 850 already has its outcome (a second run of the same capture)."""
     done = await conn.execute(insert(conn, orders).values(
         partner=partner, interchange_control=interchange, set_control=po.control, po_number=po.po_number,
-        outcome=outcome.outcome, order_id=outcome.order_id, purchase_order=msgspec.to_builtins(po),
+        outcome=outcome.outcome, order_id=outcome.order_id, detail=(outcome.detail or "")[:500] or None,
+        purchase_order=msgspec.to_builtins(po),
         created_at=datetime.now(UTC)).on_conflict_do_nothing().returning(orders.c.partner))
     return done.first() is not None
 
 
 async def outcome_of(conn: AsyncConnection, partner: str, interchange: str, control: str) -> OrderOutcome | None:
-    row = (await conn.execute(select(orders.c.po_number, orders.c.outcome, orders.c.order_id).where(
+    row = (await conn.execute(select(orders.c.po_number, orders.c.outcome, orders.c.order_id, orders.c.detail).where(
         orders.c.partner == partner, orders.c.interchange_control == interchange,
         orders.c.set_control == control))).first()
     return None if row is None else OrderOutcome(po_number=row.po_number, set_control=control, outcome=row.outcome,
-                                                 order_id=row.order_id)
+                                                 order_id=row.order_id, detail=row.detail)
 
 
 async def order_of(conn: AsyncConnection, order_id: str) -> tuple[str, PurchaseOrder] | None:

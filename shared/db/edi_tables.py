@@ -45,6 +45,7 @@ edi_orders = Table(
     Column("po_number", String(40), nullable=False),
     Column("outcome", String(24), nullable=False),  # accepted | accepted_with_changes | rejected | duplicate
     Column("order_id", String(40), nullable=True),
+    Column("detail", String(500), nullable=True),  # the refusal's code (rejected, lines left out)
     Column("purchase_order", JSON, nullable=False),  # the 850 as read: PO1 line ids for the 855, 856, 810
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

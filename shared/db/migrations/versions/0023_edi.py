@@ -43,6 +43,7 @@ def upgrade() -> None:
     sa.Column('po_number', sa.String(length=40), nullable=False),
     sa.Column('outcome', sa.String(length=24), nullable=False),
     sa.Column('order_id', sa.String(length=40), nullable=True),
+    sa.Column('detail', sa.String(length=500), nullable=True),
     sa.Column('purchase_order', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('partner', 'interchange_control', 'set_control', name=op.f('pk_edi_orders')),
