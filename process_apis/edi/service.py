@@ -26,6 +26,7 @@ captured: 855 ``AC`` with ``IR`` on those lines. A refusal of the whole order
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import msgspec
@@ -69,27 +70,28 @@ class EdiService:
         jobs = [CaptureJob(partner=partner.name, interchange_control=received.control, po=po)
                 for group in received.groups if not group.error for po in group.orders]
         ack_type = "TA1" if received.envelope_error else "997"
+        ref = _ref(received, status, raw)
         async with self._engine.begin() as conn:
-            first = await repo.add_document(conn, partner=partner.name, direction="in", doc_type="850",
-                                            ref=received.control, interchange_control=received.control,
-                                            status=status, raw=raw.decode("latin-1"))
+            first = await repo.add_document(conn, partner=partner.name, direction="in", doc_type="850", ref=ref,
+                                            interchange_control=received.control[:9], status=status,
+                                            raw=raw.decode("latin-1"))
             if first is not None:
-                ack = await self._out.send(conn, partner, ack_type, received.control,
+                ack = await self._out.send(conn, partner, ack_type, ref,
                                            lambda env: self._codec.functional_ack(env, received))
                 for job in jobs:
                     await enqueue(conn, CAPTURE_TOPIC, f"edi:{partner.name}:{job.po.po_number}", job,
                                   delay=SAFETY_NET_SECONDS)
         if first is None:
-            return await self._receipt(partner, received, status, replayed=True)
+            return await self._receipt(partner, received, status, ref, replayed=True)
         self._out.drop_off([ack])
         for job in jobs:
             try:
                 await self.capture(job)
             except BackendUnavailable:
                 pass  # the worker's copy captures it
-        return await self._receipt(partner, received, status)
+        return await self._receipt(partner, received, status, ref)
 
-    async def _receipt(self, partner: TradingPartner, received: Received, status: str, *,
+    async def _receipt(self, partner: TradingPartner, received: Received, status: str, ref: str, *,
                        replayed: bool = False) -> Receipt:
         async with reading(self._engine) as conn:
             outcomes = []
@@ -97,7 +99,7 @@ class EdiService:
                 done = await repo.outcome_of(conn, partner.name, received.control, po.control)
                 outcomes.append(done or OrderOutcome(po_number=po.po_number, set_control=po.control,
                                                      outcome="pending"))
-            docs = await repo.answers_to(conn, partner.name, received.control)
+            docs = await repo.answers_to(conn, partner.name, ref)
         return Receipt(partner=partner.name, interchange_control=received.control, status=status,  # type: ignore[arg-type]
                        orders=tuple(outcomes), documents=tuple(docs), replayed=replayed,
                        error_segment=received.error_segment or _first_segment(received),
@@ -181,6 +183,15 @@ class EdiService:
                                             po_number=job.po.po_number)
         self._out.drop_off([sent])
         return outcome
+
+
+def _ref(received: Received, status: str, raw: bytes) -> str:
+    """What makes an interchange the same one again: its ISA13, once it was taken. A rejected
+    one never holds its control number (the fixed interchange may come under the same ISA13):
+    the same rejected bytes again are the same, other bytes are new."""
+    if status != "rejected":
+        return received.control
+    return "rejected-" + hashlib.sha256(raw).hexdigest()[:32]
 
 
 def _status(received: Received) -> str:

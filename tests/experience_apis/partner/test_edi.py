@@ -113,6 +113,8 @@ async def test_a_malformed_interchange_is_rejected_naming_the_segment_and_nothin
     assert "TA1*" in answer.json()["acknowledgement"] and "*R*022" in answer.json()["acknowledgement"]
     listed = (await hub.http.get(DOCS, headers=headers, params={"type": "855"})).json()["items"]
     assert not [d for d in listed if d["po_number"] == po]
+    fixed = await send(hub, headers, text)  # the same ISA13, now right: taken, not a replay
+    assert fixed.status_code == 200 and fixed.json()["orders"][0]["outcome"] == "accepted", fixed.text
 
 
 @pytest.mark.parametrize(("body", "content_type", "status", "code"), [
