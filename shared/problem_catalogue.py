@@ -190,7 +190,7 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "partner set up for this credential's customer.", "Use the ISA id the hub's operator set up for you."),
     _p("edi_rejected", 422, "Interchange rejected", "The interchange was rejected as a whole: `segment` and "
        "`detail` name what is wrong; `acknowledgement` is the 997 (or TA1) the hub sent back. Nothing in it "
-       "was captured.", "Fix the interchange and send it under a new ISA13 control number."),
+       "was captured.", "Fix the interchange and send it again (a rejected interchange does not hold its ISA13)."),
     _p("unsupported_media_type", 415, "Unsupported media type", "The body's `Content-Type` is not one this "
        "endpoint reads.", "Send X12 as `application/edi-x12`."),
     _p("unknown_authorization", 404, "Unknown payment authorization", "The payment provider has no such "
