@@ -13,7 +13,8 @@ this list is refused as the 997 says it: AK304 1 (not a segment id) or 2
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from shared.models import Address
 from system_apis.edi import x12
@@ -24,6 +25,10 @@ PARTY = frozenset({"N1", "N2", "N3", "N4"})
 DETAIL = frozenset({"PID", "PO4", "REF", "DTM", "SAC", "MSG", "N9", "TD5"})
 SUMMARY = frozenset({"CTT", "AMT"})
 PRODUCT_QUALIFIERS = ("VP", "SK")
+SKU = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+PRICE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,4})?$")
+MAX_QUANTITY = 1_000_000
+"""The limits of an order line on every channel (the storefront's wire contract)."""
 
 
 class SetRejected(Exception):
@@ -104,6 +109,8 @@ def purchase_order(ts: x12.TransactionSet) -> PurchaseOrder:
             _party_detail(party, seg)
         elif zone == "header" and tag == "CUR":
             currency = x12.el(seg, 2) or currency
+            if not re.fullmatch(r"[A-Z]{3}", currency):
+                raise _reject("8", "CUR", where, f"CUR02 {currency!r} is not an ISO 4217 code.", 2, "7", currency)
         elif (zone == "header" and tag in HEADER) or (zone == "detail" and tag in DETAIL):
             continue
         elif tag in SUMMARY and zone in ("detail", "summary"):
@@ -124,16 +131,15 @@ def purchase_order(ts: x12.TransactionSet) -> PurchaseOrder:
 
 def _line(seg: list[str], where: int, n: int) -> PoLine:
     quantity = x12.el(seg, 2)
-    if not quantity.isdigit() or int(quantity) <= 0:
-        raise _reject("8", "PO1", where, f"PO102 {quantity!r} is not a whole quantity above 0.", 2,
-                      "1" if not quantity else "6", quantity)
+    if not quantity.isdigit() or not 0 < int(quantity) <= MAX_QUANTITY:
+        raise _reject("8", "PO1", where, f"PO102 {quantity!r} is not a whole quantity from 1 to {MAX_QUANTITY}.",
+                      2, "1" if not quantity else "6", quantity)
     price = None
     if x12.el(seg, 4):
-        try:
-            price = Decimal(x12.el(seg, 4))
-        except InvalidOperation:
-            raise _reject("8", "PO1", where, f"PO104 {x12.el(seg, 4)!r} is not a number.", 4, "6",
-                          x12.el(seg, 4)) from None
+        if not PRICE.match(x12.el(seg, 4)):
+            raise _reject("8", "PO1", where, f"PO104 {x12.el(seg, 4)!r} is not a price such as 99.00.", 4, "6",
+                          x12.el(seg, 4))
+        price = Decimal(x12.el(seg, 4))
     sku = ""
     for i in range(6, len(seg) - 1, 2):
         if seg[i] in PRODUCT_QUALIFIERS and seg[i + 1].strip():
@@ -141,6 +147,9 @@ def _line(seg: list[str], where: int, n: int) -> PoLine:
             break
     if not sku:
         raise _reject("8", "PO1", where, "PO1 names no product as VP (vendor part) or SK (SKU).", 7, "2")
+    if not SKU.match(sku):
+        raise _reject("8", "PO1", where, f"The product id {sku[:40]!r} is not a SKU (letters, digits, '.', '_', "
+                      "'-'; at most 64).", i + 1, "6", sku)
     return PoLine(line_id=x12.el(seg, 1) or str(n), sku=sku, quantity=int(quantity), unit_price=price,
                   unit=x12.el(seg, 3) or "EA")
 

@@ -123,6 +123,8 @@ def parse(raw: bytes | str) -> Interchange:
     split = [s.strip("\r\n") for s in text.split(seps.segment)]
     segments = [s.split(seps.element) for s in split if s.strip()]
     isa = segments[0]
+    if len(isa) < 17:
+        raise Unreadable("The ISA segment ends before its 16th element.")
     interchange = Interchange(seps, isa[5].strip(), isa[6].strip(), isa[7].strip(), isa[8].strip(),
                               isa[13].strip(), isa[12].strip(), isa[15].strip() if len(isa) > 15 else "")
     if len(split[0]) + 1 != ISA_LENGTH or len(isa) != 17:
