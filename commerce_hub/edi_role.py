@@ -21,7 +21,7 @@ SANDBOX_PARTNERS = {"acme": EdiPartner(isa_id="ACMEBUYER", customer_id="CUST-ACM
 
 def trading_partners(settings: Settings) -> Partners:
     configured = settings.edi_partners or (SANDBOX_PARTNERS if settings.sandbox else {})
-    partners = [TradingPartner(name=name, customer_id=p.customer_id, version=p.version,
+    partners = [TradingPartner(name=name, customer_id=p.customer_id, version=p.version, outbox_dir=p.outbox_dir or None,
                                ids=PartnerIds(isa_qualifier=p.isa_qualifier, isa_id=p.isa_id, gs_id=p.gs_id or p.isa_id))
                 for name, p in sorted(configured.items())]
     hub = PartnerIds(isa_qualifier=settings.edi_isa_qualifier, isa_id=settings.edi_isa_id, gs_id=settings.edi_isa_id)

@@ -55,6 +55,8 @@ class EdiPartner(msgspec.Struct, frozen=True, kw_only=True):
     gs_id: str = ""
     """GS02/GS03 application id; empty: the ISA id."""
     version: str = "004010"
+    outbox_dir: str = ""
+    """Where documents to this partner are written (e.g. its SFTP folder); empty: HUB_EDI_OUTBOX_DIR/<name>."""
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):

@@ -2,8 +2,9 @@
 
 A document is numbered (ISA13, GS06, ST02 from the partner's counters, locked by the
 transaction), rendered by the codec and stored in that one transaction, with the
-business change it answers. After the commit, when ``HUB_EDI_OUTBOX_DIR`` is set, it
-is also written to ``<dir>/<partner>/<type>-<ISA13>.x12`` (to a hidden name, then
+business change it answers. After the commit, when the partner has an ``outbox_dir`` or
+``HUB_EDI_OUTBOX_DIR`` is set, it is also written there as ``<type>-<ISA13>.x12`` (under
+``<dir>/<partner>/`` for the shared one) (to a hidden name, then
 renamed: a partner polling the folder never reads half a file).
 """
 
@@ -65,14 +66,16 @@ class Outbound:
                                        interchange_control=f"{isa:09d}", group_control=str(gs),
                                        set_control=f"{st:04d}", status="sent", raw=build(env), **extra)
 
+    def _folder(self, name: str) -> Path | None:
+        own = self._partners.named(name).outbox_dir
+        return Path(own) if own else (self._dir / name if self._dir is not None else None)
+
     def drop_off(self, docs: list[DocumentView | None]) -> None:
         """Write committed documents to the partner's outbound folder (when one is set)."""
-        if self._dir is None:
-            return
         for doc in docs:
-            if doc is None:
+            folder = None if doc is None else self._folder(doc.partner)
+            if doc is None or folder is None:
                 continue
-            folder = self._dir / doc.partner
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 hidden = folder / f".{doc.doc_type}-{doc.interchange_control}.x12"

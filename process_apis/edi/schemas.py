@@ -27,6 +27,8 @@ class TradingPartner(Struct):
     customer_id: str
     """The hub customer its 850s order for."""
     version: str = "004010"
+    outbox_dir: str | None = None
+    """Its own outbound folder, over ``HUB_EDI_OUTBOX_DIR/<name>``."""
 
 
 class DocumentView(Struct):
