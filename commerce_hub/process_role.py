@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce_hub.context import WORK_TOPIC, Context
+from commerce_hub.edi_role import edi_handlers
 from commerce_hub.messaging_role import open_messaging
 from commerce_hub.notifications_role import delivery_handlers
 from commerce_hub.ops_role import open_alerts, worker_ports
@@ -121,6 +122,7 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
         **ReturnEvents(ctx.bus).handlers(),
         **await open_alerts(ctx),
         **await delivery_handlers(ctx),
+        **await edi_handlers(ctx, process.service),
     }
     worker = await open_messaging(ctx, engine, observed_handlers(handlers, ctx.metrics, SAGA_TOPIC))
 

@@ -22,9 +22,11 @@ from gateway.edge import READ_ONLY, Edge, Route
 from gateway.policies.cors import Cors
 from gateway.health import HealthApp
 from gateway.identity import CredentialAuthenticator
+from commerce_hub.edi_role import edi_service
 from commerce_hub.notifications_role import notification_service
 from commerce_hub.ops_role import export_inventory_lag, open_backend_reports
 from commerce_hub.process_role import follow_sandbox, open_workers, order_process
+from process_apis.edi.port import EdiPort
 from process_apis.journeys.port import JourneyPort
 from process_apis.notifications.port import NotificationPort
 from process_apis.observed import ObservedPricing
@@ -85,7 +87,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
                                                             "journeys": (JourneyPort, ports["journeys"]),
                                                             "reconciliations": (ReconcilePort,
                                                                                 ports["reconciliations"]),
-                                                            "webhooks": (NotificationPort, ports["webhooks"])}),
+                                                            "webhooks": (NotificationPort, ports["webhooks"]),
+                                                            "edi": (EdiPort, ports["edi"])}),
                                 name="rpc", authenticated=False))
     if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
         await open_workers(ctx, system, ports)
@@ -188,12 +191,13 @@ async def _process(ctx: Context, system: dict) -> dict:
         client = ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL")
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),
                 "returns": rpc_client(ReturnPort, "returns", client),
-                "webhooks": rpc_client(NotificationPort, "webhooks", client)}
+                "webhooks": rpc_client(NotificationPort, "webhooks", client),
+                "edi": rpc_client(EdiPort, "edi", client)}
     process = await order_process(ctx, system)
     return {"pricing": ObservedPricing(PricingService(process.erp, process.stock, currencies=ctx.settings.currencies)),
             "orders": process.service, "returns": process.returns, "journeys": process.journeys,
             "reconciliations": process.reconciliations,
-            "webhooks": await notification_service(ctx)}
+            "webhooks": await notification_service(ctx), "edi": await edi_service(ctx, process.service)}
 
 
 class _NoAuth:

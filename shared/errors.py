@@ -14,6 +14,7 @@ problem back into the same class on the other side of a split role::
     ├── RequestTimeout        408  request_timeout         the body came too slowly
     ├── Conflict              409  conflict
     ├── PayloadTooLarge       413  payload_too_large
+    ├── UnsupportedMediaType  415  unsupported_media_type  e.g. an EDI upload that is not application/edi-x12
     ├── ValidationFailed      422  validation_failed       (adds ``errors``)
     ├── BusinessRuleViolation 422  unknown_customer, unsupported_currency, ...
     ├── RateLimited           429  rate_limited            (adds Retry-After)
@@ -101,6 +102,10 @@ class Conflict(HubError):
 
 class PayloadTooLarge(HubError):
     status, code, title = 413, "payload_too_large", "Payload too large"
+
+
+class UnsupportedMediaType(HubError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
 
 
 class ValidationFailed(HubError):

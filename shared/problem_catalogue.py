@@ -182,6 +182,17 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "replay may.", "Replay a shorter range."),
     _p("webhook_url_refused", 422, "Webhook URL refused", "The URL is not https (in production) or resolves to "
        "a private, loopback, link-local or metadata address.", "Use a public https URL (see `/docs/webhooks`)."),
+    # -- EDI (issue 13) ----------------------------------------------------------------------------------
+    _p("edi_unreadable", 400, "Not an X12 interchange", "The body does not start with a readable ISA segment, "
+       "so no separators or sender can be read (and no 997 can be addressed).",
+       "Send one whole X12 interchange, ISA to IEA, as the body (see `/docs/edi`)."),
+    _p("edi_unknown_partner", 403, "Unknown trading partner", "The ISA sender (ISA05/ISA06) is not a trading "
+       "partner set up for this credential's customer.", "Use the ISA id the hub's operator set up for you."),
+    _p("edi_rejected", 422, "Interchange rejected", "The interchange was rejected as a whole: `segment` and "
+       "`detail` name what is wrong; `acknowledgement` is the 997 (or TA1) the hub sent back. Nothing in it "
+       "was captured.", "Fix the interchange and send it again (a rejected interchange does not hold its ISA13)."),
+    _p("unsupported_media_type", 415, "Unsupported media type", "The body's `Content-Type` is not one this "
+       "endpoint reads.", "Send X12 as `application/edi-x12`."),
     _p("unknown_authorization", 404, "Unknown payment authorization", "The payment provider has no such "
        "authorization.", "Check `payment.authorization_id`."),
     _p("unknown_credit_memo", 404, "Unknown credit memo", "The ERP has no such credit memo.", _SUPPORT),

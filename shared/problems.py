@@ -29,6 +29,10 @@ the hub starting): a short pause, not a promise. An open circuit says its remain
 _encoder = msgspec.json.Encoder()
 
 
+EXTENSION_MEMBERS = frozenset({"retry_after", "segment", "interchange_control_number", "acknowledgement", "replayed"})
+"""The extra members a problem may carry (RFC 9457 extensions); any other ``extra`` stays inside."""
+
+
 def problem_document(error: HubError, instance: str | None = None, trace_id: str | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + error.code,
@@ -43,7 +47,7 @@ def problem_document(error: HubError, instance: str | None = None, trace_id: str
     if error.errors:
         doc["errors"] = error.errors
     for key, value in error.extra.items():
-        if key in {"retry_after"} and value is not None:
+        if key in EXTENSION_MEMBERS and value is not None:
             doc[key] = value
     return doc
 

@@ -46,6 +46,19 @@ class Plan(msgspec.Struct, frozen=True):
     burst: int
 
 
+class EdiPartner(msgspec.Struct, frozen=True, kw_only=True):
+    """One X12 trading partner (``[edi_partners.<name>]`` in hub.toml)."""
+
+    isa_id: str
+    customer_id: str
+    isa_qualifier: str = "ZZ"
+    gs_id: str = ""
+    """GS02/GS03 application id; empty: the ISA id."""
+    version: str = "004010"
+    outbox_dir: str = ""
+    """Where documents to this partner are written (e.g. its SFTP folder); empty: HUB_EDI_OUTBOX_DIR/<name>."""
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     """Interface `hub serve` listens on (HUB_HOST)."""
@@ -252,13 +265,30 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     webhook_secret_overlap_seconds: float = 86400.0
     """After a secret rotation, how long deliveries are also signed with the previous secret."""
 
+    # --- EDI (issue 13) ---
+    edi_partners: dict[str, EdiPartner] = {}
+    """X12 trading partners by name: ``isa_qualifier``, ``isa_id``, ``gs_id``, ``customer_id`` (the hub
+    customer its 850s order for), ``version``; JSON in the environment. Unset with the sandbox: one
+    partner ``acme`` (ZZ/ACMEBUYER, CUST-ACME)."""
+    edi_isa_qualifier: str = "ZZ"
+    """The hub's own ISA05/07 qualifier on interchanges it sends and receives."""
+    edi_isa_id: str = "COMMERCEHUB"
+    """The hub's own ISA id (and GS id): what partners address their interchanges to."""
+    edi_inbox_dir: str | None = None
+    """A drop folder the workers poll for interchanges (moved to ``done/`` or ``failed/``); unset: none."""
+    edi_outbox_dir: str | None = None
+    """Where the hub writes every document it sends, one folder per partner; unset: only the API lists them."""
+    edi_poll_seconds: float = 2.0
+    """How often the workers look into ``edi_inbox_dir``."""
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
 
 _FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name != "sandbox_explicit"}
-_JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions", "safety_buffer_by_channel")
+_JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions", "safety_buffer_by_channel",
+                  "edi_partners")
 RETURN_REASONS = ("damaged", "defective", "wrong_item", "not_needed", "other")
 DISPOSITIONS = ("restock", "inspect", "scrap")
 _PRODUCTION_BACKENDS = ("erp_url", "wms_url", "pos_url", "payments_url", "shopify_url", "shopify_access_token")

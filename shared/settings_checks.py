@@ -48,6 +48,7 @@ def validate(s: Settings) -> None:
     _validate_retention(s)
     _validate_replica(s)
     _validate_ops(s)
+    _validate_edi(s)
     if s.breaker_failure_threshold < 1:
         raise SettingsError("HUB_BREAKER_FAILURE_THRESHOLD: must be 1 or more")
     if not 0 < s.breaker_open_seconds <= 3600:
@@ -192,3 +193,19 @@ def _validate_webhooks(s: Settings) -> None:
         raise SettingsError("HUB_WEBHOOK_DISABLE_AFTER_SECONDS: must be more than 0")
     if not 0 <= s.webhook_secret_overlap_seconds <= 30 * 86400:
         raise SettingsError("HUB_WEBHOOK_SECRET_OVERLAP_SECONDS: must be from 0 to 2592000 (30 days)")
+
+
+def _validate_edi(s: Settings) -> None:
+    if s.edi_poll_seconds <= 0:
+        raise SettingsError("HUB_EDI_POLL_SECONDS: must be above 0")
+    seen: dict[tuple[str, str], str] = {}
+    for name, partner in s.edi_partners.items():
+        if not 1 <= len(partner.isa_id) <= 15 or len(partner.isa_qualifier) != 2:
+            raise SettingsError(f"HUB_EDI_PARTNERS: partner {name!r} needs an isa_id of 1 to 15 characters and a "
+                                "two-character isa_qualifier")
+        if (partner.isa_qualifier, partner.isa_id) in seen:
+            raise SettingsError(f"HUB_EDI_PARTNERS: partners {seen[(partner.isa_qualifier, partner.isa_id)]!r} and "
+                                f"{name!r} have the same ISA id")
+        seen[(partner.isa_qualifier, partner.isa_id)] = name
+    if not 1 <= len(s.edi_isa_id) <= 15:
+        raise SettingsError("HUB_EDI_ISA_ID: 1 to 15 characters")

@@ -30,6 +30,7 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("inventory_sync", ("stock.changed",)),
     FlowSpec("storefront_push", backend="shopify"),  # no topic: its own table (process_apis/storefront)
     FlowSpec("partner_webhooks", ("webhook.deliver",)),
+    FlowSpec("edi", ("edi.capture", "edi.shipped")),  # 850 capture retries, 856/810 per shipment (docs/edi.md)
 )
 BY_TOPIC = {topic: flow for flow in FLOWS for topic in flow.topics}
 FLOW_TOPICS = {flow.name: flow.topics for flow in FLOWS}

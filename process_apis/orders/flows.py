@@ -22,6 +22,7 @@ import msgspec
 from shared.db.engine import reading
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from process_apis.edi.shipping import shipment_recorded as edi_shipment_recorded
 from process_apis.inventory.stock import StockBook
 from process_apis.notifications import events as partner_events
 from process_apis.orders import repository as repo
@@ -112,6 +113,7 @@ class OrderFlows:
     async def _apply(self, conn: AsyncConnection, order: repo.StoredOrder, shipment: ShipmentConfirmed) -> None:
         await repo.add_shipment(conn, shipment)
         await partner_events.shipment_created(conn, shipment)
+        await edi_shipment_recorded(conn, shipment)  # an 850's order: its 856 and 810
         for sku, quantity in sorted(shipping.per_sku(shipment.lines).items()):  # capture's lock order
             await self._stock.unreserve(conn, sku, quantity)
         moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],

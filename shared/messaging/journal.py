@@ -35,6 +35,7 @@ JOURNEY_TOPICS: dict[str, Topic] = {
     "order.posted": Topic("system", "wms"),
     "shipment.confirmed": Topic("process", "wms"),
     "shopify.fulfil": Topic("system", "shopify"),
+    "edi.shipped": Topic("process"),  # the 856 and 810 of an EDI order's shipment
     "return.saga": Topic("system"),
     "return.received": Topic("process", "wms"),
     "return.inspection": Topic("system", "wms"),
