@@ -1,6 +1,8 @@
 """The ``webhook.deliver`` handler: work one lane, oldest delivery first, in batches with the others.
 
-A message names a lane (subscription + order id, or + sku@location). The handler claims
+A message names a lane (order id, or sku@location) and the subscriptions with work on it: an
+event's fan-out queues one message for all its subscribers, a retry or a hand-over one for
+its own subscription. For each (subscription, lane), side by side, the handler claims
 the lane's head, sends it (``WebhookSenderPort``), records the outcome and goes on to the
 next head, until the lane is empty, a delivery must wait for its next attempt, or it has
 worked ``BATCH`` deliveries or ``SLICE_SECONDS`` (then it queues itself again). Every wait
@@ -56,7 +58,19 @@ class DeliveryFlow:
         return {DELIVER_TOPIC: self.deliver}
 
     async def deliver(self, message: Message) -> None:
+        """Work the message's lane for each subscription it names (a fan-out names all of an
+        event's subscribers: one message for all), concurrently; a failure fails the message
+        once every lane has stopped (its redelivery finds the others done or claimed)."""
         ref = message.decode(LaneRef)
+        refs = [LaneRef(sub, ref.lane) for sub in (ref.subscription_id, *ref.more)]
+        if len(refs) == 1:
+            return await self._work(refs[0])
+        failures = [r for r in await asyncio.gather(*map(self._work, refs), return_exceptions=True)
+                    if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    async def _work(self, ref: LaneRef) -> None:
         started, done = time.monotonic(), 0
         step = await self._claims.submit(ref)
         while step.claimed is not None:

@@ -13,7 +13,7 @@ from process_apis.notifications.schemas import Delivery, Subscription
 from shared.db.dialect import insert
 from shared.db.tables import webhook_deliveries as deliveries
 from shared.db.tables import webhook_subscriptions as subs
-from shared.messaging.outbox import enqueue, enqueue_many
+from shared.messaging.outbox import enqueue
 
 import msgspec
 
@@ -26,6 +26,9 @@ class LaneRef(msgspec.Struct, frozen=True):
 
     subscription_id: str
     lane: str
+    more: tuple[str, ...] = ()
+    """Further subscriptions with work on the same lane: a fan-out queues one message for all
+    of an event's subscribers, whose lanes the handler works side by side."""
 
 
 def lane_key(subscription_id: str, lane: str) -> str:
@@ -90,15 +93,17 @@ async def remove(conn: AsyncConnection, subscription_id: str) -> None:
 async def add_deliveries(conn: AsyncConnection, wanted: list[Any], event_key: str, type_: str, lane: str, body: str,
                          now: datetime) -> int:
     """One event for each subscription in ``wanted``, once (the event key is unique per
-    subscription): one INSERT, and one for the active ones' ``webhook.deliver`` messages. A
-    disabled subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
-    stmt = insert(conn, deliveries).values([dict(
-        webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
-        body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted],
-    ).on_conflict_do_nothing(index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
-    inserted = {r.subscription_id for r in await conn.execute(stmt)}
-    await enqueue_many(conn, [(DELIVER_TOPIC, lane_key(sub.id, lane), LaneRef(sub.id, lane)) for sub in wanted
-                              if sub.id in inserted and sub.status == "active"])
+    subscription): one INSERT (an ``executemany``, compiled once per process), and one
+    ``webhook.deliver`` message naming every active subscription that got it. A disabled
+    subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
+    stmt = insert(conn, deliveries).on_conflict_do_nothing(
+        index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
+    rows = [dict(webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
+                 body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted]
+    inserted = {r.subscription_id for r in await conn.execute(stmt, rows)}
+    active = [sub.id for sub in wanted if sub.id in inserted and sub.status == "active"]
+    if active:
+        await enqueue(conn, DELIVER_TOPIC, f"whf:{lane}"[:128], LaneRef(active[0], lane, tuple(active[1:])))
     return len(inserted)
 
 
