@@ -42,6 +42,10 @@ BATCH = 50
 SLICE_SECONDS = 30.0
 PER_SUBSCRIPTION = 32
 """Attempts in flight to one subscription at once (over all its lanes)."""
+PARALLEL_POSTGRES = 4
+"""Claim and record transactions in flight at once on PostgreSQL, whose commits overlap (SQLite
+has one writer: one at a time there). Their lanes never overlap, and the subscriptions they
+both update are locked in one order (``lanes.record``), so they cannot deadlock."""
 
 
 class DeliveryFlow:
@@ -50,8 +54,9 @@ class DeliveryFlow:
                  wake: Callable[[], None] = lambda: None, per_subscription: int = PER_SUBSCRIPTION) -> None:
         self._engine, self._sender, self._policy = engine, sender, policy
         self._clock, self._rng, self._wake = clock, rng, wake
-        self._claims = GroupCommit(self._claim)
-        self._records = GroupCommit(self._record)
+        parallel = PARALLEL_POSTGRES if engine.dialect.name == "postgresql" else 1
+        self._claims = GroupCommit(self._claim, parallel=parallel)
+        self._records = GroupCommit(self._record, parallel=parallel)
         self._slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_subscription))
 
     def handlers(self) -> dict:
