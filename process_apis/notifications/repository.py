@@ -13,12 +13,15 @@ from process_apis.notifications.schemas import Delivery, Subscription
 from shared.db.dialect import insert
 from shared.db.tables import webhook_deliveries as deliveries
 from shared.db.tables import webhook_subscriptions as subs
-from shared.messaging.outbox import enqueue
+from shared.messaging.outbox import enqueue, enqueue_many
 
 import msgspec
 
 DELIVER_TOPIC = "webhook.deliver"
 MAX_PER_CUSTOMER = 100
+FANOUT_CHUNK = 100
+"""Subscriptions one fan-out message names at most (``inventory.changed`` goes to every
+subscriber of every customer: a larger fan-out is several messages, worked side by side)."""
 
 
 class LaneRef(msgspec.Struct, frozen=True):
@@ -94,16 +97,19 @@ async def add_deliveries(conn: AsyncConnection, wanted: list[Any], event_key: st
                          now: datetime) -> int:
     """One event for each subscription in ``wanted``, once (the event key is unique per
     subscription): one INSERT (an ``executemany``, compiled once per process), and one
-    ``webhook.deliver`` message naming every active subscription that got it. A disabled
+    ``webhook.deliver`` message naming the active subscriptions that got it (one per
+    ``FANOUT_CHUNK`` of them). A disabled
     subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
     stmt = insert(conn, deliveries).on_conflict_do_nothing(
         index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
     rows = [dict(webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
                  body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted]
     inserted = {r.subscription_id for r in await conn.execute(stmt, rows)}
-    active = [sub.id for sub in wanted if sub.id in inserted and sub.status == "active"]
-    if active:
-        await enqueue(conn, DELIVER_TOPIC, f"whf:{lane}"[:128], LaneRef(active[0], lane, tuple(active[1:])))
+    active = sorted(sub.id for sub in wanted if sub.id in inserted and sub.status == "active")
+    chunks = [active[i:i + FANOUT_CHUNK] for i in range(0, len(active), FANOUT_CHUNK)]
+    # the key: one lane's events (same chunk) run one after the other in a worker, chunks side by side
+    await enqueue_many(conn, [(DELIVER_TOPIC, f"whf:{n}:{lane}"[:128], LaneRef(ids[0], lane, tuple(ids[1:])))
+                              for n, ids in enumerate(chunks)])
     return len(inserted)
 
 
