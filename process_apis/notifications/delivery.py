@@ -42,6 +42,12 @@ BATCH = 50
 SLICE_SECONDS = 30.0
 PER_SUBSCRIPTION = 32
 """Attempts in flight to one subscription at once (over all its lanes)."""
+LANES_IN_FLIGHT = 512
+"""Lanes one worker process works at once, over all its messages (a fan-out names up to 100
+per message; a lane waits here before it claims anything). Twice the sender's default
+connection limit: fewer made the claim and record batches smaller and cost about a third
+more CPU per delivery in ``bench/webhooks.py``; more lets slow partners leave many claimed
+deliveries queueing for a connection, where aiohttp counts the wait in the send's timeout."""
 PARALLEL_POSTGRES = 4
 """Claim and record transactions in flight at once on PostgreSQL, whose commits overlap (SQLite
 has one writer: one at a time there). Their lanes never overlap, and the subscriptions they
@@ -51,12 +57,14 @@ both update are locked in one order (``lanes.record``), so they cannot deadlock.
 class DeliveryFlow:
     def __init__(self, engine: AsyncEngine, sender: WebhookSenderPort, policy: lanes.Policy, *,
                  clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random,
-                 wake: Callable[[], None] = lambda: None, per_subscription: int = PER_SUBSCRIPTION) -> None:
+                 wake: Callable[[], None] = lambda: None, per_subscription: int = PER_SUBSCRIPTION,
+                 lanes_in_flight: int = LANES_IN_FLIGHT) -> None:
         self._engine, self._sender, self._policy = engine, sender, policy
         self._clock, self._rng, self._wake = clock, rng, wake
         parallel = PARALLEL_POSTGRES if engine.dialect.name == "postgresql" else 1
         self._claims = GroupCommit(self._claim, parallel=parallel)
         self._records = GroupCommit(self._record, parallel=parallel)
+        self._lanes = asyncio.Semaphore(lanes_in_flight)
         self._slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_subscription))
 
     def handlers(self) -> dict:
@@ -76,6 +84,10 @@ class DeliveryFlow:
             raise failures[0]
 
     async def _work(self, ref: LaneRef) -> None:
+        async with self._lanes:
+            await self._work_lane(ref)
+
+    async def _work_lane(self, ref: LaneRef) -> None:
         started, done = time.monotonic(), 0
         step = await self._claims.submit(ref)
         while step.claimed is not None:

@@ -1,11 +1,13 @@
 """An event's fan-out is one ``webhook.deliver`` message for all its active subscribers (a
 larger fan-out: one per ``FANOUT_CHUNK``), whose lanes the handler works side by side: every
 active subscriber gets the event once, verified; a disabled one's delivery waits unqueued;
-one partner failing does not hold the others back. On the embedded default and on
+one partner failing does not hold the others back; a worker works at most ``lanes_in_flight``
+lanes at once, whatever its messages name. On the embedded default and on
 PostgreSQL with Redis Streams."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from contextlib import AsyncExitStack
 
@@ -81,3 +83,35 @@ async def _delivered(service: NotificationService, customer: str, sub_id: str) -
 
 async def _at_least(receiver: Receiver, n: int) -> bool:
     return len(receiver.received) >= n
+
+
+async def test_a_worker_works_at_most_lanes_in_flight_lanes_at_once(setup) -> None:
+    engine, redis, _, _ = setup
+    receiver = Receiver(hold=asyncio.Event())
+    base = await receiver.start()
+    async with AsyncExitStack() as stack:
+        sender = await build_webhook_sender(stack, sandbox=True, timeout=10)
+        service = NotificationService(engine, sender)
+        customer = f"CUST-{secrets.token_hex(3)}"
+        subs = [await service.subscribe(customer, "partner", base + f"/p{i}", ["inventory.changed"]) for i in range(5)]
+        await emit(engine, [f"SKU-{secrets.token_hex(3)}"], 1)
+        flow = DeliveryFlow(engine, sender, Policy(lease=20.0), lanes_in_flight=2)
+        worker = Worker(transport(engine, redis, f"hub:stream:test-{secrets.token_hex(4)}" if redis else None),
+                        flow.handlers(), config=CONFIG, name="bounded")
+        await worker.start()
+        try:
+            await until(lambda: _arrived(receiver, 2), timeout=20)
+            for _ in range(10):  # held answers: no third lane starts meanwhile
+                assert len(receiver.arrived) == 2
+                await asyncio.sleep(0.05)  # observing that nothing more arrives over half a second
+            receiver.hold.set()
+            for sub in subs:
+                await until(lambda sub=sub: _delivered(service, customer, sub.id), timeout=30)
+        finally:
+            await worker.stop()
+    await receiver.stop()
+    assert sorted(r.path for r in receiver.received) == [f"/p{i}" for i in range(5)]
+
+
+async def _arrived(receiver: Receiver, n: int) -> bool:
+    return len(receiver.arrived) >= n
