@@ -8,7 +8,7 @@ deliveries/s from the first emit to the last delivery recorded, and the interpre
 same-run reference: the same number of plain aiohttp POSTs to that receiver, at the same
 concurrency, with no signing and no database. Bounded: 100 x EVENTS deliveries, 120 s at most.
 
-    .venv/bin/python bench/webhooks.py [--events 20] [--database URL] [--redis URL]
+    .venv/bin/python bench/webhooks.py [--events 20] [--database URL] [--redis URL] [--loop uvloop]
 
 Without --database a fresh SQLite file; a PostgreSQL URL must name a scratch database (it is migrated).
 """

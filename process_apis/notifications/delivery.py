@@ -1,4 +1,4 @@
-"""The ``webhook.deliver`` handler: work one lane, oldest delivery first, in batches with the others.
+"""The ``webhook.deliver`` handler: work a message's lanes, each oldest delivery first, in batches with the others.
 
 A message names a lane (order id, or sku@location) and the subscriptions with work on it: an
 event's fan-out queues one message for all its subscribers, a retry or a hand-over one for
@@ -13,7 +13,8 @@ several messages for one lane are harmless (the claim lets one worker at a time 
 The worker runs many lanes' handlers at once; their claims and their outcomes are group
 commits (``shared.batching``): every outcome waiting is recorded by one transaction, which
 also claims the next head of each of those lanes, so the database sees a few statements per
-round of the lanes being worked instead of three transactions per delivery. Sends run concurrently, at most
+round of the lanes being worked instead of three transactions per delivery. At most
+``lanes_in_flight`` lanes are worked at once; sends run concurrently, at most
 ``per_subscription`` at a time to one subscription; a lane is never worked by two at once,
 so an order's events still reach a partner in order.
 
