@@ -4,7 +4,7 @@
     events.py      emit(): called by the order, shipment, return and stock code in ITS transaction
     repository.py  subscriptions and deliveries in the system of record
     lanes.py       claiming a lane's head delivery and recording an attempt's outcome
-    delivery.py    the ``webhook.deliver`` handler: one lane at a time, in order
+    delivery.py    the ``webhook.deliver`` handler: a fan-out's lanes side by side, each in order
     service.py     what the partner API asks: subscribe, list, delete, rotate, enable, log, replay
     port.py        NotificationPort (the experience API's view)
 

@@ -1,6 +1,8 @@
-"""The ``webhook.deliver`` handler: work one lane, oldest delivery first, in batches with the others.
+"""The ``webhook.deliver`` handler: work a message's lanes, each oldest delivery first, in batches with the others.
 
-A message names a lane (subscription + order id, or + sku@location). The handler claims
+A message names a lane (order id, or sku@location) and the subscriptions with work on it: an
+event's fan-out queues one message for all its subscribers, a retry or a hand-over one for
+its own subscription. For each (subscription, lane), side by side, the handler claims
 the lane's head, sends it (``WebhookSenderPort``), records the outcome and goes on to the
 next head, until the lane is empty, a delivery must wait for its next attempt, or it has
 worked ``BATCH`` deliveries or ``SLICE_SECONDS`` (then it queues itself again). Every wait
@@ -11,7 +13,8 @@ several messages for one lane are harmless (the claim lets one worker at a time 
 The worker runs many lanes' handlers at once; their claims and their outcomes are group
 commits (``shared.batching``): every outcome waiting is recorded by one transaction, which
 also claims the next head of each of those lanes, so the database sees a few statements per
-round of the lanes being worked instead of three transactions per delivery. Sends run concurrently, at most
+round of the lanes being worked instead of three transactions per delivery. At most
+``lanes_in_flight`` lanes are worked at once; sends run concurrently, at most
 ``per_subscription`` at a time to one subscription; a lane is never worked by two at once,
 so an order's events still reach a partner in order.
 
@@ -40,23 +43,52 @@ BATCH = 50
 SLICE_SECONDS = 30.0
 PER_SUBSCRIPTION = 32
 """Attempts in flight to one subscription at once (over all its lanes)."""
+LANES_IN_FLIGHT = 512
+"""Lanes one worker process works at once, over all its messages (a fan-out names up to 100
+per message; a lane waits here before it claims anything). Twice the sender's default
+connection limit: fewer made the claim and record batches smaller and cost about a third
+more CPU per delivery in ``bench/webhooks.py``; more lets slow partners leave many claimed
+deliveries queueing for a connection, where aiohttp counts the wait in the send's timeout."""
+PARALLEL_POSTGRES = 4
+"""Claim and record transactions in flight at once on PostgreSQL, whose commits overlap (SQLite
+has one writer: one at a time there). Their lanes never overlap, and the subscriptions they
+both update are locked in one order (``lanes.record``), so they cannot deadlock."""
 
 
 class DeliveryFlow:
     def __init__(self, engine: AsyncEngine, sender: WebhookSenderPort, policy: lanes.Policy, *,
                  clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random,
-                 wake: Callable[[], None] = lambda: None, per_subscription: int = PER_SUBSCRIPTION) -> None:
+                 wake: Callable[[], None] = lambda: None, per_subscription: int = PER_SUBSCRIPTION,
+                 lanes_in_flight: int = LANES_IN_FLIGHT) -> None:
         self._engine, self._sender, self._policy = engine, sender, policy
         self._clock, self._rng, self._wake = clock, rng, wake
-        self._claims = GroupCommit(self._claim)
-        self._records = GroupCommit(self._record)
+        parallel = PARALLEL_POSTGRES if engine.dialect.name == "postgresql" else 1
+        self._claims = GroupCommit(self._claim, parallel=parallel)
+        self._records = GroupCommit(self._record, parallel=parallel)
+        self._lanes = asyncio.Semaphore(lanes_in_flight)
         self._slots: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(per_subscription))
 
     def handlers(self) -> dict:
         return {DELIVER_TOPIC: self.deliver}
 
     async def deliver(self, message: Message) -> None:
+        """Work the message's lane for each subscription it names (a fan-out names all of an
+        event's subscribers: one message for all), concurrently; a failure fails the message
+        once every lane has stopped (its redelivery finds the others done or claimed)."""
         ref = message.decode(LaneRef)
+        refs = [LaneRef(sub, ref.lane) for sub in (ref.subscription_id, *ref.more)]
+        if len(refs) == 1:
+            return await self._work(refs[0])
+        failures = [r for r in await asyncio.gather(*map(self._work, refs), return_exceptions=True)
+                    if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+
+    async def _work(self, ref: LaneRef) -> None:
+        async with self._lanes:
+            await self._work_lane(ref)
+
+    async def _work_lane(self, ref: LaneRef) -> None:
         started, done = time.monotonic(), 0
         step = await self._claims.submit(ref)
         while step.claimed is not None:

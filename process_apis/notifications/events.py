@@ -1,8 +1,9 @@
 """The events, emitted by the code that changes the business state, in its transaction.
 
 Each ``*_changed`` / ``*_created`` call finds the subscribers (one query; none: nothing
-else happens), fixes the body once, and writes one delivery per subscriber with a
-``webhook.deliver`` outbox message (one INSERT for all the deliveries, one for the messages): the event exists exactly when the change does.
+else happens), fixes the body once, and writes one delivery per subscriber and one
+``webhook.deliver`` outbox message naming them all (one INSERT each): the event exists exactly
+when the change does.
 Calling twice for the same event writes nothing twice (the event key is unique per
 subscription). Order and return events go to the subscribers of the order's customer;
 ``inventory.changed`` to every subscriber of it.

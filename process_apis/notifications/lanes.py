@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import and_, bindparam, func, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from process_apis.notifications.repository import LaneRef, utc
@@ -70,13 +70,15 @@ async def claim(conn: AsyncConnection, refs: list[LaneRef], now: datetime, lease
             if r.subscription_id in sub_rows and sub_rows[r.subscription_id].status == "active"}
     heads = {}
     if live:
+        # subscriptions IN (...) AND lanes IN (...): probes of ix_webhook_deliveries_lane (a fan-out's
+        # batch is many subscriptions on a few lanes); the pairs not asked for are dropped below
         first = (select(func.min(deliveries.c.id)).where(
-            deliveries.c.status == "pending", tuple_(deliveries.c.subscription_id, deliveries.c.lane).in_(live))
-            .group_by(deliveries.c.subscription_id, deliveries.c.lane))
+            deliveries.c.subscription_id.in_({s for s, _ in live}), deliveries.c.lane.in_({lane for _, lane in live}),
+            deliveries.c.status == "pending").group_by(deliveries.c.subscription_id, deliveries.c.lane))
         heads = {(h.subscription_id, h.lane): h for h in await conn.execute(select(
             deliveries.c.id, deliveries.c.subscription_id, deliveries.c.lane, deliveries.c.webhook_id,
             deliveries.c.attempts, deliveries.c.body, deliveries.c.next_attempt_at, deliveries.c.claimed_until,
-        ).where(deliveries.c.id.in_(first)))}
+        ).where(deliveries.c.id.in_(first))) if (h.subscription_id, h.lane) in live}
     due = [h.id for h in heads.values() if _ready(h, now)]
     taken: dict[int, int] = {}
     if due:
@@ -155,6 +157,8 @@ async def record(conn: AsyncConnection, attempts: list[Attempt], now: datetime, 
                          b_next=None if final else now + timedelta(seconds=wait)))
         answers.append(("next", 0.0) if final else ("retry", wait))
     await conn.execute(_SETTLE, rows)
+    streaks = await _lock_streaks(conn, good, bad)
+    good &= streaks
     if good:  # a success ends the streak (one failing in the same batch starts a new one below)
         await conn.execute(update(subs).where(subs.c.id.in_(good), subs.c.failing_since.is_not(None))
                            .values(failing_since=None))
@@ -168,3 +172,17 @@ async def record(conn: AsyncConnection, attempts: list[Attempt], now: datetime, 
     ).values(status="disabled", disabled_at=now).returning(subs.c.id))}
     return [("held", 0.0) if ref.subscription_id in disabled and not result.delivered else answer
             for (ref, _, result), answer in zip(attempts, answers, strict=True)]
+
+
+async def _lock_streaks(conn: AsyncConnection, good: set[str], bad: set[str]) -> set[str]:
+    """Lock, in id order, the subscriptions whose failure streak this record may change (every
+    one with a failure, and those with a success whose streak is running), so that records
+    running side by side take their locks in one order (PostgreSQL: no deadlock); the ones with
+    a success and a running streak. Nothing to lock when every attempt succeeded on a healthy
+    subscription: the common case costs one read without locks."""
+    if not good and not bad:
+        return set()
+    running = or_(subs.c.failing_since.is_not(None), subs.c.id.in_(bad)) if bad else subs.c.failing_since.is_not(None)
+    rows = await conn.execute(select(subs.c.id, subs.c.failing_since).where(subs.c.id.in_(good | bad), running)
+                              .order_by(subs.c.id).with_for_update())
+    return {r.id for r in rows if r.failing_since is not None}

@@ -19,6 +19,9 @@ import msgspec
 
 DELIVER_TOPIC = "webhook.deliver"
 MAX_PER_CUSTOMER = 100
+FANOUT_CHUNK = 100
+"""Subscriptions one fan-out message names at most (``inventory.changed`` goes to every
+subscriber of every customer: a larger fan-out is several messages, worked side by side)."""
 
 
 class LaneRef(msgspec.Struct, frozen=True):
@@ -26,6 +29,9 @@ class LaneRef(msgspec.Struct, frozen=True):
 
     subscription_id: str
     lane: str
+    more: tuple[str, ...] = ()
+    """Further subscriptions with work on the same lane: a fan-out queues one message for all
+    of an event's subscribers, whose lanes the handler works side by side."""
 
 
 def lane_key(subscription_id: str, lane: str) -> str:
@@ -90,15 +96,20 @@ async def remove(conn: AsyncConnection, subscription_id: str) -> None:
 async def add_deliveries(conn: AsyncConnection, wanted: list[Any], event_key: str, type_: str, lane: str, body: str,
                          now: datetime) -> int:
     """One event for each subscription in ``wanted``, once (the event key is unique per
-    subscription): one INSERT, and one for the active ones' ``webhook.deliver`` messages. A
-    disabled subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
-    stmt = insert(conn, deliveries).values([dict(
-        webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
-        body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted],
-    ).on_conflict_do_nothing(index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
-    inserted = {r.subscription_id for r in await conn.execute(stmt)}
-    await enqueue_many(conn, [(DELIVER_TOPIC, lane_key(sub.id, lane), LaneRef(sub.id, lane)) for sub in wanted
-                              if sub.id in inserted and sub.status == "active"])
+    subscription): one INSERT (an ``executemany``, compiled once per process), and one
+    ``webhook.deliver`` message naming the active subscriptions that got it (one per
+    ``FANOUT_CHUNK`` of them). A disabled
+    subscription's is held pending, unqueued: enabling it sends what it missed, in order."""
+    stmt = insert(conn, deliveries).on_conflict_do_nothing(
+        index_elements=["subscription_id", "event_key"]).returning(deliveries.c.subscription_id)
+    rows = [dict(webhook_id=new_webhook_id(), subscription_id=sub.id, event_key=event_key[:200], type=type_, lane=lane,
+                 body=body, status="pending", attempts=0, next_attempt_at=now, created_at=now) for sub in wanted]
+    inserted = {r.subscription_id for r in await conn.execute(stmt, rows)}
+    active = sorted(sub.id for sub in wanted if sub.id in inserted and sub.status == "active")
+    chunks = [active[i:i + FANOUT_CHUNK] for i in range(0, len(active), FANOUT_CHUNK)]
+    # the key: one lane's events (same chunk) run one after the other in a worker, chunks side by side
+    await enqueue_many(conn, [(DELIVER_TOPIC, f"whf:{n}:{lane}"[:128], LaneRef(ids[0], lane, tuple(ids[1:])))
+                              for n, ids in enumerate(chunks)])
     return len(inserted)
 
 

@@ -11,7 +11,8 @@ refused. No user name or password in the URL.
 The check resolves the host once and answers the address to connect to: the sender
 connects to that address (Host header and TLS server name stay the URL's host), so a DNS
 answer that changes between the check and the connection (DNS rebinding) cannot send a
-delivery anywhere the check did not approve.
+delivery anywhere the check did not approve. A URL whose host is an IP address needs no
+DNS: its approval is remembered (the same URL is approved or refused the same way every time).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from system_apis.webhooks.port import UrlRefused
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 MAX_URL = 2048
+MAX_REMEMBERED = 10_000
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,9 +51,23 @@ class UrlGuard:
     def __init__(self, *, sandbox: bool, resolve: Resolver = system_resolver) -> None:
         self._sandbox = sandbox
         self._resolve = resolve
+        self._literals: dict[str, Target] = {}
+        """Approved URLs whose host is an IP address: their answer depends on nothing but the
+        URL (no DNS), so every delivery after the first reuses it. Bounded by ``MAX_REMEMBERED``."""
 
     async def check(self, url: str) -> Target:
         """The target of ``url``, or ``UrlRefused`` saying why not."""
+        known = self._literals.get(url)
+        if known is not None:
+            return known
+        target = await self._check(url)
+        if _is_ip(target.host):
+            if len(self._literals) >= MAX_REMEMBERED:
+                self._literals.clear()
+            self._literals[url] = target
+        return target
+
+    async def _check(self, url: str) -> Target:
         if len(url) > MAX_URL:
             raise UrlRefused(f"The URL is longer than {MAX_URL} characters.")
         try:
