@@ -83,6 +83,22 @@ class VendorHttp:
         retry = idempotency_key is not None
         return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline, whole=whole)
 
+    async def put(
+        self,
+        operation: str,
+        path: str,
+        body: Any,
+        *,
+        method: str = "PUT",
+        span_attributes: Mapping[str, SpanValue] | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """PUT (or ``method``, e.g. PATCH) ``body`` as JSON, for writes the caller knows are safe to
+        repeat (an upsert by external key): retried per the guard's policy. The body of the answer."""
+        request = self._client.build_request(method, path, content=msgspec.json.encode(body),
+                                             headers={"Content-Type": "application/json"})
+        return await self._send(operation, request, span_attributes, retry=True, deadline=deadline)
+
     async def post_raw(
         self,
         operation: str,

@@ -19,6 +19,7 @@ from shared.resilience import Guard, RetryPolicy
 from system_apis.erp import client as clouderp
 from system_apis.legacy_erp import client as legacy
 from system_apis.legacy_erp import soap
+from system_apis.netsuite import client as netsuite
 from system_apis.quickbooks import client as quickbooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
@@ -44,6 +45,12 @@ def _qbo_fault(status: int, code: str, type_: str) -> httpx.Response:
     return httpx.Response(status, json={"Fault": {"Error": [error], "type": type_}, "time": "2026-12-06T10:00:00-08:00"})
 
 
+def _netsuite_error(status: int, code: str) -> httpx.Response:
+    detail = {"detail": f"Error while accessing a resource. {VENDOR_SECRET}", "o:errorCode": code}
+    return httpx.Response(status, json={"type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+                                        "title": "Bad Request", "status": status, "o:errorDetails": [detail]})
+
+
 KINDS = (
     Kind(
         name="clouderp", backend="erp", classify=clouderp.classify, make=clouderp.ErpHttpAdapter,
@@ -66,6 +73,13 @@ KINDS = (
         throttle_in_body=httpx.Response(500, content=soap.fault("Server", VENDOR_SECRET, "SESSION_LIMIT_REACHED"),
                                         headers={"Content-Type": "text/xml"}),
         throttle_default_wait=None,
+    ),
+    Kind(
+        name="netsuite", backend="netsuite", classify=netsuite.classify, make=netsuite.NetSuiteErpAdapter,
+        refusal=_netsuite_error(400, "USER_ERROR"),
+        throttle_in_body=_netsuite_error(429, "CONCURRENCY_LIMIT_EXCEEDED"),
+        throttle_default_wait=netsuite.THROTTLE_WAIT,
+        headers=netsuite.auth_headers(),
     ),
 )
 
