@@ -11,6 +11,7 @@ salesOrder/eid:{order id}``): NetSuite's own idempotent path, since its
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import gcd
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ import httpx
 import msgspec
 
 from shared import models as hub
-from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
+from shared.errors import BackendError, NotFound
 from system_apis.netsuite import mapping
 from system_apis.netsuite.mapping import BACKEND, quote
 from system_apis.netsuite.vendor_schemas import (
@@ -33,11 +34,12 @@ from system_apis.netsuite.vendor_schemas import (
     Ref,
     Sublist,
     SuiteQlPage,
+    TransactionBody,
     TransactionRecord,
     VoidBody,
     encode_body,
 )
-from system_apis.vendor_http import VendorHttp, parse_retry_after
+from system_apis.vendor_http import VendorHttp, raise_vendor_error
 
 Row = TypeVar("Row")
 SANDBOX_ACCESS_TOKEN = "netsuite_sandbox_access_token"
@@ -66,14 +68,8 @@ def classify(response: httpx.Response) -> None:
     if status < 300:
         return
     code = _error_code(response)
-    if status == 429 or code in THROTTLE_CODES:
-        raise BackendThrottled("NETSUITE is throttling the hub", backend=BACKEND,
-                               retry_after=parse_retry_after(response) or THROTTLE_WAIT)
-    if status >= 500:
-        raise BackendUnavailable(f"NETSUITE answered {status}", backend=BACKEND, vendor_code=code)
-    if status == 404:
-        raise NotFound("NETSUITE has no such record")
-    raise BackendError(f"NETSUITE answered {status}", backend=BACKEND, vendor_code=code)
+    raise_vendor_error(BACKEND, response, code, throttled=status == 429 or code in THROTTLE_CODES,
+                       not_found=status == 404, default_wait=THROTTLE_WAIT)
 
 
 def _error_code(response: httpx.Response) -> str | None:
@@ -129,14 +125,9 @@ class NetSuiteErpAdapter:
 
     async def post_sales_order(self, order: hub.SalesOrder) -> hub.ErpOrderRef:
         """Upsert by external id; a sales order already under it is answered and left alone."""
-        attrs = {"hub.order_id": order.order_id, "hub.channel": order.channel}
-        key = f"eid:{mapping.external_id(order.order_id)}"
-        record = await self._record("salesOrder", key, "post_sales_order", attrs)
-        if record is None:
-            entity = await self._entity_id(order.customer_id)
-            items = await self._resolve_items([line.sku for line in order.lines])
-            body = mapping.to_sales_order(order, entity, await self._currency_id(order.currency), items)
-            record = await self._upsert("salesOrder", key, body, "post_sales_order", attrs)
+        record = await self._book("salesOrder", order.order_id, order.customer_id, order.lines, order.currency,
+                                  lambda entity, currency, items: mapping.to_sales_order(order, entity, currency, items),
+                                  "post_sales_order", {"hub.order_id": order.order_id, "hub.channel": order.channel})
         return hub.ErpOrderRef(erp_order_number=record.tran_id)
 
     async def find_sales_order(self, order_id: str) -> hub.SalesOrderRecord | None:
@@ -150,14 +141,9 @@ class NetSuiteErpAdapter:
 
     async def create_credit_memo(self, memo: hub.CreditMemoRequest) -> hub.CreditMemoRef:
         """Upsert by external id (the RMA id), as sales orders."""
-        attrs = {"hub.rma_id": memo.rma_id, "hub.order_id": memo.order_id}
-        key = f"eid:{mapping.external_id(memo.rma_id)}"
-        record = await self._record("creditMemo", key, "create_credit_memo", attrs)
-        if record is None:
-            entity = await self._entity_id(memo.customer_id)
-            items = await self._resolve_items([line.sku for line in memo.lines])
-            body = mapping.to_credit_memo(memo, entity, await self._currency_id(memo.currency), items)
-            record = await self._upsert("creditMemo", key, body, "create_credit_memo", attrs)
+        record = await self._book("creditMemo", memo.rma_id, memo.customer_id, memo.lines, memo.currency,
+                                  lambda entity, currency, items: mapping.to_credit_memo(memo, entity, currency, items),
+                                  "create_credit_memo", {"hub.rma_id": memo.rma_id, "hub.order_id": memo.order_id})
         return hub.CreditMemoRef(credit_memo_id=f"{mapping.MEMO_PREFIX}{record.id}")
 
     async def void_credit_memo(self, credit_memo_id: str) -> None:
@@ -306,8 +292,18 @@ class NetSuiteErpAdapter:
         except NotFound:
             return None
 
-    async def _upsert(self, record_type: str, key: str, body: Any, operation: str,
-                      attrs: dict[str, str]) -> TransactionRecord:
+    async def _book(self, record_type: str, hub_id: str, customer_id: str | None, lines: tuple[hub.OrderLine, ...],
+                    currency: str, build: Callable[[str, str, dict[str, str]], TransactionBody], operation: str,
+                    attrs: dict[str, str]) -> TransactionRecord:
+        """The record under the hub's id: read first and upserted only when absent, so a retry never
+        overwrites a record the company has changed since."""
+        key = f"eid:{mapping.external_id(hub_id)}"
+        record = await self._record(record_type, key, operation, attrs)
+        if record is not None:
+            return record
+        entity = await self._entity_id(customer_id)
+        items = await self._resolve_items([line.sku for line in lines])
+        body = build(entity, await self._currency_id(currency), items)
         await self._http.put(operation, f"{RECORDS}/{record_type}/{key}", encode_body(body), span_attributes=attrs)
         record = await self._record(record_type, key, operation, attrs)
         if record is None:
