@@ -19,6 +19,7 @@ from system_apis.sandbox.backend import BackendSpec, provide_value
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.control_errors import CONTROL_EXCEPTION_HANDLERS
 from system_apis.sandbox.controls import APP_CONTROLS
+from system_apis.sandbox.counterpoint.store import COUNTERPOINT
 from system_apis.sandbox.erp_routes import ERP
 from system_apis.sandbox.events import Announcer, EventDelivery
 from system_apis.sandbox.faults import FaultBoard
@@ -31,7 +32,7 @@ from system_apis.sandbox.runtime import Sandbox, SandboxBackend
 from system_apis.sandbox.shopify_routes import SHOPIFY
 from system_apis.sandbox.wms_routes import WMS
 
-BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP, NETSUITE)
+BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP, NETSUITE, COUNTERPOINT)
 
 
 def build_sandbox(

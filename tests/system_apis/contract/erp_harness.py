@@ -111,9 +111,10 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
 
 
 class ErpUnderTest:
-    """One adapter over its sandbox; retries are immediate and their waits recorded in ``waits``."""
+    """One adapter over its sandbox; retries are immediate and their waits recorded in ``waits``.
+    Any port's kind serves (``backend``, ``headers``, ``classify``, ``make``); ``port`` is the adapter."""
 
-    def __init__(self, kind: Kind) -> None:
+    def __init__(self, kind: Any) -> None:
         self.kind = kind
         self.app = create_sandbox_app(SandboxConfig(autoship_seconds=0, seed=7))
         self.transport = ScriptedTransport(httpx.ASGITransport(app=self.app))
@@ -122,6 +123,7 @@ class ErpUnderTest:
                                         base_url=f"http://sandbox/sandbox/{kind.backend}")
         self.guard = Guard(kind.backend, policy=RetryPolicy(max_attempts=3, budget=600.0), sleep=self._wait)
         self.erp = kind.make(VendorHttp(kind.backend, self.client, self.guard, kind.classify))
+        self.port = self.erp
         self.control = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://sandbox")
 
     async def _wait(self, seconds: float) -> None:
