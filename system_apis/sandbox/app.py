@@ -30,9 +30,10 @@ from system_apis.sandbox.pos import POS
 from system_apis.sandbox.quickbooks.spec import QUICKBOOKS
 from system_apis.sandbox.runtime import Sandbox, SandboxBackend
 from system_apis.sandbox.shopify_routes import SHOPIFY
+from system_apis.sandbox.threepl.routes import THREEPL
 from system_apis.sandbox.wms_routes import WMS
 
-BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP, NETSUITE, COUNTERPOINT)
+BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP, NETSUITE, COUNTERPOINT, THREEPL)
 
 
 def build_sandbox(

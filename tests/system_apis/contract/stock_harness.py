@@ -15,6 +15,7 @@ import httpx
 
 from system_apis.counterpoint import client as counterpoint
 from system_apis.pos import client as pos
+from system_apis.threepl import client as threepl
 from system_apis.wms import client as wms
 
 Count = Callable[[httpx.AsyncClient, str, str, int], Awaitable[httpx.Response]]
@@ -27,6 +28,10 @@ async def _shared_stock_control(control: httpx.AsyncClient, sku: str, location: 
 async def _counterpoint_count(control: httpx.AsyncClient, sku: str, location: str, on_hand: int) -> httpx.Response:
     return await control.put(f"/sandbox/counterpoint/inventory/{location.removeprefix('STORE-')}/{sku}",
                              json={"on_hand": on_hand})
+
+
+async def _threepl_count(control: httpx.AsyncClient, sku: str, location: str, on_hand: int) -> httpx.Response:
+    return await control.put(f"/sandbox/threepl/inventory/{sku}", json={"on_hand": on_hand})
 
 
 @dataclass(frozen=True)
@@ -52,4 +57,7 @@ STOCK_KINDS = (
     StockKind(name="counterpoint", backend="counterpoint", classify=counterpoint.classify,
               make=counterpoint.CounterpointStockAdapter, seeded=STORE, location="STORE-NYC",
               set_count=_counterpoint_count, headers=counterpoint.auth_headers()),
+    StockKind(name="threepl", backend="threepl", classify=threepl.classify, make=threepl.ThreePlStockAdapter,
+              seeded=(("SKU-1001", "3PL-MV", 25, 25), ("SKU-1003", "3PL-MV", 120, 120)), location="3PL-MV",
+              set_count=_threepl_count, headers=threepl.auth_headers()),
 )

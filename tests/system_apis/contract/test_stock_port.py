@@ -25,6 +25,11 @@ def _rows(levels: list) -> list[tuple[str, str, int, int]]:
     return [(level.sku, level.location, level.on_hand, level.available) for level in levels]
 
 
+def _held(kind: StockKind) -> str:
+    """A SKU the backend holds at ``kind.location``."""
+    return next(row[0] for row in kind.seeded if row[1] == kind.location)
+
+
 def test_the_adapter_offers_get_stock_with_the_port_s_signature(stock: ErpUnderTest) -> None:
     ours, port = inspect.signature(stock.port.get_stock), inspect.signature(StockPort.get_stock)
     assert list(ours.parameters) == list(port.parameters)[1:]
@@ -56,11 +61,12 @@ async def test_no_skus_is_no_rows_and_no_call(stock: ErpUnderTest) -> None:
 
 async def test_a_count_changed_in_the_backend_is_read_next_with_a_higher_sequence(stock: ErpUnderTest) -> None:
     kind: StockKind = stock.kind
-    (before,) = [lv for lv in await stock.port.get_stock(["SKU-1002"]) if lv.location == kind.location]
+    sku = _held(kind)
+    (before,) = [lv for lv in await stock.port.get_stock([sku]) if lv.location == kind.location]
 
-    (await kind.set_count(stock.control, "SKU-1002", kind.location, 17)).raise_for_status()
+    (await kind.set_count(stock.control, sku, kind.location, 17)).raise_for_status()
 
-    (after,) = [lv for lv in await stock.port.get_stock(["SKU-1002"]) if lv.location == kind.location]
+    (after,) = [lv for lv in await stock.port.get_stock([sku]) if lv.location == kind.location]
     assert (after.on_hand, after.available) == (17, 17)
     assert after.sequence > before.sequence
 
@@ -69,20 +75,21 @@ async def test_the_sandbox_throttle_is_honoured_with_its_retry_after(stock: ErpU
     await stock.faults(throttle=True)
 
     with pytest.raises(BackendThrottled) as caught:
-        await stock.port.get_stock(["SKU-1002"])
+        await stock.port.get_stock([_held(stock.kind)])
 
     assert caught.value.retry_after == 1.0
     assert len(stock.waits) == 2 and all(wait >= 1.0 for wait in stock.waits)
     await stock.heal()
-    assert await stock.port.get_stock(["SKU-1002"])
+    assert await stock.port.get_stock([_held(stock.kind)])
 
 
 @pytest.mark.parametrize("fault", [{"outage": True}, {"error_rate": 1.0}], ids=["outage", "errors"])
 async def test_an_outage_is_backend_unavailable_and_the_read_after_it_works(stock: ErpUnderTest, fault: dict) -> None:
     await stock.faults(**fault)
     with pytest.raises(BackendUnavailable) as caught:
-        await stock.port.get_stock(["SKU-1002"])
+        await stock.port.get_stock([_held(stock.kind)])
     assert not isinstance(caught.value, BackendThrottled)
     await stock.heal()
 
-    assert _rows(await stock.port.get_stock(["SKU-1002"])) == [r for r in stock.kind.seeded if r[0] == "SKU-1002"]
+    sku = _held(stock.kind)
+    assert _rows(await stock.port.get_stock([sku])) == [r for r in stock.kind.seeded if r[0] == sku]
