@@ -21,7 +21,7 @@ from litestar import Request, Response, get, post, put
 from litestar.params import Parameter
 
 from system_apis.sandbox.backend import BackendSpec
-from system_apis.sandbox.control_errors import ControlInputError, FieldError, decode_control
+from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
 from system_apis.sandbox.threepl.warehouse import ThreePlError, ThreePlWarehouse
 from system_apis.threepl.vendor_schemas import ErrorBody
 
@@ -110,7 +110,10 @@ def render_error(_: Request[Any, Any, Any], error: ThreePlError) -> Response[dic
 @post("/ship", status_code=200)
 async def ship(request: Request[Any, Any, Any], threepl: ThreePlWarehouse) -> list[dict[str, Any]]:
     """Control: ship the order whole (stock leaves, a shipment with tracking appears); again: the same."""
-    return threepl.ship(decode_control(await request.body(), ShipOrder).order_id)
+    try:
+        return threepl.ship(decode_control(await request.body(), ShipOrder).order_id)
+    except ThreePlError as exc:
+        raise ControlNotFound(str(exc.body.get("message"))) from exc
 
 
 @put("/inventory/{sku:str}", status_code=200)
