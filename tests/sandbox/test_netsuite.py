@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -107,3 +109,15 @@ async def test_reset_forgets_the_records_booked(client: httpx.AsyncClient) -> No
     assert len((await client.get("/sandbox/netsuite/credit-memos")).json()["items"]) == 1
     await client.post("/sandbox/reset")
     assert (await client.get("/sandbox/netsuite/credit-memos")).json()["items"] == []
+
+
+async def test_more_than_fifteen_requests_at_once_meet_the_concurrency_limit(client: httpx.AsyncClient) -> None:
+    await client.put("/sandbox/netsuite/faults", json={"latency_ms": 200})
+
+    answers = await asyncio.gather(*(_suiteql(client, "SELECT id FROM item") for _ in range(17)))
+
+    throttled = [a for a in answers if a.status_code == 429]
+    assert len(throttled) == 2 and sum(a.status_code == 200 for a in answers) == 15
+    assert _code(throttled[0]) == "CONCURRENCY_LIMIT_EXCEEDED"
+    await client.delete("/sandbox/netsuite/faults")
+    assert (await _suiteql(client, "SELECT id FROM item")).status_code == 200

@@ -5,7 +5,9 @@ Writes are upserts by external id (``PUT /record/v1/{type}/eid:{externalId}``):
 the first creates the record, a repeat updates the same record (its lines and
 body fields), never a second one. ``PATCH`` updates a record by internal id.
 A credit memo whose memo is ``VOID`` and amounts are zero is void (what
-NetSuite leaves when it voids without reversing journals). Mutations never await.
+NetSuite leaves when it voids without reversing journals). The account admits
+15 requests at once (``limits``, QBO's counter reused); the 16th is refused with
+429 ``CONCURRENCY_LIMIT_EXCEEDED``. Mutations never await.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.netsuite import records
 from system_apis.sandbox.netsuite.suiteql import SuiteQlError, parse
+from system_apis.sandbox.quickbooks.limits import RealmLimits
 
 RECORD_TYPES = ("salesOrder", "creditMemo")
+CONCURRENT = 15  # a service tier 1 account without SuiteCloud Plus licences
+UNLIMITED = 10**9  # REST web services have no per-minute quota, only the concurrency governance
 MAX_LIMIT = 1000
 _PREFIX = {"salesOrder": "SO", "creditMemo": "CM"}
 
@@ -47,9 +52,11 @@ class NetSuiteAccount:
 
     def __init__(self, announcer: Announcer, config: SandboxConfig | None = None) -> None:
         self.announcer = announcer
+        self.limits = RealmLimits(per_minute=UNLIMITED, at_once=CONCURRENT)
         self.reset()
 
     def reset(self) -> None:
+        self.limits.reset()
         self.tables = records.seeded()
         self.records: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in RECORD_TYPES}
         self._next_id = 7000
