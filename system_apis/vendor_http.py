@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import msgspec
@@ -82,6 +82,22 @@ class VendorHttp:
         request = self._client.build_request("POST", path, content=msgspec.json.encode(body), headers=headers)
         retry = idempotency_key is not None
         return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline, whole=whole)
+
+    async def put(
+        self,
+        operation: str,
+        path: str,
+        body: Any,
+        *,
+        method: str = "PUT",
+        span_attributes: Mapping[str, SpanValue] | None = None,
+        deadline: float | None = None,
+    ) -> bytes:
+        """PUT (or ``method``, e.g. PATCH) ``body`` as JSON, for writes the caller knows are safe to
+        repeat (an upsert by external key): retried per the guard's policy. The body of the answer."""
+        request = self._client.build_request(method, path, content=msgspec.json.encode(body),
+                                             headers={"Content-Type": "application/json"})
+        return await self._send(operation, request, span_attributes, retry=True, deadline=deadline)
 
     async def post_raw(
         self,
@@ -185,6 +201,22 @@ def raise_for_vendor_status(backend: str, response: httpx.Response) -> None:
     if status == 404:
         raise NotFound(f"{label} has no such record")
     raise BackendError(f"{label} answered {status}", backend=backend)
+
+
+def raise_vendor_error(backend: str, response: httpx.Response, code: str | None, *, throttled: bool,
+                       not_found: bool, default_wait: float | None = None) -> NoReturn:
+    """Where a classifier ends once it has read the vendor's error code (``vendor_code``; the
+    vendor's text never travels): throttled -> ``BackendThrottled`` (``Retry-After`` or
+    ``default_wait``), 5xx -> ``BackendUnavailable``, not found -> ``NotFound``, else ``BackendError``."""
+    label, status = backend.upper(), response.status_code
+    if throttled:
+        raise BackendThrottled(f"{label} is throttling the hub", backend=backend,
+                               retry_after=parse_retry_after(response) or default_wait)
+    if status >= 500:
+        raise BackendUnavailable(f"{label} answered {status}", backend=backend, vendor_code=code)
+    if not_found:
+        raise NotFound(f"{label} has no such record")
+    raise BackendError(f"{label} answered {status}", backend=backend, vendor_code=code)
 
 
 def parse_retry_after(response: httpx.Response, *, now: datetime | None = None) -> float | None:

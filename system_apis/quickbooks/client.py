@@ -17,7 +17,7 @@ import httpx
 import msgspec
 
 from shared import models as hub
-from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
+from shared.errors import BackendError, NotFound
 from system_apis.quickbooks import mapping
 from system_apis.quickbooks.mapping import BACKEND, quote
 from system_apis.quickbooks.vendor_schemas import (
@@ -31,7 +31,7 @@ from system_apis.quickbooks.vendor_schemas import (
     VoidBody,
     encode_body,
 )
-from system_apis.vendor_http import VendorHttp, parse_retry_after
+from system_apis.vendor_http import VendorHttp, raise_vendor_error
 
 SANDBOX_REALM = "9130357766900001"
 SANDBOX_ACCESS_TOKEN = "qbo_sandbox_access_token"
@@ -62,14 +62,9 @@ def classify(response: httpx.Response) -> None:
     if status < 300 and not faulted:
         return
     code = _fault_code(response)
-    if status == 429 or code in THROTTLE_CODES:
-        raise BackendThrottled("QUICKBOOKS is throttling the hub", backend=BACKEND,
-                               retry_after=parse_retry_after(response) or THROTTLE_WINDOW)
-    if status >= 500:
-        raise BackendUnavailable(f"QUICKBOOKS answered {status}", backend=BACKEND, vendor_code=code)
-    if status == 404 or (code == OBJECT_NOT_FOUND and response.request.method == "GET"):
-        raise NotFound("QUICKBOOKS has no such record")
-    raise BackendError(f"QUICKBOOKS answered {status}", backend=BACKEND, vendor_code=code)
+    raise_vendor_error(BACKEND, response, code, throttled=status == 429 or code in THROTTLE_CODES,
+                       not_found=status == 404 or (code == OBJECT_NOT_FOUND and response.request.method == "GET"),
+                       default_wait=THROTTLE_WINDOW)
 
 
 def _fault_code(response: httpx.Response) -> str | None:

@@ -19,18 +19,21 @@ from system_apis.sandbox.backend import BackendSpec, provide_value
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.control_errors import CONTROL_EXCEPTION_HANDLERS
 from system_apis.sandbox.controls import APP_CONTROLS
+from system_apis.sandbox.counterpoint.store import COUNTERPOINT
 from system_apis.sandbox.erp_routes import ERP
 from system_apis.sandbox.events import Announcer, EventDelivery
 from system_apis.sandbox.faults import FaultBoard
 from system_apis.sandbox.legacy_erp.routes import LEGACY_ERP
+from system_apis.sandbox.netsuite.spec import NETSUITE
 from system_apis.sandbox.payments_routes import PAYMENTS
 from system_apis.sandbox.pos import POS
 from system_apis.sandbox.quickbooks.spec import QUICKBOOKS
 from system_apis.sandbox.runtime import Sandbox, SandboxBackend
 from system_apis.sandbox.shopify_routes import SHOPIFY
+from system_apis.sandbox.threepl.routes import THREEPL
 from system_apis.sandbox.wms_routes import WMS
 
-BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP)
+BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP, NETSUITE, COUNTERPOINT, THREEPL)
 
 
 def build_sandbox(

@@ -19,6 +19,7 @@ from shared.resilience import Guard, RetryPolicy
 from system_apis.erp import client as clouderp
 from system_apis.legacy_erp import client as legacy
 from system_apis.legacy_erp import soap
+from system_apis.netsuite import client as netsuite
 from system_apis.quickbooks import client as quickbooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
@@ -44,6 +45,12 @@ def _qbo_fault(status: int, code: str, type_: str) -> httpx.Response:
     return httpx.Response(status, json={"Fault": {"Error": [error], "type": type_}, "time": "2026-12-06T10:00:00-08:00"})
 
 
+def _netsuite_error(status: int, code: str) -> httpx.Response:
+    detail = {"detail": f"Error while accessing a resource. {VENDOR_SECRET}", "o:errorCode": code}
+    return httpx.Response(status, json={"type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+                                        "title": "Bad Request", "status": status, "o:errorDetails": [detail]})
+
+
 KINDS = (
     Kind(
         name="clouderp", backend="erp", classify=clouderp.classify, make=clouderp.ErpHttpAdapter,
@@ -66,6 +73,13 @@ KINDS = (
         throttle_in_body=httpx.Response(500, content=soap.fault("Server", VENDOR_SECRET, "SESSION_LIMIT_REACHED"),
                                         headers={"Content-Type": "text/xml"}),
         throttle_default_wait=None,
+    ),
+    Kind(
+        name="netsuite", backend="netsuite", classify=netsuite.classify, make=netsuite.NetSuiteErpAdapter,
+        refusal=_netsuite_error(400, "USER_ERROR"),
+        throttle_in_body=_netsuite_error(429, "CONCURRENCY_LIMIT_EXCEEDED"),
+        throttle_default_wait=netsuite.THROTTLE_WAIT,
+        headers=netsuite.auth_headers(),
     ),
 )
 
@@ -97,9 +111,10 @@ class ScriptedTransport(httpx.AsyncBaseTransport):
 
 
 class ErpUnderTest:
-    """One adapter over its sandbox; retries are immediate and their waits recorded in ``waits``."""
+    """One adapter over its sandbox; retries are immediate and their waits recorded in ``waits``.
+    Any port's kind serves (``backend``, ``headers``, ``classify``, ``make``); ``port`` is the adapter."""
 
-    def __init__(self, kind: Kind) -> None:
+    def __init__(self, kind: Any) -> None:
         self.kind = kind
         self.app = create_sandbox_app(SandboxConfig(autoship_seconds=0, seed=7))
         self.transport = ScriptedTransport(httpx.ASGITransport(app=self.app))
@@ -108,6 +123,7 @@ class ErpUnderTest:
                                         base_url=f"http://sandbox/sandbox/{kind.backend}")
         self.guard = Guard(kind.backend, policy=RetryPolicy(max_attempts=3, budget=600.0), sleep=self._wait)
         self.erp = kind.make(VendorHttp(kind.backend, self.client, self.guard, kind.classify))
+        self.port = self.erp
         self.control = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://sandbox")
 
     async def _wait(self, seconds: float) -> None:

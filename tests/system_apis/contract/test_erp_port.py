@@ -1,5 +1,5 @@
 """The ``ErpPort`` contract: what the process layer relies on, checked on every adapter
-against its own vendor-shaped sandbox (CloudERP, QuickBooks Online)."""
+against its own vendor-shaped sandbox (CloudERP, QuickBooks Online, the legacy SOAP ERP, NetSuite)."""
 
 from __future__ import annotations
 
