@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from shared.errors import BackendError, BackendThrottled
-from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
+from system_apis.sandbox.shopify.state import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
 from shared.rpc import RpcApp, rpc_client
 from system_apis.shopify.port import CallBudget, ShopifyPort, StorefrontLevel
 from tests.clocks import FakeClock

@@ -18,9 +18,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import ControlNotFound, decode_control
-from system_apis.sandbox.shopify import ShopifyBackend
-from system_apis.sandbox.shopify_graphql import graphql
-from system_apis.sandbox.shopify_schemas import (
+from system_apis.sandbox.shopify.state import ShopifyBackend
+from system_apis.sandbox.shopify.graphql import graphql
+from system_apis.sandbox.shopify.schemas import (
     THROTTLED,
     UNAUTHORIZED,
     FulfillmentAnswer,

@@ -19,7 +19,7 @@ from system_apis.sandbox import seed
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import money
-from system_apis.sandbox.payments_schemas import (
+from system_apis.sandbox.payments.schemas import (
     Authorization,
     AuthorizationIn,
     PaymentsRefused,

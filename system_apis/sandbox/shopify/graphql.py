@@ -18,8 +18,8 @@ from urllib.parse import unquote
 import msgspec
 from litestar import Request, post
 
-from system_apis.sandbox.shopify import ShopifyBackend
-from system_apis.sandbox.shopify_schemas import InventorySet
+from system_apis.sandbox.shopify.state import ShopifyBackend
+from system_apis.sandbox.shopify.schemas import InventorySet
 
 MUTATION_COST = 10
 MAX_QUANTITIES = 250

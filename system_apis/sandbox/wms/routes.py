@@ -13,8 +13,8 @@ from litestar.params import Parameter
 
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import ControlNotFound, decode_control
-from system_apis.sandbox.wms import WmsBackend
-from system_apis.sandbox.wms_schemas import (
+from system_apis.sandbox.wms.state import WmsBackend
+from system_apis.sandbox.wms.schemas import (
     ExpectedReceipt,
     ExpectedReceiptIn,
     FulfilmentRequest,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer, new_event_id
 from system_apis.sandbox.stock import LedgerBackend, StockRow
-from system_apis.sandbox.wms_fulfilment import Fulfilments
-from system_apis.sandbox.wms_receipts import Receipts
-from system_apis.sandbox.wms_schemas import AdjustedPayload, InventoryAdjusted, InventoryRecord
+from system_apis.sandbox.wms.fulfilment import Fulfilments
+from system_apis.sandbox.wms.receipts import Receipts
+from system_apis.sandbox.wms.schemas import AdjustedPayload, InventoryAdjusted, InventoryRecord
 
 DEFAULT_WAREHOUSE = "DC-EAST"
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from system_apis.sandbox.erp_schemas import ErpModel
+from system_apis.sandbox.erp.schemas import ErpModel
 
 Money = Annotated[str, msgspec.Meta(pattern=r"^\d{1,9}(\.\d{1,2})?$")]
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]

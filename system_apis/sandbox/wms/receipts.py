@@ -20,7 +20,7 @@ import msgspec
 
 from system_apis.sandbox.events import Announcer, new_event_id
 from system_apis.sandbox.formats import rfc3339_now
-from system_apis.sandbox.wms_schemas import (
+from system_apis.sandbox.wms.schemas import (
     ExpectedReceipt,
     ExpectedReceiptIn,
     Inspection,

@@ -22,7 +22,7 @@ import msgspec
 from system_apis.sandbox import seed
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import money, rfc3339_now
-from system_apis.sandbox.shopify_schemas import LineItem, OrderIn, ShopifyAddress, ShopifyOrder, Webhook
+from system_apis.sandbox.shopify.schemas import LineItem, OrderIn, ShopifyAddress, ShopifyOrder, Webhook
 
 SHOP_DOMAIN = "sandbox-shop.myshopify.com"
 API_VERSION = "2024-10"

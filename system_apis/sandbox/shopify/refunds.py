@@ -16,8 +16,8 @@ import itertools
 from decimal import Decimal
 
 from system_apis.sandbox.formats import money, rfc3339_now
-from system_apis.sandbox.shopify_orders import ShopifyOrders
-from system_apis.sandbox.shopify_schemas import (
+from system_apis.sandbox.shopify.orders import ShopifyOrders
+from system_apis.sandbox.shopify.schemas import (
     FulfilledLine,
     LineItem,
     RefundIn,

@@ -15,8 +15,8 @@ from typing import Protocol
 import msgspec
 
 from system_apis.sandbox.books import Book
-from system_apis.sandbox.erp_errors import ErpUserError, RecordNotFound, found
-from system_apis.sandbox.erp_order_schemas import (
+from system_apis.sandbox.erp.errors import ErpUserError, RecordNotFound, found
+from system_apis.sandbox.erp.order_schemas import (
     CreditMemoIn,
     CreditMemoView,
     ErpCreditMemo,
@@ -27,7 +27,7 @@ from system_apis.sandbox.erp_order_schemas import (
     TransactionLineIn,
     ViewLine,
 )
-from system_apis.sandbox.erp_schemas import ErpCustomer, ErpItem
+from system_apis.sandbox.erp.schemas import ErpCustomer, ErpItem
 from system_apis.sandbox.formats import money, rfc3339_now
 
 

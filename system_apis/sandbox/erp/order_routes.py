@@ -16,9 +16,9 @@ from litestar.params import Parameter
 
 from shared.jsonbody import MalformedJson, decode_json
 
-from system_apis.sandbox.erp import ErpBackend
-from system_apis.sandbox.erp_errors import ErpUserError
-from system_apis.sandbox.erp_order_schemas import (
+from system_apis.sandbox.erp.state import ErpBackend
+from system_apis.sandbox.erp.errors import ErpUserError
+from system_apis.sandbox.erp.order_schemas import (
     CreditMemoIn,
     CreditMemoViews,
     ErpCreditMemo,

@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from system_apis.sandbox.backend import BackendSpec
-from system_apis.sandbox.payments import PaymentsBackend
-from system_apis.sandbox.payments_schemas import (
+from system_apis.sandbox.payments.state import PaymentsBackend
+from system_apis.sandbox.payments.schemas import (
     THROTTLED,
     Authorization,
     AuthorizationIn,

@@ -10,10 +10,10 @@ from litestar.params import Parameter
 
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
-from system_apis.sandbox.erp import ErpBackend
-from system_apis.sandbox.erp_errors import ErpUserError, RecordNotFound
-from system_apis.sandbox.erp_order_routes import TRANSACTION_API, TRANSACTION_VIEWS
-from system_apis.sandbox.erp_schemas import (
+from system_apis.sandbox.erp.state import ErpBackend
+from system_apis.sandbox.erp.errors import ErpUserError, RecordNotFound
+from system_apis.sandbox.erp.order_routes import TRANSACTION_API, TRANSACTION_VIEWS
+from system_apis.sandbox.erp.schemas import (
     THROTTLED,
     ContractPriceChange,
     CreditChange,

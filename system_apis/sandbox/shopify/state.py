@@ -16,9 +16,9 @@ from collections.abc import Callable
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import rfc3339_now
-from system_apis.sandbox.shopify_orders import ShopifyOrders
-from system_apis.sandbox.shopify_refunds import ShopifyRefunds
-from system_apis.sandbox.shopify_schemas import (
+from system_apis.sandbox.shopify.orders import ShopifyOrders
+from system_apis.sandbox.shopify.refunds import ShopifyRefunds
+from system_apis.sandbox.shopify.schemas import (
     FulfilledLine,
     Fulfillment,
     FulfillmentIn,

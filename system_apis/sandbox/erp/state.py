@@ -12,9 +12,9 @@ import msgspec
 
 from system_apis.sandbox import seed
 from system_apis.sandbox.config import SandboxConfig
-from system_apis.sandbox.erp_errors import RecordNotFound, found
-from system_apis.sandbox.erp_orders import ErpTransactions
-from system_apis.sandbox.erp_schemas import (
+from system_apis.sandbox.erp.errors import RecordNotFound, found
+from system_apis.sandbox.erp.orders import ErpTransactions
+from system_apis.sandbox.erp.schemas import (
     CustomerItemPrices,
     CustomerItemPricesPage,
     CustomerRecord,
