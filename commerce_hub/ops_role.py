@@ -25,10 +25,9 @@ from shared.ops.backends import BackendBoard, BackendReports
 from shared.ops.pauses import PauseBook, pausable
 from shared.resilience import Guard
 from shared.settings import Settings
+from system_apis.connections import resolve_connections
+from system_apis.wiring import SystemPorts
 
-BACKENDS = ("erp", "wms", "pos", "payments", "shopify")
-PORT_BACKENDS = {"erp": "erp", "wms": "wms", "fulfilment": "wms", "pos": "pos", "payments": "payments",
-                 "shopify": "shopify"}
 
 
 @dataclass
@@ -54,11 +53,10 @@ async def open_backend_reports(ctx: Context, guards: dict[str, Guard]) -> None:
     ctx.stack.push_async_callback(parts.reports.stop)
 
 
-def worker_ports(ctx: Context, system: dict) -> dict:
-    """The system ports as the workers use them: each call waits while its backend is paused."""
+def worker_ports(ctx: Context, system: SystemPorts) -> SystemPorts:
+    """The system ports as the workers use them: each call waits while its connection is paused."""
     parts = ops_parts(ctx, ctx.engine)  # type: ignore[arg-type] - open_workers opened it
-    return {**system, **{name: pausable(system.get(name), backend, parts.pauses)
-                         for name, backend in PORT_BACKENDS.items() if name in system}}
+    return system.wrapped(lambda port, backend: pausable(port, backend, parts.pauses))
 
 
 async def open_alerts(ctx: Context) -> dict:
@@ -97,11 +95,7 @@ def thresholds(s: Settings) -> Thresholds:
 
 def connection_urls(s: Settings) -> dict[str, str | None]:
     """Each configured backend's base URL, stripped of credentials and query (never a secret)."""
-    if s.sandbox:
-        base = (s.sandbox_url or "http://sandbox").rstrip("/")
-        return {name: safe_url(f"{base}/sandbox/{name}") for name in BACKENDS}
-    urls = {"erp": s.erp_url, "wms": s.wms_url, "pos": s.pos_url, "payments": s.payments_url, "shopify": s.shopify_url}
-    return {name: safe_url(url) for name, url in urls.items() if url}
+    return {conn.name: safe_url(conn.base_url) for conn in resolve_connections(s, s.sandbox_url)}
 
 
 def safe_url(url: str) -> str:
