@@ -4,6 +4,7 @@ workers that carry orders on to the back office (``all`` and ``worker`` roles)."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,7 +39,7 @@ from process_apis.reconcile.storefront_check import StorefrontCheck
 from shared.settings import Settings
 from shared.idempotency import IdempotencyLedger
 from system_apis.sandbox.runtime import Sandbox
-from system_apis.shopify.port import ShopifyPort
+from system_apis.channel.port import ChannelPlatformPort
 from system_apis.wiring import SystemPorts
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
@@ -99,9 +100,9 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     engine = await ctx.database()
     process = await order_process(ctx, system)
     system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
-    flows = OrderFlows(engine, system.erp, system.fulfilment, system.channel, process.stock,
+    flows = OrderFlows(engine, system.erp, system.fulfilment, system.channels, process.stock,
                        wake=ctx.wake, metrics=ctx.metrics)
-    pusher = open_storefront_push(ctx, engine, system.channel)
+    pusher = open_storefront_push(ctx, engine, system.channels)
 
     async def stock_applied(sku: str) -> None:
         if pusher is not None:
@@ -115,7 +116,7 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
                         on_book_changed=storefront_levels.mark if pusher is not None else None).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
         **ReturnSaga(engine, system.erp, system.fulfilment, system.payments,
-                     shopify=system.channel, wake=ctx.wake,
+                     channels=system.channels, wake=ctx.wake,
                      budget=StepBudget(seconds=ctx.settings.retry_budget_seconds,
                                        margin=ctx.settings.retry_max_delay_seconds)).handlers(),
         **ReturnReceiving(engine, system.fulfilment).handlers(),
@@ -148,14 +149,17 @@ def reconciliation(ctx: Context, engine: AsyncEngine, system: SystemPorts, stock
     return service
 
 
-def open_storefront_push(ctx: Context, engine: AsyncEngine, shopify: ShopifyPort | None) -> StorefrontPusher | None:
-    """The storefront push (issue 11) when a shop is configured: started with the workers.
+def open_storefront_push(ctx: Context, engine: AsyncEngine,
+                         channels: Mapping[str, ChannelPlatformPort]) -> StorefrontPusher | None:
+    """The storefront push (issue 11) when a channel platform is configured: started with the
+    workers, toward the first channel-platform connection (docs/connections.md).
 
-    The shop shows the ``shopify`` channel's available-to-promise: its safety buffer
+    The platform shows its channel's available-to-promise: its safety buffer
     (``HUB_SAFETY_BUFFER`` / ``HUB_SAFETY_BUFFER_BY_CHANNEL``) is held back."""
-    if shopify is None:
+    if not channels:
         return None
-    pusher = StorefrontPusher(engine, shopify, safety_buffer=safety_buffer(ctx.settings).of("shopify"))
+    channel, platform = next(iter(channels.items()))
+    pusher = StorefrontPusher(engine, platform, safety_buffer=safety_buffer(ctx.settings).of(channel))
     pusher.start()
     ctx.stack.push_async_callback(pusher.stop)
     ctx.wakers.append(pusher.wake)

@@ -23,8 +23,9 @@ import msgspec
 from shared.resilience import Bulkhead, CircuitBreaker, Guard, RetryPolicy
 from system_apis.connections import Connection
 from system_apis.erp.port import ErpPort
+from system_apis.pacing import PacedTransport
 from system_apis.payments.port import PaymentsPort
-from system_apis.shopify.port import ShopifyPort
+from system_apis.channel.port import ChannelPlatformPort
 from system_apis.vendor_http import VendorHttp
 from system_apis.wms.fulfilment_port import FulfilmentPort
 from system_apis.wms.port import StockPort
@@ -56,14 +57,14 @@ class SystemPorts:
     """Stock sources by connection name (the name their events carry: ``/hooks/wms``)."""
     fulfilment: FulfilmentPort | None = None
     payments: PaymentsPort | None = None
-    channels: dict[str, ShopifyPort] = field(default_factory=dict)
+    channels: dict[str, ChannelPlatformPort] = field(default_factory=dict)
     """Channel platforms by the channel they serve (an order's ``channel``)."""
     guards: dict[str, Guard] = field(default_factory=dict)
     backends: dict[str, str] = field(default_factory=dict)
     """Port slot (``erp``, ``stock.wms``, ``channel.shopify``, ...) -> the connection serving it."""
 
     @property
-    def channel(self) -> ShopifyPort | None:
+    def channel(self) -> ChannelPlatformPort | None:
         """The first channel platform: the shop the storefront levels are pushed to."""
         return next(iter(self.channels.values()), None)
 
@@ -88,7 +89,7 @@ class SystemPorts:
 
 
 PROTOCOLS: dict[str, type] = {"erp": ErpPort, "stock": StockPort, "fulfilment": FulfilmentPort,
-                              "payments": PaymentsPort, "channel": ShopifyPort}
+                              "payments": PaymentsPort, "channel": ChannelPlatformPort}
 """The Protocol of each role (``system_apis.registry.ROLES``)."""
 
 
@@ -112,7 +113,7 @@ def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, 
     slots: dict[str, object] = {}
     backends: dict[str, str] = {}
     stock: dict[str, StockPort] = {}
-    channels: dict[str, ShopifyPort] = {}
+    channels: dict[str, ChannelPlatformPort] = {}
     for conn in connections:
         made = adapters[conn.name]
         for role in conn.roles:
@@ -148,13 +149,12 @@ async def build_system_ports(
             made[conn.name] = {role: adapters[conn.name] for role in conn.roles}
             continue
         kind = conn.vendor
-        client = httpx.AsyncClient(
-            base_url=conn.base_url,
-            transport=transport if conn.sandboxed else None,
-            timeout=httpx.Timeout(timeout),
-            headers=kind.auth(conn.credential) or None,
-            limits=httpx.Limits(max_connections=conn.concurrency * 2, max_keepalive_connections=conn.concurrency),
-        )
+        limits = httpx.Limits(max_connections=conn.concurrency * 2, max_keepalive_connections=conn.concurrency)
+        own = transport if conn.sandboxed else None
+        if conn.rate_per_second:
+            own = PacedTransport(own or httpx.AsyncHTTPTransport(limits=limits), conn.rate_per_second)
+        client = httpx.AsyncClient(base_url=conn.base_url, transport=own, timeout=httpx.Timeout(timeout),
+                                   headers=kind.auth(conn.credential) or None, limits=limits)
         await stack.enter_async_context(client)
         guards[conn.name] = Guard(
             conn.name,

@@ -93,3 +93,24 @@ def test_every_hub_needs_an_erp(tmp_path: Path) -> None:
 
     with pytest.raises(SettingsError, match="no connection serves the erp role"):
         _check_serving([c for c in resolve_connections(settings(tmp_path)) if c.name != "erp"])
+
+
+async def test_a_throttled_connection_spaces_its_requests() -> None:
+    import httpx
+
+    from system_apis.pacing import PacedTransport
+
+    now, waits = [10.0], []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    inner = httpx.MockTransport(lambda request: httpx.Response(200))
+    async with httpx.AsyncClient(transport=PacedTransport(inner, 2.0, clock=lambda: now[0], sleep=sleep)) as client:
+        for _ in range(3):
+            assert (await client.get("http://vendor/x")).status_code == 200
+        assert waits == [0.5, 0.5]
+        now[0] += 5.0  # idle: the next request leaves at once
+        await client.get("http://vendor/x")
+    assert waits == [0.5, 0.5]

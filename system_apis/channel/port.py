@@ -1,4 +1,11 @@
-"""The Shopify storefront port: what the hub pushes back to the storefront."""
+"""The channel-platform port: a storefront or marketplace that sells on its own platform.
+
+Orders come in from the platform (its webhooks, ``/hooks/<channel>``, mapped to
+``shared.models.ChannelOrder`` and captured like any channel's); this port is
+what goes back out: fulfilments with tracking, the levels it may sell, and
+refunds. One adapter per vendor (``system_apis/<vendor>/``); a connection
+serving a channel (``system_apis.connections``) routes that channel's orders
+to its adapter."""
 
 from __future__ import annotations
 
@@ -11,7 +18,7 @@ import msgspec
 from shared.models import FulfilmentLine, Refund
 
 MAX_LEVELS_PER_CALL = 250
-"""At most this many levels in one ``set_inventory_levels`` call (Shopify's ``inventorySetQuantities``)."""
+"""At most this many levels in one ``set_inventory_levels`` call (an adapter splits no call)."""
 
 
 class StorefrontLevel(msgspec.Struct, frozen=True, kw_only=True):
@@ -33,16 +40,16 @@ class CallBudget(msgspec.Struct, frozen=True, kw_only=True):
     capacity: float
 
 
-class ShopifyPort(Protocol):
+class ChannelPlatformPort(Protocol):
     async def create_fulfilment(
-        self, shopify_order_id: str, tracking_number: str, carrier: str, lines: list[FulfilmentLine],
+        self, channel_order_ref: str, tracking_number: str, carrier: str, lines: list[FulfilmentLine],
         idempotency_key: str,
     ) -> None:
-        """Mark a Shopify order (or some of its lines) fulfilled with tracking; idempotent on the key."""
+        """Mark a platform order (or some of its lines) fulfilled with tracking; idempotent on the key."""
         ...
 
     async def set_inventory(self, sku: str, location: str, available: int) -> CallBudget:
-        """``inventory_levels/set``: what the storefront may sell at a location (one level a call);
+        """What the platform may sell of a SKU at a location (one level a call);
         answers the call limit left. Raises ``BackendThrottled`` (with ``retry_after``) on a full bucket."""
         ...
 
@@ -56,10 +63,10 @@ class ShopifyPort(Protocol):
         ...
 
     async def refund(
-        self, shopify_order_id: str, lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str
+        self, channel_order_ref: str, lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str
     ) -> Refund:
-        """Give ``amount`` of a Shopify order back for the return ``rma_id`` (its ``lines``, not restocked
-        on Shopify); idempotent on ``rma_id``: a repeat answers the refund made for it and makes none.
-        Raises ``NotFound(code="unknown_shopify_order")``; a refusal (e.g. more than is left to refund)
+        """Give ``amount`` of a platform order back for the return ``rma_id`` (its ``lines``, not restocked
+        on the platform); idempotent on ``rma_id``: a repeat answers the refund made for it and makes none.
+        Raises ``NotFound`` for an order the platform does not have; a refusal (e.g. more than is left to refund)
         is a ``BackendError``, a failed refund transaction ``BackendError(code="channel_refund_failed")``."""
         ...

@@ -1,67 +1,16 @@
-"""Fake ERP, WMS, payment provider and Shopify for the return process: idempotent like the real
-ones, with switches for outages, refusals, lost answers and a refund that hangs."""
+"""The fulfilment (WMS), payments and channel-platform fakes: idempotent like the real ones, with
+switches for outages, refusals, lost answers and a refund that hangs."""
 
 from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
 
-from shared.errors import BackendError, BackendUnavailable, NotFound
-from shared.models import (
-    ContractPrices,
-    CreditMemoRef,
-    CreditMemoRequest,
-    Customer,
-    ExpectedReceipt,
-    FulfilmentLine,
-    Item,
-    Refund,
-)
+from shared.errors import BackendError, BackendUnavailable
+from shared.models import ExpectedReceipt, FulfilmentLine, Refund
 
 
-class FakeErp:
-    def __init__(self) -> None:
-        self.items: dict[str, Item] = {}
-        self.memos: dict[str, dict] = {}
-        """rma id -> {"id", "amount", "status"}: one memo per RMA, as the ERP keys it."""
-        self.down = False
-        self.calls: list[str] = []
-
-    async def get_item(self, sku: str) -> Item:
-        self._check()
-        if sku not in self.items:
-            raise NotFound(code="unknown_sku")
-        return self.items[sku]
-
-    async def get_customer(self, customer_id: str) -> Customer:
-        raise NotFound(code="unknown_customer")
-
-    async def get_contract_prices(self, customer_id: str) -> ContractPrices:
-        return ContractPrices(customer_id=customer_id)
-
-    async def create_credit_memo(self, memo: CreditMemoRequest) -> CreditMemoRef:
-        self.calls.append("create_credit_memo")
-        self._check()
-        if memo.rma_id not in self.memos:
-            self.memos[memo.rma_id] = {"id": f"CM-{len(self.memos) + 1}", "amount": memo.amount, "status": "open",
-                                       "lines": memo.lines, "order": memo.erp_order_number}
-        return CreditMemoRef(credit_memo_id=self.memos[memo.rma_id]["id"])
-
-    async def void_credit_memo(self, credit_memo_id: str) -> None:
-        self.calls.append("void_credit_memo")
-        self._check()
-        for memo in self.memos.values():
-            if memo["id"] == credit_memo_id:
-                memo["status"] = "void"
-                return
-        raise NotFound(code="unknown_credit_memo")
-
-    def _check(self) -> None:
-        if self.down:
-            raise BackendUnavailable("ERP down", backend="erp")
-
-
-class FakeWms:
+class FakeFulfilment:
     def __init__(self) -> None:
         self.receipts: dict[str, dict] = {}
         self.inspections: dict[str, tuple[str, str, int, str]] = {}
@@ -121,12 +70,12 @@ class FakePayments:
         return refund
 
 
-class FakeShopify:
-    """Refunds on Shopify orders, one per RMA (as the adapter finds a refund by its note)."""
+class FakeChannelPlatform:
+    """Refunds on a platform's orders, one per RMA (as an adapter finds its refund by the RMA id)."""
 
     def __init__(self) -> None:
         self.refunds: dict[str, tuple[str, Refund, list[FulfilmentLine]]] = {}
-        """rma id -> (Shopify order id, the refund, its lines)."""
+        """rma id -> (the platform's order id, the refund, its lines)."""
         self.down = False
         self.refuse: str | None = None
         self.calls = 0
@@ -137,16 +86,16 @@ class FakeShopify:
     async def set_inventory(self, sku: str, location: str, available: int) -> None:
         raise NotImplementedError
 
-    async def refund(self, shopify_order_id: str, lines: list[FulfilmentLine], amount: Decimal, currency: str,
+    async def refund(self, channel_order_ref: str, lines: list[FulfilmentLine], amount: Decimal, currency: str,
                      rma_id: str) -> Refund:
         self.calls += 1
         if self.down:
-            raise BackendUnavailable("Shopify down", backend="shopify")
+            raise BackendUnavailable("channel platform down", backend="shopify")
         if self.refuse:
             raise BackendError("refused", backend="shopify", code=self.refuse)
         if rma_id not in self.refunds:
             refund = Refund(refund_id=str(8_000_000_001 + len(self.refunds)),
-                            authorization_id=f"shopify:{shopify_order_id}", amount=amount, currency=currency,
+                            authorization_id=f"shopify:{channel_order_ref}", amount=amount, currency=currency,
                             status="succeeded")
-            self.refunds[rma_id] = (shopify_order_id, refund, list(lines))
+            self.refunds[rma_id] = (channel_order_ref, refund, list(lines))
         return self.refunds[rma_id][1]
