@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce_hub.context import Context
-from gateway.admin.ops import OpsAdmin
+from gateway.admin.ops import ConnectionFacts, OpsAdmin
 from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.alerts import AlertEvaluator, AlertWebhook, Thresholds
 from process_apis.ops.flows import FlowsService
@@ -25,7 +25,7 @@ from shared.ops.backends import BackendBoard, BackendReports
 from shared.ops.pauses import PauseBook, pausable
 from shared.resilience import Guard
 from shared.settings import Settings
-from system_apis.connections import resolve_connections
+from system_apis.connections import Connection, resolve_connections
 from system_apis.wiring import SystemPorts
 
 
@@ -78,11 +78,11 @@ def ops_admin(ctx: Context, engine: AsyncEngine) -> OpsAdmin:
     parts = ops_parts(ctx, engine)
     return OpsAdmin(flows=parts.flows, backends=board(ctx, parts), pauses=parts.pauses,
                     alerts=AlertStore(engine, notify=bool(ctx.settings.alert_webhook_url), wake=ctx.wake),
-                    connections=connection_urls(ctx.settings))
+                    connections=connection_facts(ctx.settings))
 
 
 def board(ctx: Context, parts: OpsParts) -> BackendBoard:
-    return BackendBoard(parts.reports, parts.pauses, connection_urls(ctx.settings))
+    return BackendBoard(parts.reports, parts.pauses, [c.name for c in connection_facts(ctx.settings)])
 
 
 def thresholds(s: Settings) -> Thresholds:
@@ -93,9 +93,17 @@ def thresholds(s: Settings) -> Thresholds:
                       refund_failures=s.alert_refund_failures)
 
 
-def connection_urls(s: Settings) -> dict[str, str | None]:
-    """Each configured backend's base URL, stripped of credentials and query (never a secret)."""
-    return {conn.name: safe_url(conn.base_url) for conn in resolve_connections(s, s.sandbox_url)}
+def connection_facts(s: Settings) -> list[ConnectionFacts]:
+    """Each configured connection, its base URL stripped of credentials and query (never a secret)."""
+    return [ConnectionFacts(name=c.name, kind=c.kind, base_url=safe_url(c.base_url), roles=list(c.roles),
+                            serves=serving(c)) for c in resolve_connections(s, s.sandbox_url)]
+
+
+def serving(conn: Connection) -> list[str]:
+    found = [f"erp:{conn.serves.erp_role}"] if conn.serves.erp_role else []
+    found += [f"channel:{conn.serves.channel}"] if conn.serves.channel else []
+    found += [f"locations:{prefix}" for prefix in conn.serves.locations]
+    return found + [role for role in conn.roles if role in ("fulfilment", "payments")]
 
 
 def safe_url(url: str) -> str:

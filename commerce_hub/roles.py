@@ -47,34 +47,48 @@ from system_apis.wiring import (
 )
 from shared.idempotency import IdempotencyLedger
 
+PARTS: dict[str, frozenset[str]] = {role: frozenset(parts.split()) for role, parts in {
+    "all": "sandbox hooks system process workers experiences gateway",
+    "gateway": "experiences gateway",
+    "experience": "process experiences serve-experiences",
+    "process": "system process serve-process",
+    "system": "hooks system serve-system",
+    "worker": "system workers",
+    "sandbox": "sandbox",
+}.items()}
+"""What each role builds: its parts, in the order ``build`` builds them. ``system`` is the backend
+ports (over the connections, or over RPC in a split process or worker role), ``process`` the
+process APIs (or RPC to them in a split experience role), ``serve-*`` the internal RPC or routes
+a split role offers its neighbour."""
 
 
 async def build(settings: Settings, role: str, stack: AsyncExitStack,
                 adapters: dict[str, object] | None = None) -> tuple[Edge, object]:
     """``adapters`` (connection name -> adapter) stands in for any backend connection (tests)."""
     ctx = Context(settings=settings, role=role, stack=stack)
+    parts = PARTS[role]
     await ctx.open_redis()
     edge_ref: list[Edge] = []
     sandbox_app = None
-    if settings.sandbox and role in ("all", "sandbox"):
+    if settings.sandbox and "sandbox" in parts:
         sandbox_app = _sandbox(ctx, edge_ref)
         ctx.routes.append(Route(prefix="/sandbox/", app=sandbox_app, name="sandbox", authenticated=False))
-    if role in ("all", "system"):
+    if "hooks" in parts:
         engine = await ctx.database()
         ids = IdempotencyLedger(engine, ttl=timedelta(seconds=settings.webhook_id_retention_seconds))
         hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
-    system = await _system(ctx, sandbox_app, adapters) if role in ("all", "system", "process", "worker") else None
+    system = await _system(ctx, sandbox_app, adapters) if "system" in parts else None
     if system is not None and system.guards:
         await open_backend_reports(ctx, system.guards)
     ctx.circuits = _circuits(ctx, system)
-    if role == "system":
+    if "serve-system" in parts:
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
             **_served(system), "circuits": (CircuitPort, ctx.circuits)}), name="rpc", authenticated=False))
-    ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
-    if sandbox_app is not None and role == "all":
+    ports = await _process(ctx, system) if "process" in parts else {}
+    if sandbox_app is not None and "system" in parts:
         await follow_sandbox(ctx, sandbox_app.state["sandbox"], await order_process(ctx, system))
-    if role == "process":
+    if "serve-process" in parts:
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
                                                             "returns": (ReturnPort, ports["returns"]),
@@ -83,15 +97,15 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
                                                                                 ports["reconciliations"]),
                                                             "webhooks": (NotificationPort, ports["webhooks"])}),
                                 name="rpc", authenticated=False))
-    if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
+    if "workers" in parts and (role == "worker" or settings.worker_concurrency > 0):
         await open_workers(ctx, system, ports)
     experiences = {}
-    if role in ("all", "experience", "gateway"):
+    if "experiences" in parts:
         experiences = build_experiences(ports, settings.internal_secret)
-    if role == "experience":
+    if "serve-experiences" in parts:
         ctx.routes += [Route(prefix=_prefix(k), app=a, name=k, authenticated=False) for k, a in experiences.items()]
     authenticator, cache = _NoAuth(), None
-    if role in ("all", "gateway"):
+    if "gateway" in parts:
         keys = await open_keys(ctx)
         tokens = await open_tokens(ctx, keys)
         authenticator = CredentialAuthenticator(keys, tokens.verifier, tokens.guard)
@@ -100,12 +114,12 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
     health = HealthApp(ctx.checks, ctx.metrics)
     ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False, methods=READ_ONLY),
                    Route(prefix="/metrics", app=health, name="metrics", methods=READ_ONLY,
-                         authenticated=role in ("all", "gateway"))]
+                         authenticated="gateway" in parts)]
     if ctx.metrics.multiprocess:  # every worker's process figures, fresh for whichever worker is scraped
         sampler = asyncio.get_running_loop().create_task(sample_process_every(ctx.metrics, 10.0))
         stack.callback(sampler.cancel)
     edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
-                cors=Cors(settings.cors_origins) if role in ("all", "gateway") else None,
+                cors=Cors(settings.cors_origins) if "gateway" in parts else None,
                 internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes,
                 body_timeout=settings.http_body_timeout_seconds)
     edge_ref.append(edge)

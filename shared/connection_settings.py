@@ -3,7 +3,7 @@
 A connection is one named instance of a vendor adapter (docs/connections.md):
 
     [connections.shop-eu]
-    kind = "shopify"                       # a vendor kind of system_apis.registry
+    kind = "<kind>"                        # a vendor kind of system_apis.registry
     base_url = "https://eu.example.com"    # optional with HUB_SANDBOX=1 (the kind's sandbox)
     credential_env = "SHOP_EU_TOKEN"       # or credential_file = "/run/secrets/shop-eu"
     concurrency = 4                        # calls in flight at once (default: the kind's)
