@@ -23,9 +23,11 @@ log = logging.getLogger("commerce_hub")
 
 
 class HubApp:
-    def __init__(self, settings: Settings, role: str) -> None:
+    def __init__(self, settings: Settings, role: str, adapters: dict[str, object] | None = None) -> None:
+        """``adapters``: ready adapters standing in for backend connections, by name (tests)."""
         self.settings = settings
         self.role = role
+        self.adapters = adapters
         self.edge = None
         self.bus = None
         self._stack: AsyncExitStack | None = None
@@ -35,7 +37,7 @@ class HubApp:
         setup_tracing(f"commerce-hub-{self.role}")
         self._stack = AsyncExitStack()
         await self._stack.__aenter__()
-        self.edge, self.bus = await roles.build(self.settings, self.role, self._stack)
+        self.edge, self.bus = await roles.build(self.settings, self.role, self._stack, self.adapters)
 
     async def edge_bus_connected(self) -> None:
         """Tests: wait until this role's bus listens (immediate without Redis)."""

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce_hub.context import Context
-from gateway.admin.ops import OpsAdmin
+from gateway.admin.ops import ConnectionFacts, OpsAdmin
 from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.alerts import AlertEvaluator, AlertWebhook, Thresholds
 from process_apis.ops.flow_gauges import FlowGauges
@@ -29,10 +29,9 @@ from shared.ops.backends import BackendBoard, BackendReports
 from shared.ops.pauses import PauseBook, pausable
 from shared.resilience import Guard
 from shared.settings import Settings
+from system_apis.connections import Connection, resolve_connections
+from system_apis.wiring import SystemPorts
 
-BACKENDS = ("erp", "wms", "pos", "payments", "shopify")
-PORT_BACKENDS = {"erp": "erp", "wms": "wms", "fulfilment": "wms", "pos": "pos", "payments": "payments",
-                 "shopify": "shopify"}
 
 
 @dataclass
@@ -58,11 +57,10 @@ async def open_backend_reports(ctx: Context, guards: dict[str, Guard]) -> None:
     ctx.stack.push_async_callback(parts.reports.stop)
 
 
-def worker_ports(ctx: Context, system: dict) -> dict:
-    """The system ports as the workers use them: each call waits while its backend is paused."""
+def worker_ports(ctx: Context, system: SystemPorts) -> SystemPorts:
+    """The system ports as the workers use them: each call waits while its connection is paused."""
     parts = ops_parts(ctx, ctx.engine)  # type: ignore[arg-type] - open_workers opened it
-    return {**system, **{name: pausable(system.get(name), backend, parts.pauses)
-                         for name, backend in PORT_BACKENDS.items() if name in system}}
+    return system.wrapped(lambda port, backend: pausable(port, backend, parts.pauses))
 
 
 async def open_alerts(ctx: Context) -> dict:
@@ -95,11 +93,11 @@ def ops_admin(ctx: Context, engine: AsyncEngine) -> OpsAdmin:
     ctx.metrics.live.append(gauges.collect)
     return OpsAdmin(flows=parts.flows, backends=board(ctx, parts), pauses=parts.pauses,
                     alerts=AlertStore(engine, notify=bool(ctx.settings.alert_webhook_url), wake=ctx.wake),
-                    connections=connection_urls(ctx.settings))
+                    connections=connection_facts(ctx.settings))
 
 
 def board(ctx: Context, parts: OpsParts) -> BackendBoard:
-    return BackendBoard(parts.reports, parts.pauses, connection_urls(ctx.settings))
+    return BackendBoard(parts.reports, parts.pauses, [c.name for c in connection_facts(ctx.settings)])
 
 
 def thresholds(s: Settings) -> Thresholds:
@@ -110,13 +108,17 @@ def thresholds(s: Settings) -> Thresholds:
                       refund_failures=s.alert_refund_failures)
 
 
-def connection_urls(s: Settings) -> dict[str, str | None]:
-    """Each configured backend's base URL, stripped of credentials and query (never a secret)."""
-    if s.sandbox:
-        base = (s.sandbox_url or "http://sandbox").rstrip("/")
-        return {name: safe_url(f"{base}/sandbox/{name}") for name in BACKENDS}
-    urls = {"erp": s.erp_url, "wms": s.wms_url, "pos": s.pos_url, "payments": s.payments_url, "shopify": s.shopify_url}
-    return {name: safe_url(url) for name, url in urls.items() if url}
+def connection_facts(s: Settings) -> list[ConnectionFacts]:
+    """Each configured connection, its base URL stripped of credentials and query (never a secret)."""
+    return [ConnectionFacts(name=c.name, kind=c.kind, base_url=safe_url(c.base_url), roles=list(c.roles),
+                            serves=serving(c)) for c in resolve_connections(s, s.sandbox_url)]
+
+
+def serving(conn: Connection) -> list[str]:
+    found = [f"erp:{conn.serves.erp_role}"] if conn.serves.erp_role else []
+    found += [f"channel:{conn.serves.channel}"] if conn.serves.channel else []
+    found += [f"locations:{prefix}" for prefix in conn.serves.locations]
+    return found + [role for role in conn.roles if role in ("fulfilment", "payments")]
 
 
 def safe_url(url: str) -> str:

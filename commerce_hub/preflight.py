@@ -15,6 +15,9 @@ DB_ROLES = {"all", "gateway", "process", "system", "worker"}
 
 def preflight(settings: Settings, role: str) -> None:
     require_sandbox_choice(settings)
+    from system_apis.connections import resolve_connections  # the kinds they name, what they serve
+
+    resolve_connections(settings, settings.sandbox_url)
     if role in DB_ROLES:
         asyncio.run(_check_database(settings))
         migrate(settings)

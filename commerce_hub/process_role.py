@@ -4,6 +4,7 @@ workers that carry orders on to the back office (``all`` and ``worker`` roles)."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,7 +40,8 @@ from process_apis.reconcile.storefront_check import StorefrontCheck
 from shared.settings import Settings
 from shared.idempotency import IdempotencyLedger
 from system_apis.sandbox.runtime import Sandbox
-from system_apis.shopify.port import ShopifyPort
+from system_apis.channel.port import ChannelPlatformPort
+from system_apis.wiring import SystemPorts
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 
@@ -59,12 +61,12 @@ class OrderProcess:
     erp_sync: ErpSync | None = None
 
 
-async def order_process(ctx: Context, system: dict) -> OrderProcess:
+async def order_process(ctx: Context, system: SystemPorts) -> OrderProcess:
     """Built once per role; the ``all`` role's workers share it with the API."""
     built = ctx.order_process
     if not isinstance(built, OrderProcess):
         engine = await ctx.database()
-        erp, erp_sync = open_replica(ctx, engine, system["erp"])
+        erp, erp_sync = open_replica(ctx, engine, system.erp)
         backoffice = BackOffice(erp.strict(ctx.settings.erp_replica_max_age_seconds), ttl=0.0)
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
         stock = stock_book(ctx.settings, engine, system)
@@ -94,14 +96,14 @@ def open_replica(ctx: Context, engine, erp) -> tuple[ReplicaReader, ErpSync]:  #
     return ReplicaReader(store, erp), sync
 
 
-async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
+async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     """Start this process's workers on every asynchronous flow."""
     engine = await ctx.database()
     process = await order_process(ctx, system)
     system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
-    flows = OrderFlows(engine, system["erp"], system["fulfilment"], system.get("shopify"), process.stock,
+    flows = OrderFlows(engine, system.erp, system.fulfilment, system.channels, process.stock,
                        wake=ctx.wake, metrics=ctx.metrics)
-    pusher = open_storefront_push(ctx, engine, system.get("shopify"))
+    pusher = open_storefront_push(ctx, engine, system.channels)
 
     async def stock_applied(sku: str) -> None:
         if pusher is not None:
@@ -114,11 +116,11 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
         **InventorySync(engine, process.stock, on_applied=stock_applied,
                         on_book_changed=storefront_levels.mark if pusher is not None else None).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
-        **ReturnSaga(engine, system["erp"], system["fulfilment"], system.get("payments"),
-                     shopify=system.get("shopify"), wake=ctx.wake,
+        **ReturnSaga(engine, system.erp, system.fulfilment, system.payments,
+                     channels=system.channels, wake=ctx.wake,
                      budget=StepBudget(seconds=ctx.settings.retry_budget_seconds,
                                        margin=ctx.settings.retry_max_delay_seconds)).handlers(),
-        **ReturnReceiving(engine, system["fulfilment"]).handlers(),
+        **ReturnReceiving(engine, system.fulfilment).handlers(),
         **ReturnEvents(ctx.bus).handlers(),
         **await open_alerts(ctx),
         **await delivery_handlers(ctx),
@@ -134,29 +136,32 @@ async def open_workers(ctx: Context, system: dict, ports: dict) -> None:
     process.reconciliations.schedule(ctx.settings.reconcile_interval_seconds)
 
 
-def reconciliation(ctx: Context, engine: AsyncEngine, system: dict, stock: StockBook) -> ReconcileService:
+def reconciliation(ctx: Context, engine: AsyncEngine, system: SystemPorts, stock: StockBook) -> ReconcileService:
     """The reconciliation checks (docs/reconciliation.md): ERP orders, stock, and the storefront's
     levels when a shop is configured."""
     s = ctx.settings
     service = ReconcileService(engine, retention=timedelta(seconds=s.reconcile_retention_seconds))
     stuck_after = timedelta(seconds=s.reconcile_stuck_after_seconds)
-    service.register(ErpOrdersCheck(engine, system["erp"], stuck_after=stuck_after, wake=ctx.wake))
-    service.register(StockCheck(engine, stock, {"wms": system["wms"], "pos": system["pos"]}, on_changed=lambda sku:
+    service.register(ErpOrdersCheck(engine, system.erp, stuck_after=stuck_after, wake=ctx.wake))
+    service.register(StockCheck(engine, stock, system.stock, on_changed=lambda sku:
                                 ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-reconciled"))))
-    if system.get("shopify") is not None:
-        service.register(StorefrontCheck(StorefrontDrift(engine, system["shopify"])))
+    if system.channel is not None:
+        service.register(StorefrontCheck(StorefrontDrift(engine, system.channel)))
     ctx.stack.push_async_callback(service.close)
     return service
 
 
-def open_storefront_push(ctx: Context, engine: AsyncEngine, shopify: ShopifyPort | None) -> StorefrontPusher | None:
-    """The storefront push (issue 11) when a shop is configured: started with the workers.
+def open_storefront_push(ctx: Context, engine: AsyncEngine,
+                         channels: Mapping[str, ChannelPlatformPort]) -> StorefrontPusher | None:
+    """The storefront push (issue 11) when a channel platform is configured: started with the
+    workers, toward the first channel-platform connection (docs/connections.md).
 
-    The shop shows the ``shopify`` channel's available-to-promise: its safety buffer
+    The platform shows its channel's available-to-promise: its safety buffer
     (``HUB_SAFETY_BUFFER`` / ``HUB_SAFETY_BUFFER_BY_CHANNEL``) is held back."""
-    if shopify is None:
+    if not channels:
         return None
-    pusher = StorefrontPusher(engine, shopify, safety_buffer=safety_buffer(ctx.settings).of("shopify"))
+    channel, platform = next(iter(channels.items()))
+    pusher = StorefrontPusher(engine, platform, safety_buffer=safety_buffer(ctx.settings).of(channel))
     pusher.start()
     ctx.stack.push_async_callback(pusher.stop)
     ctx.wakers.append(pusher.wake)
@@ -182,12 +187,12 @@ async def follow_sandbox(ctx: Context, sandbox: Sandbox, process: OrderProcess) 
     sandbox.on_reset(resync)
 
 
-def stock_book(settings: Settings, engine: AsyncEngine, system: dict) -> StockBook:
+def stock_book(settings: Settings, engine: AsyncEngine, system: SystemPorts) -> StockBook:
     """The stock sources by the name their hooks carry (``/hooks/wms``, ``/hooks/pos``)."""
-    return StockBook(engine, {"wms": system["wms"], "pos": system["pos"]},
+    return StockBook(engine, system.stock,
                      timeout=settings.stock_source_timeout_seconds, stale_seconds=settings.stock_stale_seconds,
                      buffer=safety_buffer(settings),
-                     on_change=storefront_levels.mark if system.get("shopify") is not None else None)
+                     on_change=storefront_levels.mark if system.channel is not None else None)
 
 
 def safety_buffer(settings: Settings) -> SafetyBuffer:

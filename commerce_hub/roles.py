@@ -40,47 +40,57 @@ from shared.metrics import sample_process_every
 from shared.resilience.observed import observe_guards
 from shared.rpc import RpcApp, rpc_client
 from shared.settings import Settings
-from system_apis.erp.port import ErpPort
 from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
-from system_apis.wiring import BreakerConfig, build_system_ports, close_circuits
+from system_apis.connections import resolve_connections
+from system_apis.wiring import (
+    PROTOCOLS, BreakerConfig, SystemPorts, build_system_ports, close_circuits, remote_ports,
+)
 from shared.idempotency import IdempotencyLedger
-from system_apis.payments.port import PaymentsPort
-from system_apis.shopify.port import ShopifyPort
-from system_apis.wms.fulfilment_port import FulfilmentPort
-from system_apis.wms.port import StockPort
 
-SANDBOX_PATHS = {name: f"/sandbox/{name}" for name in ("erp", "wms", "pos", "payments", "shopify")}
-SYSTEM_SERVICES = {"erp": ErpPort, "wms": StockPort, "pos": StockPort, "fulfilment": FulfilmentPort,
-                   "payments": PaymentsPort, "shopify": ShopifyPort}
+PARTS: dict[str, frozenset[str]] = {role: frozenset(parts.split()) for role, parts in {
+    "all": "sandbox hooks system process workers experiences gateway",
+    "gateway": "experiences gateway",
+    "experience": "process experiences serve-experiences",
+    "process": "system process serve-process",
+    "system": "hooks system serve-system",
+    "worker": "system workers",
+    "sandbox": "sandbox",
+}.items()}
+"""What each role builds: its parts, in the order ``build`` builds them. ``system`` is the backend
+ports (over the connections, or over RPC in a split process or worker role), ``process`` the
+process APIs (or RPC to them in a split experience role), ``serve-*`` the internal RPC or routes
+a split role offers its neighbour."""
 
 
-async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[Edge, object]:
+async def build(settings: Settings, role: str, stack: AsyncExitStack,
+                adapters: dict[str, object] | None = None) -> tuple[Edge, object]:
+    """``adapters`` (connection name -> adapter) stands in for any backend connection (tests)."""
     ctx = Context(settings=settings, role=role, stack=stack)
+    parts = PARTS[role]
     await ctx.open_redis()
     edge_ref: list[Edge] = []
     sandbox_app = None
-    if settings.sandbox and role in ("all", "sandbox"):
+    if settings.sandbox and "sandbox" in parts:
         sandbox_app = _sandbox(ctx, edge_ref)
         ctx.routes.append(Route(prefix="/sandbox/", app=sandbox_app, name="sandbox", authenticated=False))
-    if role in ("all", "system"):
+    if "hooks" in parts:
         engine = await ctx.database()
         ids = IdempotencyLedger(engine, ttl=timedelta(seconds=settings.webhook_id_retention_seconds))
         hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
-    system = await _system(ctx, sandbox_app) if role in ("all", "system", "process", "worker") else {}
-    if system.get("guards"):
-        await open_backend_reports(ctx, system["guards"])
+    system = await _system(ctx, sandbox_app, adapters) if "system" in parts else None
+    if system is not None and system.guards:
+        await open_backend_reports(ctx, system.guards)
     ctx.circuits = _circuits(ctx, system)
-    if role == "system":
+    if "serve-system" in parts:
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({
-            **{name: (port, system[name]) for name, port in SYSTEM_SERVICES.items()},
-            "circuits": (CircuitPort, ctx.circuits)}), name="rpc", authenticated=False))
-    ports = await _process(ctx, system) if role in ("all", "process", "experience") else {}
-    if sandbox_app is not None and role == "all":
+            **_served(system), "circuits": (CircuitPort, ctx.circuits)}), name="rpc", authenticated=False))
+    ports = await _process(ctx, system) if "process" in parts else {}
+    if sandbox_app is not None and "system" in parts:
         await follow_sandbox(ctx, sandbox_app.state["sandbox"], await order_process(ctx, system))
-    if role == "process":
+    if "serve-process" in parts:
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({"pricing": (PricingPort, ports["pricing"]),
                                                             "orders": (OrderPort, ports["orders"]),
                                                             "returns": (ReturnPort, ports["returns"]),
@@ -90,15 +100,15 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
                                                             "webhooks": (NotificationPort, ports["webhooks"]),
                                                             "edi": (EdiPort, ports["edi"])}),
                                 name="rpc", authenticated=False))
-    if role == "worker" or (role == "all" and settings.worker_concurrency > 0):
+    if "workers" in parts and (role == "worker" or settings.worker_concurrency > 0):
         await open_workers(ctx, system, ports)
     experiences = {}
-    if role in ("all", "experience", "gateway"):
+    if "experiences" in parts:
         experiences = build_experiences(ports, settings.internal_secret)
-    if role == "experience":
+    if "serve-experiences" in parts:
         ctx.routes += [Route(prefix=_prefix(k), app=a, name=k, authenticated=False) for k, a in experiences.items()]
     authenticator, cache = _NoAuth(), None
-    if role in ("all", "gateway"):
+    if "gateway" in parts:
         keys = await open_keys(ctx)
         tokens = await open_tokens(ctx, keys)
         authenticator = CredentialAuthenticator(keys, tokens.verifier, tokens.guard)
@@ -109,12 +119,12 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack) -> tuple[E
     health = HealthApp(ctx.checks, ctx.metrics)
     ctx.routes += [Route(prefix="/health/", app=health, name="health", authenticated=False, methods=READ_ONLY),
                    Route(prefix="/metrics", app=health, name="metrics", methods=READ_ONLY,
-                         authenticated=role in ("all", "gateway"))]
+                         authenticated="gateway" in parts)]
     if ctx.metrics.multiprocess:  # every worker's process figures, fresh for whichever worker is scraped
         sampler = asyncio.get_running_loop().create_task(sample_process_every(ctx.metrics, 10.0))
         stack.callback(sampler.cancel)
     edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
-                cors=Cors(settings.cors_origins) if role in ("all", "gateway") else None,
+                cors=Cors(settings.cors_origins) if "gateway" in parts else None,
                 internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes,
                 body_timeout=settings.http_body_timeout_seconds)
     edge_ref.append(edge)
@@ -144,11 +154,11 @@ def _sandbox(ctx: Context, edge_ref: list[Edge]):  # noqa: ANN202
                                             autoship_seconds=settings.sandbox_autoship_seconds))
 
 
-def _circuits(ctx: Context, system: dict) -> object | None:
+def _circuits(ctx: Context, system: SystemPorts | None) -> object | None:
     """The breakers a dead-letter replay reports: the role's own, else the system role's over
     RPC (a gateway with HUB_SYSTEM_URL), else None (``unknown``)."""
-    if "guards" in system:
-        return GuardCircuits(system["guards"])
+    if system is not None and system.guards:
+        return GuardCircuits(system.guards)
     if ctx.role == "gateway" and ctx.settings.system_url:
         return rpc_client(CircuitPort, "circuits", ctx.client(ctx.settings.system_url, "HUB_SYSTEM_URL"))
     return None
@@ -159,34 +169,36 @@ def _hook_secrets(settings: Settings) -> dict[str, str]:
             "shopify": settings.shopify_webhook_secret}
 
 
-async def _system(ctx: Context, sandbox_app) -> dict:  # noqa: ANN001
+async def _system(ctx: Context, sandbox_app, adapters: dict[str, object] | None) -> SystemPorts:  # noqa: ANN001
+    """The backend ports from the connection table; a split process or worker role reaches the
+    system role's over RPC, slot by slot."""
     settings = ctx.settings
     if ctx.role in ("process", "worker"):
         client = ctx.client(settings.system_url, "HUB_SYSTEM_URL")
-        return {name: rpc_client(port, name, client) for name, port in SYSTEM_SERVICES.items()}
-    transport = None
+        return remote_ports(resolve_connections(settings), lambda port, name: rpc_client(port, name, client))
+    transport, sandbox_base = None, None
     if sandbox_app is not None:
-        transport = httpx.ASGITransport(app=sandbox_app)
-        base_urls = {name: f"http://sandbox{path}" for name, path in SANDBOX_PATHS.items()}
+        transport, sandbox_base = httpx.ASGITransport(app=sandbox_app), "http://sandbox"
     elif settings.sandbox:
-        base = ctx.client(settings.sandbox_url, "HUB_SANDBOX_URL").base_url
-        base_urls = {name: str(base).rstrip("/") + path for name, path in SANDBOX_PATHS.items()}
-    else:
-        base_urls = {"erp": settings.erp_url, "wms": settings.wms_url, "pos": settings.pos_url,
-                     "payments": settings.payments_url, "shopify": settings.shopify_url}
-    ports = await build_system_ports(ctx.stack, base_urls, timeout=settings.backend_timeout_seconds, transport=transport,
-                                     shopify_access_token=settings.shopify_access_token or "shpat_sandbox",
+        sandbox_base = str(ctx.client(settings.sandbox_url, "HUB_SANDBOX_URL").base_url)
+    ports = await build_system_ports(ctx.stack, resolve_connections(settings, sandbox_base),
+                                     timeout=settings.backend_timeout_seconds, transport=transport,
                                      breaker=BreakerConfig(failure_threshold=settings.breaker_failure_threshold,
-                                                           open_seconds=settings.breaker_open_seconds))
+                                                           open_seconds=settings.breaker_open_seconds),
+                                     adapters=adapters)
     if sandbox_app is not None:  # one process: a cleared sandbox fault closes that circuit at once
         sandbox_app.state["sandbox"].faults.on_healed(
             lambda backend: close_circuits(ports.guards, [backend], "sandbox faults cleared"))
     observe_guards(ports.guards.values(), ctx.metrics)
-    return {"erp": ports.erp, "wms": ports.wms, "pos": ports.pos, "fulfilment": ports.fulfilment,
-            "payments": ports.payments, "shopify": ports.shopify, "guards": ports.guards}
+    return ports
 
 
-async def _process(ctx: Context, system: dict) -> dict:
+def _served(system: SystemPorts) -> dict[str, tuple[type, object]]:
+    """The system role's RPC services: every port slot with its Protocol."""
+    return {name: (PROTOCOLS[name.split(".")[0]], port) for name, port in system.slots().items()}
+
+
+async def _process(ctx: Context, system: SystemPorts | None) -> dict:
     if ctx.role == "experience":
         client = ctx.client(ctx.settings.process_url, "HUB_PROCESS_URL")
         return {"pricing": rpc_client(PricingPort, "pricing", client), "orders": rpc_client(OrderPort, "orders", client),

@@ -199,7 +199,7 @@ class ChannelOrderLine(Model, kw_only=True):
 
 
 class ChannelOrder(Model, kw_only=True):
-    """An order that arrived from a channel's own platform (Shopify), mapped to canonical
+    """An order that arrived from a channel's own platform (a storefront or marketplace), mapped to canonical
     terms; it goes through the same order capture as the hub's own channels."""
 
     channel: str

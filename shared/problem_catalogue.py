@@ -141,7 +141,7 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "is shown.", "Retry later. " + _SUPPORT, retry=True),
     _p("starting", 503, "The hub is starting", "This instance is not ready yet.", "Retry in a second.", retry=True),
     # -- back-office systems -------------------------------------------------------------------------
-    _p("backend_error", 502, "A back-office system failed", "A backend (ERP, WMS, POS, payments, Shopify) "
+    _p("backend_error", 502, "A back-office system failed", "A backend (ERP, WMS, POS, payments, a channel platform) "
        "refused the call permanently.", "Do not retry unchanged. " + _SUPPORT),
     _p("backend_unavailable", 503, "A back-office system is unavailable", "A backend is down, timing out or "
        "failing. Reads may still be served from the cache (`X-Cache: STALE`).",
@@ -161,8 +161,8 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "authorization to refund against.", "Operators: refund by hand. " + _SUPPORT),
     _p("no_channel_refund", 502, "No channel refund", "The sales channel of the order cannot refund it.",
        "Operators: refund by hand. " + _SUPPORT),
-    _p("channel_refund_failed", 502, "Channel refund failed", "Shopify refused or failed the refund transaction.",
-       "Operators: check the Shopify order, then replay the dead letter."),
+    _p("channel_refund_failed", 502, "Channel refund failed", "The channel platform refused or failed the refund "
+       "transaction.", "Operators: check the order on the channel platform, then replay the dead letter."),
     _p("receipt_cancelled", 502, "Receipt cancelled", "The WMS expected receipt of the return was cancelled "
        "and cannot be revived.", "Operators: create the return again. " + _SUPPORT),
     _p("refund_exceeds_paid", 502, "Refund exceeds what was paid", "This refund, with the order's other "

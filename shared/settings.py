@@ -4,7 +4,8 @@ This is the only module that reads the environment. ``load_settings()``
 builds one typed ``Settings`` object; a wrong value raises ``SettingsError``
 whose message is one line naming the setting, which ``hub serve`` prints
 before it exits. ``hub.toml`` holds the same names in lower case without the
-``HUB_`` prefix (``database_url = "..."``), plus ``[plans.<name>]`` tables;
+``HUB_`` prefix (``database_url = "..."``), plus ``[plans.<name>]`` and
+``[connections.<name>]`` tables (``shared.connection_settings``);
 the environment wins over the file.
 """
 
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import msgspec
+
+from shared.connection_settings import ConnectionSettings, read_connections
 
 ROLES = ("all", "gateway", "experience", "process", "system", "worker", "sandbox")
 DEFAULT_PLANS = {
@@ -143,6 +146,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ``defective``: inspect; others: restock); JSON in the environment, e.g. ``{"other": "scrap"}``."""
     default_plan: str = "standard"
     plans: dict[str, Plan] = {}
+    connections: dict[str, ConnectionSettings] = {}
+    """``[connections.<name>]`` of hub.toml over the default set (docs/connections.md); hub.toml only."""
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
@@ -286,7 +291,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.database_url.startswith("sqlite")
 
 
-_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name != "sandbox_explicit"}
+_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name not in ("sandbox_explicit", "connections")}
 _JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions", "safety_buffer_by_channel",
                   "edi_partners")
 RETURN_REASONS = ("damaged", "defective", "wrong_item", "not_needed", "other")
@@ -314,6 +319,7 @@ def load_settings(
         if value is not None:
             raw[name] = _from_env(name, value)
     raw.update({k: v for k, v in overrides.items() if v is not None})
+    connections = read_connections(raw.pop("connections", {}), env, SettingsError)
     unknown = sorted(set(raw) - set(_FIELDS))
     if unknown:
         raise SettingsError(f"HUB_{unknown[0].upper()}: unknown setting in {path}")
@@ -324,7 +330,8 @@ def load_settings(
     except msgspec.ValidationError as exc:
         raise SettingsError(_name_from_validation(str(exc))) from None
     try:
-        settings = msgspec.structs.replace(settings, plans=msgspec.convert(plans, dict[str, Plan]))
+        settings = msgspec.structs.replace(settings, plans=msgspec.convert(plans, dict[str, Plan]),
+                                           connections=connections)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"HUB_PLANS: {exc}") from None
     from shared.settings_checks import validate  # the rules, one module beside this one

@@ -39,8 +39,8 @@ def validate(s: Settings) -> None:
         if plan.rate_per_second <= 0 or plan.burst < 1:
             raise SettingsError(f"HUB_PLANS: plan {name!r} needs rate_per_second > 0 and burst >= 1")
     if not s.sandbox:
-        for name in _PRODUCTION_BACKENDS:
-            if getattr(s, name) is None:
+        for name in _PRODUCTION_BACKENDS:  # a [connections.<backend>] table stands in for its URL and token
+            if getattr(s, name) is None and name.split("_")[0] not in s.connections:
                 raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
         _validate_production_secrets(s)
     _validate_returns(s)
@@ -76,6 +76,10 @@ def _validate_production_secrets(s: Settings) -> None:
         if len(value) < MIN_SECRET_CHARS:
             raise SettingsError(f"HUB_{name.upper()}: {len(value)} characters is too weak; "
                                 f"use at least {MIN_SECRET_CHARS} random characters when HUB_SANDBOX=0")
+    for name, conn in s.connections.items():
+        if conn.credential in PUBLISHED_SECRETS:
+            raise SettingsError(f"connections.{name}.credential_env: a published sandbox value; "
+                                f"set a private credential when HUB_SANDBOX=0")
 
 
 def _validate_returns(s: Settings) -> None:

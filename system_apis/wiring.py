@@ -1,48 +1,34 @@
-"""Builds the system APIs' adapters: one guarded, traced HTTP client per backend.
+"""Builds the system APIs' adapters from the connection table: one guarded, traced HTTP client each.
 
-Called by a role's composition root. ``transport`` lets the one-process hub
-reach its in-process sandbox through ``httpx.ASGITransport`` while a split
-or production deployment goes over the network to ``base_urls``.
+Called by a role's composition root. Every connection (``system_apis.connections``)
+gets one ``httpx`` client, one ``Guard`` (breaker, bulkhead, retries) named
+after it and one ``VendorHttp``; its kind (``system_apis.registry``) makes
+the adapter for each role it serves over that one client. ``transport`` lets
+the one-process hub reach its in-process sandbox through
+``httpx.ASGITransport`` (sandbox connections only); others go over the network.
 
-``base_urls`` names ``erp``, ``wms`` and ``pos`` (required) and ``payments``
-and ``shopify``; a port whose backend has no URL is ``None``. The WMS's stock
-and fulfilment adapters share its one client and guard.
+``adapters`` overrides any connection by name with a ready adapter (a fake in
+tests, a remote stub in a split role): the same bootstrap, other arguments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 
 import httpx
 import msgspec
 
 from shared.resilience import Bulkhead, CircuitBreaker, Guard, RetryPolicy
-from system_apis.erp.client import ErpHttpAdapter
-from system_apis.erp.client import classify as erp_classify
-from system_apis.payments.client import PaymentsHttpAdapter
-from system_apis.payments.client import classify as payments_classify
-from system_apis.pos.client import PosHttpAdapter
-from system_apis.pos.client import classify as pos_classify
-from system_apis.shopify.client import ACCESS_TOKEN_HEADER, ShopifyHttpAdapter
-from system_apis.shopify.client import classify as shopify_classify
+from system_apis.connections import Connection
+from system_apis.erp.port import ErpPort
+from system_apis.pacing import PacedTransport
+from system_apis.payments.port import PaymentsPort
+from system_apis.channel.port import ChannelPlatformPort
 from system_apis.vendor_http import VendorHttp
-from system_apis.wms.client import WmsHttpAdapter
-from system_apis.wms.client import classify as wms_classify
-from system_apis.wms.fulfilment_client import WmsFulfilmentAdapter
-
-# The ERP is the scarcest backend (vendors cap concurrent sessions); WMS and POS are roomier.
-# Shopify's bucket refills at 2 calls/s, so a few calls at once are plenty; payments sit between.
-_CONCURRENCY = {"erp": 16, "wms": 32, "pos": 32, "payments": 16, "shopify": 8}
-_CLASSIFIERS: dict[str, Callable[[httpx.Response], None]] = {
-    "erp": erp_classify,
-    "wms": wms_classify,
-    "pos": pos_classify,
-    "payments": payments_classify,
-    "shopify": shopify_classify,
-}
-_OPTIONAL = ("payments", "shopify")
-SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox"
+from system_apis.wms.fulfilment_port import FulfilmentPort
+from system_apis.wms.port import StockPort
 
 
 class BreakerConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,60 +48,122 @@ def close_circuits(guards: dict[str, Guard], backends: list[str], why: str) -> N
             guards[name].breaker.reset(why)
 
 
-class SystemPorts(msgspec.Struct, kw_only=True):
-    erp: object
-    wms: object
-    pos: object
-    guards: dict[str, Guard]
-    fulfilment: object = None
-    """``FulfilmentPort`` over the WMS."""
-    payments: object = None
-    """``PaymentsPort``; ``None`` without a ``payments`` URL."""
-    shopify: object = None
-    """``ShopifyPort``; ``None`` without a ``shopify`` URL."""
+@dataclass(frozen=True, kw_only=True)
+class SystemPorts:
+    """What the process layer is given: each port by its Protocol, built from the connections."""
+
+    erp: ErpPort
+    stock: dict[str, StockPort]
+    """Stock sources by connection name (the name their events carry: ``/hooks/wms``)."""
+    fulfilment: FulfilmentPort | None = None
+    payments: PaymentsPort | None = None
+    channels: dict[str, ChannelPlatformPort] = field(default_factory=dict)
+    """Channel platforms by the channel they serve (an order's ``channel``)."""
+    guards: dict[str, Guard] = field(default_factory=dict)
+    backends: dict[str, str] = field(default_factory=dict)
+    """Port slot (``erp``, ``stock.wms``, ``channel.shopify``, ...) -> the connection serving it."""
+
+    @property
+    def channel(self) -> ChannelPlatformPort | None:
+        """The first channel platform: the shop the storefront levels are pushed to."""
+        return next(iter(self.channels.values()), None)
+
+    def slots(self) -> dict[str, object]:
+        """Every port by its slot name, e.g. ``stock.wms``: what a split system role serves over RPC."""
+        found: dict[str, object] = {"erp": self.erp}
+        found.update({f"stock.{name}": port for name, port in self.stock.items()})
+        found.update({f"channel.{name}": port for name, port in self.channels.items()})
+        found.update({name: getattr(self, name) for name in ("fulfilment", "payments") if getattr(self, name)})
+        return found
+
+    def wrapped(self, wrap: Callable[[object, str], object]) -> SystemPorts:
+        """The same ports, each passed through ``wrap(port, connection name)`` (e.g. pauses)."""
+        def one(slot: str, port: object) -> object:
+            return wrap(port, self.backends.get(slot, slot))
+
+        return replace(self, erp=one("erp", self.erp),
+                       stock={n: one(f"stock.{n}", p) for n, p in self.stock.items()},
+                       channels={n: one(f"channel.{n}", p) for n, p in self.channels.items()},
+                       fulfilment=one("fulfilment", self.fulfilment) if self.fulfilment else None,
+                       payments=one("payments", self.payments) if self.payments else None)
+
+
+PROTOCOLS: dict[str, type] = {"erp": ErpPort, "stock": StockPort, "fulfilment": FulfilmentPort,
+                              "payments": PaymentsPort, "channel": ChannelPlatformPort}
+"""The Protocol of each role (``system_apis.registry.ROLES``)."""
+
+
+def slot(conn: Connection, role: str) -> str:
+    """The name a connection's role is served under (``stock.wms``, ``channel.shopify``, ``erp``)."""
+    if role == "stock":
+        return f"stock.{conn.name}"
+    return f"channel.{conn.serves.channel}" if role == "channel" else role
+
+
+def remote_ports(connections: list[Connection], client: Callable[[type, str], object]) -> SystemPorts:
+    """The ports of a split role: each slot a ``client(protocol, slot)`` of the system role's."""
+    return assemble(connections, {conn.name: {role: client(PROTOCOLS[role], slot(conn, role)) for role in conn.roles}
+                                  for conn in connections})
+
+
+def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, object]],
+             guards: dict[str, Guard] | None = None) -> SystemPorts:
+    """The ports from each connection's adapters (connection name -> role -> adapter); the first
+    connection serving the ERP, fulfilment or payments role takes it."""
+    slots: dict[str, object] = {}
+    backends: dict[str, str] = {}
+    stock: dict[str, StockPort] = {}
+    channels: dict[str, ChannelPlatformPort] = {}
+    for conn in connections:
+        made = adapters[conn.name]
+        for role in conn.roles:
+            if role == "stock":
+                stock[conn.name], backends[f"stock.{conn.name}"] = made[role], conn.name  # type: ignore[assignment]
+            elif role == "channel" and conn.serves.channel:
+                channels[conn.serves.channel] = made[role]  # type: ignore[assignment]
+                backends[f"channel.{conn.serves.channel}"] = conn.name
+            elif role in ("erp", "fulfilment", "payments") and role not in slots:
+                if role != "erp" or conn.serves.erp_role == "primary":
+                    slots[role], backends[role] = made[role], conn.name
+    return SystemPorts(erp=slots["erp"], stock=stock, fulfilment=slots.get("fulfilment"),  # type: ignore[arg-type]
+                       payments=slots.get("payments"), channels=channels, guards=guards or {},  # type: ignore[arg-type]
+                       backends=backends)
 
 
 async def build_system_ports(
     stack: AsyncExitStack,
-    base_urls: dict[str, str],
+    connections: list[Connection],
     *,
     timeout: float,
     transport: httpx.AsyncBaseTransport | None = None,
-    shopify_access_token: str = SANDBOX_SHOPIFY_TOKEN,
     breaker: BreakerConfig | None = None,
+    adapters: Mapping[str, object] | None = None,
 ) -> SystemPorts:
-    """The adapters over ``base_urls``; ``shopify_access_token`` goes with every Shopify call;
-    ``breaker`` times every backend's circuit (HUB_BREAKER_* settings)."""
+    """The adapters of every connection; ``breaker`` times every backend's circuit (HUB_BREAKER_*
+    settings); ``adapters`` (connection name -> adapter) stands in for any connection's."""
     breaker = breaker or BreakerConfig()
     guards: dict[str, Guard] = {}
-    https: dict[str, VendorHttp] = {}
-    names = [name for name in _CLASSIFIERS if name not in _OPTIONAL or base_urls.get(name)]
-    for name in names:
-        headers = {ACCESS_TOKEN_HEADER: shopify_access_token} if name == "shopify" else None
-        client = httpx.AsyncClient(
-            base_url=base_urls[name],
-            transport=transport,
-            timeout=httpx.Timeout(timeout),
-            headers=headers,
-            limits=httpx.Limits(max_connections=_CONCURRENCY[name] * 2, max_keepalive_connections=_CONCURRENCY[name]),
-        )
+    made: dict[str, Mapping[str, object]] = {}
+    for conn in connections:
+        if adapters and conn.name in adapters:
+            made[conn.name] = {role: adapters[conn.name] for role in conn.roles}
+            continue
+        kind = conn.vendor
+        limits = httpx.Limits(max_connections=conn.concurrency * 2, max_keepalive_connections=conn.concurrency)
+        own = transport if conn.sandboxed else None
+        if conn.rate_per_second:
+            own = PacedTransport(own or httpx.AsyncHTTPTransport(limits=limits), conn.rate_per_second)
+        client = httpx.AsyncClient(base_url=conn.base_url, transport=own, timeout=httpx.Timeout(timeout),
+                                   headers=kind.auth(conn.credential) or None, limits=limits)
         await stack.enter_async_context(client)
-        guard = Guard(
-            name,
+        guards[conn.name] = Guard(
+            conn.name,
             policy=RetryPolicy(),
             timeout=timeout,
-            bulkhead=Bulkhead(name, max_concurrent=_CONCURRENCY[name]),
-            breaker=CircuitBreaker(name, failure_threshold=breaker.failure_threshold,
+            bulkhead=Bulkhead(conn.name, max_concurrent=conn.concurrency),
+            breaker=CircuitBreaker(conn.name, failure_threshold=breaker.failure_threshold,
                                    reset_timeout=breaker.open_seconds),
         )
-        guards[name] = guard
-        https[name] = VendorHttp(name, client, guard, _CLASSIFIERS[name])
-    return SystemPorts(
-        erp=ErpHttpAdapter(https["erp"]),
-        wms=WmsHttpAdapter(https["wms"]),
-        pos=PosHttpAdapter(https["pos"]),
-        guards=guards,
-        fulfilment=WmsFulfilmentAdapter(https["wms"]),
-        payments=PaymentsHttpAdapter(https["payments"]) if "payments" in https else None,
-        shopify=ShopifyHttpAdapter(https["shopify"]) if "shopify" in https else None,
-    )
+        http = VendorHttp(conn.name, client, guards[conn.name], kind.classify)
+        made[conn.name] = {role: factory(http) for role, factory in kind.adapters.items()}
+    return assemble(connections, made, guards)

@@ -121,8 +121,10 @@ class Hub:
         return response.json()["key"]
 
 
-async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all", idp: FakeIdp | None = None) -> Hub:
-    app = HubApp(settings, role)
+async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all", idp: FakeIdp | None = None,
+                    adapters: dict[str, object] | None = None) -> Hub:
+    """``adapters``: a fake (``tests/fakes/``) for any backend connection, by name, through the same bootstrap."""
+    app = HubApp(settings, role, adapters)
     await app.startup()
     stack.push_async_callback(_shutdown_within, app, 30.0)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")

@@ -11,12 +11,12 @@ from experience_apis.http import SECURITY_SCHEMES, current_principal, declare_pr
 from gateway.admin.audit import list_audit
 from gateway.admin.cache import purge_cache
 from gateway.admin.dead_letters import DeadLettersController
-from gateway.admin.journeys import JourneysController
+from experience_apis.operations.journeys import JourneysController
 from gateway.admin.keys import KeysController
 from gateway.admin.ops import OpsAdmin
 from gateway.admin.ops_routes import OPS_HANDLERS
-from gateway.admin.reconciliations import ReconciliationsController
-from gateway.admin.returns import ReturnsController
+from experience_apis.operations.reconciliations import ReconciliationsController
+from experience_apis.operations.returns import ReturnsController
 from gateway.admin.session import get_session
 from gateway.admin.plans import list_plans, put_plan
 from gateway.keys.service import KeyService

@@ -8,7 +8,7 @@ from litestar import get
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED
-from gateway.admin.guards import OPERATOR
+from experience_apis.operations.guards import OPERATOR
 from shared.messaging.dead_letters import DeadLetterService
 from shared.ops.audit import AuditPage
 

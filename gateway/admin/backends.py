@@ -12,7 +12,7 @@ import msgspec
 from litestar import Controller, get, post
 
 from experience_apis.http import INJECTED, CurrentPrincipal
-from gateway.admin.guards import OPERATOR
+from experience_apis.operations.guards import OPERATOR
 from gateway.admin.ops import OpsAdmin
 from shared.errors import NotFound
 from shared.ops.backends import BackendView

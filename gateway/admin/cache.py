@@ -8,7 +8,7 @@ import msgspec
 from litestar import post
 
 from experience_apis.http import INJECTED
-from gateway.admin.guards import ADMIN
+from experience_apis.operations.guards import ADMIN
 from shared.bus import Bus, CatalogChanged
 
 CACHE_TOPIC = "catalog.changed"

@@ -23,7 +23,7 @@ from litestar.params import Parameter
 
 from experience_apis.http import INJECTED, CurrentPrincipal
 from experience_apis.openapi import problems
-from gateway.admin.guards import ADMIN, OPERATOR
+from experience_apis.operations.guards import ADMIN, OPERATOR
 from shared.errors import ValidationFailed
 from shared.messaging.dead_letter_filter import DeadLetterFilter, Status, checked, parse_filter
 from shared.messaging.dead_letters import BulkReplayed, DeadLetter, DeadLetterPage, DeadLetterService, Replayed

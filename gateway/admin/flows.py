@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import get
 
 from experience_apis.http import INJECTED
-from gateway.admin.guards import OPERATOR
+from experience_apis.operations.guards import OPERATOR
 from gateway.admin.ops import OpsAdmin
 from process_apis.ops.flows import FlowsView
 

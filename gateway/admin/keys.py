@@ -10,7 +10,7 @@ from gateway.keys.schemas import KeyCreate, KeyCreated, KeyList, KeyRotate, KeyV
 from gateway.keys.service import KeyService
 from shared.problems import strict_body
 from experience_apis.http import INJECTED
-from gateway.admin.guards import ADMIN
+from experience_apis.operations.guards import ADMIN
 
 
 Keys = Annotated[KeyService, INJECTED]

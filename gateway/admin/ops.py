@@ -12,14 +12,32 @@ from shared.ops.backends import BackendBoard
 from shared.ops.pauses import PauseBook
 
 
+class ConnectionFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """A configured connection as the composition root describes it (never its credential)."""
+
+    name: str
+    kind: str
+    base_url: str
+    """Scheme, host, port and path only: no credentials, no query."""
+    roles: list[str]
+    serves: list[str]
+
+
 class Connection(msgspec.Struct, kw_only=True):
     backend: str
+    """The connection's name (its backend name in ``GET /backends``)."""
     kind: str
-    """The backend's role: ``erp``, ``wms``, ``pos``, ``payments``, ``commerce`` (Shopify)."""
+    """The vendor kind (``clouderp``, ``shipworks``, ``storelink``, ``shopify``, ``stripe_like``, ...)."""
     base_url: str | None
     """Scheme, host, port and path only: no credentials, no query (never a secret)."""
     serves: list[str]
+    """What it serves: ``erp:primary``, ``channel:<channel>``, ``locations:<prefix>``, ``payments``."""
     circuit: str
+    roles: list[str] = []
+    """The ports it serves: ``erp``, ``stock``, ``fulfilment``, ``payments``, ``channel``."""
+    health: str = "ok"
+    """``ok``, ``degraded`` (half-open circuit or half its calls failing), ``down`` (circuit open)
+    or ``paused`` (an operator paused it)."""
 
 
 @dataclass
@@ -28,5 +46,5 @@ class OpsAdmin:
     backends: BackendBoard
     pauses: PauseBook
     alerts: AlertStore
-    connections: dict[str, str | None] = field(default_factory=dict)
-    """Backend name -> its base URL (already stripped of credentials)."""
+    connections: list[ConnectionFacts] = field(default_factory=list)
+    """The configured connections (base URLs already stripped of credentials)."""

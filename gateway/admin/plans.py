@@ -10,7 +10,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from experience_apis.http import INJECTED
-from gateway.admin.guards import ADMIN
+from experience_apis.operations.guards import ADMIN
 from gateway.plans.book import PlanBook
 from shared.settings import Plan
 

@@ -8,7 +8,7 @@ import msgspec
 from litestar import get
 
 from experience_apis.http import CurrentPrincipal
-from gateway.admin.guards import OPERATOR
+from experience_apis.operations.guards import OPERATOR
 
 
 class Session(msgspec.Struct, kw_only=True):

@@ -43,7 +43,7 @@ class JourneyRefs(msgspec.Struct, kw_only=True, omit_defaults=True):
     rma_id: str | None = None
     channel: str | None = None
     channel_order_ref: str | None = None
-    """The channel's own order number (a Shopify order id for ``shopify``)."""
+    """The channel's own order number (the platform's order id for a channel platform's order)."""
     po_number: str | None = None
     erp_order_number: str | None = None
     fulfilment_id: str | None = None

@@ -6,7 +6,7 @@ the workers' message outcomes (``journey_steps``: done, retried, dead-lettered,
 with attempts, latency, backend, schema version and trace), dead letters an
 operator replayed or resolved (by whom, with the note), and messages still waiting
 in the outbox. Steps are sorted by time, oldest first. An order's messages are keyed by its id, and, for an order
-captured from a Shopify webhook, first by the Shopify order id.
+captured from a channel platform's webhook, first by the platform's order id.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.journeys import repository as repo
 from process_apis.journeys.schemas import Journey, JourneyRefs, Journeys, JourneyStep
+from process_apis.orders.schemas import OWN_CHANNELS
 from shared.db.engine import reading
 
 
@@ -58,9 +59,9 @@ class JourneyService:
 
 
 def _subjects(order: Any) -> tuple[str, ...]:
-    """The message keys of an order's journey: its id; a Shopify order's capture is keyed by the
-    Shopify order id."""
-    if order.channel == "shopify" and order.channel_order_ref:
+    """The message keys of an order's journey: its id; a channel platform order's capture is keyed
+    by the platform's order id."""
+    if order.channel not in OWN_CHANNELS and order.channel_order_ref:
         return order.order_id, order.channel_order_ref
     return (order.order_id,)
 

@@ -24,7 +24,7 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("erp_posting", ("order.accepted",), done_status="posted", from_status="accepted", backend="erp"),
     FlowSpec("wms_release", ("order.posted",), done_status="released", from_status="posted", backend="wms"),
     FlowSpec("shipment", ("shipment.confirmed",), done_status="shipped", from_status="released"),
-    FlowSpec("shopify_fulfilment", ("shopify.fulfil",), backend="shopify"),
+    FlowSpec("channel_fulfilment", ("channel.fulfil",), backend="shopify"),
     FlowSpec("returns", ("return.received", "return.inspection", "return.updated"), returns=True, backend="wms"),
     FlowSpec("refund_saga", ("return.saga",), backend="payments"),
     FlowSpec("inventory_sync", ("stock.changed",)),

@@ -5,7 +5,7 @@
     shipment.confirmed  record the shipment, free its reservations           -> shipped
                         (or refuse it whole: more than ordered, a resend under a
                         new id, a SKU not on the order; see ``shipping``)
-    shopify.fulfil      tell Shopify the order shipped (Shopify orders only)
+    channel.fulfil      tell the order's channel platform it shipped (platform orders only)
 
 Each handler reads the order's current status first and does nothing when the
 step is already done, and each status change is conditional, so a message
@@ -16,7 +16,7 @@ backoff and dead-letters the rest.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable, Mapping
 
 import msgspec
 from shared.db.engine import reading
@@ -32,19 +32,20 @@ from shared.metrics import Registry
 from shared.messaging.outbox import Message, enqueue
 from shared.models import Address, FulfilmentLine, FulfilmentRequest, OrderLine, SalesOrder, ShipmentConfirmed
 from system_apis.erp.port import ErpPort
-from system_apis.shopify.port import ShopifyPort
+from system_apis.channel.port import ChannelPlatformPort
 from system_apis.wms.fulfilment_port import FulfilmentPort
 
 
-class ShopifyFulfil(msgspec.Struct, frozen=True):
+class ChannelFulfil(msgspec.Struct, frozen=True):
     order_id: str
     shipment_id: str
 
 
 class OrderFlows:
-    def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort, shopify: ShopifyPort | None,
-                 stock: StockBook, *, wake: Callable[[], None] = lambda: None,
-                 metrics: Registry | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort,
+                 channels: Mapping[str, ChannelPlatformPort] | None, stock: StockBook, *,
+                 wake: Callable[[], None] = lambda: None, metrics: Registry | None = None) -> None:
+        """``channels``: the channel platform serving each channel (an order's ``channel``)."""
         self._engine = engine
         self._refused = (metrics or Registry()).counter(
             "hub_shipments_refused_total", "Shipment confirmations refused (dead-lettered), by reason.", ("reason",))
@@ -52,13 +53,13 @@ class OrderFlows:
             self._refused.inc(reason, amount=0)  # every series present from the start, for alerting
         self._erp = erp
         self._wms = wms
-        self._shopify = shopify
+        self._channels = channels or {}
         self._stock = stock
         self._wake = wake
 
     def handlers(self) -> dict:
         return {"order.accepted": self.post_to_erp, "order.posted": self.release_to_wms,
-                "shipment.confirmed": self.record_shipment, "shopify.fulfil": self.fulfil_on_shopify}
+                "shipment.confirmed": self.record_shipment, "channel.fulfil": self.fulfil_on_channel}
 
     async def post_to_erp(self, message: Message) -> None:
         order = await self._order(message.decode(repo.OrderRef).order_id)
@@ -120,20 +121,21 @@ class OrderFlows:
                                 detail=f"{shipment.carrier} {shipment.tracking_number}")
         if moved and order.customer_id is not None and (order.payment is None):
             await repo.remove_exposure(conn, order.customer_id, rules.cents(order.total))
-        if order.channel == "shopify" and self._shopify is not None:
-            await enqueue(conn, "shopify.fulfil", order.order_id,
-                          ShopifyFulfil(order_id=order.order_id, shipment_id=shipment.shipment_id))
+        if order.channel in self._channels:
+            await enqueue(conn, "channel.fulfil", order.order_id,
+                          ChannelFulfil(order_id=order.order_id, shipment_id=shipment.shipment_id))
 
-    async def fulfil_on_shopify(self, message: Message) -> None:
-        job = message.decode(ShopifyFulfil)
+    async def fulfil_on_channel(self, message: Message) -> None:
+        job = message.decode(ChannelFulfil)
         async with reading(self._engine) as conn:
             order = await repo.view(conn, job.order_id, None)
         if order is None:
             raise NotFound(f"No order {job.order_id}.", code="unknown_order")
         shipment = next((s for s in order.shipments if s.shipment_id == job.shipment_id), None)
-        if shipment is None or self._shopify is None or order.channel_order_ref is None:
+        platform = self._channels.get(order.channel)
+        if shipment is None or platform is None or order.channel_order_ref is None:
             return
-        await self._shopify.create_fulfilment(
+        await platform.create_fulfilment(
             order.channel_order_ref, shipment.tracking_number, shipment.carrier,
             [FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in shipment.lines],
             idempotency_key=f"{order.order_id}:{shipment.shipment_id}")

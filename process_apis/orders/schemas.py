@@ -16,6 +16,9 @@ from shared.models import Address
 
 OrderStatus = Literal["accepted", "posted", "released", "shipped", "delivered", "cancelled", "on_hold"]
 Channel = Literal["storefront", "mobile", "partner", "shopify"]
+OWN_CHANNELS = ("storefront", "mobile", "partner")
+"""The channels the hub's own APIs serve; any other sells on its own platform (a channel-platform
+connection) and reaches the hub as a ``ChannelOrder``."""
 
 
 class Struct(msgspec.Struct, frozen=True, kw_only=True):
@@ -49,7 +52,7 @@ class PlaceOrder(Struct, kw_only=True):
     ship_to: Address | None = None
     payment: Payment | None = None
     check_prices: bool = True
-    """False for orders already sold on the channel's own platform (Shopify): its prices stand."""
+    """False for orders already sold on the channel's own platform: its prices stand."""
 
 
 class Viewer(Struct, kw_only=True):

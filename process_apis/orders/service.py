@@ -33,7 +33,9 @@ from process_apis.orders import repository as repo
 from process_apis.orders import rules
 from process_apis.orders.backoffice import BackOffice
 from process_apis.orders.one_trip import Credit, OneTripCapture, elapsed_ms
-from process_apis.orders.schemas import LineRequest, OrderPage, OrderView, Payment, Placed, PlaceOrder, Viewer
+from process_apis.orders.schemas import (
+    OWN_CHANNELS, LineRequest, OrderPage, OrderView, Payment, Placed, PlaceOrder, Viewer,
+)
 from shared.db.dialect import insert
 from shared.db.tables import customer_credit
 from shared.errors import BackendUnavailable, BusinessRuleViolation, Conflict, HubError, NotFound
@@ -196,8 +198,8 @@ def business_key(cmd: PlaceOrder) -> str | None:
     customer, a channel platform's order id per channel."""
     if cmd.po_number is not None:
         return f"po:{cmd.customer_id}:{cmd.po_number}"
-    if cmd.channel == "shopify" and cmd.channel_order_ref:
-        return f"shopify:{cmd.channel_order_ref}"
+    if cmd.channel not in OWN_CHANNELS and cmd.channel_order_ref:
+        return f"{cmd.channel}:{cmd.channel_order_ref}"
     return None
 
 
@@ -219,7 +221,7 @@ def _view(order: repo.StoredOrder) -> OrderView:
 
 
 class ChannelIntake:
-    """Orders sold on a channel's own platform (Shopify ``orders/create``), queued by the
+    """Orders sold on a channel's own platform (a ``ChannelOrder`` from its webhook), queued by the
     webhook and captured here by a worker through the same ``OrderService``.
 
     The platform already took the buyer's money, so a refusal cannot be answered
@@ -233,10 +235,12 @@ class ChannelIntake:
     async def capture(self, message: Message) -> None:
         incoming = message.decode(ChannelOrder)
         command = PlaceOrder(
-            channel="shopify", consumer=f"shopify:{incoming.shop or 'store'}", channel_order_ref=incoming.channel_order_ref,
+            channel=incoming.channel, consumer=f"{incoming.channel}:{incoming.shop or 'store'}",  # type: ignore[arg-type]
+            channel_order_ref=incoming.channel_order_ref,
             currency=incoming.currency, ship_to=incoming.ship_to, check_prices=False,
             lines=tuple(LineRequest(sku=l.sku, quantity=l.quantity, unit_price=l.unit_price) for l in incoming.lines),
-            payment=Payment(method="shopify", amount=incoming.total, authorization_id=f"shopify:{incoming.channel_order_ref}"),
+            payment=Payment(method=incoming.channel, amount=incoming.total,
+                            authorization_id=f"{incoming.channel}:{incoming.channel_order_ref}"),
         )
         try:
             await self._service.place_order(command, f"{incoming.channel}-order:{incoming.channel_order_ref}")

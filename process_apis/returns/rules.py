@@ -115,7 +115,7 @@ def status_of(lines: tuple[ReturnLine, ...], refund: Decimal, policy: ReturnPoli
 
 def refund_method(order: StoredOrder, status: ReturnStatus, amount: Decimal) -> RefundMethod:
     """Card orders are refunded to the card (against the order's authorization); orders paid
-    on account get the credit memo as their refund; Shopify orders are refunded on Shopify."""
+    on account get the credit memo as their refund; channel platform orders are refunded there."""
     if status == "rejected" or amount <= 0:
         return "none"
     if order.payment is None:

@@ -11,15 +11,15 @@ transaction, so a message delivered twice, or a worker killed mid-step (its
 lease runs out, another worker runs the same message), repeats an idempotent
 backend call and changes nothing twice. Every backend write carries a key made
 from the RMA id (the credit memo's external ref, the receipt's ``rma_ref``, the
-card refund's ``Idempotency-Key``, the Shopify refund's note, which the
-adapter looks for before it creates one).
+card refund's ``Idempotency-Key``, or the RMA id a channel platform's adapter
+finds its refund by before it creates one).
 
 The payment refund, the one step that cannot be undone, runs last: every step
 before it has a compensation, and nothing can fail after it. It gives the money
 back where it was paid: a ``card`` order through the payment provider (against
-the order's authorization), a ``channel`` order on its platform (a Shopify
-order through ``ShopifyPort.refund``, on the Shopify order, noted with the RMA
-id). A card order without an authorization, or a channel order no refund port
+the order's authorization), a ``channel`` order on the platform serving its
+channel (``ChannelPlatformPort.refund`` against the platform's order, keyed by
+the RMA id). A card order without an authorization, or a channel order no refund port
 serves (``no_channel_refund``), is a refusal. So is a credit memo or refund
 that, with the order's other refunds issued or under way, would give back more
 units or money than the order was paid for (``refund_exceeds_paid``): checked
@@ -46,6 +46,7 @@ budget; its replay resumes them); the last one ends the saga ``failed``:
 from __future__ import annotations
 
 from datetime import datetime
+from collections.abc import Mapping
 from typing import Any, Callable
 
 import msgspec
@@ -61,7 +62,7 @@ from shared.messaging.outbox import Message, enqueue, utcnow
 from shared.models import CreditMemoRequest, ExpectedReceipt, FulfilmentLine, OrderLine, ReceiptLine, Refund
 from system_apis.erp.port import ErpPort
 from system_apis.payments.port import PaymentsPort
-from system_apis.shopify.port import ShopifyPort
+from system_apis.channel.port import ChannelPlatformPort
 from system_apis.wms.fulfilment_port import FulfilmentPort
 
 SAGA_TOPIC = "return.saga"
@@ -96,7 +97,7 @@ class StepBudget(msgspec.Struct, frozen=True):
 def plan(rma: repo.StoredReturn) -> tuple[str, ...]:
     """The forward steps this return needs, in order: the credit memo when there is money to
     refund; the expected receipt always; last the ``payment_refund`` pivot for a ``card`` refund
-    (payment provider) or a ``channel`` refund (the order's platform, Shopify)."""
+    (payment provider) or a ``channel`` refund (the platform serving the order's channel)."""
     steps = ("credit_memo",) if rma.refund_amount > 0 else ()
     steps += ("expected_receipt",)
     return steps + (("payment_refund",) if rma.refund_method in REFUNDED_BY_A_BACKEND else ())
@@ -126,10 +127,10 @@ def first_compensation(rma: repo.StoredReturn, failed_step: str) -> str:
 
 class ReturnSaga:
     def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort, payments: PaymentsPort | None,
-                 *, shopify: ShopifyPort | None = None, budget: StepBudget | None = None,
+                 *, channels: Mapping[str, ChannelPlatformPort] | None = None, budget: StepBudget | None = None,
                  wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] = utcnow) -> None:
         self._engine, self._erp, self._wms, self._payments = engine, erp, wms, payments
-        self._shopify = shopify
+        self._channels = channels or {}
         self._budget = budget or StepBudget()
         self._wake, self._clock = wake, clock
 
@@ -222,13 +223,15 @@ class ReturnSaga:
 
     async def _refund_on_channel(self, rma: repo.StoredReturn, order: orders.StoredOrder,
                                  approved: list[ReturnLine]) -> Refund:
-        """On Shopify, against the Shopify order (``channel_order_ref``); idempotent on the RMA id."""
-        if order.channel != "shopify" or self._shopify is None or not order.channel_order_ref:
+        """On the platform serving the order's channel, against its order (``channel_order_ref``);
+        idempotent on the RMA id."""
+        platform = self._channels.get(order.channel)
+        if platform is None or not order.channel_order_ref:
             raise BackendError(f"No refund on the {order.channel} channel is configured for this order.",
                                backend=order.channel, code="no_channel_refund")
         lines = [FulfilmentLine(sku=line.sku, quantity=line.quantity) for line in approved]
-        return await self._shopify.refund(order.channel_order_ref, lines, rma.refund_amount, rma.currency,
-                                          rma_id=rma.rma_id)
+        return await platform.refund(order.channel_order_ref, lines, rma.refund_amount, rma.currency,
+                                     rma_id=rma.rma_id)
 
     async def _advance(self, rma: repo.StoredReturn, step: str, nxt: str, detail: str, **values: Any) -> None:
         async with self._engine.begin() as conn:

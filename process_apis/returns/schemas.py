@@ -22,7 +22,7 @@ RefundStatus = Literal["pending", "issued", "failed", "not_applicable"]
 RefundMethod = Literal["card", "account_credit", "channel", "none"]
 """How the money goes back: to the card (payment refund), as a credit on the customer's
 account (orders paid on account: the credit memo is the refund), on the channel's own
-platform (Shopify orders), or not at all (nothing approved)."""
+platform (channel platform orders), or not at all (nothing approved)."""
 InspectionResult = Literal["restock", "scrap"]
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from shared.db.engine import reading
 from shared.db.storefront_tables import storefront_levels as levels
 from shared.messaging.outbox import as_utc
-from system_apis.shopify.port import ShopifyPort
+from system_apis.channel.port import ChannelPlatformPort
 
 CHECK = "storefront_levels"
 LAG_SAMPLE_LIMIT = 1000
@@ -51,9 +51,9 @@ async def lag_samples(conn: AsyncConnection, since: datetime, limit: int = LAG_S
 
 
 class StorefrontDrift:
-    def __init__(self, engine: AsyncEngine, shopify: ShopifyPort) -> None:
+    def __init__(self, engine: AsyncEngine, platform: ChannelPlatformPort) -> None:
         self._engine = engine
-        self._shopify = shopify
+        self._platform = platform
 
     async def check(self, *, repair: bool) -> list[Finding]:
         return (await self.compare(repair=repair))[1]
@@ -66,7 +66,7 @@ class StorefrontDrift:
         if not rows:
             return 0, []
         shop = {(lv.sku, lv.location): lv.available
-                for lv in await self._shopify.inventory_levels(sorted({r.sku for r in rows}))}
+                for lv in await self._platform.inventory_levels(sorted({r.sku for r in rows}))}
         findings: list[Finding] = []
         drifted = []
         for r in rows:

@@ -11,7 +11,7 @@ queue of values: a row holds only the latest.
 
 Pacing, never hammering: after each call the answer's ``CallBudget`` says
 what is left; the next call waits until the bucket holds its cost plus a
-quarter of the bucket kept for the hub's other Shopify calls. A throttle
+quarter of the bucket kept for the hub's other calls to the platform. A throttle
 (429 or GraphQL THROTTLED) waits its ``retry_after``; an outage, a timeout or
 an open circuit backs off exponentially (``BACKOFF``), retrying for as long
 as it takes. A permanent refusal of a batch is split in halves to isolate the
@@ -36,7 +36,7 @@ from shared.db.engine import reading
 from shared.db.storefront_tables import storefront_levels as levels
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable
 from shared.messaging.outbox import utcnow
-from system_apis.shopify.port import MAX_LEVELS_PER_CALL, CallBudget, ShopifyPort, StorefrontLevel
+from system_apis.channel.port import MAX_LEVELS_PER_CALL, CallBudget, ChannelPlatformPort, StorefrontLevel
 
 log = logging.getLogger("commerce_hub.storefront")
 
@@ -53,12 +53,12 @@ KEEP_FRACTION = 0.25
 
 class StorefrontPusher:
     def __init__(
-        self, engine: AsyncEngine, shopify: ShopifyPort, *, safety_buffer: int = 0,
+        self, engine: AsyncEngine, platform: ChannelPlatformPort, *, safety_buffer: int = 0,
         levels_per_call: int = MAX_LEVELS_PER_CALL, poll_seconds: float = 0.5,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._engine = engine
-        self._shopify = shopify
+        self._platform = platform
         self.desired = DesiredLevels(engine, safety_buffer=safety_buffer)
         self._per_call = max(1, min(levels_per_call, MAX_LEVELS_PER_CALL))
         self._poll = poll_seconds
@@ -129,8 +129,8 @@ class StorefrontPusher:
             self.calls += 1
             if self._per_call == 1:
                 (one,) = batch
-                return await self._shopify.set_inventory(one.sku, one.location, one.available)
-            return await self._shopify.set_inventory_levels(batch)
+                return await self._platform.set_inventory(one.sku, one.location, one.available)
+            return await self._platform.set_inventory_levels(batch)
         except BackendUnavailable:
             raise
         except BackendError as exc:

@@ -261,7 +261,7 @@ return_claims = Table(
 # --- journeys (issue 12) -----------------------------------------------------------
 # Every identifier an order or return has carried is indexed where it lives (partial
 # indexes: a NULL costs capture nothing); identifiers with no column of their own (a
-# Shopify webhook id) are in journey_refs, naming the identifier they lead to.
+# channel platform's webhook id) are in journey_refs, naming the identifier they lead to.
 for _table, _column in ((orders, "channel_order_ref"), (orders, "po_number"), (orders, "erp_order_number"),
                         (orders, "fulfilment_id"), (returns, "credit_memo_id"), (returns, "refund_id")):
     _col = _table.c[_column]
@@ -274,8 +274,8 @@ Index("ix_dead_letters_key", dead_letters.c.key)
 journey_refs = Table(
     "journey_refs",
     metadata,
-    Column("ref", String(255), primary_key=True),  # e.g. a Shopify webhook id
-    Column("subject", String(128), primary_key=True),  # the identifier it leads to (the Shopify order id)
+    Column("ref", String(255), primary_key=True),  # e.g. a channel platform's webhook id
+    Column("subject", String(128), primary_key=True),  # the identifier it leads to (the platform's order id)
     Column("kind", String(32), nullable=False),  # shopify_webhook, ...
     Column("at", DateTime(timezone=True), nullable=False),
 )

@@ -34,7 +34,7 @@ JOURNEY_TOPICS: dict[str, Topic] = {
     "order.accepted": Topic("system", "erp"),
     "order.posted": Topic("system", "wms"),
     "shipment.confirmed": Topic("process", "wms"),
-    "shopify.fulfil": Topic("system", "shopify"),
+    "channel.fulfil": Topic("system", "shopify"),
     "edi.shipped": Topic("process"),  # the 856 and 810 of an EDI order's shipment
     "return.saga": Topic("system"),
     "return.received": Topic("process", "wms"),
@@ -73,7 +73,7 @@ def _saga_step(payload: bytes) -> str:
 
 
 async def add_ref(conn: AsyncConnection, ref: str, subject: str, kind: str) -> None:
-    """Remember that ``ref`` (e.g. a Shopify webhook id) leads to the identifier ``subject``, in
+    """Remember that ``ref`` (e.g. a channel platform's webhook id) leads to the identifier ``subject``, in
     the caller's transaction; recording it again changes nothing."""
     await conn.execute(insert(conn, journey_refs).values(ref=ref, subject=subject, kind=kind, at=utcnow())
                        .on_conflict_do_nothing())

@@ -1,8 +1,10 @@
 """The composition root of the sandbox backends: ``create_sandbox_app``.
 
-Serves ERP, WMS, POS, Shopify and payments (vendor APIs and controls, every path under
-``/sandbox/``). All state is built here, per app; nothing needs the lifespan
-to have run, so the hub can call the app in-process via ``httpx.ASGITransport``.
+Serves the sandbox backend of every vendor kind in ``system_apis.registry`` (today ERP,
+WMS, POS, Shopify and payments: vendor APIs and controls, every path under
+``/sandbox/``), each from its package (``sandbox/<backend>/``). All state is
+built here, per app; nothing needs the lifespan to have run, so the hub can call
+the app in-process via ``httpx.ASGITransport``.
 """
 
 from __future__ import annotations
@@ -19,21 +21,12 @@ from system_apis.sandbox.backend import BackendSpec, provide_value
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.control_errors import CONTROL_EXCEPTION_HANDLERS
 from system_apis.sandbox.controls import APP_CONTROLS
-from system_apis.sandbox.counterpoint.store import COUNTERPOINT
-from system_apis.sandbox.erp_routes import ERP
 from system_apis.sandbox.events import Announcer, EventDelivery
 from system_apis.sandbox.faults import FaultBoard
-from system_apis.sandbox.legacy_erp.routes import LEGACY_ERP
-from system_apis.sandbox.netsuite.spec import NETSUITE
-from system_apis.sandbox.payments_routes import PAYMENTS
-from system_apis.sandbox.pos import POS
-from system_apis.sandbox.quickbooks.spec import QUICKBOOKS
 from system_apis.sandbox.runtime import Sandbox, SandboxBackend
-from system_apis.sandbox.shopify_routes import SHOPIFY
-from system_apis.sandbox.threepl.routes import THREEPL
-from system_apis.sandbox.wms_routes import WMS
+from system_apis.registry import sandbox_specs
 
-BACKENDS: tuple[BackendSpec, ...] = (ERP, WMS, POS, SHOPIFY, PAYMENTS, QUICKBOOKS, LEGACY_ERP, NETSUITE, COUNTERPOINT, THREEPL)
+BACKENDS: tuple[BackendSpec, ...] = sandbox_specs()
 
 
 def build_sandbox(

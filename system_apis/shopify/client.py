@@ -1,4 +1,4 @@
-"""``ShopifyPort`` over the Shopify Admin REST API, and its throttle classifier.
+"""``ChannelPlatformPort`` over the Shopify Admin REST API, and its throttle classifier.
 
 Shopify limits REST calls with a leaky bucket: a full bucket answers 429 with
 ``Retry-After: 1.0`` (a float), which becomes ``BackendThrottled`` with that
@@ -24,7 +24,7 @@ import httpx
 from shared.errors import BackendError, NotFound
 from shared.models import FulfilmentLine, Refund
 from system_apis.shopify import graphql, mapping
-from system_apis.shopify.port import CallBudget, StorefrontLevel
+from system_apis.channel.port import CallBudget, StorefrontLevel
 from system_apis.shopify.vendor_schemas import InventoryLevelList, RefundAnswer, RefundList
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
 
@@ -46,7 +46,7 @@ def classify(response: httpx.Response) -> None:
 
 
 class ShopifyHttpAdapter:
-    """Shopify behind ``ShopifyPort``; build its ``VendorHttp`` with ``classify`` above and a client
+    """Shopify behind ``ChannelPlatformPort``; build its ``VendorHttp`` with ``classify`` above and a client
     that sends ``X-Shopify-Access-Token``."""
 
     def __init__(self, http: VendorHttp) -> None:

@@ -21,7 +21,7 @@ import httpx
 import msgspec
 
 from shared.errors import BackendError, BackendThrottled
-from system_apis.shopify.port import CallBudget, StorefrontLevel
+from system_apis.channel.port import CallBudget, StorefrontLevel
 
 PATH_SUFFIX = "/graphql.json"
 ITEM_GID = "gid://shopify/InventoryItem/"

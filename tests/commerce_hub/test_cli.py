@@ -116,6 +116,19 @@ def test_a_wrong_setting_stops_serve_with_exit_2_and_one_line_naming_it(cli: Cli
     assert "serving" not in done.stdout
 
 
+@pytest.mark.parametrize(("toml", "line"), [
+    ('[connections.shop-eu]\nkind = "shopfy"\n', "connections.shop-eu.kind: unknown kind 'shopfy'"),
+    ('[connections.shop-eu]\nkind = "shopify"\ncredential_env = "SHOP_EU_TOKEN"\n',
+     "connections.shop-eu.credential_env: the environment variable SHOP_EU_TOKEN is not set"),
+])
+def test_a_wrong_connection_in_hub_toml_stops_serve_with_one_line(cli: Cli, toml: str, line: str) -> None:
+    (cli.cwd / "hub.toml").write_text(toml)
+    done = cli.run("serve")
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and line in lines[0], done.stderr
+
+
 # -- hub dlq ---------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from shared.db.engine import create_engine
 from shared.db.tables import orders
-from system_apis.sandbox.shopify_orders import SHOP_DOMAIN
+from system_apis.sandbox.shopify.orders import SHOP_DOMAIN
 from tests.commerce_hub.orders_support import until, wait_status
 from tests.commerce_hub.test_returns import any_hub, ask_return, pg_hub, view, wait_refund  # noqa: F401 - fixtures
 from tests.gateway.support import create_key

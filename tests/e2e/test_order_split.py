@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from system_apis.sandbox.shopify_orders import SHOP_DOMAIN
+from system_apis.sandbox.shopify.orders import SHOP_DOMAIN
 from tests.commerce_hub.orders_support import until
 from tests.idp import FakeIdp, ThreadedJwks
 from tests.e2e.conftest import (

@@ -12,7 +12,7 @@ import msgspec
 import pytest
 from litestar import Litestar
 
-from system_apis.sandbox.shopify import LeakyBucket
+from system_apis.sandbox.shopify.state import LeakyBucket
 from tests.clocks import FakeClock
 from tests.sandbox.hooks import HOOKS, Receiver, SandboxWithHooks
 

@@ -12,7 +12,7 @@ from litestar import Litestar
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import sign
-from system_apis.sandbox.wms import WmsBackend
+from system_apis.sandbox.wms.state import WmsBackend
 from tests.sandbox.hooks import HOOKS, Receiver, SandboxWithHooks
 
 API = "/sandbox/wms/api/v2"

@@ -11,7 +11,7 @@ import pytest
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from shared.models import FulfilmentLine, Refund
-from system_apis.sandbox.shopify import LeakyBucket
+from system_apis.sandbox.shopify.state import LeakyBucket
 from system_apis.shopify.client import ShopifyHttpAdapter, classify
 from tests.clocks import FakeClock
 from tests.system_apis.sandbox_ports import SandboxPorts

@@ -8,9 +8,9 @@ import msgspec
 import pytest
 
 from shared.errors import BackendError, BackendThrottled
-from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
+from system_apis.sandbox.shopify.state import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
 from shared.rpc import RpcApp, rpc_client
-from system_apis.shopify.port import CallBudget, ShopifyPort, StorefrontLevel
+from system_apis.channel.port import CallBudget, ChannelPlatformPort, StorefrontLevel
 from tests.clocks import FakeClock
 from tests.shared.test_rpc import client_for
 from tests.system_apis.sandbox_ports import SandboxPorts
@@ -95,9 +95,9 @@ async def test_against_the_sandbox_levels_are_set_read_back_and_cost_limited(por
 
 
 async def test_the_push_methods_travel_over_the_internal_rpc_as_in_process(ports: SandboxPorts) -> None:
-    app = RpcApp({"shopify": (ShopifyPort, ports.shopify)})
+    app = RpcApp({"shopify": (ChannelPlatformPort, ports.shopify)})
     async with client_for(app, raise_app_exceptions=False) as http:
-        remote = rpc_client(ShopifyPort, "shopify", http)
+        remote = rpc_client(ChannelPlatformPort, "shopify", http)
         budget = await remote.set_inventory_levels(LEVELS)
         assert isinstance(budget, CallBudget) and budget.cost == 10
         assert sorted(await remote.inventory_levels(["SKU-1001", "SKU 2"]), key=lambda lv: lv.sku) == \

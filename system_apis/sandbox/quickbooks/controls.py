@@ -17,7 +17,7 @@ from typing import Any
 from litestar import Request, Response, put
 
 from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
-from system_apis.sandbox.erp_schemas import ContractPriceChange, CreditChange, PriceChange
+from system_apis.sandbox.erp.schemas import ContractPriceChange, CreditChange, PriceChange
 from system_apis.sandbox.quickbooks import records
 from system_apis.sandbox.quickbooks.company import QuickBooksBackend
 from system_apis.sandbox.quickbooks.routes import render_record

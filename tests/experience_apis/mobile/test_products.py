@@ -12,7 +12,7 @@ from experience_apis.mobile.v1.schemas import HIGH_STOCK_FROM, StockLevels
 from shared.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from tests.conftest import Hub
 from tests.experience_apis.versions.conftest import ok, set_stock
-from tests.experience_apis.versions.fakes import FakePricing
+from tests.fakes.pricing import FakePricing
 from tests.gateway.support import assert_problem, eventually
 
 FIELDS = {"sku", "name", "price", "currency", "in_stock", "stock_level"}

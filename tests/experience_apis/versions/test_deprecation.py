@@ -16,7 +16,7 @@ from experience_apis.registry import build_experiences
 from experience_apis.versions import VERSIONS, ApiVersion, VersionRegistry, list_versions
 from shared.identity import PRINCIPAL_HEADER, Principal, sign_principal
 from tests.conftest import Hub, start_mobile_hub
-from tests.experience_apis.versions.fakes import FakePricing
+from tests.fakes.pricing import FakePricing
 from tests.experience_apis.versions.conftest import call, ok
 from tests.gateway.support import api, assert_problem
 

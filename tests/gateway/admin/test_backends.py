@@ -32,7 +32,22 @@ async def test_every_sandbox_backend_is_listed_closed_with_its_connection(ops_hu
                 "last_error", "instances"} <= view.keys()
     connections = by_name((await admin_get(ops_hub, "connections"))["items"], "backend")
     assert SANDBOX_BACKENDS <= connections.keys()
-    assert connections["erp"]["base_url"].endswith("/sandbox/erp") and connections["erp"]["serves"]
+    assert connections["erp"]["base_url"].endswith("/sandbox/erp") and connections["erp"]["serves"] == ["erp:primary"]
+    assert {name: c["kind"] for name, c in connections.items()} == {
+        "erp": "clouderp", "wms": "shipworks", "pos": "storelink", "shopify": "shopify", "payments": "stripe_like"}
+    assert connections["wms"]["roles"] == ["stock", "fulfilment"] and connections["shopify"]["serves"] == ["channel:shopify"]
+    assert all(c["health"] == "ok" for c in connections.values())
+    assert "shpat_sandbox" not in str(connections) and "credential" not in str(connections)
+
+
+async def test_a_paused_connection_says_so(ops_hub: Hub) -> None:
+    response = await ops_hub.http.post("/admin/v1/backends/pos/pause", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    try:
+        connections = by_name((await admin_get(ops_hub, "connections"))["items"], "backend")
+        assert connections["pos"]["health"] == "paused" and connections["erp"]["health"] == "ok"
+    finally:
+        await ops_hub.http.post("/admin/v1/backends/pos/resume", headers=ADMIN)
 
 
 async def test_an_erp_outage_shows_errors_an_open_circuit_and_no_vendor_body(ops_hub: Hub) -> None:

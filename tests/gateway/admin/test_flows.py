@@ -12,7 +12,7 @@ from tests.gateway.admin.ops_support import admin_get, by_name, ops_hub, place, 
 from tests.gateway.support import assert_problem, eventually
 
 FLOWS = {"order_capture", "erp_posting", "wms_release", "shipment", "inventory_sync", "storefront_push",
-         "partner_webhooks", "returns", "shopify_fulfilment", "refund_saga"}
+         "partner_webhooks", "returns", "channel_fulfilment", "refund_saga"}
 OPS_PATHS = [("GET", "flows"), ("GET", "backends"), ("GET", "alerts"), ("GET", "connections"),
              ("POST", "backends/erp/pause"), ("POST", "backends/erp/resume")]
 

@@ -12,13 +12,13 @@ from process_apis.catalog.reader import ReplicaReader
 from process_apis.catalog.store import ReplicaStore
 from process_apis.catalog.sync import ErpSync
 from shared.errors import BackendUnavailable, NotFound
-from tests.process_apis.catalog.conftest import Clock, FakeErp, item
+from tests.process_apis.catalog.conftest import Clock, seeded_erp, item
 
 DAY = 86400
 
 
 async def test_a_synced_replica_answers_with_the_erp_down(store: ReplicaStore) -> None:
-    clock, erp = Clock(), FakeErp()
+    clock, erp = Clock(), seeded_erp()
     assert await ErpSync(store, erp, now=clock).full_sync()
     erp.down = True
     clock.advance(60)
@@ -32,7 +32,7 @@ async def test_a_synced_replica_answers_with_the_erp_down(store: ReplicaStore) -
 
 
 async def test_a_miss_is_read_live_and_kept(store: ReplicaStore) -> None:
-    clock, erp = Clock(), FakeErp()
+    clock, erp = Clock(), seeded_erp()
     reader = ReplicaReader(store, erp, now=clock)
     assert (await reader.get_item("SKU-2")).as_of == clock.at
     erp.down = True
@@ -45,7 +45,7 @@ async def test_a_miss_is_read_live_and_kept(store: ReplicaStore) -> None:
 
 
 async def test_list_items_is_live_until_a_first_full_sync(store: ReplicaStore) -> None:
-    erp = FakeErp()
+    erp = seeded_erp()
     reader = ReplicaReader(store, erp)
     assert len((await reader.list_items()).items) == 5 and erp.pages == [("items", 0, 100)]
 
@@ -53,7 +53,7 @@ async def test_list_items_is_live_until_a_first_full_sync(store: ReplicaStore) -
 async def test_order_validation_refuses_data_older_than_the_limit_while_prices_keep_serving(
     store: ReplicaStore,
 ) -> None:
-    clock, erp = Clock(), FakeErp()
+    clock, erp = Clock(), seeded_erp()
     assert await ErpSync(store, erp, now=clock).full_sync()
     lenient = ReplicaReader(store, erp, now=clock)
     strict = lenient.strict(DAY)
@@ -70,7 +70,7 @@ async def test_order_validation_refuses_data_older_than_the_limit_while_prices_k
 
 
 async def test_a_stale_record_is_read_again_when_the_erp_answers(store: ReplicaStore) -> None:
-    clock, erp = Clock(), FakeErp()
+    clock, erp = Clock(), seeded_erp()
     assert await ErpSync(store, erp, now=clock).full_sync()
     erp.items["SKU-1"] = item("SKU-1", "15.00")
     clock.advance(DAY + 1)

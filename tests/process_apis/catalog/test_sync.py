@@ -15,11 +15,11 @@ from process_apis.catalog.sync import CHANGE_TOPIC, ErpSync
 from shared.errors import BackendUnavailable
 from shared.messaging.outbox import Message
 from shared.models import ErpRecordChanged
-from tests.process_apis.catalog.conftest import Clock, FakeErp, customer, item
+from tests.process_apis.catalog.conftest import Clock, seeded_erp, customer, item
 
 
 async def test_the_full_sync_reads_every_page_of_every_record_kind(store: ReplicaStore) -> None:
-    erp = FakeErp(skus=5, customers=3)
+    erp = seeded_erp(skus=5, customers=3)
     assert await ErpSync(store, erp, page=2).full_sync()
 
     assert erp.pages == [("items", 0, 2), ("items", 2, 2), ("items", 4, 2), ("customers", 0, 2), ("customers", 2, 2),
@@ -34,28 +34,28 @@ async def test_the_full_sync_reads_every_page_of_every_record_kind(store: Replic
 async def test_concurrent_full_syncs_never_run_twice(engine) -> None:  # noqa: ANN001
     """Two processes (two syncs, each its own store) start at once: one reads the ERP, the other
     finds the lease taken and does nothing, even when forced."""
-    erp = FakeErp()
-    erp.gate = asyncio.Event()
+    erp = seeded_erp()
+    erp.page_gate = asyncio.Event()
     first, second = ErpSync(ReplicaStore(engine), erp), ErpSync(ReplicaStore(engine), erp)
     running = asyncio.ensure_future(first.full_sync(force=True))
     while not erp.pages:  # the first holds the lease and waits on the ERP
         await asyncio.sleep(0.01)  # polling a condition the task sets at once
     assert await asyncio.wait_for(second.full_sync(force=True), 5) is False  # a second pass would wait
-    erp.gate.set()
+    erp.page_gate.set()
     assert await running is True
     assert [p for p in erp.pages if p[0] == "items"] == [("items", 0, 200)]
     assert await second.full_sync() is False  # not due: the last one is younger than the interval
 
 
 async def test_many_syncs_at_once_make_one_pass(engine) -> None:  # noqa: ANN001
-    erp = FakeErp()
+    erp = seeded_erp()
     results = await asyncio.gather(*(ErpSync(ReplicaStore(engine), erp).full_sync() for _ in range(6)))
     assert sorted(results) == [False] * 5 + [True]
     assert [p for p in erp.pages if p[0] == "items"] == [("items", 0, 200)]
 
 
 async def test_a_failed_sync_lets_the_lease_go_and_keeps_what_the_replica_had(store: ReplicaStore) -> None:
-    erp = FakeErp()
+    erp = seeded_erp()
     sync = ErpSync(store, erp)
     assert await sync.full_sync()
     synced = (await store.state()).full_sync_at
@@ -71,7 +71,7 @@ async def test_a_failed_sync_lets_the_lease_go_and_keeps_what_the_replica_had(st
 async def test_a_dead_process_lease_expires(store: ReplicaStore) -> None:
     clock = Clock()
     assert await store.take_lease("dead", clock(), timedelta(minutes=5), None)
-    erp = FakeErp()
+    erp = seeded_erp()
     assert await ErpSync(store, erp, now=clock).full_sync(force=True) is False
     clock.advance(301)
     assert await ErpSync(store, erp, now=clock).full_sync(force=True) is True
@@ -79,7 +79,7 @@ async def test_a_dead_process_lease_expires(store: ReplicaStore) -> None:
 
 async def test_what_the_erp_no_longer_has_leaves_the_replica(store: ReplicaStore) -> None:
     clock = Clock()
-    erp = FakeErp()
+    erp = seeded_erp()
     assert await ErpSync(store, erp, now=clock).full_sync()
     del erp.items["SKU-3"], erp.customers["CUST-2"]
     clock.advance(1)
@@ -105,7 +105,7 @@ def _message(change: ErpRecordChanged) -> Message:
 
 
 async def test_a_change_event_reads_the_record_and_names_the_changed_skus(store: ReplicaStore) -> None:
-    erp, changed = FakeErp(), []
+    erp, changed = seeded_erp(), []
 
     async def on_changed(skus: set[str]) -> None:
         changed.append(skus)
@@ -128,7 +128,7 @@ async def test_a_change_event_reads_the_record_and_names_the_changed_skus(store:
 
 
 async def test_a_change_event_with_the_erp_down_fails_for_the_outbox_to_retry(store: ReplicaStore) -> None:
-    erp = FakeErp()
+    erp = seeded_erp()
     erp.down = True
     with pytest.raises(BackendUnavailable):
         await ErpSync(store, erp).apply(_message(ErpRecordChanged(kind="customer", key="CUST-1")))

@@ -19,7 +19,8 @@ from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
 from shared.db.engine import create_engine
 from shared.models import StockChanged, StockLevel
-from tests.process_apis.pricing.fakes import FakeErp, item
+from tests.fakes.erp import FakeErp
+from tests.process_apis.pricing.fakes import item
 
 SKUS = ("SKU-A", "SKU-B", "SKU-C")
 LOCATIONS = ("DC-EAST", "DC-WEST", "STORE-NYC")

@@ -21,7 +21,9 @@ from process_apis.pricing.service import PricingService
 from shared.db.engine import create_engine
 from shared.errors import BackendUnavailable
 from shared.models import StockChanged
-from tests.process_apis.pricing.fakes import FakeErp, FakeStock, item, level
+from tests.fakes.erp import FakeErp
+from tests.fakes.stock import FakeStock
+from tests.process_apis.pricing.fakes import item, level
 
 
 class Clock:

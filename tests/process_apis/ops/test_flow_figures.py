@@ -174,13 +174,13 @@ async def test_a_flow_without_a_status_pair_reports_its_handlers_run_time(engine
     rows = [("done", 10.0, now), ("done", 20.0, now), ("done", 30.0, now), ("retried", 900.0, now),
             ("done", 5000.0, now - timedelta(hours=2))]
     async with engine.begin() as conn:
-        await conn.execute(delete(journey_steps).where(journey_steps.c.step == "shopify.fulfil"))
+        await conn.execute(delete(journey_steps).where(journey_steps.c.step == "channel.fulfil"))
         for outcome, latency, at in rows:
             await conn.execute(insert(journey_steps).values(
-                subject="ord_lag", at=at, layer="system", step="shopify.fulfil", outcome=outcome, attempts=1,
+                subject="ord_lag", at=at, layer="system", step="channel.fulfil", outcome=outcome, attempts=1,
                 backend="shopify", latency_ms=latency, schema_version=1, message_id="m", detail=None))
     flows = {f.flow: f for f in (await FlowsService(engine, cache_seconds=0).view()).items}
-    assert (flows["shopify_fulfilment"].p50_ms, flows["shopify_fulfilment"].p95_ms) == (20.0, 30.0)
+    assert (flows["channel_fulfilment"].p50_ms, flows["channel_fulfilment"].p95_ms) == (20.0, 30.0)
     async with engine.begin() as conn:
         await conn.execute(delete(journey_steps).where(journey_steps.c.subject == "ord_lag"))
 

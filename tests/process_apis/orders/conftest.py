@@ -19,49 +19,10 @@ from process_apis.orders.schemas import LineRequest, Payment, PlaceOrder
 from process_apis.orders.service import OrderService
 from shared.db.engine import create_engine
 from shared.db.tables import outbox
-from shared.errors import BackendUnavailable, NotFound
 from shared.idempotency import IdempotencyLedger
-from shared.models import ContractPrices, Customer, Item, PriceBreak, StockLevel
-
-
-class FakeErp:
-    def __init__(self) -> None:
-        self.items: dict[str, Item] = {}
-        self.customers: dict[str, Customer] = {}
-        self.contracts: dict[str, dict[str, Decimal]] = {}
-        self.down = False
-
-    async def get_item(self, sku: str) -> Item:
-        self._check()
-        if sku not in self.items:
-            raise NotFound(code="unknown_sku")
-        return self.items[sku]
-
-    async def get_customer(self, customer_id: str) -> Customer:
-        self._check()
-        if customer_id not in self.customers:
-            raise NotFound(code="unknown_customer")
-        return self.customers[customer_id]
-
-    async def get_contract_prices(self, customer_id: str) -> ContractPrices:
-        self._check()
-        if customer_id not in self.customers:
-            raise NotFound(code="unknown_customer")
-        return ContractPrices(customer_id=customer_id, prices=self.contracts.get(customer_id, {}))
-
-    def _check(self) -> None:
-        if self.down:
-            raise BackendUnavailable("ERP down", backend="erp")
-
-
-class FakeStock:
-    def __init__(self) -> None:
-        self.levels: list[StockLevel] = []
-        self.calls = 0
-
-    async def get_stock(self, skus: list[str]) -> list[StockLevel]:
-        self.calls += 1
-        return [level for level in self.levels if level.sku in skus]
+from shared.models import Customer, Item, PriceBreak, StockLevel
+from tests.fakes.erp import FakeErp
+from tests.fakes.stock import FakeStock
 
 
 class World:

@@ -10,7 +10,9 @@ import pytest
 from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
 from shared.db.engine import create_engine
-from tests.process_apis.pricing.fakes import FakeErp, FakeStock, item, level
+from tests.fakes.erp import FakeErp
+from tests.fakes.stock import FakeStock
+from tests.process_apis.pricing.fakes import item, level
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

@@ -10,7 +10,9 @@ from process_apis.inventory.stock import StockBook
 from process_apis.pricing.schemas import BasketLine, BasketResult
 from process_apis.pricing.service import PricingService
 from shared.errors import BackendUnavailable, BusinessRuleViolation
-from tests.process_apis.pricing.fakes import FakeErp, FakeStock, item
+from tests.fakes.erp import FakeErp
+from tests.fakes.stock import FakeStock
+from tests.process_apis.pricing.fakes import item
 
 
 def lines(*pairs: tuple[str, int]) -> list[BasketLine]:

@@ -11,7 +11,8 @@ from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
 from shared.errors import BackendUnavailable, BusinessRuleViolation, NotFound
 from tests.process_apis.pricing.conftest import NOW
-from tests.process_apis.pricing.fakes import FakeErp, FakeStock
+from tests.fakes.erp import FakeErp
+from tests.fakes.stock import FakeStock
 
 
 async def test_a_guest_gets_the_list_price_and_stock_summed_over_every_system(pricing: PricingService) -> None:

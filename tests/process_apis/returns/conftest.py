@@ -34,7 +34,8 @@ from shared.messaging import OutboxStore, TableTransport, Worker, WorkerConfig
 from shared.models import FulfilmentLine, Item, ShipmentConfirmed
 from shared.resilience.retry import RetryPolicy
 from tests.commerce_hub.orders_support import until
-from tests.process_apis.returns.fakes import FakeErp, FakePayments, FakeShopify, FakeWms
+from tests.fakes.backoffice import FakeChannelPlatform, FakeFulfilment, FakePayments
+from tests.fakes.erp import FakeErp
 
 TOPICS = ("return.saga", "return.updated", "return.received", "return.inspection")
 BUDGET = 1.0
@@ -60,7 +61,7 @@ class World:
         tag = secrets.token_hex(3).upper()
         self.drill, self.bits, self.glasses, self.big = (f"{n}-{tag}" for n in ("DRILL", "BITS", "GLASSES", "BIG"))
         self.acme, self.bolt, self.consumer = f"ACME-{tag}", f"BOLT-{tag}", f"web-{tag}"
-        self.erp, self.wms, self.payments, self.shopify = FakeErp(), FakeWms(), FakePayments(), FakeShopify()
+        self.erp, self.wms, self.payments, self.shopify = FakeErp(), FakeFulfilment(), FakePayments(), FakeChannelPlatform()
         for sku, price, final in ((self.drill, "129.00", False), (self.bits, "24.50", False),
                                   (self.glasses, "8.75", True), (self.big, "600.00", False)):
             self.erp.items[sku] = Item(sku=sku, name=sku, currency="USD", list_price=Decimal(price), final_sale=final)
@@ -85,7 +86,7 @@ class World:
                            shopify: bool = True) -> Worker:
         """A worker running the saga; ``shopify=False``: no Shopify port configured."""
         saga = ReturnSaga(self.engine, self.erp, self.wms, payments or self.payments,
-                          shopify=self.shopify if shopify else None,
+                          channels={"shopify": self.shopify} if shopify else None,
                           budget=StepBudget(seconds=BUDGET, margin=0.05), wake=self.wake)
         handlers = {**saga.handlers(), **ReturnReceiving(self.engine, self.wms).handlers(),
                     **ReturnEvents(self.bus).handlers()}

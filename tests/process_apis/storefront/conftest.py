@@ -17,7 +17,7 @@ from process_apis.storefront.pusher import StorefrontPusher
 from shared.db.engine import create_engine
 from shared.messaging.outbox import Message
 from shared.models import StockChanged, StockLevel
-from system_apis.sandbox.shopify import ShopifyBackend
+from system_apis.sandbox.shopify.state import ShopifyBackend
 from tests.system_apis.sandbox_ports import SandboxPorts
 
 ROUNDS = 400

@@ -12,7 +12,7 @@ from process_apis.storefront.drift import StorefrontDrift, lag_samples
 from shared.db.engine import reading
 from shared.db.storefront_tables import storefront_levels
 from shared.messaging.outbox import utcnow
-from system_apis.sandbox.shopify_schemas import InventorySet
+from system_apis.sandbox.shopify.schemas import InventorySet
 from tests.process_apis.storefront.conftest import Rig
 
 

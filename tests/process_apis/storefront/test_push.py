@@ -13,7 +13,7 @@ from process_apis.storefront.levels import allocate, due_count
 from process_apis.storefront.pusher import StorefrontPusher
 from shared.db.storefront_tables import storefront_levels
 from shared.messaging.outbox import utcnow
-from system_apis.sandbox.shopify import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
+from system_apis.sandbox.shopify.state import COST_BUCKET_SIZE, COST_RESTORE_PER_SECOND, LeakyBucket
 from tests.clocks import FakeClock
 from tests.process_apis.storefront.conftest import ROUNDS, Rig
 

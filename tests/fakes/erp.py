@@ -1,0 +1,115 @@
+"""The ``ErpPort`` fake: items, customers and contract prices over dicts, credit memos one per
+RMA, paginated lists; switches for an outage (``down``), failing or hanging SKUs, a ``gate`` that
+holds item lookups until that many are in flight, and a ``page_gate`` that holds list pages."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from decimal import Decimal
+
+from shared.errors import BackendUnavailable, NotFound
+from shared.models import (
+    ContractPrices, ContractPricesPage, CreditMemoRef, CreditMemoRequest, Customer, CustomerPage, Item, ItemPage,
+)
+
+
+def customer(customer_id: str, limit: str = "1000.00", hold: bool = False) -> Customer:
+    return Customer(customer_id=customer_id, name=customer_id, terms="NET30", currency="USD",
+                    credit_limit=Decimal(limit), credit_hold=hold)
+
+
+class FakeErp:
+    """``items`` and ``contracts`` (customer -> sku -> price) to start with; every customer with
+    contract prices is known (NET30, limit 1000)."""
+
+    def __init__(self, items: Iterable[Item] = (), contracts: dict[str, dict[str, str]] | None = None) -> None:
+        self.items: dict[str, Item] = {i.sku: i for i in items}
+        self.contracts = {c: {s: Decimal(p) for s, p in prices.items()} for c, prices in (contracts or {}).items()}
+        self.customers: dict[str, Customer] = {c: customer(c) for c in self.contracts}
+        self.memos: dict[str, dict] = {}
+        """rma id -> {"id", "amount", "status", ...}: one memo per RMA, as the ERP keys it."""
+        self.down = False
+        self.failing: set[str] = set()
+        self.hanging: set[str] = set()
+        self.calls: list[str] = []
+        self.lookups: list[str] = []
+        self.pages: list[tuple[str, int, int]] = []
+        self.in_flight = self.max_in_flight = 0
+        self.gate: int | None = None
+        self.gate_timeout = 1.0
+        self.page_gate: asyncio.Event | None = None
+        self._changed = asyncio.Condition()
+
+    async def get_item(self, sku: str) -> Item:
+        self.lookups.append(sku)
+        self._check()
+        if sku in self.hanging:
+            await asyncio.Event().wait()
+        async with self._changed:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            self._changed.notify_all()
+            if self.gate is not None:
+                try:
+                    await asyncio.wait_for(self._changed.wait_for(lambda: self.in_flight >= self.gate), self.gate_timeout)
+                except asyncio.TimeoutError:
+                    pass
+            self.in_flight -= 1
+        if sku in self.failing:
+            raise BackendUnavailable("ERP answered 503", backend="erp")
+        if sku not in self.items:
+            raise NotFound(f"unknown SKU {sku}", code="unknown_sku")
+        return self.items[sku]
+
+    async def get_customer(self, customer_id: str) -> Customer:
+        self._check()
+        if customer_id not in self.customers:
+            raise NotFound("unknown customer", code="unknown_customer")
+        return self.customers[customer_id]
+
+    async def get_contract_prices(self, customer_id: str) -> ContractPrices:
+        await self.get_customer(customer_id)
+        return ContractPrices(customer_id=customer_id, prices=self.contracts.get(customer_id, {}))
+
+    async def list_items(self, offset: int = 0, limit: int = 100) -> ItemPage:
+        records, more = await self._page("items", self.items, offset, limit)
+        return ItemPage(items=records, next_offset=offset + limit if more else None)
+
+    async def list_customers(self, offset: int = 0, limit: int = 100) -> CustomerPage:
+        records, more = await self._page("customers", self.customers, offset, limit)
+        return CustomerPage(items=records, next_offset=offset + limit if more else None)
+
+    async def list_contract_prices(self, offset: int = 0, limit: int = 100) -> ContractPricesPage:
+        lists = {c: ContractPrices(customer_id=c, prices=self.contracts.get(c, {})) for c in self.customers}
+        records, more = await self._page("contracts", lists, offset, limit)
+        return ContractPricesPage(items=records, next_offset=offset + limit if more else None)
+
+    async def create_credit_memo(self, memo: CreditMemoRequest) -> CreditMemoRef:
+        self.calls.append("create_credit_memo")
+        self._check()
+        if memo.rma_id not in self.memos:
+            self.memos[memo.rma_id] = {"id": f"CM-{len(self.memos) + 1}", "amount": memo.amount, "status": "open",
+                                       "lines": memo.lines, "order": memo.erp_order_number}
+        return CreditMemoRef(credit_memo_id=self.memos[memo.rma_id]["id"])
+
+    async def void_credit_memo(self, credit_memo_id: str) -> None:
+        self.calls.append("void_credit_memo")
+        self._check()
+        for memo in self.memos.values():
+            if memo["id"] == credit_memo_id:
+                memo["status"] = "void"
+                return
+        raise NotFound(code="unknown_credit_memo")
+
+    async def _page(self, kind: str, records: dict, offset: int, limit: int) -> tuple[tuple, bool]:
+        self.pages.append((kind, offset, limit))
+        if self.page_gate is not None:
+            await self.page_gate.wait()
+        self._check()
+        ordered = [records[k] for k in sorted(records)]
+        return tuple(ordered[offset:offset + limit]), offset + limit < len(ordered)
+
+    def _check(self) -> None:
+        if self.down:
+            raise BackendUnavailable("ERP down", backend="erp")
