@@ -9,6 +9,9 @@ from tests.system_apis.contracts.conftest import Subject, kinds
 
 SEED = {("SKU-1001", "DC-EAST"): 40, ("SKU-1001", "DC-WEST"): 10, ("SKU-1002", "DC-WEST"): 5,
         ("SKU-1002", "STORE-NYC"): 3, ("SKU-1003", "DC-EAST"): 500}
+# A kind whose sandbox holds stock at a location of its own beside CONTRACT section 9's (the 3PL's
+# fulfilment centre: docs/vendors/threepl.md).
+OWN_SEED = {"threepl": {("SKU-1001", "3PL-MV"): 25, ("SKU-1003", "3PL-MV"): 120}}
 
 
 @pytest.mark.parametrize("subject", kinds("stock"), indirect=True)
@@ -16,8 +19,9 @@ async def test_stock_is_a_level_per_sku_and_location_of_the_seed(subject: Subjec
     levels = await subject.adapter("stock").get_stock(["SKU-1001", "SKU-1002", "SKU-1003", "SKU-1004", "SKU-NOPE"])
 
     assert levels, "a stock source holds some of the seed"
+    seed = SEED | OWN_SEED.get(subject.kind.name, {})
     for level in levels:
-        assert SEED[level.sku, level.location] == level.on_hand and level.available <= level.on_hand
+        assert seed[level.sku, level.location] == level.on_hand and level.available <= level.on_hand
     assert not {level.sku for level in levels} & {"SKU-1004", "SKU-NOPE"}  # held nowhere: no rows
     assert await subject.adapter("stock").get_stock([]) == []
 
