@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRequest, ReceiptLine
+from shared.models import Address, ExpectedReceipt, FulfilmentLine, FulfilmentRequest, ReceiptLine
 from tests.system_apis.contracts.conftest import Subject, kinds
 
 SEED = {("SKU-1001", "DC-EAST"): 40, ("SKU-1001", "DC-WEST"): 10, ("SKU-1002", "DC-WEST"): 5,
@@ -29,7 +29,9 @@ async def test_stock_is_a_level_per_sku_and_location_of_the_seed(subject: Subjec
 @pytest.mark.parametrize("subject", kinds("fulfilment"), indirect=True)
 async def test_a_release_and_an_expected_receipt_are_made_once(subject: Subject) -> None:
     fulfilment = subject.adapter("fulfilment")
-    request = FulfilmentRequest(order_id="ord_c1", lines=(FulfilmentLine(sku="SKU-1001", quantity=1),))
+    request = FulfilmentRequest(order_id="ord_c1", lines=(FulfilmentLine(sku="SKU-1001", quantity=1),),
+                                ship_to=Address(name="Ada Lovelace", line1="1 Main St", city="Springfield", region="IL",
+                                                postal_code="62701", country="US"))  # a 3PL ships nothing without one
 
     first = await fulfilment.release(request)
     assert await fulfilment.release(request) == first
