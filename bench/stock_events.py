@@ -1,7 +1,8 @@
 """A burst of signed stock events through the whole hub (issue 11): webhook -> projection -> cache.
 
-Starts ``hub serve`` (one process, port 9181) on a fresh PostgreSQL database and Redis
-(``--redis``, Redis Streams as the bus), then POSTs ``--events`` signed events (default
+Starts ``hub serve`` (``--workers`` processes of the ``all`` role, default 1, port 9181; each
+runs the hooks and a worker of ``--worker-concurrency`` messages, default 512) on a fresh
+PostgreSQL database and Redis (``--redis``, Redis Streams as the bus), then POSTs ``--events`` signed events (default
 10,000) over 500 SKUs to ``/hooks/wms`` and ``/hooks/pos`` from ``--concurrency`` clients,
 while a poller reads the storefront product answer of three watched SKUs (they exist in
 the sandbox's ERP; their DC-EAST events carry rising quantities). Prints:
@@ -18,6 +19,11 @@ the sandbox's ERP; their DC-EAST events carry rising quantities). Prints:
 Bounded: the events given (at most 50,000), 120 s for the hub to apply them; 127.0.0.1 only.
 
     .venv/bin/python bench/stock_events.py [--events 10000] [--redis redis://127.0.0.1:6379/5]
+        [--workers 2] [--worker-concurrency 512]
+
+With ``--workers 2`` each process also runs its own in-memory sandbox (the backends the bench
+does not measure); the storefront pushes of each process then reach its own sandbox shop, so
+this bench does not read the shop (``bench/storefront_push.py`` does, in one process).
 """
 
 from __future__ import annotations
@@ -80,8 +86,9 @@ def newest(events: list) -> dict[tuple[str, str], int]:
     return final
 
 
-async def start_hub(db_url: str, redis_url: str) -> subprocess.Popen:
+async def start_hub(db_url: str, redis_url: str, workers: int = 1, concurrency: int = 512) -> subprocess.Popen:
     env = {**os.environ, "HUB_DATABASE_URL": db_url, "HUB_REDIS_URL": redis_url, "HUB_SANDBOX": "1",
+           "HUB_WORKERS": str(workers), "HUB_WORKER_CONCURRENCY": str(concurrency),
            "HUB_PORT": str(PORT), "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN, "HUB_LOG_LEVEL": "warning",
            "HUB_OUTBOX_POLL_SECONDS": "0.2", "HUB_PLANS": '{"bench": {"rate_per_second": 1000000, "burst": 1000000}}'}
     hub = subprocess.Popen([str(ROOT / ".venv/bin/hub"), "serve"], env=env, cwd=ROOT, start_new_session=True,
@@ -104,7 +111,7 @@ async def run(args: argparse.Namespace) -> None:
     admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    hub = await start_hub(db_url, args.redis)
+    hub = await start_hub(db_url, args.redis, args.workers, args.worker_concurrency)
     HUB_SESSION[0] = hub.pid
     if os.environ.get("HUB_BENCH_PROFILE"):  # py-spy's samples of the hub during the burst
         subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-f", "raw", "-d", "60", "--subprocesses",
@@ -169,7 +176,9 @@ async def measure(args: argparse.Namespace, name: str) -> None:
     lags = [lag for sku in WATCHED for lag in visible_lags(sent[sku], seen[sku])]
     xadd = await xadd_reference(args.redis, len(events), args.concurrency)
     print(f"python {platform.python_version()} ({platform.python_implementation()}), hub on PostgreSQL + "
-          f"Redis Streams, one process; {len(events)} events over 500 SKUs, {args.concurrency} clients")
+          f"Redis Streams: hub serve --workers {args.workers} (all role: hooks + worker per process), "
+          f"HUB_WORKER_CONCURRENCY={args.worker_concurrency}; {len(events)} events over 500 SKUs, "
+          f"{args.concurrency} clients")
     print(f"accepted: {len(events) / accepted:,.0f} events/s ({accepted:.2f} s; statuses {statuses})")
     if applied is None:
         print("applied: NOT all applied within 120 s")
@@ -250,6 +259,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--workers", type=int, default=1, help="hub processes (HUB_WORKERS)")
+    parser.add_argument("--worker-concurrency", type=int, default=512, help="HUB_WORKER_CONCURRENCY")
     args = parser.parse_args()
     args.events = min(args.events, 50_000)
     sys.path.insert(0, str(ROOT))

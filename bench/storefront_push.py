@@ -62,7 +62,7 @@ async def main(args: argparse.Namespace, url: str) -> None:
     engine = create_engine(url)
     book = StockBook(engine, [], on_change=levels.mark)
     pusher = StorefrontPusher(engine, adapter, levels_per_call=1 if args.rest else 250)
-    sync = InventorySync(engine, book, on_applied=lambda _sku: _wake(pusher), on_book_changed=levels.mark)
+    sync = InventorySync(engine, book, on_applied=lambda _skus: _wake(pusher), on_book_changed=levels.mark)
 
     rng = random.Random(7)
     truth: dict[tuple[str, str], tuple[int, int]] = {}

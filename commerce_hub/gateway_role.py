@@ -101,6 +101,8 @@ def response_cache(ctx: Context) -> ResponseCache:
         event = msgspec.json.decode(payload, type=CatalogChanged)
         if event.reason == "purge":
             await cache.purge(event.sku)
+        elif event.skus:
+            await cache.invalidate_many(event.skus)
         else:
             await cache.invalidate(event.sku)
 

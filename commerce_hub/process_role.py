@@ -105,10 +105,10 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
                        wake=ctx.wake, metrics=ctx.metrics)
     pusher = open_storefront_push(ctx, engine, system.channels)
 
-    async def stock_applied(sku: str) -> None:
+    async def stock_applied(skus: list[str]) -> None:
         if pusher is not None:
             pusher.wake()
-        await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason="stock-applied"))
+        await ctx.bus.publish(CATALOG_TOPIC, CatalogChanged(sku=None, skus=skus, reason="stock-applied"))
 
     handlers = {
         **flows.handlers(),

@@ -25,8 +25,18 @@ class CatalogChanged(msgspec.Struct, frozen=True):
     """Price or stock of a SKU changed in a backend (or an operator purged it)."""
 
     sku: str | None
-    """None means every SKU."""
+    """None means every SKU, unless ``skus`` names some."""
     reason: str = "changed"
+    skus: list[str] = []
+    """Many SKUs in one event (a batch of stock reports), with ``sku`` None: exactly these. An
+    instance that predates the field reads ``sku`` None and drops every SKU: more than needed,
+    never a stale answer."""
+
+    def named(self) -> list[str] | None:
+        """The SKUs this event is about; None for every SKU."""
+        if self.skus:
+            return list(self.skus)
+        return None if self.sku is None else [self.sku]
 
 
 class Bus(Protocol):

@@ -11,8 +11,10 @@ A signed event is mapped from the vendor's shape to a canonical one (``system_ap
 events.py``); what must not be lost (stock reports, shipments, receipts,
 channel orders) is written to the outbox before the 200 (the backend events of
 concurrent requests in one INSERT: a group commit), and a worker does the work;
-price and stock changes are also broadcast at once (``catalog.changed``)
-so every instance's response cache drops that SKU. An ERP announcement
+an ERP item change is also broadcast at once (``catalog.changed``) so every
+instance's response cache drops that SKU. A stock report is not: answers read the
+hub's stock book, which the report has not reached yet; the inventory sync drops
+the SKU's answers once the report is applied. An ERP announcement
 (``erp.record_changed``) is written to the outbox too: a worker reads the record
 and updates the hub's ERP replica (``process_apis/catalog``). A Shopify webhook id seen
 before answers 200 and does nothing (the idempotency ledger, scope
@@ -102,7 +104,7 @@ class InboundHooks:
 
     async def _store(self, accepted: list[tuple[str, str, Any]]) -> list[None]:
         """The events of the requests waiting, in one outbox INSERT; then one ``catalog.changed``
-        per SKU whose stock or price they report."""
+        per SKU whose ERP item record they report."""
         async with self._engine.begin() as conn:
             await enqueue_many(conn, [(TOPICS[type(event)], key, event) for _, key, event in accepted])
         self._wake()
@@ -141,9 +143,7 @@ class InboundHooks:
 
 
 def _priced_sku(event: object) -> str | None:
-    """The SKU whose stock or item record (list price) the event changes, if it names one."""
-    if isinstance(event, StockChanged):
-        return event.sku
+    """The SKU whose item record (list price) the event changes, if it names one."""
     if isinstance(event, ErpRecordChanged) and event.kind == "item":
         return event.key
     return None

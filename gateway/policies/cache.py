@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Awaitable, Callable, Protocol
+from typing import Awaitable, Callable, Protocol, Sequence
 from urllib.parse import parse_qsl, urlencode
 
 import msgspec
@@ -77,6 +77,9 @@ class CacheStore(Protocol):
 
     async def invalidate(self, sku: str | None, *, drop: bool) -> None: ...
 
+    async def invalidate_many(self, skus: Sequence[str]) -> None:
+        """``invalidate(sku, drop=False)`` for each of ``skus``, in one go."""
+
 
 class MemoryStore:
     """Entries in this process, indexed by SKU; oldest dropped beyond `max_entries`."""
@@ -110,6 +113,13 @@ class MemoryStore:
     async def invalidate(self, sku: str | None, *, drop: bool) -> None:
         self.epoch += 1
         keys = list(self._entries) if sku is None else list(self._by_sku.get(sku, ()))
+        self._end(keys, drop)
+
+    async def invalidate_many(self, skus: Sequence[str]) -> None:
+        self.epoch += 1
+        self._end([key for sku in skus for key in self._by_sku.get(sku, ())], drop=False)
+
+    def _end(self, keys: list[str], drop: bool) -> None:
         now = self._clock()
         for key in keys:
             if drop:
@@ -183,6 +193,10 @@ class ResponseCache:
 
     async def invalidate(self, sku: str | None) -> None:
         await self.store.invalidate(sku, drop=False)
+
+    async def invalidate_many(self, skus: Sequence[str]) -> None:
+        """``invalidate`` for many SKUs (a batch of stock reports): one round trip, not one per SKU."""
+        await self.store.invalidate_many(skus)
 
     async def purge(self, sku: str | None) -> None:
         await self.store.invalidate(sku, drop=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import msgspec
 
@@ -97,3 +97,21 @@ class RedisStore:
         except Exception:
             log.warning("cache: Redis invalidation failed for %s", sku or "*", exc_info=True)
         await self._local.invalidate(sku, drop=drop)  # and again: a read may have raced the delete
+
+    async def invalidate_many(self, skus: Sequence[str]) -> None:
+        """``invalidate(sku, drop=False)`` for every SKU of a batch: the index sets read in one
+        pipeline, the markers deleted in one command (two round trips, not two per SKU)."""
+        if not skus:
+            return
+        await self._local.invalidate_many(skus)  # bumps the epoch first
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for sku in skus:
+                    pipe.smembers(f"hub:c:sku:{sku}")
+                indexed = await pipe.execute()
+            keys = [f"hub:c:f:{m.decode()}" for members in indexed for m in members]
+            if keys:
+                await self._redis.delete(*keys)
+        except Exception:
+            log.warning("cache: Redis invalidation failed for %d SKUs", len(skus), exc_info=True)
+        await self._local.invalidate_many(skus)  # and again: a read may have raced the delete

@@ -2,8 +2,8 @@
 
 The inbound hooks queue each report as ``stock.changed``; this handler applies
 it in sequence order per (sku, location), so a late or repeated report never
-undoes a newer one. ``on_applied(sku)`` runs after a report changed the book
-(committed): the composition root drops that SKU's cached answers then, since
+undoes a newer one. ``on_applied(skus)`` runs after reports changed the book
+(committed): the composition root drops those SKUs' cached answers then, since
 answers are read from the book, not from the backends. Then the reports are marked
 checkout-visible: their receipt and that instant are the inventory lag's samples.
 ``on_book_changed(conn, skus, received_at)`` runs inside the transaction of the
@@ -13,14 +13,14 @@ applied reports: the storefront push marks the SKUs there
 The worker runs many reports' handlers at once; they are applied together (a
 group commit, ``shared.batching``): one transaction and one upsert for every report
 waiting (the newest sequence per (sku, location) wins), the partner events of
-those that changed the book in the same transaction, then one ``on_applied`` per
-SKU of the batch, however many of its reports it held. A handler returns once its
-report's batch is committed, so the message is acknowledged only after that.
+those that changed the book in the same transaction, then one ``on_applied`` for
+the SKUs of the batch (each once, however many of its reports it held). A handler
+returns once its report's batch is committed, so the message is acknowledged only
+after that.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
@@ -38,7 +38,7 @@ BookChanged = Callable[[AsyncConnection, Sequence[str], datetime | None], Awaita
 
 class InventorySync:
     def __init__(self, engine: AsyncEngine, book: StockBook,
-                 on_applied: Callable[[str], Awaitable[object]] | None = None,
+                 on_applied: Callable[[list[str]], Awaitable[object]] | None = None,
                  on_book_changed: BookChanged | None = None) -> None:
         self._engine = engine
         self._book = book
@@ -62,7 +62,7 @@ class InventorySync:
             if self._on_book_changed is not None and done:
                 latest = max((at for _, at in done if at is not None), default=None)
                 await self._on_book_changed(conn, sorted({change.sku for change, _ in done}), latest)
-        if self._on_applied is not None:
-            await asyncio.gather(*(self._on_applied(sku) for sku in dict.fromkeys(c.sku for c, _ in done)))
+        if self._on_applied is not None and done:
+            await self._on_applied(list(dict.fromkeys(c.sku for c, _ in done)))
         await self._book.mark_visible([change for change, _ in done])  # checkout sees them now
         return applied

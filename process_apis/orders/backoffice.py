@@ -84,5 +84,7 @@ class BackOffice:
         return await self._contracts.get(customer_id, lambda: self._erp.get_contract_prices(customer_id))
 
     async def on_catalog_changed(self, payload: bytes) -> None:
-        """Bus handler for ``catalog.changed``: forget the item (or every item)."""
-        self._items.drop(msgspec.json.decode(payload, type=CatalogChanged).sku)
+        """Bus handler for ``catalog.changed``: forget the items it names (or every item)."""
+        skus = msgspec.json.decode(payload, type=CatalogChanged).named()
+        for sku in skus if skus is not None else [None]:
+            self._items.drop(sku)

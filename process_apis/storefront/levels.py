@@ -46,13 +46,13 @@ async def mark(conn: AsyncConnection, skus: Sequence[str], received_at: datetime
     if not wanted:
         return
     at = received_at or utcnow()
-    stmt = insert(conn, marks).values([{"sku": s, "version": 1, "seen_version": 0, "received_at": at}
-                                       for s in wanted])
+    stmt = insert(conn, marks)
     stmt = stmt.on_conflict_do_update(index_elements=[marks.c.sku], set_={
         "version": marks.c.version + 1,
         "received_at": case((stmt.excluded.received_at > marks.c.received_at, stmt.excluded.received_at),
                             else_=marks.c.received_at)})
-    await conn.execute(stmt)
+    # executemany: compiled once whatever the number of SKUs (a multi-row VALUES is compiled anew each time)
+    await conn.execute(stmt, [{"sku": s, "version": 1, "seen_version": 0, "received_at": at} for s in wanted])
 
 
 def allocate(available: dict[str, int], reserved: int, buffer: int) -> dict[str, int]:
@@ -124,8 +124,9 @@ async def _stored(conn: AsyncConnection, skus: list[str]) -> dict[str, list[str]
 
 
 async def _write(conn: AsyncConnection, rows: list[dict]) -> None:
-    """Upsert desired values: a new value bumps ``version``; an older ``basis`` changes nothing."""
-    stmt = insert(conn, levels).values([{**r, "version": 1, "pushed_version": 0} for r in rows])
+    """Upsert desired values: a new value bumps ``version``; an older ``basis`` changes nothing.
+    Executed many (compiled once), as ``mark``."""
+    stmt = insert(conn, levels)
     newer = stmt.excluded.basis >= levels.c.basis
     changed = stmt.excluded.desired != levels.c.desired
     stmt = stmt.on_conflict_do_update(
@@ -135,7 +136,7 @@ async def _write(conn: AsyncConnection, rows: list[dict]) -> None:
               "received_at": case((changed, stmt.excluded.received_at), else_=levels.c.received_at)},
         where=newer,
     )
-    await conn.execute(stmt)
+    await conn.execute(stmt, [{**r, "version": 1, "pushed_version": 0} for r in rows])
 
 
 async def forget_pushed(engine: AsyncEngine) -> None:

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import and_, bindparam, or_, select, tuple_, update
+from sqlalchemy import and_, bindparam, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.storefront.levels import DesiredLevels
@@ -146,15 +146,16 @@ class StorefrontPusher:
         token, now = uuid.uuid4().hex, utcnow()
         free = or_(levels.c.claimed_until.is_(None), levels.c.claimed_until < now)
         due = and_(levels.c.version > levels.c.pushed_version, free)
-        async with reading(self._engine) as conn:
-            keys = (await conn.execute(select(levels.c.sku, levels.c.location).where(due)
-                                       .order_by(levels.c.received_at).limit(self._per_call))).all()
-        if not keys:
-            return token, [], {}
+        async with reading(self._engine) as conn:  # nothing due, the usual idle round: no transaction
+            if not (await conn.execute(select(exists().where(due)))).scalar():
+                return token, [], {}
+        # PostgreSQL: SKIP LOCKED, so pushers in several processes take different rows and never wait
+        # on one another (claiming a list of keys locked them in scan order: two pushers deadlocked)
+        pick = (select(levels.c.sku, levels.c.location).where(due).order_by(levels.c.received_at)
+                .limit(self._per_call).with_for_update(skip_locked=True))
         async with self._engine.begin() as conn:
-            await conn.execute(update(levels).where(tuple_(levels.c.sku, levels.c.location).in_(
-                [tuple(k) for k in keys]), due).values(claim=token,
-                                                       claimed_until=now + timedelta(seconds=LEASE_SECONDS)))
+            await conn.execute(update(levels).where(tuple_(levels.c.sku, levels.c.location).in_(pick), due)
+                               .values(claim=token, claimed_until=now + timedelta(seconds=LEASE_SECONDS)))
             rows = (await conn.execute(select(levels.c.sku, levels.c.location, levels.c.desired, levels.c.version)
                                        .where(levels.c.claim == token))).all()
         return (token, [StorefrontLevel(sku=r.sku, location=r.location, available=r.desired) for r in rows],

@@ -111,12 +111,11 @@ class RedisTransport:
         return count
 
     async def _xadd(self, messages: list[Message]) -> None:
+        """An entry carries the row's id and key only: a reader takes the message from the row
+        (``OutboxStore.begin``), so the payload on the stream would be packed and parsed for nothing."""
         async with self._redis.pipeline(transaction=False) as pipe:
             for m in messages:
-                pipe.xadd(self.stream(m.topic), {
-                    "id": m.id, "topic": m.topic, "key": m.key, "payload": m.payload, "attempts": m.attempts,
-                    "first_attempt_at": m.first_attempt_at.isoformat() if m.first_attempt_at else "",
-                })
+                pipe.xadd(self.stream(m.topic), {"id": m.id, "key": m.key})
             await pipe.execute()
 
     async def _relay_loop(self) -> None:

@@ -90,3 +90,46 @@ async def test_with_the_bus_down_an_invalidation_elsewhere_shows_within_the_seco
     assert cache.fresh_local(key) is None
     shared = await cache.lookup(key)
     assert shared is not None and not cache.is_fresh(shared)  # kept for stale-if-error only
+
+
+async def test_a_batch_invalidation_ends_exactly_its_skus_here_and_elsewhere_in_two_round_trips(client, clock) -> None:
+    """A batch of stock reports drops its SKUs' answers with one pipeline of index reads and one
+    delete, not two round trips per SKU; the other SKUs' answers stay fresh."""
+    bus = Bus()
+    cache = ResponseCache(RedisStore(client, bus, clock=clock), ttl=30, stale=600, clock=clock)
+    tag = secrets.token_hex(4)
+    keys = {}
+    for n in range(5):
+        sku = f"SKU-{tag}-{n}"
+        keys[sku] = f"/v1/storefront/products/{sku}?currency=USD&quantity=1#-"
+        await cache.store_entry(keys[sku], cache.make_entry(b"{}", b"application/json", sku), cache.epoch())
+    other = ResponseCache(RedisStore(client, Bus(), clock=clock), ttl=30, stale=600, clock=clock)
+    sent = []
+    execute = client.execute_command
+
+    async def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        sent.append(args[0])
+        return await execute(*args, **kwargs)
+
+    client.execute_command = wrapped
+    epoch = cache.epoch()
+    dropped = [f"SKU-{tag}-{n}" for n in (0, 2, 3)]
+    await cache.invalidate_many(dropped)
+    client.execute_command = execute
+    assert sent == ["DEL"] and cache.epoch() > epoch  # the index reads went in one pipeline
+    for sku, key in keys.items():
+        assert (cache.fresh_local(key) is None) == (sku in dropped)
+        shared = await other.lookup(key)  # what every other instance reads from Redis
+        assert shared is not None and other.is_fresh(shared) == (sku not in dropped)
+    await cache.invalidate_many([])  # nothing named: nothing done
+
+
+async def test_the_memory_store_drops_a_batch_of_skus_and_only_those(clock) -> None:
+    from gateway.policies.cache import MemoryStore
+
+    cache = ResponseCache(MemoryStore(clock=clock), ttl=30, stale=600, clock=clock)
+    for sku in ("A", "B", "C"):
+        await cache.store_entry(f"/p/{sku}", cache.make_entry(b"{}", b"application/json", sku), cache.epoch())
+    await cache.invalidate_many(["A", "C", "UNKNOWN"])
+    assert [cache.fresh_local(f"/p/{s}") is None for s in ("A", "B", "C")] == [True, False, True]
+    assert cache.can_serve_stale(cache.entry("/p/A"))  # kept for stale-if-error

@@ -65,8 +65,9 @@ async def test_out_of_order_and_duplicated_reports_end_at_the_newest_truth(db_ur
     engine = create_engine(db_url)
     invalidated: list[str] = []
 
-    async def on_applied(sku: str) -> None:
-        invalidated.append(sku)
+    async def on_applied(skus: list[str]) -> None:
+        assert len(skus) == len(set(skus))  # each SKU of a batch once
+        invalidated.extend(skus)
 
     sync = InventorySync(engine, StockBook(engine, {}), on_applied=on_applied)
     reports, truth = burst(random.Random(11), 600)

@@ -60,9 +60,9 @@ async def lag_of(engine, storefront=None) -> dict:  # noqa: ANN001
 async def test_a_report_is_measured_from_its_receipt_to_checkout_after_its_cache_is_dropped(engine) -> None:  # noqa: ANN001
     dropped: list[str] = []
 
-    async def drop(sku: str) -> None:  # the cache invalidation, slow: the lag includes it
+    async def drop(skus: list[str]) -> None:  # the cache invalidation, slow: the lag includes it
         await asyncio.sleep(0.25)
-        dropped.append(sku)
+        dropped.extend(skus)
 
     sync = InventorySync(engine, StockBook(engine, {"wms": Source()}), on_applied=drop)
     queued = datetime.now(UTC) - timedelta(seconds=1)
@@ -104,7 +104,7 @@ async def test_a_report_made_visible_over_an_hour_ago_is_no_sample(engine) -> No
 async def test_a_slow_apply_fires_the_inventory_lag_alert_and_a_prompt_one_resolves_it(engine) -> None:  # noqa: ANN001
     slow = True
 
-    async def drop(sku: str) -> None:  # an injected slow apply: the cache drop takes 0.3 s
+    async def drop(skus: list[str]) -> None:  # an injected slow apply: the cache drop takes 0.3 s
         if slow:
             await asyncio.sleep(0.3)
 

@@ -239,3 +239,39 @@ async def test_a_pusher_that_died_holding_a_claim_delays_its_rows_only_for_the_l
         await conn.execute(update(storefront_levels).values(claimed_until=utcnow() - timedelta(seconds=1)))
     await rig.run()
     assert rig.shows("SKU-1") == {"DC-EAST": 5}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_pushers_of_several_processes_never_deadlock_while_reports_keep_coming(rig: Rig) -> None:
+    """Three pushers on engines of their own (as in three worker processes) refresh and claim the
+    same due rows while reports keep arriving: no round fails (a claim once locked its list of
+    rows in scan order and deadlocked against another pusher's upsert of desired values), and the
+    shop ends on the truth."""
+    from process_apis.storefront.pusher import StorefrontPusher as Pusher
+    from shared.db.engine import create_engine
+
+    engines = [create_engine(str(rig.engine.url.render_as_string(hide_password=False))) for _ in range(3)]
+    pushers = [Pusher(engine, rig.ports.shopify, levels_per_call=25) for engine in engines]
+    truth: dict[tuple[str, str], int] = {}
+    done = asyncio.Event()
+
+    async def reports() -> None:
+        for n in range(1500):
+            sku, loc = f"SKU-{n % 60}", ("DC-EAST", "DC-WEST", "DC-NORTH")[(n // 60) % 3]
+            truth[(sku, loc)] = n
+            await rig.report(sku, loc, n, n + 1)
+        done.set()
+
+    async def drive(pusher: Pusher) -> None:
+        while not done.is_set() or await due_count(rig.engine):
+            if await pusher.step() is None:
+                await asyncio.sleep(0.01)  # nothing due yet: the reports are still coming
+
+    try:
+        async with asyncio.timeout(120):
+            await asyncio.gather(reports(), *(drive(p) for p in pushers))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    for (sku, loc), qty in truth.items():
+        assert rig.shows(sku)[loc] == qty

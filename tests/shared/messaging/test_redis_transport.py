@@ -30,6 +30,9 @@ async def test_rows_published_to_a_stream_redis_lost_are_published_again_and_don
     stream = transport.stream("order.accepted")
     assert await backbone.redis.xlen(stream) == 3
     assert all(row.published_at is not None for row in await backbone.rows())
+    entries = await backbone.redis.xrange(stream)  # the row's id and key: the payload is read from the row
+    assert [{k.decode(): v.decode() for k, v in fields.items()} for _, fields in entries] == [
+        {"id": str(row.id), "key": row.key} for row in sorted(await backbone.rows(), key=lambda r: r.id)]
 
     await backbone.redis.delete(stream)  # Redis restarted without its data
     await worker.start()
