@@ -140,9 +140,10 @@ async def _write(conn: AsyncConnection, rows: list[dict]) -> None:
 
 
 async def forget_pushed(engine: AsyncEngine) -> None:
-    """The shop lost what it was told (the sandbox's reset): every level is due again."""
+    """The shop lost what it was told (the sandbox's reset): every level is due again, as news
+    the hub has from now (its propagation lag counts from here, not from the old report)."""
     async with engine.begin() as conn:
-        await conn.execute(update(levels).values(pushed_version=0, pushed=None))
+        await conn.execute(update(levels).values(pushed_version=0, pushed=None, received_at=utcnow()))
 
 
 async def due_count(engine: AsyncEngine) -> int:

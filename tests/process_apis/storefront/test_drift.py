@@ -60,6 +60,21 @@ async def test_lag_samples_are_report_to_shop_seconds(rig: Rig) -> None:
     assert later == []
 
 
+async def test_a_level_pushed_again_after_the_shop_forgot_it_lags_from_then_not_from_its_report(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 8, 1)
+    await rig.run()
+    async with rig.engine.begin() as conn:  # the report was an hour ago (a hub restarted since)
+        await conn.execute(storefront_levels.update().values(received_at=utcnow() - timedelta(hours=1)))
+    forgotten = utcnow()
+    await levels.forget_pushed(rig.engine)  # the sandbox shop starts empty again
+    await rig.run()
+
+    async with reading(rig.engine) as conn:
+        samples = await lag_samples(conn, forgotten)
+    assert rig.shows("SKU-1") == {"DC-EAST": 8}
+    assert len(samples) == 1 and 0.0 <= samples[0] < 30.0  # was about 3,600 s
+
+
 async def test_an_older_reading_never_overwrites_a_newer_desired_value(rig: Rig) -> None:
     at = utcnow()
     async with rig.engine.begin() as conn:
