@@ -268,7 +268,7 @@ async def test_pushers_of_several_processes_never_deadlock_while_reports_keep_co
                 await asyncio.sleep(0.01)  # nothing due yet: the reports are still coming
 
     try:
-        async with asyncio.timeout(120):
+        async with asyncio.timeout(300):
             await asyncio.gather(reports(), *(drive(p) for p in pushers))
     finally:
         for engine in engines:
