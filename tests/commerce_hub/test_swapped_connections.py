@@ -91,3 +91,18 @@ async def test_a_return_makes_one_credit_memo_in_that_erp(swapped_hub: tuple[Hub
 
     (memo,) = await view(hub.http, f"/sandbox/{kind}/credit-memos", external_ref=rma_id)
     assert (memo["status"], memo["amount"]) == ("open", "99.00")
+
+
+async def test_the_replica_s_full_sync_walked_that_erp_and_answers_while_it_is_down(
+        swapped_hub: tuple[Hub, str]) -> None:
+    hub, kind = swapped_hub
+    headers = {"X-API-Key": await hub.new_key("catalog:read", "orders:write", customer="CUST-ACME")}
+    assert (await hub.http.put(f"/sandbox/{kind}/faults", json={"outage": True})).status_code == 200
+
+    product = await hub.http.get("/v1/storefront/products/SKU-1001", params={"customer_id": "CUST-ACME"},
+                                 headers=headers)
+    light = await hub.http.get("/v1/storefront/products/SKU-1004", headers=headers)  # the last item of the walk
+
+    assert product.status_code == 200, product.text
+    assert (product.json()["unit_price"], product.json()["price_source"]) == ("99.00", "contract")
+    assert light.status_code == 200 and light.json()["name"] == "Work Light LED", light.text
