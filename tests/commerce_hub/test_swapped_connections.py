@@ -26,10 +26,16 @@ def swapped(erp_kind: str) -> dict[str, dict]:
             "tpl": {"kind": "threepl", "locations": ["3PL-"], "options": {"facilities": {"228": "3PL-MV"}}}}
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Resolved before any event loop runs (the database fixtures migrate with their own)."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "fresh_pg_url")
+
+
 @pytest.fixture(params=["quickbooks", "netsuite", "legacy_erp"])
-async def swapped_hub(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[tuple[Hub, str]]:
+async def swapped_hub(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[tuple[Hub, str]]:
     async with AsyncExitStack() as stack:
-        hub = await start_hub(stack, make_settings(sqlite_url, connections=swapped(request.param)))
+        hub = await start_hub(stack, make_settings(database_url, connections=swapped(request.param)))
         yield hub, request.param
 
 
