@@ -111,7 +111,7 @@ def thresholds(s: Settings) -> Thresholds:
 def connection_facts(s: Settings) -> list[ConnectionFacts]:
     """Each configured connection, its base URL stripped of credentials and query (never a secret)."""
     return [ConnectionFacts(name=c.name, kind=c.kind, base_url=safe_url(c.base_url), roles=list(c.roles),
-                            serves=serving(c)) for c in resolve_connections(s, s.sandbox_url)]
+                            serves=serving(c), options=c.options) for c in resolve_connections(s, s.sandbox_url)]
 
 
 def serving(conn: Connection) -> list[str]:

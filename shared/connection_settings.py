@@ -11,6 +11,8 @@ A connection is one named instance of a vendor adapter (docs/connections.md):
     channel = "shop-eu"                    # what it serves: a channel, locations, an ERP role
     locations = ["DC-EU-"]
     erp_role = "primary"
+    [connections.<name>.options]           # the kind's vendor parameters (never a secret)
+    realm_id = "9341453050"
 
 The credential is read here, at start, from the named environment variable or
 file, and kept in memory only: it is never written to the database or shown.
@@ -47,6 +49,8 @@ class ConnectionSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     channel: str | None = None
     locations: tuple[str, ...] = ()
     erp_role: str | None = None
+    options: dict[str, Any] = msgspec.field(default_factory=dict)
+    """The kind's vendor parameters, checked against its adapters (system_apis/adapter_options.py)."""
     credential: str = ""
     """Read from ``credential_env`` or ``credential_file`` at start; never from hub.toml itself."""
 

@@ -17,10 +17,13 @@ one. What a connection serves routes the process layer's asks to it:
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from shared.connection_settings import ConnectionSettings
 from shared.settings import Settings, SettingsError
+from system_apis.adapter_options import check_options
 from system_apis.registry import KINDS, VendorKind
 
 
@@ -42,6 +45,8 @@ class Connection(msgspec.Struct, frozen=True, kw_only=True):
     rate_per_second: float | None = None
     sandboxed: bool = False
     """Its base URL is the sandbox's (one process: reached in process)."""
+    options: dict[str, Any] = {}
+    """The kind's vendor parameters, converted to its adapters' types (listed: never a secret)."""
     credential: str = ""
 
     @property
@@ -96,7 +101,8 @@ def _connection(name: str, conf: ConnectionSettings, sandbox: bool, sandbox_base
     credential = conf.credential or (kind.sandbox_credential if sandboxed else "")
     return Connection(name=name, kind=conf.kind, base_url=base_url, roles=roles, serves=serves,
                       concurrency=conf.concurrency or kind.concurrency, rate_per_second=conf.rate_per_second,
-                      sandboxed=sandboxed, credential=credential)
+                      sandboxed=sandboxed, options=check_options(where, kind, conf.options, SettingsError),
+                      credential=credential)
 
 
 def _check_serving(connections: list[Connection]) -> None:

@@ -29,6 +29,7 @@ from system_apis.counterpoint.client import auth_headers as counterpoint_headers
 from system_apis.counterpoint.client import classify as counterpoint_classify
 from system_apis.erp.client import ErpHttpAdapter
 from system_apis.erp.client import classify as erp_classify
+from system_apis.legacy_erp.client import SANDBOX_PASSWORD as LEGACY_SANDBOX_PASSWORD
 from system_apis.legacy_erp.client import LegacyErpAdapter
 from system_apis.legacy_erp.client import classify as legacy_erp_classify
 from system_apis.netsuite.client import SANDBOX_ACCESS_TOKEN as NETSUITE_SANDBOX_TOKEN
@@ -113,6 +114,9 @@ class VendorKind:
     """The headers that carry the connection's credential on every call."""
     sandbox_credential: str = ""
     """What the sandbox accepts when the connection names no credential (HUB_SANDBOX=1 only)."""
+    credential_option: str | None = None
+    """The adapter keyword the credential goes to when it travels inside each call, not in a header
+    (``system_apis/adapter_options.py``: an adapter's other keywords are the connection's ``options``)."""
 
 
 # The ERP is the scarcest backend (vendors cap concurrent sessions); WMS and POS are roomier.
@@ -133,7 +137,7 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
                sandbox=NETSUITE, auth=bearer, sandbox_credential=NETSUITE_SANDBOX_TOKEN),
     # The legacy ERP's credential travels inside each SOAP envelope (WS-Security), not in a header.
     VendorKind(name="legacy_erp", adapters={"erp": LegacyErpAdapter}, classify=legacy_erp_classify, concurrency=4,
-               sandbox=LEGACY_ERP),
+               sandbox=LEGACY_ERP, credential_option="password", sandbox_credential=LEGACY_SANDBOX_PASSWORD),
     VendorKind(name="counterpoint", adapters={"stock": CounterpointStockAdapter},
                classify=counterpoint_classify, concurrency=4, sandbox=COUNTERPOINT, auth=counterpoint_auth,
                sandbox_credential="DEMOGOLF.HUB:sandbox-password;counterpoint-sandbox-api-key"),

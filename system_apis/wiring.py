@@ -21,6 +21,7 @@ import httpx
 import msgspec
 
 from shared.resilience import Bulkhead, CircuitBreaker, Guard, RetryPolicy
+from system_apis.adapter_options import make_adapters
 from system_apis.connections import Connection
 from system_apis.erp.port import ErpPort
 from system_apis.pacing import PacedTransport
@@ -165,5 +166,5 @@ async def build_system_ports(
                                    reset_timeout=breaker.open_seconds),
         )
         http = VendorHttp(conn.name, client, guards[conn.name], kind.classify)
-        made[conn.name] = {role: factory(http) for role, factory in kind.adapters.items()}
+        made[conn.name] = make_adapters(kind, http, conn.options, conn.credential)
     return assemble(connections, made, guards)

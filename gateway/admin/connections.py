@@ -34,6 +34,6 @@ def health(view: BackendView | None) -> str:
 async def list_connections(ops: Annotated[OpsAdmin, INJECTED]) -> ConnectionList:
     views = {view.backend: view for view in await ops.backends.views()}
     return ConnectionList(items=[
-        Connection(backend=c.name, kind=c.kind, base_url=c.base_url, serves=c.serves, roles=c.roles,
+        Connection(backend=c.name, kind=c.kind, base_url=c.base_url, serves=c.serves, roles=c.roles, options=c.options,
                    circuit=views[c.name].circuit if c.name in views else "closed", health=health(views.get(c.name)))
         for c in ops.connections])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -21,6 +22,8 @@ class ConnectionFacts(msgspec.Struct, frozen=True, kw_only=True):
     """Scheme, host, port and path only: no credentials, no query."""
     roles: list[str]
     serves: list[str]
+    options: dict[str, Any] = {}
+    """The kind's vendor parameters from hub.toml (never a secret: those are refused there)."""
 
 
 class Connection(msgspec.Struct, kw_only=True):
@@ -35,6 +38,8 @@ class Connection(msgspec.Struct, kw_only=True):
     circuit: str
     roles: list[str] = []
     """The ports it serves: ``erp``, ``stock``, ``fulfilment``, ``payments``, ``channel``."""
+    options: dict[str, Any] = {}
+    """The vendor parameters its adapters were given (``realm_id``, ``facility_id``...: never a secret)."""
     health: str = "ok"
     """``ok``, ``degraded`` (half-open circuit or half its calls failing), ``down`` (circuit open)
     or ``paused`` (an operator paused it)."""

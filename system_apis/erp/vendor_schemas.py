@@ -1,4 +1,4 @@
-"""CloudERP's JSON, exactly as docs/vendors.md gives it (camelCase, money as decimal strings)."""
+"""CloudERP's JSON, exactly as docs/vendors/clouderp.md gives it (camelCase, money as decimal strings)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The payment provider's JSON ("Stripe-like", docs/vendors.md): decimal-string money, snake_case."""
+"""The payment provider's JSON ("Stripe-like", docs/vendors/stripe_like.md): decimal-string money, snake_case."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""StoreLink POS JSON, exactly as docs/vendors.md gives it (camelCase)."""
+"""StoreLink POS JSON, exactly as docs/vendors/storelink.md gives it (camelCase)."""
 
 from __future__ import annotations
 

@@ -51,9 +51,11 @@ def create_sandbox_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> Litestar:
-    """The sandbox ASGI app; ``transport`` carries its event deliveries (tests, in-process)."""
-    sandbox = build_sandbox(config or SandboxConfig(), BACKENDS, transport)
-    routers = [r for spec in BACKENDS for r in spec.routers(sandbox.backends[spec.name], sandbox.faults)]
+    """The sandbox ASGI app of every registered kind's backend (read from the registry now, so a kind
+    registered at run time, as a test does, is served); ``transport`` carries its event deliveries."""
+    specs = sandbox_specs()
+    sandbox = build_sandbox(config or SandboxConfig(), specs, transport)
+    routers = [r for spec in specs for r in spec.routers(sandbox.backends[spec.name], sandbox.faults)]
     return Litestar(
         route_handlers=[*routers, *APP_CONTROLS],
         dependencies={"sandbox": provide_value(sandbox), "faults": provide_value(sandbox.faults)},

@@ -1,7 +1,7 @@
 """Shopify Admin REST (2024-10) JSON and its ``orders/create`` webhook body (snake_case).
 
 The sandbox names an inventory item by its SKU and a location by its name
-(docs/vendors.md); a real shop maps them to its numeric ids. Likewise a
+(docs/vendors/shopify.md); a real shop maps them to its numeric ids. Likewise a
 refunded line is named by its SKU, where a real shop wants ``line_item_id``.
 """
 

@@ -1,4 +1,4 @@
-"""ShipWorks WMS JSON, exactly as docs/vendors.md gives it (snake_case)."""
+"""ShipWorks WMS JSON, exactly as docs/vendors/shipworks.md gives it (snake_case)."""
 
 from __future__ import annotations
 

@@ -7,14 +7,21 @@ import asyncio
 from decimal import Decimal
 
 from shared.errors import BackendError, BackendUnavailable
-from shared.models import ExpectedReceipt, FulfilmentLine, Refund
+from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, Refund
 
 
 class FakeFulfilment:
     def __init__(self) -> None:
+        self.releases: dict[str, FulfilmentRequest] = {}
+        """order id -> the release asked for: one per order, as the WMS keys it."""
         self.receipts: dict[str, dict] = {}
         self.inspections: dict[str, tuple[str, str, int, str]] = {}
         self.down = False
+
+    async def release(self, request: FulfilmentRequest) -> FulfilmentRef:
+        self._check()
+        self.releases.setdefault(request.order_id, request)
+        return FulfilmentRef(fulfilment_id=f"FUL-{list(self.releases).index(request.order_id) + 1}")
 
     async def expect_receipt(self, receipt: ExpectedReceipt) -> None:
         self._check()

@@ -1,5 +1,6 @@
-"""The ``ErpPort`` fake: items, customers and contract prices over dicts, credit memos one per
-RMA, paginated lists; switches for an outage (``down``), failing or hanging SKUs, a ``gate`` that
+"""The ``ErpPort`` fake: items, customers and contract prices over dicts, sales orders one per
+hub order id, credit memos one per RMA, paginated lists (``FakeErp.seeded()`` holds CONTRACT
+section 9's seed and passes the ERP contract suite); switches for an outage (``down``), failing or hanging SKUs, a ``gate`` that
 holds item lookups until that many are in flight, and a ``page_gate`` that holds list pages."""
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
 
-from shared.errors import BackendUnavailable, NotFound
+from shared.errors import BackendError, BackendUnavailable, NotFound
 from shared.models import (
-    ContractPrices, ContractPricesPage, CreditMemoRef, CreditMemoRequest, Customer, CustomerPage, Item, ItemPage,
+    ContractPrices, ContractPricesPage, CreditMemoRef, CreditMemoRequest, Customer, CustomerPage, ErpOrderRef, Item,
+    ItemPage, PriceBreak, SalesOrder, SalesOrderRecord,
 )
 
 
@@ -27,6 +29,8 @@ class FakeErp:
         self.items: dict[str, Item] = {i.sku: i for i in items}
         self.contracts = {c: {s: Decimal(p) for s, p in prices.items()} for c, prices in (contracts or {}).items()}
         self.customers: dict[str, Customer] = {c: customer(c) for c in self.contracts}
+        self.orders: dict[str, SalesOrderRecord] = {}
+        """hub order id -> what the ERP booked: one sales order per order, as the ERP keys it."""
         self.memos: dict[str, dict] = {}
         """rma id -> {"id", "amount", "status", ...}: one memo per RMA, as the ERP keys it."""
         self.down = False
@@ -40,6 +44,38 @@ class FakeErp:
         self.gate_timeout = 1.0
         self.page_gate: asyncio.Event | None = None
         self._changed = asyncio.Condition()
+
+    @classmethod
+    def seeded(cls) -> FakeErp:
+        """CONTRACT section 9's item master, customers and contract prices."""
+        items = (Item(sku="SKU-1001", name="Cordless Drill 18V", currency="USD", list_price=Decimal("129.00"),
+                      breaks=(PriceBreak(min_quantity=10, unit_price=Decimal("119.00")),)),
+                 Item(sku="SKU-1002", name="Drill Bit Set 20pc", currency="USD", list_price=Decimal("24.50")),
+                 Item(sku="SKU-1003", name="Safety Glasses", currency="USD", list_price=Decimal("8.75"),
+                      final_sale=True),
+                 Item(sku="SKU-1004", name="Work Light LED", currency="USD", list_price=Decimal("49.00"),
+                      orderable=False))
+        erp = cls(items, {"CUST-ACME": {"SKU-1001": "99.00"}})
+        erp.customers = {"CUST-ACME": Customer(customer_id="CUST-ACME", name="Acme Corp", terms="NET30",
+                                               currency="USD", credit_limit=Decimal("5000.00"), credit_hold=False),
+                         "CUST-BOLT": customer("CUST-BOLT", "500.00"), "CUST-HOLD": customer("CUST-HOLD", hold=True)}
+        return erp
+
+    async def post_sales_order(self, order: SalesOrder) -> ErpOrderRef:
+        self.calls.append("post_sales_order")
+        self._check()
+        if order.order_id not in self.orders:
+            unknown = [line.sku for line in order.lines if line.sku not in self.items]
+            if unknown:
+                raise BackendError("the ERP refused the order", backend="erp", code="erp_rejected")
+            self.orders[order.order_id] = SalesOrderRecord(
+                order_id=order.order_id, erp_order_number=f"SO-{len(self.orders) + 1}", total=order.total,
+                currency=order.currency)
+        return ErpOrderRef(erp_order_number=self.orders[order.order_id].erp_order_number)
+
+    async def find_sales_order(self, order_id: str) -> SalesOrderRecord | None:
+        self._check()
+        return self.orders.get(order_id)
 
     async def get_item(self, sku: str) -> Item:
         self.lookups.append(sku)

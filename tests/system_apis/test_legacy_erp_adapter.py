@@ -10,18 +10,18 @@ import pytest
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from system_apis.legacy_erp import client as legacy
 from system_apis.legacy_erp import exports, soap
-from tests.system_apis.contract.erp_harness import KINDS, ErpUnderTest
-from tests.system_apis.contract.test_erp_port import ORDER
+from tests.system_apis.contracts.harness import UnderTest
+from tests.system_apis.contracts.test_erp_port import ORDER
 
 
 @pytest.fixture
 async def legacy_sandbox():
-    under_test = ErpUnderTest(next(k for k in KINDS if k.name == "legacy_erp"))
+    under_test = UnderTest("legacy_erp", "erp")
     yield under_test
     await under_test.aclose()
 
 
-async def test_a_call_is_a_soap_envelope_with_its_action_and_username_token(legacy_sandbox: ErpUnderTest) -> None:
+async def test_a_call_is_a_soap_envelope_with_its_action_and_username_token(legacy_sandbox: UnderTest) -> None:
     await legacy_sandbox.erp.get_customer("CUST-ACME")
 
     (sent,) = legacy_sandbox.transport.posts()
@@ -33,7 +33,7 @@ async def test_a_call_is_a_soap_envelope_with_its_action_and_username_token(lega
     assert soap.text(soap.body_of(root), "CustomerNo") == "CUST-ACME"
 
 
-async def test_master_data_comes_from_the_nightly_exports(legacy_sandbox: ErpUnderTest) -> None:
+async def test_master_data_comes_from_the_nightly_exports(legacy_sandbox: UnderTest) -> None:
     await legacy_sandbox.erp.list_contract_prices(0, 10)
 
     paths = sorted(r.url.path for r in legacy_sandbox.transport.sent if r.method == "GET")
@@ -41,7 +41,7 @@ async def test_master_data_comes_from_the_nightly_exports(legacy_sandbox: ErpUnd
 
 
 async def test_an_order_is_booked_with_its_reference_and_a_cash_sale_has_no_customer(
-        legacy_sandbox: ErpUnderTest) -> None:
+        legacy_sandbox: UnderTest) -> None:
     guest = msgspec.structs.replace(ORDER, customer_id=None, order_id="ord_cash")
     await legacy_sandbox.erp.post_sales_order(guest)
 

@@ -13,8 +13,8 @@ import pytest
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from system_apis.netsuite import client as ns
 from system_apis.netsuite.mapping import external_id
-from tests.system_apis.contract.erp_harness import KINDS, ErpUnderTest
-from tests.system_apis.contract.test_erp_port import MEMO, ORDER
+from tests.system_apis.contracts.harness import UnderTest
+from tests.system_apis.contracts.test_erp_port import MEMO, ORDER
 
 EMPTY = httpx.Response(200, json={"links": [], "count": 0, "hasMore": False, "items": [], "offset": 0,
                                   "totalResults": 0})
@@ -28,7 +28,7 @@ def _error(status: int, code: str, headers: dict | None = None) -> httpx.Respons
 
 @pytest.fixture
 async def ns_sandbox():
-    under_test = ErpUnderTest(next(k for k in KINDS if k.name == "netsuite"))
+    under_test = UnderTest("netsuite", "erp")
     yield under_test
     await under_test.aclose()
 
@@ -54,7 +54,7 @@ async def test_an_offset_off_the_grid_asks_a_smaller_page(wire, offset: int, lim
     assert offset % asked == 0
 
 
-async def test_an_item_walk_from_an_odd_offset_ends_with_every_sku_once(ns_sandbox: ErpUnderTest) -> None:
+async def test_an_item_walk_from_an_odd_offset_ends_with_every_sku_once(ns_sandbox: UnderTest) -> None:
     skus, offset = [], 1
     while offset is not None:
         page = await ns_sandbox.erp.list_items(offset, 2)
@@ -63,7 +63,7 @@ async def test_an_item_walk_from_an_odd_offset_ends_with_every_sku_once(ns_sandb
     assert skus == ["SKU-1002", "SKU-1003", "SKU-1004"]
 
 
-async def test_a_quote_in_a_key_stays_one_literal(ns_sandbox: ErpUnderTest) -> None:
+async def test_a_quote_in_a_key_stays_one_literal(ns_sandbox: UnderTest) -> None:
     with pytest.raises(NotFound) as caught:
         await ns_sandbox.erp.get_item("SKU-1001' OR itemid = 'SKU-1002")
     assert caught.value.code == "unknown_sku"
@@ -71,7 +71,7 @@ async def test_a_quote_in_a_key_stays_one_literal(ns_sandbox: ErpUnderTest) -> N
     assert "'SKU-1001'' OR itemid = ''SKU-1002'" in sent
 
 
-async def test_an_order_is_an_upsert_by_external_id_with_money_as_numbers(ns_sandbox: ErpUnderTest) -> None:
+async def test_an_order_is_an_upsert_by_external_id_with_money_as_numbers(ns_sandbox: UnderTest) -> None:
     ref = await ns_sandbox.erp.post_sales_order(ORDER)
 
     (put,) = [r for r in ns_sandbox.transport.sent if r.method == "PUT"]
@@ -83,7 +83,7 @@ async def test_an_order_is_an_upsert_by_external_id_with_money_as_numbers(ns_san
     assert ref.erp_order_number.startswith("SO")
 
 
-async def test_an_order_already_booked_is_answered_without_a_second_write(ns_sandbox: ErpUnderTest) -> None:
+async def test_an_order_already_booked_is_answered_without_a_second_write(ns_sandbox: UnderTest) -> None:
     first = await ns_sandbox.erp.post_sales_order(ORDER)
     ns_sandbox.transport.sent.clear()
 
@@ -91,7 +91,7 @@ async def test_an_order_already_booked_is_answered_without_a_second_write(ns_san
     assert [r.method for r in ns_sandbox.transport.sent] == ["GET"]
 
 
-async def test_a_guest_order_is_booked_to_the_guest_customer(ns_sandbox: ErpUnderTest) -> None:
+async def test_a_guest_order_is_booked_to_the_guest_customer(ns_sandbox: UnderTest) -> None:
     guest = msgspec.structs.replace(ORDER, customer_id=None, ship_to=None)
     await ns_sandbox.erp.post_sales_order(guest)
     (booked,) = await ns_sandbox.view("sales-orders")
@@ -102,7 +102,7 @@ async def test_a_guest_order_is_booked_to_the_guest_customer(ns_sandbox: ErpUnde
         await ns_sandbox.erp.get_customer("WEB-GUEST")
 
 
-async def test_a_void_patches_memo_void_and_zero_rates(ns_sandbox: ErpUnderTest) -> None:
+async def test_a_void_patches_memo_void_and_zero_rates(ns_sandbox: UnderTest) -> None:
     ref = await ns_sandbox.erp.create_credit_memo(MEMO)
     await ns_sandbox.erp.void_credit_memo(ref.credit_memo_id)
 
@@ -154,7 +154,7 @@ def test_classify_passes_a_204_without_a_body() -> None:
     ns.classify(httpx.Response(204))
 
 
-async def test_master_data_ids_and_lists_are_read_once_per_adapter(ns_sandbox: ErpUnderTest) -> None:
+async def test_master_data_ids_and_lists_are_read_once_per_adapter(ns_sandbox: UnderTest) -> None:
     await ns_sandbox.erp.get_customer("CUST-ACME")
     await ns_sandbox.erp.get_customer("CUST-BOLT")
     statements = [json.loads(r.content)["q"] for r in ns_sandbox.transport.sent if r.method == "POST"]

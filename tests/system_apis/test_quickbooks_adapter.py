@@ -11,8 +11,8 @@ import pytest
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from system_apis.quickbooks import client as qbo
-from tests.system_apis.contract.erp_harness import KINDS, ErpUnderTest
-from tests.system_apis.contract.test_erp_port import MEMO, ORDER
+from tests.system_apis.contracts.harness import UnderTest
+from tests.system_apis.contracts.test_erp_port import MEMO, ORDER
 
 EMPTY = httpx.Response(200, json={"QueryResponse": {}, "time": "2026-12-06T10:00:00-08:00"})
 
@@ -25,7 +25,7 @@ def _fault(status: int, code: str, headers: dict | None = None) -> httpx.Respons
 
 @pytest.fixture
 async def qbo_sandbox():
-    under_test = ErpUnderTest(next(k for k in KINDS if k.name == "quickbooks"))
+    under_test = UnderTest("quickbooks", "erp")
     yield under_test
     await under_test.aclose()
 
@@ -54,13 +54,13 @@ async def test_a_quote_in_a_key_is_escaped_in_the_statement(wire) -> None:
     assert w.requests[0].url.params["include"] == "enhancedAllCustomFields"
 
 
-async def test_a_quoted_key_reaches_the_sandbox_as_one_literal(qbo_sandbox: ErpUnderTest) -> None:
+async def test_a_quoted_key_reaches_the_sandbox_as_one_literal(qbo_sandbox: UnderTest) -> None:
     with pytest.raises(NotFound) as caught:
         await qbo_sandbox.erp.get_item("SKU-1001' or Sku = 'SKU-1002")
     assert caught.value.code == "unknown_sku"
 
 
-async def test_a_post_carries_the_token_the_requestid_and_money_as_numbers(qbo_sandbox: ErpUnderTest) -> None:
+async def test_a_post_carries_the_token_the_requestid_and_money_as_numbers(qbo_sandbox: UnderTest) -> None:
     await qbo_sandbox.erp.post_sales_order(ORDER)
 
     (post,) = qbo_sandbox.transport.posts()
@@ -76,7 +76,7 @@ async def test_a_post_carries_the_token_the_requestid_and_money_as_numbers(qbo_s
                                 "CountrySubDivisionCode": "IL", "PostalCode": "62701", "Country": "US"}
 
 
-async def test_a_second_request_id_for_one_order_finds_the_first_booking(qbo_sandbox: ErpUnderTest) -> None:
+async def test_a_second_request_id_for_one_order_finds_the_first_booking(qbo_sandbox: UnderTest) -> None:
     first = await qbo_sandbox.erp.post_sales_order(ORDER)
     qbo_sandbox.app.state.sandbox.backends["quickbooks"].requests.clear()  # QBO forgot the request id
 
@@ -86,7 +86,7 @@ async def test_a_second_request_id_for_one_order_finds_the_first_booking(qbo_san
     assert len(await qbo_sandbox.view("sales-orders")) == 1
 
 
-async def test_master_data_ids_are_looked_up_once_per_adapter(qbo_sandbox: ErpUnderTest) -> None:
+async def test_master_data_ids_are_looked_up_once_per_adapter(qbo_sandbox: UnderTest) -> None:
     await qbo_sandbox.erp.post_sales_order(ORDER)
     await qbo_sandbox.erp.create_credit_memo(MEMO)
 
@@ -132,7 +132,7 @@ def test_classify_passes_a_good_answer() -> None:
     qbo.classify(answer)
 
 
-async def test_a_refusal_keeps_only_the_fault_code(qbo_sandbox: ErpUnderTest) -> None:
+async def test_a_refusal_keeps_only_the_fault_code(qbo_sandbox: UnderTest) -> None:
     await qbo_sandbox.erp.post_sales_order(ORDER)  # the customer's and items' Ids are known now
     qbo_sandbox.transport.scripted = [_fault(400, "6070")]
 
@@ -144,7 +144,7 @@ async def test_a_refusal_keeps_only_the_fault_code(qbo_sandbox: ErpUnderTest) ->
     assert caught.value.detail == "QUICKBOOKS answered 400"
 
 
-async def test_the_bookkeeper_s_changes_reach_what_the_adapter_reads(qbo_sandbox: ErpUnderTest) -> None:
+async def test_the_bookkeeper_s_changes_reach_what_the_adapter_reads(qbo_sandbox: UnderTest) -> None:
     async def control(path: str, body: dict) -> httpx.Response:
         return await qbo_sandbox.control.put(f"/sandbox/quickbooks/{path}", json=body)
 

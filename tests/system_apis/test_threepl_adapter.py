@@ -11,18 +11,18 @@ import pytest
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from system_apis.threepl import client as tpl
-from tests.system_apis.contract.erp_harness import ErpUnderTest
-from tests.system_apis.contract.test_fulfilment_port import KINDS, RECEIPT, REQUEST
+from tests.system_apis.contracts.harness import UnderTest
+from tests.system_apis.contracts.test_fulfilment_port import RECEIPT, REQUEST
 
 
 @pytest.fixture
 async def tpl_sandbox():
-    under_test = ErpUnderTest(next(k for k in KINDS if k.name == "threepl"))
+    under_test = UnderTest("threepl", "fulfilment")
     yield under_test
     await under_test.aclose()
 
 
-async def test_a_release_is_an_order_with_the_hub_s_reference_and_the_channel_header(tpl_sandbox: ErpUnderTest) -> None:
+async def test_a_release_is_an_order_with_the_hub_s_reference_and_the_channel_header(tpl_sandbox: UnderTest) -> None:
     await tpl_sandbox.port.release(REQUEST)
 
     (sent,) = tpl_sandbox.transport.posts()
@@ -33,7 +33,7 @@ async def test_a_release_is_an_order_with_the_hub_s_reference_and_the_channel_he
     assert body["recipient"]["address"]["zip_code"] == "62701"
 
 
-async def test_a_second_release_meets_the_422_and_answers_the_first_order(tpl_sandbox: ErpUnderTest) -> None:
+async def test_a_second_release_meets_the_422_and_answers_the_first_order(tpl_sandbox: UnderTest) -> None:
     first = await tpl_sandbox.port.release(REQUEST)
     tpl_sandbox.transport.sent.clear()
 
@@ -42,13 +42,13 @@ async def test_a_second_release_meets_the_422_and_answers_the_first_order(tpl_sa
         ("POST", "order"), ("GET", "order")]
 
 
-async def test_an_order_without_a_ship_to_is_refused_before_any_call(tpl_sandbox: ErpUnderTest) -> None:
+async def test_an_order_without_a_ship_to_is_refused_before_any_call(tpl_sandbox: UnderTest) -> None:
     with pytest.raises(BackendError):
         await tpl_sandbox.port.release(msgspec.structs.replace(REQUEST, ship_to=None))
     assert tpl_sandbox.transport.sent == []
 
 
-async def test_shipments_are_polled_and_carry_tracking_once_shipped(tpl_sandbox: ErpUnderTest) -> None:
+async def test_shipments_are_polled_and_carry_tracking_once_shipped(tpl_sandbox: UnderTest) -> None:
     await tpl_sandbox.port.release(REQUEST)
     assert await tpl_sandbox.port.shipments(REQUEST.order_id) == []
 
@@ -62,7 +62,7 @@ async def test_shipments_are_polled_and_carry_tracking_once_shipped(tpl_sandbox:
         await tpl_sandbox.port.shipments("ord_unknown")
 
 
-async def test_an_order_commits_stock_and_shipping_takes_it_off_hand(tpl_sandbox: ErpUnderTest) -> None:
+async def test_an_order_commits_stock_and_shipping_takes_it_off_hand(tpl_sandbox: UnderTest) -> None:
     stock = tpl.ThreePlStockAdapter(tpl_sandbox.port._http)
     await tpl_sandbox.port.release(REQUEST)
     (committed,) = await stock.get_stock(["SKU-1001"])
@@ -72,7 +72,7 @@ async def test_an_order_commits_stock_and_shipping_takes_it_off_hand(tpl_sandbox
     assert (shipped.on_hand, shipped.available) == (23, 23)
 
 
-async def test_returns_carry_the_requested_action_and_inspections_are_the_3pl_s(tpl_sandbox: ErpUnderTest) -> None:
+async def test_returns_carry_the_requested_action_and_inspections_are_the_3pl_s(tpl_sandbox: UnderTest) -> None:
     await tpl_sandbox.port.expect_receipt(RECEIPT)
     body = json.loads(tpl_sandbox.transport.posts()[0].content)
     assert body["inventory"] == [{"sku": "SKU-1001", "quantity": 1, "requested_action": "Restock"}]

@@ -1,5 +1,5 @@
-"""The ``ErpPort`` contract: what the process layer relies on, checked on every adapter
-against its own vendor-shaped sandbox (CloudERP, QuickBooks Online, the legacy SOAP ERP, NetSuite)."""
+"""The ``ErpPort`` contract: what the process layer relies on, checked on every ERP kind of the
+registry against its own vendor-shaped sandbox, and on ``FakeErp`` where no sandbox is read."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ import pytest
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from shared.models import Address, CreditMemoRequest, OrderLine, PriceBreak, SalesOrder
 from system_apis.erp.port import ErpPort
-from tests.system_apis.contract.erp_harness import VENDOR_SECRET, ErpUnderTest
+from tests.system_apis.contracts.conftest import VENDOR_SECRET
+from tests.system_apis.contracts.harness import UnderTest
+
+sandbox_only = pytest.mark.sandbox_only
 
 ORDER = SalesOrder(
     order_id="ord_01JF0Q8W5B7X9ZK3M4N6P8R0TV", channel="storefront", channel_order_ref="WEB-5531",
@@ -34,7 +37,7 @@ MEMO = CreditMemoRequest(
 )
 
 
-def test_the_adapter_offers_every_call_of_the_port_with_its_signature(erp: ErpUnderTest) -> None:
+def test_the_adapter_offers_every_call_of_the_port_with_its_signature(erp: UnderTest) -> None:
     calls = [name for name, _ in inspect.getmembers(ErpPort, inspect.isfunction) if not name.startswith("_")]
     assert len(calls) == 10
     for name in calls:
@@ -48,7 +51,7 @@ def test_the_adapter_offers_every_call_of_the_port_with_its_signature(erp: ErpUn
 # --- master data --------------------------------------------------------------------------
 
 
-async def test_items_carry_list_price_breaks_final_sale_and_orderable(erp: ErpUnderTest) -> None:
+async def test_items_carry_list_price_breaks_final_sale_and_orderable(erp: UnderTest) -> None:
     drill = await erp.erp.get_item("SKU-1001")
     assert (drill.sku, drill.name, drill.currency, drill.list_price, drill.orderable, drill.final_sale) == (
         "SKU-1001", "Cordless Drill 18V", "USD", Decimal("129.00"), True, False)
@@ -58,13 +61,7 @@ async def test_items_carry_list_price_breaks_final_sale_and_orderable(erp: ErpUn
     assert (discontinued.orderable, discontinued.breaks) == (False, ())
 
 
-async def test_an_unknown_sku_is_not_found_with_its_code(erp: ErpUnderTest) -> None:
-    with pytest.raises(NotFound) as caught:
-        await erp.erp.get_item("SKU-9999")
-    assert caught.value.code == "unknown_sku"
-
-
-async def test_customers_carry_terms_credit_limit_and_hold(erp: ErpUnderTest) -> None:
+async def test_customers_carry_terms_credit_limit_and_hold(erp: UnderTest) -> None:
     hold = await erp.erp.get_customer("CUST-HOLD")
     assert (hold.customer_id, hold.terms, hold.currency, hold.credit_limit, hold.credit_hold) == (
         "CUST-HOLD", "NET30", "USD", Decimal("1000.00"), True)
@@ -72,20 +69,22 @@ async def test_customers_carry_terms_credit_limit_and_hold(erp: ErpUnderTest) ->
     assert (acme.name, acme.credit_limit, acme.credit_hold) == ("Acme Corp", Decimal("5000.00"), False)
 
 
-async def test_contract_prices_are_the_customer_s_own(erp: ErpUnderTest) -> None:
+async def test_contract_prices_are_the_customer_s_own(erp: UnderTest) -> None:
     assert (await erp.erp.get_contract_prices("CUST-ACME")).prices == {"SKU-1001": Decimal("99.00")}
     assert (await erp.erp.get_contract_prices("CUST-BOLT")).prices == {}
 
 
-@pytest.mark.parametrize("read", ["get_customer", "get_contract_prices"])
-async def test_an_unknown_customer_is_not_found_with_its_code(erp: ErpUnderTest, read: str) -> None:
+@pytest.mark.parametrize(("read", "key", "code"), [("get_item", "SKU-9999", "unknown_sku"),
+                                                   ("get_customer", "CUST-NOPE", "unknown_customer"),
+                                                   ("get_contract_prices", "CUST-NOPE", "unknown_customer")])
+async def test_an_unknown_record_is_not_found_with_its_code(erp: UnderTest, read: str, key: str, code: str) -> None:
     with pytest.raises(NotFound) as caught:
-        await getattr(erp.erp, read)("CUST-NOPE")
-    assert caught.value.code == "unknown_customer"
+        await getattr(erp.erp, read)(key)
+    assert caught.value.code == code
 
 
 @pytest.mark.parametrize("limit", [1, 3, 4, 100])
-async def test_the_item_master_is_walked_page_by_page_in_sku_order(erp: ErpUnderTest, limit: int) -> None:
+async def test_the_item_master_is_walked_page_by_page_in_sku_order(erp: UnderTest, limit: int) -> None:
     skus, offset, pages = [], 0, 0
     while offset is not None:
         page = await erp.erp.list_items(offset, limit)
@@ -96,7 +95,7 @@ async def test_the_item_master_is_walked_page_by_page_in_sku_order(erp: ErpUnder
     assert skus == ["SKU-1001", "SKU-1002", "SKU-1003", "SKU-1004"]
 
 
-async def test_customers_and_contract_prices_are_walked_page_by_page(erp: ErpUnderTest) -> None:
+async def test_customers_and_contract_prices_are_walked_page_by_page(erp: UnderTest) -> None:
     customers, prices = [], []
     for lister, into in ((erp.erp.list_customers, customers), (erp.erp.list_contract_prices, prices)):
         offset: int | None = 0
@@ -114,7 +113,19 @@ async def test_customers_and_contract_prices_are_walked_page_by_page(erp: ErpUnd
 
 
 @pytest.mark.parametrize("order", [ORDER, GUEST], ids=["customer", "guest"])
-async def test_a_posted_order_is_booked_once_and_found_by_the_hub_s_id(erp: ErpUnderTest, order: SalesOrder) -> None:
+async def test_a_sales_order_is_booked_once_and_found_again_through_the_port(erp: UnderTest, order: SalesOrder) -> None:
+    first = await erp.erp.post_sales_order(order)
+    assert await erp.erp.post_sales_order(order) == first
+
+    found = await erp.erp.find_sales_order(order.order_id)
+    assert found is not None
+    assert (found.erp_order_number, found.total, found.currency) == (first.erp_order_number, order.total, "USD")
+    assert await erp.erp.find_sales_order("ord_never_posted") is None
+
+
+@sandbox_only
+@pytest.mark.parametrize("order", [ORDER, GUEST], ids=["customer", "guest"])
+async def test_a_posted_order_is_booked_once_and_found_by_the_hub_s_id(erp: UnderTest, order: SalesOrder) -> None:
     assert await erp.erp.find_sales_order(order.order_id) is None
 
     first = await erp.erp.post_sales_order(order)
@@ -132,7 +143,8 @@ async def test_a_posted_order_is_booked_once_and_found_by_the_hub_s_id(erp: ErpU
         order.order_id, first.erp_order_number, Decimal("222.50"), "USD")
 
 
-async def test_a_post_whose_answers_were_lost_is_retried_and_books_exactly_one(erp: ErpUnderTest) -> None:
+@sandbox_only
+async def test_a_post_whose_answers_were_lost_is_retried_and_books_exactly_one(erp: UnderTest) -> None:
     erp.transport.lose = 2
 
     ref = await erp.erp.post_sales_order(ORDER)
@@ -142,8 +154,9 @@ async def test_a_post_whose_answers_were_lost_is_retried_and_books_exactly_one(e
     assert booked["erp_order_number"] == ref.erp_order_number
 
 
+@sandbox_only
 @pytest.mark.parametrize("fault", [{"outage": True}, {"error_rate": 1.0}], ids=["outage", "errors"])
-async def test_an_outage_is_backend_unavailable_and_the_retry_after_it_books_one(erp: ErpUnderTest,
+async def test_an_outage_is_backend_unavailable_and_the_retry_after_it_books_one(erp: UnderTest,
                                                                                  fault: dict) -> None:
     await erp.faults(**fault)
     with pytest.raises(BackendUnavailable) as caught:
@@ -158,7 +171,8 @@ async def test_an_outage_is_backend_unavailable_and_the_retry_after_it_books_one
     assert [b["erp_order_number"] for b in await erp.view("sales-orders")] == [ref.erp_order_number]
 
 
-async def test_the_sandbox_throttle_is_honoured_with_its_retry_after(erp: ErpUnderTest) -> None:
+@sandbox_only
+async def test_the_sandbox_throttle_is_honoured_with_its_retry_after(erp: UnderTest) -> None:
     await erp.faults(throttle=True)
 
     with pytest.raises(BackendThrottled) as caught:
@@ -170,20 +184,22 @@ async def test_the_sandbox_throttle_is_honoured_with_its_retry_after(erp: ErpUnd
     assert (await erp.erp.get_item("SKU-1001")).sku == "SKU-1001"
 
 
-async def test_a_throttle_in_the_vendor_s_own_words_is_a_throttle(erp: ErpUnderTest) -> None:
-    erp.transport.scripted = [erp.kind.throttle_in_body]
+@sandbox_only
+async def test_a_throttle_in_the_vendor_s_own_words_is_a_throttle(erp: UnderTest) -> None:
+    erp.transport.scripted = [erp.hooks.need("throttle_in_body")]
 
     item = await erp.erp.get_item("SKU-1002")
 
     assert item.sku == "SKU-1002"
     assert len(erp.waits) == 1
-    assert erp.waits[0] >= (erp.kind.throttle_default_wait or 0.0)
+    assert erp.waits[0] >= (erp.hooks.throttle_default_wait or 0.0)
 
 
-async def test_a_vendor_refusal_is_a_permanent_error_without_the_vendor_s_text(erp: ErpUnderTest) -> None:
+@sandbox_only
+async def test_a_vendor_refusal_is_a_permanent_error_without_the_vendor_s_text(erp: UnderTest) -> None:
     await erp.erp.get_item("SKU-1001")  # master data the adapter may look up first
     await erp.erp.get_customer("CUST-ACME")
-    erp.transport.scripted = [erp.kind.refusal] * 3
+    erp.transport.scripted = [erp.hooks.need("refusal")] * 3
 
     with pytest.raises(BackendError) as caught:
         await erp.erp.post_sales_order(msgspec.structs.replace(ORDER, lines=ORDER.lines[:1], total=Decimal("198.00")))
@@ -193,7 +209,8 @@ async def test_a_vendor_refusal_is_a_permanent_error_without_the_vendor_s_text(e
     assert caught.value.status == 502
 
 
-async def test_an_order_the_erp_cannot_book_is_a_permanent_error(erp: ErpUnderTest) -> None:
+@sandbox_only
+async def test_an_order_the_erp_cannot_book_is_a_permanent_error(erp: UnderTest) -> None:
     unknown = OrderLine(sku="SKU-9999", quantity=1, unit_price=Decimal("1.00"), extended_price=Decimal("1.00"))
     with pytest.raises(BackendError) as caught:
         await erp.erp.post_sales_order(msgspec.structs.replace(ORDER, lines=(unknown,), total=Decimal("1.00")))
@@ -204,8 +221,17 @@ async def test_an_order_the_erp_cannot_book_is_a_permanent_error(erp: ErpUnderTe
 # --- credit memos ------------------------------------------------------------------------------
 
 
+async def test_a_credit_memo_is_made_once_per_return_and_voided_twice_through_the_port(erp: UnderTest) -> None:
+    first = await erp.erp.create_credit_memo(MEMO)
+    assert await erp.erp.create_credit_memo(MEMO) == first
+
+    await erp.erp.void_credit_memo(first.credit_memo_id)
+    await erp.erp.void_credit_memo(first.credit_memo_id)  # voiding twice changes nothing
+
+
+@sandbox_only
 @pytest.mark.parametrize("memo", [MEMO, msgspec.structs.replace(MEMO, customer_id=None)], ids=["customer", "guest"])
-async def test_a_credit_memo_is_created_once_and_voided_idempotently(erp: ErpUnderTest, memo: CreditMemoRequest) -> None:
+async def test_a_credit_memo_is_created_once_and_voided_idempotently(erp: UnderTest, memo: CreditMemoRequest) -> None:
     posted = await erp.erp.post_sales_order(ORDER)
     memo = msgspec.structs.replace(memo, erp_order_number=posted.erp_order_number)
 
@@ -221,7 +247,8 @@ async def test_a_credit_memo_is_created_once_and_voided_idempotently(erp: ErpUnd
     assert voided["status"] == "void"
 
 
-async def test_a_credit_memo_whose_answer_was_lost_is_created_exactly_once(erp: ErpUnderTest) -> None:
+@sandbox_only
+async def test_a_credit_memo_whose_answer_was_lost_is_created_exactly_once(erp: UnderTest) -> None:
     erp.transport.lose = 1
 
     ref = await erp.erp.create_credit_memo(MEMO)
@@ -231,7 +258,7 @@ async def test_a_credit_memo_whose_answer_was_lost_is_created_exactly_once(erp: 
 
 
 @pytest.mark.parametrize("memo_id", ["CM-999999", "no-such-memo"])
-async def test_voiding_an_unknown_credit_memo_is_not_found_with_its_code(erp: ErpUnderTest, memo_id: str) -> None:
+async def test_voiding_an_unknown_credit_memo_is_not_found_with_its_code(erp: UnderTest, memo_id: str) -> None:
     with pytest.raises(NotFound) as caught:
         await erp.erp.void_credit_memo(memo_id)
     assert caught.value.code == "unknown_credit_memo"
