@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-ERP_ROLES = ("primary",)
+ERP_ROLES = ("primary", "secondary")
 
 
 class Secret(str):
