@@ -50,7 +50,7 @@ def read_erp_routing(raw: Any, error: type[Exception]) -> ErpRoutingSettings:
     try:
         routing = msgspec.convert(raw, ErpRoutingSettings, strict=False)
     except msgspec.ValidationError as exc:
-        raise error(f"erp_routing: {_where(str(exc))}") from None
+        raise error(_where(str(exc))) from None
     if routing.mode not in MODES:
         raise error(f"erp_routing.mode: expected one of {', '.join(MODES)}, got {routing.mode!r}")
     if not 0 < routing.shadow_timeout_seconds <= 30:
@@ -67,7 +67,8 @@ def read_erp_routing(raw: Any, error: type[Exception]) -> ErpRoutingSettings:
 
 
 def _where(message: str) -> str:
+    # msgspec says e.g. "Expected `str | null`, got `int` - at `$.rules[0].sku`"
     if " - at `$." in message:
         text, path = message.split(" - at `$.", 1)
-        return f"{path.split('`')[0]}: {text}"
-    return message
+        return f"erp_routing.{path.split('`')[0]}: {text}"
+    return f"erp_routing: {message}"

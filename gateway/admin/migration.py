@@ -8,6 +8,7 @@ within a second, without a restart; orders already decided stay with their ERP.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -32,6 +33,8 @@ class MigrationAdmin:
     """hub.toml's primary ERP connection."""
     secondary: str
     mode: str
+    announce: Callable[[str], Awaitable[None]] | None = None
+    """Tells every instance of the switch at once (the bus); they also re-read within a second."""
 
 
 class MigrationDiffs(msgspec.Struct, kw_only=True):
@@ -73,6 +76,8 @@ async def switch_primary(data: PrimaryChange, ops: Ops) -> MigrationDiffs:
         raise ValidationFailed(f"Not an ERP connection: {data.connection!r}.", errors=[
             {"field": "connection", "message": f"expected {moving.primary} or {moving.secondary}"}])
     await moving.book.switch(data.connection)
+    if moving.announce is not None:
+        await moving.announce(data.connection)
     primary, secondary = await _pair(moving)
     return MigrationDiffs(items=[], primary=primary, secondary=secondary, mode=moving.mode)
 

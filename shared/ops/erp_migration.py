@@ -25,6 +25,13 @@ from shared.db.dialect import insert
 from shared.db.migration_tables import erp_diff_counts, erp_diff_samples, erp_owners, erp_routing_state
 
 VALUE_CHARS = 500
+PRIMARY_TOPIC = "erp.primary_switched"
+"""Published on the bus after a switch: every instance re-reads the primary at once (else within
+``refresh`` seconds, should the bus miss it)."""
+
+
+class PrimarySwitched(msgspec.Struct, frozen=True):
+    connection: str
 
 
 class Difference(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +95,10 @@ class MigrationBook:
             self._state = await self._read()
             self._read_at = time.monotonic()
         return self._state[0]
+
+    def forget_primary(self) -> None:
+        """Read the primary from the database at the next call (a switch was announced)."""
+        self._read_at = -1e9
 
     async def switch(self, connection: str) -> None:
         at = self._now()
