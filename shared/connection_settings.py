@@ -10,7 +10,7 @@ A connection is one named instance of a vendor adapter (docs/connections.md):
     rate_per_second = 2.0                  # at most this many calls a second (default: no cap)
     channel = "shop-eu"                    # what it serves: a channel, locations, an ERP role
     locations = ["DC-EU-"]
-    erp_role = "primary"
+    erp_role = "primary"                   # or "secondary": the other ERP while moving (docs/connections.md)
 
 The credential is read here, at start, from the named environment variable or
 file, and kept in memory only: it is never written to the database or shown.
