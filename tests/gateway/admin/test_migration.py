@@ -4,6 +4,7 @@ switch of the primary moves new orders without a restart, and every order is in 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
@@ -92,10 +93,31 @@ async def test_switching_the_primary_moves_new_orders_without_a_restart(moving_h
     assert (await diffs(moving_hub))["primary"] == "qbo"
 
 
+async def test_a_switch_under_concurrent_orders_books_each_in_exactly_one_erp(moving_hub: Hub) -> None:
+    key = await moving_hub.new_key("orders:read", "orders:write")
+
+    async def switch(to: str) -> None:
+        response = await moving_hub.http.post("/admin/v1/migration/primary", json={"connection": to}, headers=ADMIN)
+        assert response.status_code == 200, response.text
+
+    placed = await asyncio.gather(*(place(moving_hub, key) for _ in range(8)), switch("qbo"),
+                                  *(place(moving_hub, key) for _ in range(8)))
+    ids = [i for i in placed if i is not None]
+    for order_id in ids:
+        await eventually(lambda: _posted(moving_hub, order_id), 30)
+    found = {order_id: await holders(moving_hub, order_id) for order_id in ids}
+    assert all(len(h) == 1 for h in found.values()), found
+    assert "quickbooks" in {h[0] for h in found.values()}
+
+
 async def test_a_hub_with_one_erp_has_no_migration(ops_hub: Hub) -> None:  # noqa: F811
     assert await diffs(ops_hub) == {"items": [], "primary": None, "secondary": None, "mode": "off"}
     response = await ops_hub.http.post("/admin/v1/migration/primary", json={"connection": "erp"}, headers=ADMIN)
     assert_problem(response, 409, "no_erp_migration")
+
+
+async def _posted(hub: Hub, order_id: str) -> bool:
+    return len(await holders(hub, order_id)) >= 1
 
 
 async def _in(hub: Hub, order_id: str, expected: list[str]) -> bool:
