@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce_hub.context import Context
+from gateway.admin.migration import MigrationAdmin
 from gateway.admin.ops import ConnectionFacts, OpsAdmin
 from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.alerts import AlertEvaluator, AlertWebhook, Thresholds
@@ -26,6 +27,7 @@ from process_apis.ops.flows import FlowsService
 from process_apis.ops.lag_gauge import InventoryLagGauge
 from process_apis.storefront.drift import lag_ms as storefront_lag_ms
 from shared.ops.backends import BackendBoard, BackendReports
+from shared.ops.erp_migration import PRIMARY_TOPIC, MigrationBook, PrimarySwitched
 from shared.ops.pauses import PauseBook, pausable
 from shared.resilience import Guard
 from shared.settings import Settings
@@ -93,7 +95,22 @@ def ops_admin(ctx: Context, engine: AsyncEngine) -> OpsAdmin:
     ctx.metrics.live.append(gauges.collect)
     return OpsAdmin(flows=parts.flows, backends=board(ctx, parts), pauses=parts.pauses,
                     alerts=AlertStore(engine, notify=bool(ctx.settings.alert_webhook_url), wake=ctx.wake),
-                    connections=connection_facts(ctx.settings))
+                    connections=connection_facts(ctx.settings), migration=migration_admin(ctx, engine))
+
+
+def migration_admin(ctx: Context, engine: AsyncEngine) -> MigrationAdmin | None:
+    """The ERP migration's admin part when a connection has ``erp_role = "secondary"``; a switch
+    of the primary is announced on the bus."""
+    s = ctx.settings
+    roles = {c.serves.erp_role: c.name for c in resolve_connections(s, s.sandbox_url)}
+    if "secondary" not in roles:
+        return None
+
+    async def announce(connection: str) -> None:
+        await ctx.bus.publish(PRIMARY_TOPIC, PrimarySwitched(connection))
+
+    return MigrationAdmin(book=MigrationBook(engine, samples=s.erp_routing.samples), primary=roles["primary"],
+                          secondary=roles["secondary"], mode=s.erp_routing.mode, announce=announce)
 
 
 def board(ctx: Context, parts: OpsParts) -> BackendBoard:

@@ -44,6 +44,7 @@ from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.connections import resolve_connections
+from system_apis.erp_routing.build import route_erp
 from system_apis.wiring import (
     PROTOCOLS, BreakerConfig, SystemPorts, build_system_ports, close_circuits, remote_ports,
 )
@@ -186,6 +187,7 @@ async def _system(ctx: Context, sandbox_app, adapters: dict[str, object] | None)
                                      breaker=BreakerConfig(failure_threshold=settings.breaker_failure_threshold,
                                                            open_seconds=settings.breaker_open_seconds),
                                      adapters=adapters)
+    ports = await route_erp(ctx.stack, ports, await ctx.database(), settings.erp_routing, ctx.bus.subscribe)
     if sandbox_app is not None:  # one process: a cleared sandbox fault closes that circuit at once
         sandbox_app.state["sandbox"].faults.on_healed(
             lambda backend: close_circuits(ports.guards, [backend], "sandbox faults cleared"))

@@ -10,7 +10,7 @@ A connection is one named instance of a vendor adapter (docs/connections.md):
     rate_per_second = 2.0                  # at most this many calls a second (default: no cap)
     channel = "shop-eu"                    # what it serves: a channel, locations, an ERP role
     locations = ["DC-EU-"]
-    erp_role = "primary"
+    erp_role = "primary"                   # or "secondary": the other ERP while moving (docs/connections.md)
     [connections.<name>.options]           # the kind's vendor parameters (never a secret)
     realm_id = "9341453050"
 
@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
-ERP_ROLES = ("primary",)
+ERP_ROLES = ("primary", "secondary")
 
 
 class Secret(str):

@@ -133,6 +133,9 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "`note`).", "Nothing to do; list the open dead letters (`status=open`) to see what is left."),
     _p("reconciliation_running", 409, "Reconciliation running", "A reconciliation run (scheduled or started by "
        "an operator) is running; one runs at a time.", "Wait for it: list the runs (`GET /admin/v1/reconciliations`)."),
+    _p("no_erp_migration", 409, "No ERP migration configured", "The hub has one ERP connection, so there is no "
+       "primary to switch to.", "Declare a second ERP connection with `erp_role = \"secondary\"` in hub.toml "
+       "(docs/connections.md, \"Moving to another ERP\") and restart."),
     _p("unknown_reconciliation", 404, "Unknown reconciliation run", "No reconciliation run with this id (old runs "
        "are deleted after `HUB_RECONCILE_RETENTION_SECONDS`).", "List the runs to find the id."),
     _p("no_handler", 500, "No handler", "A queued message names a topic no worker handles (it is dead-lettered).",

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 import msgspec
 
 from shared.connection_settings import ConnectionSettings, read_connections
+from shared.erp_routing_settings import ErpRoutingSettings, read_erp_routing
 
 ROLES = ("all", "gateway", "experience", "process", "system", "worker", "sandbox")
 DEFAULT_PLANS = {
@@ -148,6 +149,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     plans: dict[str, Plan] = {}
     connections: dict[str, ConnectionSettings] = {}
     """``[connections.<name>]`` of hub.toml over the default set (docs/connections.md); hub.toml only."""
+    erp_routing: ErpRoutingSettings = ErpRoutingSettings()
+    """``[erp_routing]`` of hub.toml: rules and shadow mode between two ERP connections; hub.toml only."""
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
@@ -291,7 +294,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.database_url.startswith("sqlite")
 
 
-_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name not in ("sandbox_explicit", "connections")}
+_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings) if f.name not in ("sandbox_explicit", "connections",
+                                                                                   "erp_routing")}
 _JSON_SETTINGS = ("plans", "return_window_days_by_channel", "return_dispositions", "safety_buffer_by_channel",
                   "edi_partners")
 RETURN_REASONS = ("damaged", "defective", "wrong_item", "not_needed", "other")
@@ -320,6 +324,7 @@ def load_settings(
             raw[name] = _from_env(name, value)
     raw.update({k: v for k, v in overrides.items() if v is not None})
     connections = read_connections(raw.pop("connections", {}), env, SettingsError)
+    erp_routing = read_erp_routing(raw.pop("erp_routing", {}), SettingsError)
     unknown = sorted(set(raw) - set(_FIELDS))
     if unknown:
         raise SettingsError(f"HUB_{unknown[0].upper()}: unknown setting in {path}")
@@ -331,7 +336,7 @@ def load_settings(
         raise SettingsError(_name_from_validation(str(exc))) from None
     try:
         settings = msgspec.structs.replace(settings, plans=msgspec.convert(plans, dict[str, Plan]),
-                                           connections=connections)
+                                           connections=connections, erp_routing=erp_routing)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"HUB_PLANS: {exc}") from None
     from shared.settings_checks import validate  # the rules, one module beside this one

@@ -6,7 +6,8 @@ backend (or per ``HUB_*_URL`` with ``HUB_SANDBOX=0``): ``erp`` (CloudERP),
 declared connection with one of those names replaces it; any other name adds
 one. What a connection serves routes the process layer's asks to it:
 
-- ``erp_role = "primary"``: the one ERP (an ERP kind defaults to it);
+- ``erp_role = "primary"``: the one ERP (an ERP kind defaults to it); ``"secondary"``: the other
+  ERP while moving from one to another (``[erp_routing]``, ``system_apis.erp_routing``);
 - ``locations``: location prefixes its stock and fulfilment hold (``DC-``);
 - ``channel``: the channel whose orders it takes and answers (a channel kind
   defaults to its connection's name).
@@ -79,6 +80,7 @@ def resolve_connections(settings: Settings, sandbox_base: str | None = None) -> 
     ordered = [*(n for n in DEFAULTS if n in declared), *(n for n in declared if n not in DEFAULTS)]
     found = [_connection(name, declared[name], settings.sandbox, sandbox_base) for name in ordered]
     _check_serving(found)
+    _check_erp_rules(settings, found)
     return found
 
 
@@ -118,3 +120,14 @@ def _check_serving(connections: list[Connection]) -> None:
     for role in ("erp", "stock", "fulfilment"):
         if not any(role in conn.roles for conn in connections):
             raise SettingsError(f"connections: no connection serves the {role} role (every hub needs one)")
+    if ("erp_role", "primary") not in seen:
+        raise SettingsError("connections: no connection has erp_role = \"primary\" (a secondary ERP needs one)")
+
+
+def _check_erp_rules(settings: Settings, connections: list[Connection]) -> None:
+    """``[erp_routing]`` rules may send orders only to the primary or the secondary ERP."""
+    erps = [c.name for c in connections if c.serves.erp_role in ("primary", "secondary")]
+    for n, rule in enumerate(settings.erp_routing.rules):
+        if rule.connection not in erps:
+            raise SettingsError(f"erp_routing.rules[{n}].connection: {rule.connection!r} is not an ERP connection; "
+                                f"one of {', '.join(erps)}")

@@ -61,6 +61,9 @@ class SystemPorts:
     channels: dict[str, ChannelPlatformPort] = field(default_factory=dict)
     """Channel platforms by the channel they serve (an order's ``channel``)."""
     guards: dict[str, Guard] = field(default_factory=dict)
+    erp_secondary: ErpPort | None = None
+    """The other ERP while moving from one to another (``erp_role = "secondary"``); the routing ERP
+    (``system_apis.erp_routing``) takes both, and the process layer sees only ``erp``."""
     backends: dict[str, str] = field(default_factory=dict)
     """Port slot (``erp``, ``stock.wms``, ``channel.shopify``, ...) -> the connection serving it."""
 
@@ -123,12 +126,14 @@ def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, 
             elif role == "channel" and conn.serves.channel:
                 channels[conn.serves.channel] = made[role]  # type: ignore[assignment]
                 backends[f"channel.{conn.serves.channel}"] = conn.name
+            elif role == "erp" and conn.serves.erp_role == "secondary":
+                slots["erp.secondary"], backends["erp.secondary"] = made[role], conn.name
             elif role in ("erp", "fulfilment", "payments") and role not in slots:
                 if role != "erp" or conn.serves.erp_role == "primary":
                     slots[role], backends[role] = made[role], conn.name
     return SystemPorts(erp=slots["erp"], stock=stock, fulfilment=slots.get("fulfilment"),  # type: ignore[arg-type]
                        payments=slots.get("payments"), channels=channels, guards=guards or {},  # type: ignore[arg-type]
-                       backends=backends)
+                       erp_secondary=slots.get("erp.secondary"), backends=backends)  # type: ignore[arg-type]
 
 
 async def build_system_ports(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -11,6 +11,9 @@ from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.flows import FlowsService
 from shared.ops.backends import BackendBoard
 from shared.ops.pauses import PauseBook
+
+if TYPE_CHECKING:
+    from gateway.admin.migration import MigrationAdmin
 
 
 class ConnectionFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,3 +56,5 @@ class OpsAdmin:
     alerts: AlertStore
     connections: list[ConnectionFacts] = field(default_factory=list)
     """The configured connections (base URLs already stripped of credentials)."""
+    migration: MigrationAdmin | None = None
+    """The ERP migration's diffs and primary switch, when a secondary ERP is configured."""
