@@ -54,6 +54,12 @@ from system_apis.sandbox.threepl.routes import THREEPL
 from system_apis.sandbox.wms.routes import WMS
 from system_apis.shopify.client import ACCESS_TOKEN_HEADER, ShopifyHttpAdapter
 from system_apis.shopify.client import classify as shopify_classify
+from system_apis.shopify.webhooks import INBOUND as SHOPIFY_INBOUND
+from system_apis.channel.inbound import ChannelInbound
+from system_apis.sandbox.woocommerce.routes import WOOCOMMERCE
+from system_apis.woocommerce.client import WooCommerceAdapter, basic_auth
+from system_apis.woocommerce.client import classify as woocommerce_classify
+from system_apis.woocommerce.webhooks import INBOUND as WOOCOMMERCE_INBOUND
 from system_apis.threepl.client import ThreePlFulfilmentAdapter, ThreePlStockAdapter
 from system_apis.threepl.client import auth_headers as threepl_headers
 from system_apis.threepl.client import classify as threepl_classify
@@ -113,6 +119,8 @@ class VendorKind:
     """The headers that carry the connection's credential on every call."""
     sandbox_credential: str = ""
     """What the sandbox accepts when the connection names no credential (HUB_SANDBOX=1 only)."""
+    inbound: ChannelInbound | None = None
+    """A channel kind's order webhooks: verified and read at ``/hooks/channels/<connection>``."""
 
 
 # The ERP is the scarcest backend (vendors cap concurrent sessions); WMS and POS are roomier.
@@ -124,7 +132,11 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind(name="storelink", adapters={"stock": PosHttpAdapter}, classify=pos_classify, concurrency=32,
                sandbox=POS),
     VendorKind(name="shopify", adapters={"channel": ShopifyHttpAdapter}, classify=shopify_classify, concurrency=8,
-               sandbox=SHOPIFY, auth=header(ACCESS_TOKEN_HEADER), sandbox_credential="shpat_sandbox"),
+               sandbox=SHOPIFY, auth=header(ACCESS_TOKEN_HEADER), sandbox_credential="shpat_sandbox",
+               inbound=SHOPIFY_INBOUND),
+    VendorKind(name="woocommerce", adapters={"channel": WooCommerceAdapter}, classify=woocommerce_classify,
+               concurrency=4, sandbox=WOOCOMMERCE, auth=basic_auth, inbound=WOOCOMMERCE_INBOUND,
+               sandbox_credential="ck_sandbox:cs_sandbox"),
     VendorKind(name="stripe_like", adapters={"payments": PaymentsHttpAdapter}, classify=payments_classify,
                concurrency=16, sandbox=PAYMENTS),
     VendorKind(name="quickbooks", adapters={"erp": QuickBooksErpAdapter}, classify=quickbooks_classify, concurrency=10,
