@@ -1,0 +1,85 @@
+"""Orders in from a declared channel connection (hub.toml ``[connections.woo-us]``, kind
+``woocommerce``): its own signed webhook at ``/hooks/channels/woo-us``, captured once under
+redeliveries and an ERP outage, and when shipped fulfilled back on WooCommerce."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from sqlalchemy import select
+
+from shared.db.engine import create_engine
+from shared.db.tables import orders
+from system_apis.woocommerce.webhooks import signature
+from tests.commerce_hub.orders_support import until
+from tests.conftest import make_settings, start_hub
+
+SECRET = "woo-us-webhook-secret-0123456789"
+
+
+async def test_a_woocommerce_order_reaches_the_erp_once_and_is_fulfilled_back(sqlite_url: str, tmp_path: Path) -> None:
+    secret_file = tmp_path / "woo-us.secret"
+    secret_file.write_text(SECRET)
+    woo = {"kind": "woocommerce", "webhook_secret_file": str(secret_file)}
+    engine = create_engine(sqlite_url)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+        hub = await start_hub(stack, make_settings(sqlite_url, connections={"woo-us": woo}))
+
+        async def hub_orders(ref: str) -> list:
+            async with engine.connect() as conn:
+                return (await conn.execute(select(orders).where(orders.c.channel_order_ref == ref))).all()
+
+        async def erp_sales(ref: str) -> list:
+            return (await hub.http.get("/sandbox/erp/sales-orders", params={"channel_order_ref": ref})).json()["items"]
+
+        assert (await hub.http.put("/sandbox/erp/faults", json={"outage": True})).status_code == 200
+        made = await hub.http.post("/sandbox/woocommerce/orders", json={"line_items": [
+            {"sku": "SKU-1001", "quantity": 1, "price": "129.00"}]})
+        assert made.status_code == 201, made.text
+        ref = str(made.json()["order"]["id"])
+        assert (await hub.http.post(f"/sandbox/woocommerce/orders/{ref}/redeliver")).status_code == 200
+        [row] = await until(lambda: hub_orders(ref))
+        assert row.channel == "woo-us"
+        assert (await hub.http.delete("/sandbox/erp/faults")).status_code == 200
+        await until(lambda: erp_sales(ref))
+        await hub.http.post(f"/sandbox/woocommerce/orders/{ref}/redeliver")
+
+        async def released() -> bool:
+            return (await hub_orders(ref))[0].status == "released"
+
+        await until(released)
+        assert len(await erp_sales(ref)) == 1 and len(await hub_orders(ref)) == 1
+        assert (await hub.http.post("/sandbox/wms/ship", json={"order_id": row.order_id})).status_code in (200, 201)
+
+        async def fulfilled() -> list:
+            return (await hub.http.get("/sandbox/woocommerce/fulfillments", params={"order_id": ref})).json()["items"]
+
+        [note] = await until(fulfilled)
+        assert note["status"] == "completed" and "SKU-1001" in note["note"]
+
+
+async def test_a_channel_hook_wants_its_own_connections_signature(sqlite_url: str, tmp_path: Path) -> None:
+    secret_file = tmp_path / "woo-us.secret"
+    secret_file.write_text(SECRET)
+    woo = {"kind": "woocommerce", "webhook_secret_file": str(secret_file)}
+    body = b'{"id": 8001, "total": "1.10", "line_items": [{"id": 1, "sku": "SKU-1003", "quantity": 1, "price": 1.1}]}'
+    headers = {"X-WC-Webhook-Topic": "order.created", "Content-Type": "application/json"}
+    async with AsyncExitStack() as stack:
+        hub = await start_hub(stack, make_settings(sqlite_url, connections={"woo-us": woo}))
+        forged = await hub.http.post("/hooks/channels/woo-us", content=body, headers={
+            **headers, "X-WC-Webhook-Signature": signature("sandbox-woocommerce-secret", body).decode()})
+        unknown = await hub.http.post("/hooks/channels/nope", content=body, headers=headers)
+        ping = await hub.http.post("/hooks/channels/woo-us", content=b"webhook_id=1", headers={
+            "X-WC-Webhook-Signature": signature(SECRET, b"webhook_id=1").decode()})
+        good = {**headers, "X-WC-Webhook-Signature": signature(SECRET, body).decode()}
+        first = await hub.http.post("/hooks/channels/woo-us", content=body, headers=good)
+        again = await hub.http.post("/hooks/channels/woo-us", content=body, headers=good)
+        bad = await hub.http.post("/hooks/channels/woo-us", content=b"[1]", headers={
+            **headers, "X-WC-Webhook-Signature": signature(SECRET, b"[1]").decode()})
+
+    assert forged.status_code == 401 and unknown.status_code == 404
+    assert ping.status_code == 200 and ping.json()["status"] == "ignored"
+    assert (first.json()["status"], again.json()["status"]) == ("accepted", "duplicate")
+    assert bad.status_code == 400 and bad.json()["code"] == "malformed_event"
