@@ -10,9 +10,10 @@ What WooCommerce lacks, and how the adapter makes up for it:
 - No fulfilment object and no idempotency key: a fulfilment is an order note
   ``Shipped ... (hub <key>)`` carrying carrier and tracking, then the order's
   status ``completed``; the note is looked for first, so a repeat adds none.
-- One stock figure per product, no locations: a level is the product's
-  ``stock_quantity`` (found by SKU), whatever location it names; levels read
-  back carry ``LOCATION``.
+- One stock figure per product, no locations: each location's level is kept
+  in the product's ``meta_data`` (``hub_level:<location>``) and its
+  ``stock_quantity`` is their sum (products found by SKU); a product whose
+  stock the hub never set reads back as one level at ``LOCATION``.
 - No refund idempotency: a refund's ``reason`` names the RMA (``hub <rma>``);
   the order's refunds are read first and the POST is sent once, never retried.
 """
@@ -30,7 +31,7 @@ from shared.models import FulfilmentLine, Refund
 from system_apis.channel.port import CallBudget, StorefrontLevel
 from system_apis.vendor_http import VendorHttp, raise_vendor_error
 from system_apis.woocommerce.vendor_schemas import (
-    WooBatch, WooError, WooNote, WooOrder, WooOrderUpdate, WooProduct, WooRefund, WooRefundLine, WooRefundOut,
+    WooBatch, WooError, WooMeta, WooNote, WooOrder, WooOrderUpdate, WooProduct, WooRefund, WooRefundLine, WooRefundOut,
     WooStockUpdate,
 )
 
@@ -41,6 +42,7 @@ PER_PAGE = 100
 """WooCommerce's largest page and its largest batch."""
 UNLIMITED = CallBudget(available=1000.0, cost=1.0, refill_per_second=1000.0, capacity=1000.0)
 """WooCommerce states no call limit (its host may: then a 429 with ``Retry-After``)."""
+META = "hub_level:"
 REFUND_FAILED = "woocommerce_rest_cannot_create_order_refund"
 
 
@@ -74,6 +76,12 @@ def _marks(text: str, key: str) -> bool:
     return f"(hub {key})" in text or text.split()[-2:] == ["hub", key]
 
 
+def _by_location(product: WooProduct) -> dict[str, int]:
+    """The levels the hub set on ``product``, by location (its ``hub_level:*`` meta)."""
+    return {m.key.removeprefix(META): int(m.value) for m in product.meta_data
+            if m.key.startswith(META) and m.value.lstrip("-").isdigit()}
+
+
 class WooCommerceAdapter:
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
@@ -97,9 +105,14 @@ class WooCommerceAdapter:
     async def set_inventory_levels(self, levels: Sequence[StorefrontLevel]) -> CallBudget:
         """Products found by SKU, then ``POST /products/batch`` 100 at a time (each batch all or none
         on the store; a SKU the store does not sell is skipped)."""
-        latest = {level.sku: level.available for level in levels}
-        ids = {p.sku: p.id for p in await self._products(sorted(latest))}
-        updates = [WooStockUpdate(id=ids[sku], stock_quantity=n) for sku, n in latest.items() if sku in ids]
+        products = {p.sku: p for p in await self._products(sorted({level.sku for level in levels}))}
+        held = {sku: _by_location(p) for sku, p in products.items()}
+        for level in levels:
+            if level.sku in held:
+                held[level.sku][level.location] = level.available
+        updates = [WooStockUpdate(id=products[sku].id, stock_quantity=sum(at.values()),
+                                  meta_data=[WooMeta(key=f"{META}{loc}", value=str(n)) for loc, n in at.items()])
+                   for sku, at in held.items() if any(level.sku == sku for level in levels)]
         for start in range(0, len(updates), PER_PAGE):
             await self._http.put("update_stock", f"{API}/products/batch",
                                  WooBatch(update=updates[start:start + PER_PAGE]), method="POST",
@@ -107,8 +120,9 @@ class WooCommerceAdapter:
         return UNLIMITED
 
     async def inventory_levels(self, skus: Sequence[str]) -> list[StorefrontLevel]:
-        return [StorefrontLevel(sku=p.sku, location=LOCATION, available=p.stock_quantity or 0)
-                for p in await self._products(sorted(set(skus))) if p.manage_stock]
+        return [StorefrontLevel(sku=p.sku, location=location, available=n)
+                for p in await self._products(sorted(set(skus))) if p.manage_stock
+                for location, n in (_by_location(p) or {LOCATION: p.stock_quantity or 0}).items()]
 
     async def refund(self, channel_order_ref: str, lines: list[FulfilmentLine], amount: Decimal, currency: str,
                      rma_id: str) -> Refund:

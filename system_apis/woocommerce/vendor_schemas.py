@@ -61,6 +61,11 @@ class WooOrderUpdate(Woo, kw_only=True):
     status: str
 
 
+class WooMeta(Woo, kw_only=True):
+    key: str
+    value: str
+
+
 class WooProduct(Woo, kw_only=True):
     id: int
     sku: str = ""
@@ -68,6 +73,7 @@ class WooProduct(Woo, kw_only=True):
     regular_price: str = ""
     manage_stock: bool = False
     stock_quantity: int | None = None
+    meta_data: list[WooMeta] = []
 
 
 class WooStockUpdate(Woo, kw_only=True):
@@ -76,6 +82,8 @@ class WooStockUpdate(Woo, kw_only=True):
     id: int | None = None
     manage_stock: bool = True
     stock_quantity: int
+    meta_data: list[WooMeta] = []
+    """Upserted by ``key``: the hub keeps each location's level as ``hub_level:<location>``."""
 
 
 class WooBatch(Woo, kw_only=True):

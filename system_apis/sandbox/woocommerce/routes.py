@@ -57,7 +57,7 @@ async def list_products(woocommerce: WooBackend, sku: str | None = None, page: i
 @put("/products/{product_id:int}")
 async def update_product(request: Request[Any, Any, Any], woocommerce: WooBackend, product_id: int) -> Response[bytes]:
     change: WooStockUpdate = _decode(await request.body(), WooStockUpdate)
-    return _json(woocommerce.set_stock(product_id, change.stock_quantity))
+    return _json(woocommerce.set_stock(product_id, change))
 
 
 @post("/products/batch")
@@ -66,7 +66,7 @@ async def batch_products(request: Request[Any, Any, Any], woocommerce: WooBacken
     batch: WooBatch = _decode(await request.body(), WooBatch)
     if len(batch.update) > 100 or any(u.id not in woocommerce.products for u in batch.update):
         raise WooInvalid("at most 100 updates, each of a product the store has")
-    return _json(WooBatchAnswer(update=[woocommerce.set_stock(u.id or 0, u.stock_quantity) for u in batch.update]))
+    return _json(WooBatchAnswer(update=[woocommerce.set_stock(u.id or 0, u) for u in batch.update]))
 
 
 @get("/orders/{order_id:int}")

@@ -22,7 +22,7 @@ from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import money, rfc3339_now
 from system_apis.woocommerce.vendor_schemas import (
-    WooAddress, WooBilling, WooLineItem, WooNote, WooOrder, WooProduct, WooRefund, WooRefundOut,
+    WooAddress, WooBilling, WooLineItem, WooNote, WooOrder, WooProduct, WooRefund, WooRefundOut, WooStockUpdate,
 )
 from system_apis.woocommerce.webhooks import ORDER_CREATED, signature
 
@@ -75,10 +75,14 @@ class WooBackend:
     def find(self, skus: list[str] | None) -> list[WooProduct]:
         return [p for _, p in sorted(self.products.items()) if skus is None or p.sku in skus]
 
-    def set_stock(self, product_id: int, quantity: int) -> WooProduct:
+    def set_stock(self, product_id: int, change: WooStockUpdate) -> WooProduct:
+        """Set the stock; ``meta_data`` entries are upserted by key, as WooCommerce does."""
         if product_id not in self.products:
             raise WooNotFound("product")
-        product = msgspec.structs.replace(self.products[product_id], manage_stock=True, stock_quantity=quantity)
+        old = self.products[product_id]
+        meta = {m.key: m for m in old.meta_data} | {m.key: m for m in change.meta_data}
+        product = msgspec.structs.replace(old, manage_stock=True, stock_quantity=change.stock_quantity,
+                                          meta_data=list(meta.values()))
         self.products[product_id] = product
         return product
 

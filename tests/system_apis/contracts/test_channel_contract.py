@@ -47,7 +47,7 @@ async def test_levels_set_are_what_the_storefront_shows(subject: Subject) -> Non
     await channel.set_inventory_levels([StorefrontLevel(sku="SKU-1002", location="DC-EAST", available=3)])
 
     shown = {(level.sku, level.available) for level in await channel.inventory_levels(["SKU-1001", "SKU-1002"])}
-    assert shown == {("SKU-1001", 7), ("SKU-1002", 3)}
+    assert shown == {("SKU-1001", 7), ("SKU-1002", 3)}  # per location: test_money_contract
 
 
 @pytest.mark.parametrize("subject", kinds("channel"), indirect=True)
