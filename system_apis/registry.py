@@ -57,6 +57,9 @@ from system_apis.shopify.client import classify as shopify_classify
 from system_apis.shopify.webhooks import INBOUND as SHOPIFY_INBOUND
 from system_apis.channel.inbound import ChannelInbound
 from system_apis.sandbox.woocommerce.routes import WOOCOMMERCE
+from system_apis.sandbox.magento.routes import MAGENTO
+from system_apis.magento.client import MagentoAdapter
+from system_apis.magento.client import classify as magento_classify
 from system_apis.woocommerce.client import WooCommerceAdapter, basic_auth
 from system_apis.woocommerce.client import classify as woocommerce_classify
 from system_apis.woocommerce.webhooks import INBOUND as WOOCOMMERCE_INBOUND
@@ -137,6 +140,9 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind(name="woocommerce", adapters={"channel": WooCommerceAdapter}, classify=woocommerce_classify,
                concurrency=4, sandbox=WOOCOMMERCE, auth=basic_auth, inbound=WOOCOMMERCE_INBOUND,
                sandbox_credential="ck_sandbox:cs_sandbox"),
+    # Magento sends no webhooks (open source): its orders are polled (system_apis/channel/polling.py).
+    VendorKind(name="magento", adapters={"channel": MagentoAdapter}, classify=magento_classify, concurrency=4,
+               sandbox=MAGENTO, auth=bearer, sandbox_credential="magento-sandbox-integration-token"),
     VendorKind(name="stripe_like", adapters={"payments": PaymentsHttpAdapter}, classify=payments_classify,
                concurrency=16, sandbox=PAYMENTS),
     VendorKind(name="quickbooks", adapters={"erp": QuickBooksErpAdapter}, classify=quickbooks_classify, concurrency=10,

@@ -103,3 +103,19 @@ async def test_the_order_webhook_verifies_and_reads_as_a_channel_order(kind) -> 
     assert [(l.sku, l.quantity, l.unit_price) for l in order.lines] == [("SKU-1001", 2, Decimal("24.00")),
                                                                       ("SKU-1003", 1, Decimal("1.10"))]
     assert order.total == Decimal("49.10")
+
+
+@pytest.mark.parametrize("subject", [k for k in kinds("channel")
+                                     if hasattr(k.values[0].adapters["channel"], "orders_since")], indirect=True)
+async def test_a_polled_platform_answers_its_new_orders_from_a_cursor(subject: Subject) -> None:
+    feed = subject.adapter("channel")
+    assert (await feed.orders_since(None, "my-shop")).orders == []
+    ref = await _place(subject)
+
+    page = await feed.orders_since(None, "my-shop")
+    [order] = page.orders
+    assert (order.channel, order.channel_order_ref, order.total) == ("my-shop", ref, Decimal("49.10"))
+    assert [(l.sku, l.quantity) for l in order.lines] == [("SKU-1001", 2), ("SKU-1003", 1)]
+    later = await _place(subject)
+    assert ref not in {o.channel_order_ref for o in (await feed.orders_since("9999-01-01 00:00:00", "x")).orders}
+    assert later in {o.channel_order_ref for o in (await feed.orders_since(page.cursor, "x")).orders}
