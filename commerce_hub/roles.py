@@ -42,6 +42,7 @@ from shared.rpc import RpcApp, rpc_client
 from shared.settings import Settings
 from system_apis.channel.hooks import PREFIX as CHANNEL_HOOKS
 from system_apis.channel.hooks import ChannelHooks, sandbox_hook_paths
+from system_apis.channel.polling import ChannelPoller, order_feeds
 from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
@@ -85,6 +86,8 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
         channels = ChannelHooks(resolve_connections(settings), engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix=CHANNEL_HOOKS, app=channels, name="hooks", authenticated=False))
     system = await _system(ctx, sandbox_app, adapters) if "system" in parts else None
+    if "hooks" in parts and system is not None and settings.channel_poll_seconds > 0:
+        _poll_channels(ctx, system, ids)
     if system is not None and system.guards:
         await open_backend_reports(ctx, system.guards)
     ctx.circuits = _circuits(ctx, system)
@@ -159,6 +162,15 @@ def _sandbox(ctx: Context, edge_ref: list[Edge]):  # noqa: ANN202
     urls = {name: f"{base}{path}" for name, path in paths.items()} if base else {}
     return create_sandbox_app(SandboxConfig(event_urls=urls, webhook_secrets=secrets,
                                             autoship_seconds=settings.sandbox_autoship_seconds))
+
+
+def _poll_channels(ctx: Context, system: SystemPorts, ledger: IdempotencyLedger) -> None:
+    """Orders in from the channels that send no webhooks (``system_apis/channel/polling.py``)."""
+    feeds = order_feeds(resolve_connections(ctx.settings), system.channels)
+    if feeds and ctx.engine is not None:
+        poller = ChannelPoller(feeds, ctx.engine, ledger, interval=ctx.settings.channel_poll_seconds, wake=ctx.wake)
+        task = asyncio.get_running_loop().create_task(poller.run())
+        ctx.stack.callback(task.cancel)
 
 
 def _circuits(ctx: Context, system: SystemPorts | None) -> object | None:

@@ -82,17 +82,24 @@ class ChannelHooks:
         await send_response(send, 200, _OK, msgspec.json.encode({"status": status}))
 
     async def _accept(self, name: str, delivery_id: str, order: ChannelOrder, body: bytes) -> str:
-        ledger_scope = f"hook:channel:{name}"
-        async with self._engine.begin() as conn:
-            begun = await self._ledger.begin_in(conn, ledger_scope, delivery_id, fingerprint(body))
-            if begun.claim is not Claim.NEW:
-                return "duplicate"
-            await enqueue(conn, TOPIC, order.channel_order_ref, order)
-            await add_ref(conn, delivery_id, order.channel_order_ref, f"{name}_webhook")
-            await self._ledger.complete(conn, ledger_scope, delivery_id, 200, b'{"status":"accepted"}')
-        self._wake()
-        return "accepted"
+        return await accept_order(self._engine, self._ledger, name, delivery_id, order, fingerprint(body),
+                                  wake=self._wake)
 
+
+async def accept_order(engine: AsyncEngine, ledger: IdempotencyLedger, name: str, delivery_id: str,
+                       order: ChannelOrder, print_: str, *, wake: Callable[[], None] = lambda: None) -> str:
+    """Queue ``order`` for capture unless ``delivery_id`` came from connection ``name`` before:
+    ``accepted`` or ``duplicate`` (the ledger entry and the outbox row in one transaction)."""
+    ledger_scope = f"hook:channel:{name}"
+    async with engine.begin() as conn:
+        begun = await ledger.begin_in(conn, ledger_scope, delivery_id, print_)
+        if begun.claim is not Claim.NEW:
+            return "duplicate"
+        await enqueue(conn, TOPIC, order.channel_order_ref, order)
+        await add_ref(conn, delivery_id, order.channel_order_ref, f"{name}_webhook")
+        await ledger.complete(conn, ledger_scope, delivery_id, 200, b'{"status":"accepted"}')
+    wake()
+    return "accepted"
 
 def sandbox_hook_paths(connections: Iterable[Connection], taken: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Sandbox backend -> (the hub path its order webhooks go to, the secret signing them): the first

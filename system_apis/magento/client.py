@@ -16,6 +16,7 @@ source (``source_code``): levels are MSI source items.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -31,6 +32,8 @@ from system_apis.magento.vendor_schemas import (
 from system_apis.vendor_http import VendorHttp, raise_vendor_error
 
 API = "/rest/V1"
+LOOKBACK = timedelta(hours=24)
+"""How far back the first poll looks (no cursor yet): orders of the last day; older ones never."""
 UNLIMITED = CallBudget(available=1000.0, cost=1.0, refill_per_second=1000.0, capacity=1000.0)
 """Magento states no REST call limit (a CDN or Adobe Commerce Cloud may: then 429)."""
 
@@ -104,8 +107,10 @@ class MagentoAdapter:
                       amount=memo.grand_total, currency=currency, status="succeeded")
 
     async def orders_since(self, cursor: str | None, channel: str) -> FeedPage:
-        """Orders created at or after ``cursor`` (``YYYY-MM-DD HH:MM:SS``, UTC), every page; cancelled ones skipped."""
-        since, found, page, pages = cursor or "1970-01-01 00:00:00", [], 1, 1
+        """Orders created at or after ``cursor`` (``YYYY-MM-DD HH:MM:SS``, UTC; ``None``: ``LOOKBACK`` ago),
+        every page; cancelled ones skipped."""
+        since = cursor or (datetime.now(UTC) - LOOKBACK).strftime("%Y-%m-%d %H:%M:%S")
+        found, page, pages = [], 1, 1
         while page <= pages:
             answer = await self._http.get_json(OrderResults, "list_orders", f"{API}/orders", params=mapping.search(
                 "created_at", since, "gteq", page=page, sort="created_at"))

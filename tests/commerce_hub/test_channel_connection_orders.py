@@ -1,12 +1,13 @@
-"""Orders in from a declared channel connection (hub.toml ``[connections.woo-us]``, kind
-``woocommerce``): its own signed webhook at ``/hooks/channels/woo-us``, captured once under
-redeliveries and an ERP outage, and when shipped fulfilled back on WooCommerce."""
+"""Orders in from a declared channel connection (hub.toml ``[connections.<name>]``): WooCommerce's
+own signed webhook at ``/hooks/channels/woo-us``, Magento's orders polled; each captured once under
+redeliveries (repeated polls) and an ERP outage, and when shipped fulfilled back on its platform."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from shared.db.engine import create_engine
@@ -18,14 +19,17 @@ from tests.conftest import make_settings, start_hub
 SECRET = "woo-us-webhook-secret-0123456789"
 
 
-async def test_a_woocommerce_order_reaches_the_erp_once_and_is_fulfilled_back(sqlite_url: str, tmp_path: Path) -> None:
-    secret_file = tmp_path / "woo-us.secret"
+@pytest.mark.parametrize("kind", ["woocommerce", "magento"])
+async def test_a_platform_order_reaches_the_erp_once_and_is_fulfilled_back(sqlite_url: str, tmp_path: Path,
+                                                                           kind: str) -> None:
+    secret_file = tmp_path / "shop.secret"
     secret_file.write_text(SECRET)
-    woo = {"kind": "woocommerce", "webhook_secret_file": str(secret_file)}
+    conn = {"kind": kind, "webhook_secret_file": str(secret_file)} if kind == "woocommerce" else {"kind": kind}
     engine = create_engine(sqlite_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)
-        hub = await start_hub(stack, make_settings(sqlite_url, connections={"woo-us": woo}))
+        hub = await start_hub(stack, make_settings(sqlite_url, connections={"shop-x": conn},
+                                                   channel_poll_seconds=0.1))
 
         async def hub_orders(ref: str) -> list:
             async with engine.connect() as conn:
@@ -35,16 +39,18 @@ async def test_a_woocommerce_order_reaches_the_erp_once_and_is_fulfilled_back(sq
             return (await hub.http.get("/sandbox/erp/sales-orders", params={"channel_order_ref": ref})).json()["items"]
 
         assert (await hub.http.put("/sandbox/erp/faults", json={"outage": True})).status_code == 200
-        made = await hub.http.post("/sandbox/woocommerce/orders", json={"line_items": [
+        made = await hub.http.post(f"/sandbox/{kind}/orders", json={"line_items": [
             {"sku": "SKU-1001", "quantity": 1, "price": "129.00"}]})
         assert made.status_code == 201, made.text
         ref = str(made.json()["order"]["id"])
-        assert (await hub.http.post(f"/sandbox/woocommerce/orders/{ref}/redeliver")).status_code == 200
+        if kind == "woocommerce":  # Magento's repeat is the next poll's (created_at >= cursor)
+            assert (await hub.http.post(f"/sandbox/{kind}/orders/{ref}/redeliver")).status_code == 200
         [row] = await until(lambda: hub_orders(ref))
-        assert row.channel == "woo-us"
+        assert row.channel == "shop-x"
         assert (await hub.http.delete("/sandbox/erp/faults")).status_code == 200
         await until(lambda: erp_sales(ref))
-        await hub.http.post(f"/sandbox/woocommerce/orders/{ref}/redeliver")
+        if kind == "woocommerce":
+            await hub.http.post(f"/sandbox/{kind}/orders/{ref}/redeliver")
 
         async def released() -> bool:
             return (await hub_orders(ref))[0].status == "released"
@@ -54,10 +60,14 @@ async def test_a_woocommerce_order_reaches_the_erp_once_and_is_fulfilled_back(sq
         assert (await hub.http.post("/sandbox/wms/ship", json={"order_id": row.order_id})).status_code in (200, 201)
 
         async def fulfilled() -> list:
-            return (await hub.http.get("/sandbox/woocommerce/fulfillments", params={"order_id": ref})).json()["items"]
+            return (await hub.http.get(f"/sandbox/{kind}/fulfillments", params={"order_id": ref})).json()["items"]
 
-        [note] = await until(fulfilled)
-        assert note["status"] == "completed" and "SKU-1001" in note["note"]
+        [made_back] = await until(fulfilled)
+        assert len(await erp_sales(ref)) == 1 and len(await hub_orders(ref)) == 1
+    if kind == "woocommerce":
+        assert made_back["status"] == "completed" and "SKU-1001" in made_back["note"]
+    else:
+        assert made_back["tracks"][0]["track_number"] and made_back["comments"][0]["comment"].startswith("Shipped")
 
 
 async def test_a_channel_hook_wants_its_own_connections_signature(sqlite_url: str, tmp_path: Path) -> None:
