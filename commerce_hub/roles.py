@@ -83,11 +83,12 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
         ids = IdempotencyLedger(engine, ttl=timedelta(seconds=settings.webhook_id_retention_seconds))
         hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
-        channels = ChannelHooks(resolve_connections(settings), engine, ids, wake=ctx.wake)
-        ctx.routes.append(Route(prefix=CHANNEL_HOOKS, app=channels, name="hooks", authenticated=False))
     system = await _system(ctx, sandbox_app, adapters) if "system" in parts else None
-    if "hooks" in parts and system is not None and settings.channel_poll_seconds > 0:
-        _poll_channels(ctx, system, ids)
+    if "hooks" in parts and system is not None:
+        channels = ChannelHooks(resolve_connections(settings), engine, ids, channels=system.channels, wake=ctx.wake)
+        ctx.routes.append(Route(prefix=CHANNEL_HOOKS, app=channels, name="hooks", authenticated=False))
+        if settings.channel_poll_seconds > 0:
+            _poll_channels(ctx, system, ids)
     if system is not None and system.guards:
         await open_backend_reports(ctx, system.guards)
     ctx.circuits = _circuits(ctx, system)

@@ -58,6 +58,11 @@ from system_apis.shopify.webhooks import INBOUND as SHOPIFY_INBOUND
 from system_apis.channel.inbound import ChannelInbound
 from system_apis.sandbox.woocommerce.routes import WOOCOMMERCE
 from system_apis.sandbox.magento.routes import MAGENTO
+from system_apis.sandbox.bigcommerce.routes import BIGCOMMERCE
+from system_apis.bigcommerce.client import AUTH_HEADER as BIGCOMMERCE_AUTH
+from system_apis.bigcommerce.client import BigCommerceAdapter
+from system_apis.bigcommerce.client import classify as bigcommerce_classify
+from system_apis.bigcommerce.webhooks import INBOUND as BIGCOMMERCE_INBOUND
 from system_apis.magento.client import MagentoAdapter
 from system_apis.magento.client import classify as magento_classify
 from system_apis.woocommerce.client import WooCommerceAdapter, basic_auth
@@ -143,6 +148,9 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     # Magento sends no webhooks (open source): its orders are polled (system_apis/channel/polling.py).
     VendorKind(name="magento", adapters={"channel": MagentoAdapter}, classify=magento_classify, concurrency=4,
                sandbox=MAGENTO, auth=bearer, sandbox_credential="magento-sandbox-integration-token"),
+    VendorKind(name="bigcommerce", adapters={"channel": BigCommerceAdapter}, classify=bigcommerce_classify,
+               concurrency=4, sandbox=BIGCOMMERCE, auth=header(BIGCOMMERCE_AUTH), inbound=BIGCOMMERCE_INBOUND,
+               sandbox_credential="bigcommerce-sandbox-token"),
     VendorKind(name="stripe_like", adapters={"payments": PaymentsHttpAdapter}, classify=payments_classify,
                concurrency=16, sandbox=PAYMENTS),
     VendorKind(name="quickbooks", adapters={"erp": QuickBooksErpAdapter}, classify=quickbooks_classify, concurrency=10,

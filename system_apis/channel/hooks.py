@@ -16,7 +16,7 @@ captures nothing; the capture itself is keyed by channel and order ref too.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 import msgspec
@@ -53,8 +53,10 @@ def channel_hooks(connections: Iterable[Connection]) -> dict[str, _Hook]:
 
 class ChannelHooks:
     def __init__(self, connections: Iterable[Connection], engine: AsyncEngine, ledger: IdempotencyLedger,
-                 *, wake: Callable[[], None] = lambda: None) -> None:
+                 *, channels: Mapping[str, object] | None = None, wake: Callable[[], None] = lambda: None) -> None:
+        """``channels``: the channel adapters by channel, for the webhooks that name only an order."""
         self._hooks = channel_hooks(connections)
+        self._channels = channels or {}
         self._engine = engine
         self._ledger = ledger
         self._wake = wake
@@ -76,10 +78,25 @@ class ChannelHooks:
             raise BadRequest("Not an order webhook this hub understands.", code="malformed_event") from exc
         if not read.delivery_id or len(read.delivery_id) > 255:
             raise BadRequest("The webhook names no delivery id.", code="malformed_event")
-        status = "ignored" if read.order is None else await self._accept(name, read.delivery_id, read.order, body)
-        if read.order is None:
+        order = read.order
+        if order is None and read.fetch_ref is not None:
+            order = await self._fetch(hook.channel, read.fetch_ref)
+        status = "ignored" if order is None else await self._accept(name, read.delivery_id, order, body)
+        if order is None:
             log.info("channel %s webhook %s (%s) acknowledged, not handled", name, read.delivery_id, read.topic)
         await send_response(send, 200, _OK, msgspec.json.encode({"status": status}))
+
+    async def _fetch(self, channel: str, ref: str) -> ChannelOrder:
+        """A thin webhook's order, read from its platform: the platform down is a 503 (the sender
+        retries), an order it does not have a 400."""
+        lookup = self._channels.get(channel)
+        if lookup is None or not hasattr(lookup, "fetch_order"):
+            raise NotFound("No channel hook at this path.")
+        try:
+            return await lookup.fetch_order(ref, channel)
+        except NotFound as exc:
+            raise BadRequest("The webhook names an order the platform does not have.",
+                             code="malformed_event") from exc
 
     async def _accept(self, name: str, delivery_id: str, order: ChannelOrder, body: bytes) -> str:
         return await accept_order(self._engine, self._ledger, name, delivery_id, order, fingerprint(body),

@@ -28,6 +28,9 @@ class InboundOrder(msgspec.Struct, frozen=True, kw_only=True):
     delivery_id: str
     order: ChannelOrder | None
     topic: str = ""
+    fetch_ref: str | None = None
+    """A thin webhook (BigCommerce's holds only the order id): the order to read from the platform
+    (the connection's adapter, a ``ChannelOrderLookup``) before it is queued."""
 
 
 @dataclass(frozen=True, kw_only=True)

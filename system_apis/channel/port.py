@@ -86,3 +86,11 @@ class ChannelOrderFeed(Protocol):
         """Orders placed at or after ``cursor`` (``None``: the platform's own look-back), mapped for
         ``channel``; a repeat of the last page's boundary is expected (the hub dedupes by order ref)."""
         ...
+
+
+class ChannelOrderLookup(Protocol):
+    """A platform whose order webhooks name only the order: the hook reads it here."""
+
+    async def fetch_order(self, channel_order_ref: str, channel: str) -> ChannelOrder:
+        """The platform's order mapped for ``channel``; ``NotFound`` when it has none."""
+        ...

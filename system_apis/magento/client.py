@@ -23,6 +23,7 @@ import httpx
 
 from shared.errors import NotFound
 from shared.models import FulfilmentLine, Refund
+from system_apis.channel.lookup import platform_order
 from system_apis.channel.port import CallBudget, FeedPage, StorefrontLevel
 from system_apis.magento import mapping
 from system_apis.magento.vendor_schemas import (
@@ -125,12 +126,7 @@ class MagentoAdapter:
         return next((m for m in made.items if _marked(m.comments, rma_id)), None)
 
     async def _order(self, ref: str) -> MageOrder:
-        if not ref.isdigit():
-            raise NotFound(f"unknown Magento order {ref}", code="unknown_channel_order")
-        try:
-            return await self._http.get_json(MageOrder, "get_order", f"{API}/orders/{ref}")
-        except NotFound as exc:
-            raise NotFound(f"unknown Magento order {ref}", code="unknown_channel_order") from exc
+        return await platform_order(self._http, MageOrder, "Magento", ref, lambda r: f"{API}/orders/{r}")
 
     @staticmethod
     def _quantities(order: MageOrder, lines: list[FulfilmentLine]) -> list[MageItemQty]:

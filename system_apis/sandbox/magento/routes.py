@@ -14,19 +14,15 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.types import ASGIApp, Receive, Scope, Send
 
 from system_apis.magento.vendor_schemas import MageError, RefundBody, ShipBody, SourceItems
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import decode_control
-from system_apis.sandbox.magento.state import MageInvalid, MageNotFound, MagentoBackend, OrderIn
+from system_apis.sandbox.channel_controls import OrderIn, by_order, credential_gate, json_answer
+from system_apis.sandbox.magento.state import MageInvalid, MageNotFound, MagentoBackend
 
 THROTTLED = MageError(message="Too many requests. Try again later.")
 CRITERIA = "searchCriteria"
-
-
-def _json(value: Any, status: int = 200) -> Response[bytes]:
-    return Response(msgspec.json.encode(value), status_code=status, media_type="application/json")
 
 
 def _decode(body: bytes, type_: type) -> Any:
@@ -56,7 +52,7 @@ def _search(request: Request[Any, Any, Any], rows: list[Any]) -> Response[bytes]
     size = max(1, int(query.get(f"{CRITERIA}[pageSize]", "20") or 20))
     last = max(1, -(-len(items) // size))
     page = min(max(1, int(query.get(f"{CRITERIA}[currentPage]", "1") or 1)), last)
-    return _json({"items": items[(page - 1) * size:page * size], "search_criteria": {"page_size": size,
+    return json_answer({"items": items[(page - 1) * size:page * size], "search_criteria": {"page_size": size,
                   "current_page": page}, "total_count": len(items)})
 
 
@@ -67,19 +63,19 @@ async def list_orders(request: Request[Any, Any, Any], magento: MagentoBackend) 
 
 @get("/orders/{order_id:int}")
 async def get_order(magento: MagentoBackend, order_id: int) -> Response[bytes]:
-    return _json(magento.order(order_id))
+    return json_answer(magento.order(order_id))
 
 
 @post("/order/{order_id:int}/ship")
 async def ship(request: Request[Any, Any, Any], magento: MagentoBackend, order_id: int) -> Response[bytes]:
     """Ship (part of) an order with tracks; answers the shipment id. Not idempotent."""
-    return _json(magento.ship(order_id, _decode(await request.body(), ShipBody)))
+    return json_answer(magento.ship(order_id, _decode(await request.body(), ShipBody)))
 
 
 @post("/order/{order_id:int}/refund")
 async def refund(request: Request[Any, Any, Any], magento: MagentoBackend, order_id: int) -> Response[bytes]:
     """An offline credit memo; answers its id. Not idempotent."""
-    return _json(magento.refund(order_id, _decode(await request.body(), RefundBody)))
+    return json_answer(magento.refund(order_id, _decode(await request.body(), RefundBody)))
 
 
 @get("/shipments")
@@ -95,7 +91,7 @@ async def list_memos(request: Request[Any, Any, Any], magento: MagentoBackend) -
 @post("/inventory/source-items")
 async def save_sources(request: Request[Any, Any, Any], magento: MagentoBackend) -> Response[bytes]:
     magento.save_sources(_decode(await request.body(), SourceItems).sourceItems)
-    return _json([])
+    return json_answer([])
 
 
 @get("/inventory/source-items")
@@ -112,38 +108,21 @@ async def create_order(request: Request[Any, Any, Any], magento: MagentoBackend)
 
 @get("/fulfillments")
 async def fulfillment_view(magento: MagentoBackend, order_id: str | None = None) -> dict:
-    return {"items": [msgspec.to_builtins(s) for s in magento.shipments if order_id in (None, str(s.order_id))]}
+    return by_order(magento.shipments, order_id)
 
 
 @get("/refunds")
 async def refund_view(magento: MagentoBackend, order_id: str | None = None) -> dict:
-    return {"items": [msgspec.to_builtins(m) for m in magento.memos if order_id in (None, str(m.order_id))]}
-
-
-def bearer(_: MagentoBackend) -> list[Any]:
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and not dict(scope["headers"]).get(b"authorization", b"").startswith(b"Bearer "):
-                body = msgspec.json.encode(MageError(message="The consumer isn't authorized to access %resources.",
-                                                     parameters={"resources": "Magento_Sales::sales"}))
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body", "body": body})
-                return
-            await app(scope, receive, send)
-
-        return authenticated
-
-    return [middleware]
+    return by_order(magento.memos, order_id)
 
 
 def not_found(_: Request[Any, Any, Any], exc: MageNotFound) -> Response[bytes]:
-    return _json(MageError(message="The entity that was requested doesn't exist. Verify the entity and try again."),
+    return json_answer(MageError(message="The entity that was requested doesn't exist. Verify the entity and try again."),
                  404)
 
 
 def invalid(_: Request[Any, Any, Any], exc: MageInvalid) -> Response[bytes]:
-    return _json(MageError(message=str(exc)), 400)
+    return json_answer(MageError(message=str(exc)), 400)
 
 
 MAGENTO = BackendSpec(
@@ -155,5 +134,7 @@ MAGENTO = BackendSpec(
     throttle_retry_after="1",
     control_handlers=(create_order, fulfillment_view, refund_view),
     api_exception_handlers={MageNotFound: not_found, MageInvalid: invalid},
-    api_middleware=bearer,
+    api_middleware=credential_gate(lambda headers: headers.get(b"authorization", b"").startswith(b"Bearer "),
+                                   MageError(message="The consumer isn't authorized to access %resources.",
+                                             parameters={"resources": "Magento_Sales::sales"})),
 )

@@ -15,6 +15,7 @@ from system_apis.magento.vendor_schemas import (
     MageShipping, RefundBody, ShipBody, SourceItem,
 )
 from system_apis.sandbox import seed
+from system_apis.sandbox.channel_controls import OrderIn
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 
@@ -28,20 +29,6 @@ class MageNotFound(Exception):
 
 class MageInvalid(Exception):
     pass
-
-
-class LineIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    sku: str
-    quantity: int
-    price: str
-    title: str | None = None
-
-
-class OrderIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The control ``POST /sandbox/magento/orders`` (the same body as the other channel sandboxes')."""
-
-    line_items: list[LineIn]
-    email: str | None = None
 
 
 def now() -> str:

@@ -14,11 +14,11 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post, put
-from litestar.types import ASGIApp, Receive, Scope, Send
 
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.control_errors import ControlNotFound, decode_control
-from system_apis.sandbox.woocommerce.state import OrderIn, WooBackend, WooNotFound
+from system_apis.sandbox.channel_controls import OrderIn, credential_gate, json_answer
+from system_apis.sandbox.woocommerce.state import WooBackend, WooNotFound
 from system_apis.woocommerce.vendor_schemas import (
     WooBatch, WooBatchAnswer, WooError, WooErrorData, WooNote, WooOrderUpdate, WooRefundOut, WooStockUpdate,
 )
@@ -38,11 +38,6 @@ def _decode(body: bytes, type_: type) -> Any:
         raise WooInvalid(str(exc)) from exc
 
 
-def _json(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(msgspec.json.encode(value), status_code=status, media_type="application/json",
-                    headers=headers or {})
-
-
 @get("/products")
 async def list_products(woocommerce: WooBackend, sku: str | None = None, page: int = 1,
                         per_page: int = 10) -> Response[bytes]:
@@ -50,14 +45,14 @@ async def list_products(woocommerce: WooBackend, sku: str | None = None, page: i
     per_page = max(1, min(per_page, 100))
     found = woocommerce.find([s for s in sku.split(",") if s] if sku else None)
     pages = max(1, math.ceil(len(found) / per_page))
-    return _json(found[(page - 1) * per_page:page * per_page],
+    return json_answer(found[(page - 1) * per_page:page * per_page],
                  headers={"X-WP-Total": str(len(found)), "X-WP-TotalPages": str(pages)})
 
 
 @put("/products/{product_id:int}")
 async def update_product(request: Request[Any, Any, Any], woocommerce: WooBackend, product_id: int) -> Response[bytes]:
     change: WooStockUpdate = _decode(await request.body(), WooStockUpdate)
-    return _json(woocommerce.set_stock(product_id, change))
+    return json_answer(woocommerce.set_stock(product_id, change))
 
 
 @post("/products/batch")
@@ -66,40 +61,40 @@ async def batch_products(request: Request[Any, Any, Any], woocommerce: WooBacken
     batch: WooBatch = _decode(await request.body(), WooBatch)
     if len(batch.update) > 100 or any(u.id not in woocommerce.products for u in batch.update):
         raise WooInvalid("at most 100 updates, each of a product the store has")
-    return _json(WooBatchAnswer(update=[woocommerce.set_stock(u.id or 0, u) for u in batch.update]))
+    return json_answer(WooBatchAnswer(update=[woocommerce.set_stock(u.id or 0, u) for u in batch.update]))
 
 
 @get("/orders/{order_id:int}")
 async def get_order(woocommerce: WooBackend, order_id: int) -> Response[bytes]:
-    return _json(woocommerce.order(order_id))
+    return json_answer(woocommerce.order(order_id))
 
 
 @put("/orders/{order_id:int}")
 async def update_order(request: Request[Any, Any, Any], woocommerce: WooBackend, order_id: int) -> Response[bytes]:
-    return _json(woocommerce.set_status(order_id, _decode(await request.body(), WooOrderUpdate).status))
+    return json_answer(woocommerce.set_status(order_id, _decode(await request.body(), WooOrderUpdate).status))
 
 
 @get("/orders/{order_id:int}/notes")
 async def list_notes(woocommerce: WooBackend, order_id: int) -> Response[bytes]:
     woocommerce.order(order_id)
-    return _json(list(reversed(woocommerce.notes.get(order_id, []))))  # newest first, as WooCommerce lists
+    return json_answer(list(reversed(woocommerce.notes.get(order_id, []))))  # newest first, as WooCommerce lists
 
 
 @post("/orders/{order_id:int}/notes")
 async def add_note(request: Request[Any, Any, Any], woocommerce: WooBackend, order_id: int) -> Response[bytes]:
-    return _json(woocommerce.add_note(order_id, _decode(await request.body(), WooNote)), 201)
+    return json_answer(woocommerce.add_note(order_id, _decode(await request.body(), WooNote)), 201)
 
 
 @get("/orders/{order_id:int}/refunds")
 async def list_refunds(woocommerce: WooBackend, order_id: int) -> Response[bytes]:
     woocommerce.order(order_id)
-    return _json(list(reversed(woocommerce.refunds.get(order_id, []))))
+    return json_answer(list(reversed(woocommerce.refunds.get(order_id, []))))
 
 
 @post("/orders/{order_id:int}/refunds")
 async def create_refund(request: Request[Any, Any, Any], woocommerce: WooBackend, order_id: int) -> Response[bytes]:
     """Not idempotent, as on WooCommerce."""
-    return _json(woocommerce.add_refund(order_id, _decode(await request.body(), WooRefundOut)), 201)
+    return json_answer(woocommerce.add_refund(order_id, _decode(await request.body(), WooRefundOut)), 201)
 
 
 @post("/orders", status_code=201)
@@ -132,31 +127,12 @@ async def refund_view(woocommerce: WooBackend, order_id: str | None = None) -> d
                       sorted(woocommerce.refunds.items()) for r in made if order_id is None or str(oid) == order_id]}
 
 
-def basic_auth(_: WooBackend) -> list[Any]:
-    """The REST API's outer layer: HTTP Basic (consumer key and secret) on every call."""
-
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def authenticated(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == "http" and not dict(scope["headers"]).get(b"authorization", b"").startswith(b"Basic "):
-                body = msgspec.json.encode(WooError(code="woocommerce_rest_cannot_view", message="Sorry, you cannot "
-                                                    "list resources.", data=WooErrorData(status=401)))
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body", "body": body})
-                return
-            await app(scope, receive, send)
-
-        return authenticated
-
-    return [middleware]
-
-
 def not_found(_: Request[Any, Any, Any], exc: WooNotFound) -> Response[bytes]:
-    return _json(WooError(code=exc.code, message="Invalid ID.", data=WooErrorData(status=404)), 404)
+    return json_answer(WooError(code=exc.code, message="Invalid ID.", data=WooErrorData(status=404)), 404)
 
 
 def invalid(_: Request[Any, Any, Any], exc: WooInvalid) -> Response[bytes]:
-    return _json(WooError(code="rest_invalid_param", message="Invalid parameter(s).", data=WooErrorData(status=400)),
+    return json_answer(WooError(code="rest_invalid_param", message="Invalid parameter(s).", data=WooErrorData(status=400)),
                  400)
 
 
@@ -170,5 +146,7 @@ WOOCOMMERCE = BackendSpec(
     throttle_retry_after="1",
     control_handlers=(create_order, redeliver, fulfillment_view, refund_view),
     api_exception_handlers={WooNotFound: not_found, WooInvalid: invalid},
-    api_middleware=basic_auth,
+    api_middleware=credential_gate(lambda headers: headers.get(b"authorization", b"").startswith(b"Basic "),
+                                   WooError(code="woocommerce_rest_cannot_view", message="Sorry, you cannot list "
+                                            "resources.", data=WooErrorData(status=401))),
 )

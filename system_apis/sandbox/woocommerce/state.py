@@ -18,6 +18,7 @@ from decimal import Decimal
 import msgspec
 
 from system_apis.sandbox import seed
+from system_apis.sandbox.channel_controls import OrderIn
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
 from system_apis.sandbox.formats import money, rfc3339_now
@@ -38,20 +39,6 @@ class WooNotFound(Exception):
     def __init__(self, resource: str) -> None:
         super().__init__(resource)
         self.code = f"woocommerce_rest_{resource}_invalid_id"
-
-
-class LineIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    sku: str
-    quantity: int
-    price: str
-    title: str | None = None
-
-
-class OrderIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The control ``POST /sandbox/woocommerce/orders`` (the same body as the Shopify sandbox's)."""
-
-    line_items: list[LineIn]
-    email: str | None = None
 
 
 class WooBackend:

@@ -14,6 +14,8 @@ from shared.models import FulfilmentLine
 from system_apis.channel.port import StorefrontLevel
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
+from system_apis.vendor_http import VendorHttp
+from shared.resilience import Guard, RetryPolicy
 from tests.system_apis.contracts.conftest import Subject, kinds
 
 ORDER = {"line_items": [{"sku": "SKU-1001", "quantity": 2, "price": "24.00"},
@@ -88,17 +90,23 @@ async def test_the_order_webhook_verifies_and_reads_as_a_channel_order(kind) -> 
         placed = (await control.post(f"/sandbox/{name}/orders", json=ORDER)).json()
         await control.post(f"/sandbox/{name}/orders/{placed['order']['id']}/redeliver")
         await app.state.sandbox.delivery.drain()
+        first, again = delivered
+        headers = {k.encode(): v.encode() for k, v in first.headers.items()}
+        assert inbound.verify(secret, first.content, headers)
+        assert not inbound.verify(secret, first.content + b" ", headers)
+        assert not inbound.verify("another-secret-0123456789", first.content, headers)
+        read = inbound.parse(first.content, headers, "my-shop")
+        redelivered = inbound.parse(again.content, {k.encode(): v.encode() for k, v in again.headers.items()},
+                                    "my-shop")
+        assert read.delivery_id and redelivered.delivery_id == read.delivery_id  # a redelivery is a duplicate
+        order = read.order
+        if order is None:  # a thin webhook: the hook reads the order it names from the platform
+            assert read.fetch_ref == str(placed["order"]["id"])
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://sandbox/sandbox/"
+                                         f"{name}", headers=kind.auth(kind.sandbox_credential)) as client:
+                http = VendorHttp(name, client, Guard(name, policy=RetryPolicy(max_attempts=1)), kind.classify)
+                order = await kind.adapters["channel"](http).fetch_order(read.fetch_ref, "my-shop")
     await app.state.sandbox.aclose()
-
-    first, again = delivered
-    headers = {k.encode(): v.encode() for k, v in first.headers.items()}
-    assert inbound.verify(secret, first.content, headers)
-    assert not inbound.verify(secret, first.content + b" ", headers)
-    assert not inbound.verify("another-secret-0123456789", first.content, headers)
-    read = inbound.parse(first.content, headers, "my-shop")
-    redelivered = inbound.parse(again.content, {k.encode(): v.encode() for k, v in again.headers.items()}, "my-shop")
-    assert read.delivery_id and redelivered.delivery_id == read.delivery_id  # a redelivery is a duplicate
-    order = read.order
     assert order is not None and order.channel == "my-shop" and order.channel_order_ref == str(placed["order"]["id"])
     assert [(l.sku, l.quantity, l.unit_price) for l in order.lines] == [("SKU-1001", 2, Decimal("24.00")),
                                                                       ("SKU-1003", 1, Decimal("1.10"))]
