@@ -95,3 +95,30 @@ async def test_a_channel_hook_wants_its_own_connections_signature(sqlite_url: st
     assert ping.status_code == 200 and ping.json()["status"] == "ignored"
     assert (first.json()["status"], again.json()["status"]) == ("accepted", "duplicate")
     assert bad.status_code == 400 and bad.json()["code"] == "malformed_event"
+
+
+async def test_a_thin_webhook_with_its_store_down_is_503_and_taken_on_the_retry(sqlite_url: str,
+                                                                              tmp_path: Path) -> None:
+    from system_apis.bigcommerce.webhooks import signature as big_signature
+
+    secret_file = tmp_path / "big.secret"
+    secret_file.write_text(SECRET)
+    big = {"kind": "bigcommerce", "webhook_secret_file": str(secret_file)}
+    async with AsyncExitStack() as stack:
+        hub = await start_hub(stack, make_settings(sqlite_url, connections={"big-us": big}))
+        await hub.http.put("/sandbox/bigcommerce/faults", json={"outage": True})
+        body = b'{"scope": "store/order/created", "store_id": "1", "data": {"type": "order", "id": 100}}'
+        headers = {"webhook-id": "msg_1", "webhook-timestamp": "1700000000",
+                   "webhook-signature": big_signature(SECRET, "msg_1", "1700000000", body)}
+        down = await hub.http.post("/hooks/channels/big-us", content=body, headers=headers)
+        await hub.http.delete("/sandbox/bigcommerce/faults")
+        unknown = await hub.http.post("/hooks/channels/big-us", content=body, headers=headers)
+        made = await hub.http.post("/sandbox/bigcommerce/orders", json={"line_items": [
+            {"sku": "SKU-1003", "quantity": 1, "price": "1.10"}]})
+        body = body.replace(b'"id": 100', f'"id": {made.json()["order"]["id"]}'.encode())
+        headers["webhook-signature"] = big_signature(SECRET, "msg_1", "1700000000", body)
+        taken = await hub.http.post("/hooks/channels/big-us", content=body, headers=headers)
+
+    assert down.status_code == 503, down.text
+    assert unknown.status_code == 400 and unknown.json()["code"] == "malformed_event"
+    assert taken.status_code == 200 and taken.json()["status"] in ("accepted", "duplicate")
