@@ -72,11 +72,11 @@ def read_connections(raw: Any, env: Mapping[str, str], error: type[Exception]) -
             conn = msgspec.convert(table, ConnectionSettings, strict=False)
         except msgspec.ValidationError as exc:
             raise error(f"{where}: {_field(str(exc))}") from None
+        _check(where, conn, error)
         found[name] = msgspec.structs.replace(
             conn, credential=Secret(_credential(where, conn.credential_env, conn.credential_file, env, error)),
             webhook_secret=Secret(_credential(f"{where}.webhook_secret", conn.webhook_secret_env,
                                               conn.webhook_secret_file, env, error, field="")))
-        _check(where, conn, error)
     return found
 
 

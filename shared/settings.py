@@ -35,7 +35,9 @@ SANDBOX_SECRETS = {
 }
 SANDBOX_INTERNAL_SECRET = "sandbox-internal-secret"
 PUBLISHED_SECRETS = frozenset({*SANDBOX_SECRETS.values(), SANDBOX_INTERNAL_SECRET, "shpat_sandbox",
-                               "admin-secret-0123456789"})
+                               "admin-secret-0123456789", "ck_sandbox:cs_sandbox", "magento-sandbox-integration-token",
+                               "bigcommerce-sandbox-token", "sandbox-woocommerce-secret",
+                               "sandbox-bigcommerce-secret"})
 """Every secret value printed in the README or used by the sandbox: never accepted with HUB_SANDBOX=0."""
 MIN_SECRET_CHARS = 16
 

@@ -82,6 +82,10 @@ def _validate_production_secrets(s: Settings) -> None:
         if conn.credential in PUBLISHED_SECRETS:
             raise SettingsError(f"connections.{name}.credential_env: a published sandbox value; "
                                 f"set a private credential when HUB_SANDBOX=0")
+        if conn.webhook_secret and (conn.webhook_secret in PUBLISHED_SECRETS
+                                    or len(conn.webhook_secret) < MIN_SECRET_CHARS):
+            raise SettingsError(f"connections.{name}.webhook_secret_env: a published sandbox value or under "
+                                f"{MIN_SECRET_CHARS} characters; set a private secret when HUB_SANDBOX=0")
 
 
 def _validate_returns(s: Settings) -> None:
