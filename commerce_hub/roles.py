@@ -40,6 +40,9 @@ from shared.metrics import sample_process_every
 from shared.resilience.observed import observe_guards
 from shared.rpc import RpcApp, rpc_client
 from shared.settings import Settings
+from system_apis.channel.hooks import PREFIX as CHANNEL_HOOKS
+from system_apis.channel.hooks import ChannelHooks, sandbox_hook_paths
+from system_apis.channel.polling import ChannelPoller, order_feeds
 from system_apis.inbound import InboundHooks
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
@@ -82,6 +85,11 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
         hooks = InboundHooks(_hook_secrets(settings), ctx.bus, engine, ids, wake=ctx.wake)
         ctx.routes.append(Route(prefix="/hooks/", app=hooks, name="hooks", authenticated=False))
     system = await _system(ctx, sandbox_app, adapters) if "system" in parts else None
+    if "hooks" in parts and system is not None:
+        channels = ChannelHooks(resolve_connections(settings), engine, ids, channels=system.channels, wake=ctx.wake)
+        ctx.routes.append(Route(prefix=CHANNEL_HOOKS, app=channels, name="hooks", authenticated=False))
+        if settings.channel_poll_seconds > 0:
+            _poll_channels(ctx, system, ids)
     if system is not None and system.guards:
         await open_backend_reports(ctx, system.guards)
     ctx.circuits = _circuits(ctx, system)
@@ -141,18 +149,30 @@ def _sandbox(ctx: Context, edge_ref: list[Edge]):  # noqa: ANN202
     """The sandbox backends; one process: their events reach this hub's /hooks in process."""
     settings = ctx.settings
     secrets = _hook_secrets(settings)
+    paths = {name: f"/hooks/{name}" for name in secrets}
+    for backend, (path, secret) in sandbox_hook_paths(resolve_connections(settings), secrets).items():
+        paths[backend], secrets[backend] = path, secret
     if ctx.role == "all":
         async def to_edge(scope: dict, receive, send) -> None:  # noqa: ANN001
             await edge_ref[0](scope, receive, send)
 
-        urls = {name: f"http://hub/hooks/{name}" for name in secrets}
+        urls = {name: f"http://hub{path}" for name, path in paths.items()}
         config = SandboxConfig(event_urls=urls, webhook_secrets=secrets,
                                autoship_seconds=settings.sandbox_autoship_seconds)
         return create_sandbox_app(config, transport=httpx.ASGITransport(app=to_edge))
     base = (settings.sandbox_events_url or "").rstrip("/")
-    urls = {name: f"{base}/hooks/{name}" for name in secrets} if base else {}
+    urls = {name: f"{base}{path}" for name, path in paths.items()} if base else {}
     return create_sandbox_app(SandboxConfig(event_urls=urls, webhook_secrets=secrets,
                                             autoship_seconds=settings.sandbox_autoship_seconds))
+
+
+def _poll_channels(ctx: Context, system: SystemPorts, ledger: IdempotencyLedger) -> None:
+    """Orders in from the channels that send no webhooks (``system_apis/channel/polling.py``)."""
+    feeds = order_feeds(resolve_connections(ctx.settings), system.channels)
+    if feeds and ctx.engine is not None:
+        poller = ChannelPoller(feeds, ctx.engine, ledger, interval=ctx.settings.channel_poll_seconds, wake=ctx.wake)
+        task = asyncio.get_running_loop().create_task(poller.run())
+        ctx.stack.callback(task.cancel)
 
 
 def _circuits(ctx: Context, system: SystemPorts | None) -> object | None:

@@ -11,10 +11,11 @@ A connection is one named instance of a vendor adapter (docs/connections.md):
     channel = "shop-eu"                    # what it serves: a channel, locations, an ERP role
     locations = ["DC-EU-"]
     erp_role = "primary"                   # or "secondary": the other ERP while moving (docs/connections.md)
+    webhook_secret_env = "SHOP_EU_HOOK_SECRET"   # or webhook_secret_file: signs its orders in
     [connections.<name>.options]           # the kind's vendor parameters (never a secret)
     realm_id = "9341453050"
 
-The credential is read here, at start, from the named environment variable or
+The credential (and a channel's webhook secret) is read here, at start, from the named environment variable or
 file, and kept in memory only: it is never written to the database or shown.
 Each mistake is a ``SettingsError`` of one line naming the connection and field.
 """
@@ -51,8 +52,12 @@ class ConnectionSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     erp_role: str | None = None
     options: dict[str, Any] = msgspec.field(default_factory=dict)
     """The kind's vendor parameters, checked against its adapters (system_apis/adapter_options.py)."""
+    webhook_secret_env: str | None = None
+    webhook_secret_file: str | None = None
     credential: str = ""
     """Read from ``credential_env`` or ``credential_file`` at start; never from hub.toml itself."""
+    webhook_secret: str = ""
+    """What signs a channel's webhooks (``POST /hooks/channels/<name>``), read like the credential."""
 
 
 def read_connections(raw: Any, env: Mapping[str, str], error: type[Exception]) -> dict[str, ConnectionSettings]:
@@ -64,14 +69,18 @@ def read_connections(raw: Any, env: Mapping[str, str], error: type[Exception]) -
         where = f"connections.{name}"
         if not NAME.match(name):
             raise error(f"{where}: a connection name is lower case letters, digits, '-' or '_' (at most 40)")
-        if "credential" in (table if isinstance(table, dict) else {}):
-            raise error(f"{where}.credential: never in hub.toml; name credential_env or credential_file instead")
+        for secret in ("credential", "webhook_secret"):
+            if secret in (table if isinstance(table, dict) else {}):
+                raise error(f"{where}.{secret}: never in hub.toml; name {secret}_env or {secret}_file instead")
         try:
             conn = msgspec.convert(table, ConnectionSettings, strict=False)
         except msgspec.ValidationError as exc:
             raise error(f"{where}: {_field(str(exc))}") from None
-        found[name] = msgspec.structs.replace(conn, credential=Secret(_credential(where, conn, env, error)))
         _check(where, conn, error)
+        found[name] = msgspec.structs.replace(
+            conn, credential=Secret(_credential(where, conn.credential_env, conn.credential_file, env, error)),
+            webhook_secret=Secret(_credential(f"{where}.webhook_secret", conn.webhook_secret_env,
+                                              conn.webhook_secret_file, env, error, field="")))
     return found
 
 
@@ -84,21 +93,24 @@ def _check(where: str, conn: ConnectionSettings, error: type[Exception]) -> None
         raise error(f"{where}.rate_per_second: must be more than 0")
     if conn.erp_role is not None and conn.erp_role not in ERP_ROLES:
         raise error(f"{where}.erp_role: expected one of {', '.join(ERP_ROLES)}, got {conn.erp_role!r}")
-    if conn.credential_env and conn.credential_file:
-        raise error(f"{where}: name credential_env or credential_file, not both")
+    for secret in ("credential", "webhook_secret"):
+        if getattr(conn, f"{secret}_env") and getattr(conn, f"{secret}_file"):
+            raise error(f"{where}: name {secret}_env or {secret}_file, not both")
 
 
-def _credential(where: str, conn: ConnectionSettings, env: Mapping[str, str], error: type[Exception]) -> str:
-    if conn.credential_env:
-        value = env.get(conn.credential_env)
+def _credential(where: str, env_name: str | None, file: str | None, env: Mapping[str, str],
+                error: type[Exception], *, field: str = ".credential") -> str:
+    """A secret from the named environment variable or file ("" when neither is named)."""
+    if env_name:
+        value = env.get(env_name)
         if not value:
-            raise error(f"{where}.credential_env: the environment variable {conn.credential_env} is not set")
+            raise error(f"{where}{field}_env: the environment variable {env_name} is not set")
         return value
-    if conn.credential_file:
+    if file:
         try:
-            return Path(conn.credential_file).read_text().strip()
+            return Path(file).read_text().strip()
         except OSError as exc:
-            raise error(f"{where}.credential_file: cannot read {conn.credential_file} ({exc.strerror})") from None
+            raise error(f"{where}{field}_file: cannot read {file} ({exc.strerror})") from None
     return ""
 
 

@@ -200,6 +200,7 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "authorization.", "Check `payment.authorization_id`."),
     _p("unknown_credit_memo", 404, "Unknown credit memo", "The ERP has no such credit memo.", _SUPPORT),
     _p("unknown_shopify_order", 404, "Unknown Shopify order", "Shopify has no such order.", _SUPPORT),
+    _p("unknown_channel_order", 404, "Unknown channel order", "The channel platform has no such order.", _SUPPORT),
 )}
 
 

@@ -36,7 +36,9 @@ SANDBOX_SECRETS = {
 }
 SANDBOX_INTERNAL_SECRET = "sandbox-internal-secret"
 PUBLISHED_SECRETS = frozenset({*SANDBOX_SECRETS.values(), SANDBOX_INTERNAL_SECRET, "shpat_sandbox",
-                               "admin-secret-0123456789"})
+                               "admin-secret-0123456789", "ck_sandbox:cs_sandbox", "magento-sandbox-integration-token",
+                               "bigcommerce-sandbox-token", "sandbox-woocommerce-secret",
+                               "sandbox-bigcommerce-secret"})
 """Every secret value printed in the README or used by the sandbox: never accepted with HUB_SANDBOX=0."""
 MIN_SECRET_CHARS = 16
 
@@ -124,6 +126,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     shopify_access_token: str | None = None
     """Production: the Admin API access token sent as X-Shopify-Access-Token."""
     sandbox_autoship_seconds: float = 10.0
+    channel_poll_seconds: float = 30.0
+    """How often a channel that sends no webhooks (Magento) is asked for new orders; 0: never."""
     """Sandbox: a released order ships by itself this long after its release; 0 never."""
     backend_timeout_seconds: float = 2.0
     """Per-call timeout toward a backend on the synchronous path."""

@@ -27,6 +27,8 @@ def validate(s: Settings) -> None:
         value = getattr(s, name)
         if value is not None and urlsplit(value).scheme not in {"http", "https"}:
             raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")
+    if s.channel_poll_seconds < 0:
+        raise SettingsError("HUB_CHANNEL_POLL_SECONDS: must be 0 (never) or more")
     if s.sandbox_autoship_seconds < 0:
         raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
     if s.db_pool_size < 1 or (s.db_pool_overflow is not None and s.db_pool_overflow < 0):
@@ -80,6 +82,10 @@ def _validate_production_secrets(s: Settings) -> None:
         if conn.credential in PUBLISHED_SECRETS:
             raise SettingsError(f"connections.{name}.credential_env: a published sandbox value; "
                                 f"set a private credential when HUB_SANDBOX=0")
+        if conn.webhook_secret and (conn.webhook_secret in PUBLISHED_SECRETS
+                                    or len(conn.webhook_secret) < MIN_SECRET_CHARS):
+            raise SettingsError(f"connections.{name}.webhook_secret_env: a published sandbox value or under "
+                                f"{MIN_SECRET_CHARS} characters; set a private secret when HUB_SANDBOX=0")
 
 
 def _validate_returns(s: Settings) -> None:

@@ -49,6 +49,8 @@ class Connection(msgspec.Struct, frozen=True, kw_only=True):
     options: dict[str, Any] = {}
     """The kind's vendor parameters, converted to its adapters' types (listed: never a secret)."""
     credential: str = ""
+    webhook_secret: str = ""
+    """Signs the channel's orders in at ``/hooks/channels/<name>`` (never listed or stored)."""
 
     @property
     def vendor(self) -> VendorKind:
@@ -101,10 +103,11 @@ def _connection(name: str, conf: ConnectionSettings, sandbox: bool, sandbox_base
         if getattr(serves, field) is not None and role not in roles:
             raise SettingsError(f"{where}.{field}: a {conf.kind} connection serves no {role}")
     credential = conf.credential or (kind.sandbox_credential if sandboxed else "")
+    hook_secret = conf.webhook_secret or (kind.inbound.sandbox_secret if sandboxed and kind.inbound else "")
     return Connection(name=name, kind=conf.kind, base_url=base_url, roles=roles, serves=serves,
                       concurrency=conf.concurrency or kind.concurrency, rate_per_second=conf.rate_per_second,
                       sandboxed=sandboxed, options=check_options(where, kind, conf.options, SettingsError),
-                      credential=credential)
+                      credential=credential, webhook_secret=hook_secret)
 
 
 def _check_serving(connections: list[Connection]) -> None:

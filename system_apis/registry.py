@@ -55,6 +55,20 @@ from system_apis.sandbox.threepl.routes import THREEPL
 from system_apis.sandbox.wms.routes import WMS
 from system_apis.shopify.client import ACCESS_TOKEN_HEADER, ShopifyHttpAdapter
 from system_apis.shopify.client import classify as shopify_classify
+from system_apis.shopify.webhooks import INBOUND as SHOPIFY_INBOUND
+from system_apis.channel.inbound import ChannelInbound
+from system_apis.sandbox.woocommerce.routes import WOOCOMMERCE
+from system_apis.sandbox.magento.routes import MAGENTO
+from system_apis.sandbox.bigcommerce.routes import BIGCOMMERCE
+from system_apis.bigcommerce.client import AUTH_HEADER as BIGCOMMERCE_AUTH
+from system_apis.bigcommerce.client import BigCommerceAdapter
+from system_apis.bigcommerce.client import classify as bigcommerce_classify
+from system_apis.bigcommerce.webhooks import INBOUND as BIGCOMMERCE_INBOUND
+from system_apis.magento.client import MagentoAdapter
+from system_apis.magento.client import classify as magento_classify
+from system_apis.woocommerce.client import WooCommerceAdapter, basic_auth
+from system_apis.woocommerce.client import classify as woocommerce_classify
+from system_apis.woocommerce.webhooks import INBOUND as WOOCOMMERCE_INBOUND
 from system_apis.threepl.client import ThreePlFulfilmentAdapter, ThreePlStockAdapter
 from system_apis.threepl.client import auth_headers as threepl_headers
 from system_apis.threepl.client import classify as threepl_classify
@@ -117,6 +131,8 @@ class VendorKind:
     credential_option: str | None = None
     """The adapter keyword the credential goes to when it travels inside each call, not in a header
     (``system_apis/adapter_options.py``: an adapter's other keywords are the connection's ``options``)."""
+    inbound: ChannelInbound | None = None
+    """A channel kind's order webhooks: verified and read at ``/hooks/channels/<connection>``."""
 
 
 # The ERP is the scarcest backend (vendors cap concurrent sessions); WMS and POS are roomier.
@@ -128,7 +144,17 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind(name="storelink", adapters={"stock": PosHttpAdapter}, classify=pos_classify, concurrency=32,
                sandbox=POS),
     VendorKind(name="shopify", adapters={"channel": ShopifyHttpAdapter}, classify=shopify_classify, concurrency=8,
-               sandbox=SHOPIFY, auth=header(ACCESS_TOKEN_HEADER), sandbox_credential="shpat_sandbox"),
+               sandbox=SHOPIFY, auth=header(ACCESS_TOKEN_HEADER), sandbox_credential="shpat_sandbox",
+               inbound=SHOPIFY_INBOUND),
+    VendorKind(name="woocommerce", adapters={"channel": WooCommerceAdapter}, classify=woocommerce_classify,
+               concurrency=4, sandbox=WOOCOMMERCE, auth=basic_auth, inbound=WOOCOMMERCE_INBOUND,
+               sandbox_credential="ck_sandbox:cs_sandbox"),
+    # Magento sends no webhooks (open source): its orders are polled (system_apis/channel/polling.py).
+    VendorKind(name="magento", adapters={"channel": MagentoAdapter}, classify=magento_classify, concurrency=4,
+               sandbox=MAGENTO, auth=bearer, sandbox_credential="magento-sandbox-integration-token"),
+    VendorKind(name="bigcommerce", adapters={"channel": BigCommerceAdapter}, classify=bigcommerce_classify,
+               concurrency=4, sandbox=BIGCOMMERCE, auth=header(BIGCOMMERCE_AUTH), inbound=BIGCOMMERCE_INBOUND,
+               sandbox_credential="bigcommerce-sandbox-token"),
     VendorKind(name="stripe_like", adapters={"payments": PaymentsHttpAdapter}, classify=payments_classify,
                concurrency=16, sandbox=PAYMENTS),
     VendorKind(name="quickbooks", adapters={"erp": QuickBooksErpAdapter}, classify=quickbooks_classify, concurrency=10,

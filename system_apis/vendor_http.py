@@ -58,10 +58,12 @@ class VendorHttp:
         params: Any = None,
         span_attributes: Mapping[str, SpanValue] | None = None,
         deadline: float | None = None,
-    ) -> bytes:
-        """The body of a successful GET; retried per the guard's policy."""
+        whole: bool = False,
+    ) -> Any:
+        """The body of a successful GET (with ``whole`` the whole ``httpx.Response``, its headers too,
+        e.g. a page count); retried per the guard's policy."""
         request = self._client.build_request("GET", path, params=params)
-        return await self._send(operation, request, span_attributes, retry=True, deadline=deadline)
+        return await self._send(operation, request, span_attributes, retry=True, deadline=deadline, whole=whole)
 
     async def post(
         self,

@@ -15,7 +15,11 @@ import msgspec
 from shared.models import Address
 
 OrderStatus = Literal["accepted", "posted", "released", "shipped", "delivered", "cancelled", "on_hold"]
-Channel = Literal["storefront", "mobile", "partner", "shopify"]
+ContractChannel = Literal["storefront", "mobile", "partner", "shopify"]
+"""CONTRACT's channels: what the experience APIs place orders as (``OWN_CHANNELS``) and ``shopify``."""
+Channel = str
+"""An order's channel: a ``ContractChannel``, or the ``channel`` of the channel connection whose
+webhook brought it in (``/hooks/channels/<connection>``, docs/connections.md), e.g. ``woo-us``."""
 OWN_CHANNELS = ("storefront", "mobile", "partner")
 """The channels the hub's own APIs serve; any other sells on its own platform (a channel-platform
 connection) and reaches the hub as a ``ChannelOrder``."""

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import msgspec
 
-from shared.models import FulfilmentLine, Refund
+from shared.models import ChannelOrder, FulfilmentLine, Refund
 
 MAX_LEVELS_PER_CALL = 250
 """At most this many levels in one ``set_inventory_levels`` call (an adapter splits no call)."""
@@ -69,4 +69,28 @@ class ChannelPlatformPort(Protocol):
         on the platform); idempotent on ``rma_id``: a repeat answers the refund made for it and makes none.
         Raises ``NotFound`` for an order the platform does not have; a refusal (e.g. more than is left to refund)
         is a ``BackendError``, a failed refund transaction ``BackendError(code="channel_refund_failed")``."""
+        ...
+
+
+class FeedPage(msgspec.Struct, frozen=True, kw_only=True):
+    """Orders placed on a platform since a cursor, oldest first, and the cursor to ask from next."""
+
+    orders: list[ChannelOrder]
+    cursor: str
+
+
+class ChannelOrderFeed(Protocol):
+    """A platform the hub polls for orders (it sends no webhooks): ``system_apis/channel/polling.py``."""
+
+    async def orders_since(self, cursor: str | None, channel: str) -> FeedPage:
+        """Orders placed at or after ``cursor`` (``None``: the platform's own look-back), mapped for
+        ``channel``; a repeat of the last page's boundary is expected (the hub dedupes by order ref)."""
+        ...
+
+
+class ChannelOrderLookup(Protocol):
+    """A platform whose order webhooks name only the order: the hook reads it here."""
+
+    async def fetch_order(self, channel_order_ref: str, channel: str) -> ChannelOrder:
+        """The platform's order mapped for ``channel``; ``NotFound`` when it has none."""
         ...

@@ -61,6 +61,11 @@ def test_a_credential_file_is_read_at_start(tmp_path: Path) -> None:
     ('[connections.x]\nkind = "shopify"\nbase_url = "ftp://h"\n', "connections.x.base_url: expected an http(s)"),
     ('[connections.x]\nkind = "shopify"\ncredential = "s"\n', "connections.x.credential: never in hub.toml"),
     ('[connections.x]\nkind = "shopify"\ncredential_env = "NOT_SET"\n', "connections.x.credential_env: the environment"),
+    ('[connections.x]\nkind = "woocommerce"\nwebhook_secret = "s"\n', "connections.x.webhook_secret: never in hub"),
+    ('[connections.x]\nkind = "woocommerce"\nwebhook_secret_env = "NOT_SET"\n',
+     "connections.x.webhook_secret_env: the environment variable NOT_SET is not set"),
+    ('[connections.x]\nkind = "woocommerce"\nwebhook_secret_env = "A"\nwebhook_secret_file = "/f"\n',
+     "connections.x: name webhook_secret_env or webhook_secret_file, not both"),
     ('[connections.x]\nkind = "shopify"\ncredential_file = "/nonexistent/t"\n', "connections.x.credential_file: cannot"),
     ('[connections.x]\nkind = "shopify"\ncolour = "red"\n', "connections.x: Object contains unknown field `colour`"),
     ('[connections.X]\nkind = "shopify"\n', "connections.X: a connection name is lower case"),
@@ -83,6 +88,10 @@ def test_production_needs_a_base_url_and_a_private_credential(tmp_path: Path) ->
     with pytest.raises(SettingsError, match="connections.x.credential_env: a published sandbox value"):
         settings(tmp_path, '[connections.x]\nkind = "shopify"\nbase_url = "https://x"\ncredential_env = "T"\n',
                  {**prod, "T": "shpat_sandbox"})
+    for weak in ("sandbox-woocommerce-secret", "short"):
+        with pytest.raises(SettingsError, match="connections.w.webhook_secret_env: a published sandbox value or"):
+            settings(tmp_path, '[connections.w]\nkind = "woocommerce"\nbase_url = "https://w"\ncredential_env = "T"\n'
+                     'webhook_secret_env = "H"\n', {**prod, "T": "ck_live:cs_live_0123456789", "H": weak})
     no_url = {k: v for k, v in prod.items() if k != "HUB_ERP_URL"}
     toml = '[connections.erp]\nkind = "clouderp"\nbase_url = "https://erp.example.com"\n'
     assert [c.base_url for c in resolve_connections(settings(tmp_path, toml, no_url))][0] == "https://erp.example.com"
@@ -114,3 +123,15 @@ async def test_a_throttled_connection_spaces_its_requests() -> None:
         now[0] += 5.0  # idle: the next request leaves at once
         await client.get("http://vendor/x")
     assert waits == [0.5, 0.5]
+
+
+def test_a_channel_connections_webhook_secret_is_its_own(tmp_path: Path) -> None:
+    toml = ('[connections.woo-us]\nkind = "woocommerce"\nwebhook_secret_env = "WOO_HOOK"\n'
+            '[connections.mage]\nkind = "magento"\n[connections.big]\nkind = "bigcommerce"\n')
+    found = {c.name: c for c in resolve_connections(settings(tmp_path, toml, {"WOO_HOOK": "woo-private-secret-0123"}))}
+
+    assert found["woo-us"].webhook_secret == "woo-private-secret-0123" and found["woo-us"].serves.channel == "woo-us"
+    assert found["big"].webhook_secret == "sandbox-bigcommerce-secret"  # HUB_SANDBOX=1: the kind's published one
+    assert found["mage"].webhook_secret == "" and found["shopify"].webhook_secret == "sandbox-shopify-secret"
+    assert "woo-private-secret-0123" not in repr(load_settings({"WOO_HOOK": "woo-private-secret-0123"},
+                                                              tmp_path / "hub.toml"))
