@@ -166,6 +166,9 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Operators: refund by hand. " + _SUPPORT),
     _p("channel_refund_failed", 502, "Channel refund failed", "The channel platform refused or failed the refund "
        "transaction.", "Operators: check the order on the channel platform, then replay the dead letter."),
+    _p("inspection_by_3pl", 502, "The 3PL inspects returns itself", "A return received by a third-party "
+       "logistics provider is inspected by the 3PL; the hub cannot record an inspection there.",
+       "Operators: read the 3PL's own grading of the return, then resolve the dead letter with a note."),
     _p("receipt_cancelled", 502, "Receipt cancelled", "The WMS expected receipt of the return was cancelled "
        "and cannot be revived.", "Operators: create the return again. " + _SUPPORT),
     _p("refund_exceeds_paid", 502, "Refund exceeds what was paid", "This refund, with the order's other "

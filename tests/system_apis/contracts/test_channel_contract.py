@@ -16,7 +16,31 @@ from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.vendor_http import VendorHttp
 from shared.resilience import Guard, RetryPolicy
-from tests.system_apis.contracts.conftest import Subject, kinds
+from system_apis.registry import KINDS
+from tests.system_apis.contracts.harness import UnderTest
+
+pytestmark = pytest.mark.sandbox_only
+
+
+def kinds(role: str) -> list:
+    return [pytest.param(kind, id=kind.name) for kind in KINDS.values() if role in kind.adapters]
+
+
+class Subject(UnderTest):
+    """A channel kind's adapter over its sandbox (the suite's harness), read as the tests below do."""
+
+    def adapter(self, role: str) -> object:
+        return self.port
+
+    async def views(self, path: str, **params: str) -> list[dict]:
+        return await self.view(path, **params)
+
+
+@pytest.fixture
+async def subject(request: pytest.FixtureRequest):  # noqa: ANN201
+    made = Subject(request.param, "channel")
+    yield made
+    await made.aclose()
 
 ORDER = {"line_items": [{"sku": "SKU-1001", "quantity": 2, "price": "24.00"},
                         {"sku": "SKU-1003", "quantity": 1, "price": "1.10"}]}

@@ -17,9 +17,8 @@ from system_apis.erp_routing.port import RoutingErp
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.vendor_http import VendorHttp
-from tests.system_apis.contract.erp_harness import KINDS
-
-BY_NAME = {kind.name: kind for kind in KINDS}
+from system_apis.registry import KINDS
+from system_apis.adapter_options import make_adapters
 
 
 def order(n: int, *, customer: str | None = "CUST-ACME", sku: str = "SKU-1001", country: str = "US",
@@ -52,12 +51,15 @@ class TwoErps:
                               routing=self.routing)
 
     def _adapter(self, name: str) -> object:
-        kind = BY_NAME[name]
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), headers=kind.headers,
-                                   base_url=f"http://sandbox/sandbox/{kind.backend}")
+        kind = KINDS[name]
+        backend = kind.sandbox.name
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app),
+                                   headers=kind.auth(kind.sandbox_credential),
+                                   base_url=f"http://sandbox/sandbox/{backend}")
         self.clients.append(client)
-        guard = Guard(kind.backend, policy=RetryPolicy(max_attempts=2), sleep=no_wait)
-        return kind.make(VendorHttp(kind.backend, client, guard, kind.classify))
+        guard = Guard(backend, policy=RetryPolicy(max_attempts=2), sleep=no_wait)
+        return make_adapters(kind, VendorHttp(backend, client, guard, kind.classify), {},
+                             kind.sandbox_credential)["erp"]
 
     async def __aenter__(self) -> TwoErps:
         await self.erp.start()
