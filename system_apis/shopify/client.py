@@ -53,21 +53,21 @@ class ShopifyHttpAdapter:
         self._http = http
 
     async def create_fulfilment(
-        self, shopify_order_id: str, tracking_number: str, carrier: str, lines: list[FulfilmentLine],
+        self, channel_order_ref: str, tracking_number: str, carrier: str, lines: list[FulfilmentLine],
         idempotency_key: str,
     ) -> None:
         """Raises ``NotFound(code="unknown_shopify_order")`` when the shop has no such order."""
-        path = _order_path(shopify_order_id, "fulfillments.json")
+        path = _order_path(channel_order_ref, "fulfillments.json")
         try:
             await self._http.post(
                 "create_fulfilment",
                 path,
                 mapping.to_fulfilment_body(tracking_number, carrier, lines),
                 idempotency_key=idempotency_key,
-                span_attributes={"hub.channel": "shopify", "hub.channel_order_ref": shopify_order_id},
+                span_attributes={"hub.channel": "shopify", "hub.channel_order_ref": channel_order_ref},
             )
         except NotFound as exc:
-            raise NotFound(f"unknown Shopify order {shopify_order_id}", code="unknown_shopify_order") from exc
+            raise NotFound(f"unknown Shopify order {channel_order_ref}", code="unknown_shopify_order") from exc
 
     async def set_inventory(self, sku: str, location: str, available: int) -> CallBudget:
         """Setting a level is idempotent by nature; the key (one per call) lets the guard retry it."""
@@ -104,11 +104,11 @@ class ShopifyHttpAdapter:
         return found
 
     async def refund(
-        self, shopify_order_id: str, lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str
+        self, channel_order_ref: str, lines: list[FulfilmentLine], amount: Decimal, currency: str, rma_id: str
     ) -> Refund:
         """The refund made for ``rma_id``, found by its note, else created (see the module docstring)."""
-        path = _order_path(shopify_order_id, "refunds.json")
-        span = {"hub.channel": "shopify", "hub.channel_order_ref": shopify_order_id, "hub.rma_id": rma_id}
+        path = _order_path(channel_order_ref, "refunds.json")
+        span = {"hub.channel": "shopify", "hub.channel_order_ref": channel_order_ref, "hub.rma_id": rma_id}
         try:
             made = await self._http.get_json(RefundList, "list_refunds", path, span_attributes=span)
             found = next((r for r in made.refunds if mapping.is_refund_for(r, rma_id)), None)
@@ -117,8 +117,8 @@ class ShopifyHttpAdapter:
                 answer = await self._http.post("create_refund", path, body, span_attributes=span)
                 found = self._http.decode(answer, RefundAnswer).refund
         except NotFound as exc:
-            raise NotFound(f"unknown Shopify order {shopify_order_id}", code="unknown_shopify_order") from exc
-        refund = mapping.to_refund(found, shopify_order_id, currency)
+            raise NotFound(f"unknown Shopify order {channel_order_ref}", code="unknown_shopify_order") from exc
+        refund = mapping.to_refund(found, channel_order_ref, currency)
         if refund.status == "failed":
             raise BackendError(f"Shopify refund {refund.refund_id} failed", backend="shopify",
                                code="channel_refund_failed")
