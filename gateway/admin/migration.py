@@ -19,6 +19,7 @@ from litestar.params import Parameter
 from experience_apis.http import INJECTED
 from experience_apis.operations.guards import ADMIN, OPERATOR
 from gateway.admin.ops import OpsAdmin
+from experience_apis.openapi import problems
 from shared.errors import Conflict, ValidationFailed
 from shared.ops.erp_migration import FieldDiffs, MigrationBook
 
@@ -66,7 +67,7 @@ async def list_migration_diffs(ops: Ops, samples: Samples = 20) -> MigrationDiff
 
 
 @post("/admin/v1/migration/primary", operation_id="switchErpPrimary", tags=["operations"], guards=[ADMIN],
-      status_code=200)
+      status_code=200, responses=problems({409: "The hub has one ERP connection: `no_erp_migration`."}))
 async def switch_primary(data: PrimaryChange, ops: Ops) -> MigrationDiffs:
     """Make ``connection`` (the primary or the secondary ERP connection) the primary."""
     moving = ops.migration
