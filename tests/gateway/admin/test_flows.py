@@ -84,7 +84,10 @@ async def test_counts_and_latencies_move_as_orders_flow(ops_hub: Hub, database_u
     await eventually(counted, 10)  # the answer is cached for 2 s
     for flow in ("erp_posting", "wms_release"):
         item = latest[flow]
-        assert item["throughput"]["5m"] >= before[flow]["throughput"]["5m"] + 3
+        # the module's earlier orders may age out of the 5-minute window on a slow run, so the
+        # delta is read on the hour and the 5-minute figure must at least hold these three
+        assert item["throughput"]["1h"] >= before[flow]["throughput"]["1h"] + 3
+        assert item["throughput"]["5m"] >= 3
         assert item["p50_ms"] is not None and item["p95_ms"] >= item["p50_ms"] >= 0
         assert item["backlog"] == 0 and item["error_rate"] == 0
     aging = (await admin_get(ops_hub, "flows"))["business"]["order_aging"]

@@ -41,13 +41,22 @@ async def test_percent_is_a_stable_share_of_order_ids(two: TwoErps) -> None:
 async def test_switching_the_primary_under_concurrent_orders_never_posts_one_twice(two: TwoErps) -> None:
     orders = [order(n) for n in range(200, 260)]
 
+    # Eight posts in flight at a time, and each switch waits for a count of them to finish (not for
+    # the clock), so the primary moves while posts are in flight on a slow machine as on a fast one.
+    gate, progressed, done = asyncio.Semaphore(8), asyncio.Condition(), [0]
+
     async def post(sales_order):  # noqa: ANN001, ANN202
-        await asyncio.sleep(0)
-        return await two.erp.post_sales_order(sales_order)
+        async with gate:
+            posted = await two.erp.post_sales_order(sales_order)
+        async with progressed:
+            done[0] += 1
+            progressed.notify_all()
+        return posted
 
     async def switch_back_and_forth() -> None:
-        for target in (QBO, "erp", QBO):
-            await asyncio.sleep(0.01)
+        for after, target in ((10, QBO), (25, "erp"), (40, QBO)):
+            async with progressed:
+                await progressed.wait_for(lambda after=after: done[0] >= after)
             await two.book.switch(target)
 
     first = await asyncio.gather(switch_back_and_forth(), *(post(o) for o in orders))
