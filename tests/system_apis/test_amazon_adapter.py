@@ -5,16 +5,22 @@ walked, restricted data absent, confirmations and adjustments made once."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 import msgspec
 import pytest
+from sqlalchemy import func, select
 
+from shared.db.engine import create_engine
+from shared.db.tables import outbox
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
+from shared.idempotency import IdempotencyLedger
 from shared.models import FulfilmentLine
 from system_apis.amazon import limits
 from system_apis.amazon.client import AmazonAdapter
+from system_apis.channel.polling import ChannelPoller
 from system_apis.sandbox.amazon.gate import take
 from tests.system_apis.contracts.harness import UnderTest
 
@@ -208,3 +214,21 @@ async def test_a_cancelled_order_is_refused_without_a_confirmation(amazon: Under
         await amazon.port.create_fulfilment(ref, "1Z1", "UPS", [FulfilmentLine(sku="SKU-1001", quantity=2)], "k")
     assert caught.value.code == "channel_order_cancelled" and amazon.transport.posts() == []
     assert [o.channel_order_ref for o in (await amazon.port.orders_since(None, "amazon-us")).orders] == []
+
+
+async def test_an_order_seen_on_two_polls_is_queued_once(amazon: UnderTest, sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    poller = ChannelPoller({"amazon-us": ("amazon-us", amazon.port)}, engine,
+                           IdempotencyLedger(engine, ttl=timedelta(hours=72)), interval=1.0)
+    try:
+        await _place(amazon)
+        taken = [await poller.poll_once(), await poller.poll_once()]  # the cursor is inclusive: seen again
+        later = await _place(amazon)
+        taken.append(await poller.poll_once())
+        async with engine.connect() as conn:
+            queued = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+    finally:
+        await engine.dispose()
+    polls = [r for r in amazon.transport.sent if r.url.path.endswith("/orders/v0/orders")]
+    assert taken == [1, 0, 1] and queued == 2 and later
+    assert len(polls) == 3 and polls[1].url.params["LastUpdatedAfter"] != polls[0].url.params["LastUpdatedAfter"]

@@ -90,7 +90,8 @@ async def get_listing(amazon: AmazonBackend, seller_id: str, sku: str) -> Respon
     if sku not in amazon.listings:
         raise SpNotFound(f"SKU '{sku}' not found in marketplace")
     return json_answer(ListingsItem(sku=sku, fulfillmentAvailability=[
-        ShownAvailability(fulfillmentChannelCode=code, quantity=n) for code, n in sorted(amazon.listings[sku].items())]))
+        ShownAvailability(fulfillmentChannelCode=code, quantity=n)
+        for code, n in sorted(amazon.listings[sku].items())]))
 
 
 @patch("/listings/2021-08-01/items/{seller_id:str}/{sku:str}")

@@ -114,7 +114,8 @@ class AmazonBackend:
             raise SpInvalid(f"Order {order_id} cannot be confirmed in status {order.OrderStatus}")
         detail = body.packageDetail
         items = {i.OrderItemId: i for i in self.items[order_id]}
-        others = [p for p in self.packages if p.order_id == order_id and p.packageReferenceId != detail.packageReferenceId]
+        others = [p for p in self.packages
+                  if p.order_id == order_id and p.packageReferenceId != detail.packageReferenceId]
         wanted = {s.orderItemId: s.quantity for s in detail.orderItems}
         for item_id, qty in wanted.items():
             done = sum(p.items.get(item_id, 0) for p in others)
