@@ -166,6 +166,9 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Operators: refund by hand. " + _SUPPORT),
     _p("channel_refund_failed", 502, "Channel refund failed", "The channel platform refused or failed the refund "
        "transaction.", "Operators: check the order on the channel platform, then replay the dead letter."),
+    _p("channel_order_cancelled", 502, "Channel order cancelled", "The order was cancelled on the channel "
+       "platform (a marketplace buyer or the marketplace cancelled it), so a shipment can no longer be confirmed "
+       "there.", "Operators: stop the shipment if it has not left; else settle it with the marketplace."),
     _p("inspection_by_3pl", 502, "The 3PL inspects returns itself", "A return received by a third-party "
        "logistics provider is inspected by the 3PL; the hub cannot record an inspection there.",
        "Operators: read the 3PL's own grading of the return, then resolve the dead letter with a note."),

@@ -60,6 +60,10 @@ from system_apis.channel.inbound import ChannelInbound
 from system_apis.sandbox.woocommerce.routes import WOOCOMMERCE
 from system_apis.sandbox.magento.routes import MAGENTO
 from system_apis.sandbox.bigcommerce.routes import BIGCOMMERCE
+from system_apis.sandbox.amazon.routes import AMAZON
+from system_apis.amazon.client import SANDBOX_ACCESS_TOKEN as AMAZON_SANDBOX_TOKEN
+from system_apis.amazon.client import AmazonAdapter, access_token as amazon_access_token
+from system_apis.amazon.limits import classify as amazon_classify
 from system_apis.bigcommerce.client import AUTH_HEADER as BIGCOMMERCE_AUTH
 from system_apis.bigcommerce.client import BigCommerceAdapter
 from system_apis.bigcommerce.client import classify as bigcommerce_classify
@@ -155,6 +159,9 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
     VendorKind(name="bigcommerce", adapters={"channel": BigCommerceAdapter}, classify=bigcommerce_classify,
                concurrency=4, sandbox=BIGCOMMERCE, auth=header(BIGCOMMERCE_AUTH), inbound=BIGCOMMERCE_INBOUND,
                sandbox_credential="bigcommerce-sandbox-token"),
+    # Amazon sends no order webhooks to a seller's hub: its orders are polled (getOrders), within its usage plans.
+    VendorKind(name="amazon", adapters={"channel": AmazonAdapter}, classify=amazon_classify, concurrency=2,
+               sandbox=AMAZON, auth=amazon_access_token, sandbox_credential=AMAZON_SANDBOX_TOKEN),
     VendorKind(name="stripe_like", adapters={"payments": PaymentsHttpAdapter}, classify=payments_classify,
                concurrency=16, sandbox=PAYMENTS),
     VendorKind(name="quickbooks", adapters={"erp": QuickBooksErpAdapter}, classify=quickbooks_classify, concurrency=10,

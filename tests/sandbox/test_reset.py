@@ -17,7 +17,7 @@ async def test_reset_restores_seed_and_clears_faults_and_outboxes(client: httpx.
     response = await client.post("/sandbox/reset")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "reset", "backends": ["bigcommerce", "counterpoint", "erp", "legacy_erp", "magento", "netsuite", "payments", "pos", "quickbooks",
+    assert response.json() == {"status": "reset", "backends": ["amazon", "bigcommerce", "counterpoint", "erp", "legacy_erp", "magento", "netsuite", "payments", "pos", "quickbooks",
                                                                   "shopify", "threepl", "wms", "woocommerce"]}
     for backend in ("erp", "wms", "pos"):
         assert (await client.get(f"/sandbox/{backend}/faults")).json()["outage"] is False
