@@ -23,7 +23,8 @@ the buffer being that channel's safety stock (``SafetyBuffer``). Reserving is on
 conditional UPDATE: ``reserved + q + buffer <= sum(counted available)``. Two orders
 racing for the last unit both try to update the same row; the database serialises
 them and re-checks the condition for the second, which then fails: never both
-(PostgreSQL row lock, SQLite's single writer).
+(PostgreSQL row lock, SQLite's single writer). An order holds all its SKUs in one such
+statement (``reserve_many``, ``holds.py``).
 
 ``on_change(conn, skus, None)``, when given, runs in the transaction of every
 hold taken or given back and of every load or resync of levels (the storefront
@@ -227,10 +228,11 @@ class StockBook:
                                                      now, None, name)
             if rows:
                 await conn.execute(_level_upsert(conn), [rows[key] for key in sorted(rows)])
-            if marks:
-                stmt = insert(conn, loads).values([{**m, "loaded_at": now} for m in marks])
+            if marks:  # executemany: a multi-row VALUES was compiled anew for every load
+                stmt = insert(conn, loads)
                 await conn.execute(stmt.on_conflict_do_update(index_elements=[loads.c.sku, loads.c.source],
-                                                              set_={"loaded_at": stmt.excluded.loaded_at}))
+                                                              set_={"loaded_at": stmt.excluded.loaded_at}),
+                                   [{**m, "loaded_at": now} for m in marks])
             await self._changed(conn, sorted({lv.sku for lv, _ in found} | set(replace)))
 
     async def resync(self) -> int:
