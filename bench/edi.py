@@ -7,10 +7,14 @@ line priced, stock held per SKU, the order and its outbox row in one transaction
 855. The back office is an in-memory fake (the sandbox has four SKUs); the database is a
 fresh SQLite file (default) or ``--database-url postgresql+asyncpg://...``.
 
-    .venv/bin/python bench/edi.py [--lines 10000] [--runs 3] [--database-url URL]
+    .venv/bin/python bench/edi.py [--lines 10000] [--runs 3] [--database-url URL ...]
 
 Each run sends a new PO under a new ISA13; the first also loads the stock book for every SKU
-(as the first order of a SKU does), the later ones find it loaded.
+(as the first order of a SKU does), the later ones find it loaded. Same-run references, after
+each run: the X12 read alone (the parser), and a bare hold: one executemany UPDATE adding the
+run's quantities to the same reservation rows (no condition, rolled back), the least a database
+does to hold every line. ``--database-url`` may be given several times (SQLite and PostgreSQL
+in one run of the bench).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import bindparam, update  # noqa: E402
+
 from process_apis.edi.outbound import Outbound, Partners  # noqa: E402
 from process_apis.edi.schemas import TradingPartner  # noqa: E402
 from process_apis.edi.service import EdiService  # noqa: E402
@@ -34,6 +40,7 @@ from process_apis.orders.backoffice import BackOffice  # noqa: E402
 from process_apis.orders.service import OrderService  # noqa: E402
 from shared.db.engine import create_engine  # noqa: E402
 from shared.db.migrate import upgrade  # noqa: E402
+from shared.db.tables import stock_reservations  # noqa: E402
 from shared.idempotency import IdempotencyLedger  # noqa: E402
 from shared.models import ContractPrices, Customer, Item, StockLevel  # noqa: E402
 from system_apis.edi import x12  # noqa: E402
@@ -89,8 +96,25 @@ def purchase_order(control: int, po_number: str, skus: list[str]) -> bytes:
                       version="004010", stamp=("20261206", "1200"), sets=[("850", 1, body)]).encode()
 
 
+async def bare_hold(engine, skus: list[str]) -> float:  # noqa: ANN001
+    """Seconds of one executemany UPDATE over the reservation rows of ``skus``, rolled back."""
+    statement = update(stock_reservations).where(stock_reservations.c.sku == bindparam("s")).values(
+        reserved=stock_reservations.c.reserved + bindparam("q"))
+    async with engine.connect() as conn:
+        async with conn.begin() as transaction:
+            started = time.perf_counter()
+            await conn.execute(statement, [{"s": sku, "q": 1 + i % 5} for i, sku in enumerate(skus)])
+            seconds = time.perf_counter() - started
+            await transaction.rollback()
+    return seconds
+
+
 async def main(args: argparse.Namespace) -> None:
-    url = args.database_url or f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/edi-bench.db"
+    for url in args.database_url or [f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/edi-bench.db"]:
+        await bench(url, args)
+
+
+async def bench(url: str, args: argparse.Namespace) -> None:
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     skus = [f"BENCH-{i:05d}" for i in range(args.lines)]
@@ -113,7 +137,7 @@ async def main(args: argparse.Namespace) -> None:
         assert outcome.outcome == "accepted" and len(received.groups[0].orders[0].lines) == args.lines, receipt
         print(f"run {run + 1}: {len(raw) / 1024:.0f} KiB; read alone {read_s * 1000:.0f} ms; receive (read, 997, "
               f"capture, 855) {wall:.2f} s wall, {cpu:.2f} s CPU, of which order capture {orders.seconds:.2f} s wall; "
-              f"EDI's own part {wall - orders.seconds:.2f} s")
+              f"EDI's own part {wall - orders.seconds:.2f} s; bare hold {await bare_hold(engine, skus):.2f} s")
     await engine.dispose()
 
 
@@ -121,5 +145,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--database-url")
+    parser.add_argument("--database-url", action="append")
     asyncio.run(main(parser.parse_args()))

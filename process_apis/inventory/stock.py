@@ -23,7 +23,8 @@ the buffer being that channel's safety stock (``SafetyBuffer``). Reserving is on
 conditional UPDATE: ``reserved + q + buffer <= sum(counted available)``. Two orders
 racing for the last unit both try to update the same row; the database serialises
 them and re-checks the condition for the second, which then fails: never both
-(PostgreSQL row lock, SQLite's single writer).
+(PostgreSQL row lock, SQLite's single writer). An order holds all its SKUs in one such
+statement (``reserve_many``, ``holds.py``).
 
 ``on_change(conn, skus, None)``, when given, runs in the transaction of every
 hold taken or given back and of every load or resync of levels (the storefront
@@ -38,9 +39,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import DateTime, and_, bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from process_apis.inventory.holds import COUNTED, RESERVE, reserve_all
 from shared.db.dialect import insert
 from shared.db.engine import reading
 from shared.db.stock_tables import stock_loads as loads
@@ -51,17 +53,6 @@ from shared.models import StockChanged, StockLevel
 from system_apis.wms.port import StockPort
 
 log = logging.getLogger(__name__)
-
-_COUNTED = or_(levels.c.source.is_(None),
-               exists().where(loads.c.sku == levels.c.sku, loads.c.source == levels.c.source),
-               levels.c.updated_at >= bindparam("fresh", type_=DateTime(timezone=True)))
-"""The rows that count (see the module's docstring); ``fresh`` is now - stale_seconds."""
-_FREE = (select(func.coalesce(func.sum(levels.c.available), 0))
-         .where(levels.c.sku == bindparam("s"), _COUNTED).scalar_subquery())
-_RESERVE = update(reservations).where(
-    reservations.c.sku == bindparam("s"), reservations.c.reserved + bindparam("q") + bindparam("b") <= _FREE,
-).values(reserved=reservations.c.reserved + bindparam("q"))
-
 
 _N_LOADED = select(func.count()).where(loads.c.sku == reservations.c.sku).scalar_subquery()
 """How many sources have loaded a reservation row's SKU (source names are the composition's
@@ -159,9 +150,9 @@ class StockBook:
         return out
 
     async def _counted(self, skus: list[str]) -> dict[str, SkuStock]:
-        """``skus`` as the book counts them now, whatever their load (``_COUNTED``)."""
+        """``skus`` as the book counts them now, whatever their load (``COUNTED``)."""
         query = (select(levels.c.sku, levels.c.location, levels.c.available)
-                 .where(levels.c.sku.in_(skus), _COUNTED))
+                 .where(levels.c.sku.in_(skus), COUNTED))
         out = {sku: SkuStock(sku=sku, locations={}) for sku in skus}
         async with reading(self._engine) as conn:
             for row in await conn.execute(query, {"fresh": self._fresh_since()}):
@@ -219,8 +210,9 @@ class StockBook:
         now = self._clock()
         async with self._engine.begin() as conn:
             # the same lock order as order capture: the reservation rows, then the levels
-            for sku in sorted({lv.sku for lv, _ in found}):
-                await conn.execute(insert(conn, reservations).values(sku=sku, reserved=0).on_conflict_do_nothing())
+            if found:  # each statement executed many (compiled once), in SKU order
+                await conn.execute(insert(conn, reservations).values(reserved=0).on_conflict_do_nothing(),
+                                   [{"sku": sku} for sku in sorted({lv.sku for lv, _ in found})])
             if replace:
                 answered = [name for name, answer in answers.items() if answer is not None]
                 gone = levels.c.source.in_(answered)
@@ -229,13 +221,18 @@ class StockBook:
                 await conn.execute(delete(levels).where(levels.c.sku.in_(list(replace)), gone))
                 await conn.execute(delete(loads).where(loads.c.sku.in_(list(replace)),
                                                        loads.c.source.notin_(answered)))
-            for level, name in found:
-                await self._upsert(conn, level.sku, level.location, level.on_hand, level.available, level.sequence,
-                                   source=name)
-            if marks:
-                stmt = insert(conn, loads).values([{**m, "loaded_at": now} for m in marks])
+            rows: dict[tuple[str, str], dict] = {}  # one per (sku, location): its newest sequence
+            for lv, name in found:
+                if (lv.sku, lv.location) not in rows or lv.sequence > rows[lv.sku, lv.location]["sequence"]:
+                    rows[lv.sku, lv.location] = _row(lv.sku, lv.location, lv.on_hand, lv.available, lv.sequence,
+                                                     now, None, name)
+            if rows:
+                await conn.execute(_level_upsert(conn), [rows[key] for key in sorted(rows)])
+            if marks:  # executemany: a multi-row VALUES was compiled anew for every load
+                stmt = insert(conn, loads)
                 await conn.execute(stmt.on_conflict_do_update(index_elements=[loads.c.sku, loads.c.source],
-                                                              set_={"loaded_at": stmt.excluded.loaded_at}))
+                                                              set_={"loaded_at": stmt.excluded.loaded_at}),
+                                   [{**m, "loaded_at": now} for m in marks])
             await self._changed(conn, sorted({lv.sku for lv, _ in found} | set(replace)))
 
     async def resync(self) -> int:
@@ -315,11 +312,19 @@ class StockBook:
     async def reserve(self, conn: AsyncConnection, sku: str, quantity: int, channel: str | None = None) -> bool:
         """Hold ``quantity`` of ``sku`` for an order of ``channel`` if that much is free over the
         channel's buffer (``SkuStock.free``); False (nothing held) otherwise."""
-        result = await conn.execute(_RESERVE, {"s": sku, "q": quantity, "b": self._buffer.of(channel),
+        result = await conn.execute(RESERVE, {"s": sku, "q": quantity, "b": self._buffer.of(channel),
                                                "fresh": self._fresh_since()})
         if result.rowcount == 1:
             await self._changed(conn, [sku])
         return result.rowcount == 1
+
+    async def reserve_many(self, conn: AsyncConnection, wanted: Mapping[str, int],
+                           channel: str | None = None) -> set[str]:
+        """``reserve`` for every SKU of ``wanted`` (SKU -> quantity) in one statement; the SKUs held.
+        Short of some, the caller rolls back (``holds.reserve_all``)."""
+        held = await reserve_all(conn, wanted, self._buffer.of(channel), self._fresh_since())
+        await self._changed(conn, sorted(held))
+        return held
 
     async def held_elsewhere(self, skus: Sequence[str]) -> None:
         """Holds taken outside ``reserve`` (order capture's one-trip function, committed): tell
@@ -344,7 +349,7 @@ class StockBook:
         """(sum of counted available at all locations, reserved) for ``sku``."""
         async with reading(self._engine) as conn:
             total = (await conn.execute(select(func.coalesce(func.sum(levels.c.available), 0))
-                                        .where(levels.c.sku == sku, _COUNTED), {"fresh": self._fresh_since()})
+                                        .where(levels.c.sku == sku, COUNTED), {"fresh": self._fresh_since()})
                      ).scalar_one()
             held = (await conn.execute(select(reservations.c.reserved).where(reservations.c.sku == sku))).scalar()
         return int(total), int(held or 0)

@@ -178,13 +178,11 @@ class OrderService:
 
     async def _reserve(self, conn: AsyncConnection, cmd: PlaceOrder, order: repo.StoredOrder,
                        on_account: Customer | None, missing: dict[str, tuple[str, ...]]) -> None:
-        shortages = []
         wanted = _holds(order)
-        for sku in sorted(wanted):  # one lock order for every transaction: no deadlocks
-            if not await self._stock.reserve(conn, sku, wanted[sku], cmd.channel):
-                shortages += [(i, sku) for i, line in enumerate(cmd.lines) if line.sku == sku]
+        held = await self._stock.reserve_many(conn, wanted, cmd.channel)  # one statement, one lock order
+        shortages = [(i, line.sku) for i, line in enumerate(cmd.lines) if line.sku in wanted and line.sku not in held]
         if shortages:
-            raise rules.insufficient(sorted(shortages), missing)
+            raise rules.insufficient(shortages, missing)  # the holds taken roll back with the order
         if on_account is not None:
             await conn.execute(insert(conn, customer_credit).values(customer_id=on_account.customer_id, open_cents=0)
                                .on_conflict_do_nothing())

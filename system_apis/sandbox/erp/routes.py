@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, get, put
 from litestar.params import Parameter
 
 from system_apis.sandbox.backend import BackendSpec
-from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
+from system_apis.sandbox import erp_controls
+from system_apis.sandbox.control_errors import ControlNotFound
 from system_apis.sandbox.erp.state import ErpBackend
 from system_apis.sandbox.erp.errors import ErpUserError, RecordNotFound
 from system_apis.sandbox.erp.order_routes import TRANSACTION_API, TRANSACTION_VIEWS
 from system_apis.sandbox.erp.schemas import (
     THROTTLED,
-    ContractPriceChange,
-    CreditChange,
     CustomerItemPrices,
     CustomerItemPricesPage,
     ErpCustomer,
@@ -25,7 +23,6 @@ from system_apis.sandbox.erp.schemas import (
     ErpErrorDetail,
     ErpItem,
     ErpItemPage,
-    PriceChange,
 )
 
 
@@ -80,11 +77,7 @@ async def get_item_prices(erp: ErpBackend, customer_id: str) -> CustomerItemPric
 @put("/items/{sku:str}/price", status_code=200)
 async def set_price(request: Request[Any, Any, Any], erp: ErpBackend, sku: str) -> ErpItem:
     """Control: change an item's list price; the ERP announces it. Answers the item."""
-    change = decode_control(await request.body(), PriceChange)
-    price = Decimal(change.list_price)
-    if price <= 0:
-        raise ControlInputError([FieldError("list_price", "must be greater than 0")])
-    item = erp.change_price(sku, price)
+    item = erp.change_price(sku, erp_controls.list_price(await request.body()))
     if item is None:
         raise ControlNotFound(f"unknown sku {sku}")
     return item
@@ -93,9 +86,7 @@ async def set_price(request: Request[Any, Any, Any], erp: ErpBackend, sku: str) 
 @put("/customers/{customer_id:str}/credit", status_code=200)
 async def set_credit(request: Request[Any, Any, Any], erp: ErpBackend, customer_id: str) -> ErpCustomer:
     """Control: set a customer's credit hold and/or limit; the ERP announces it. Answers the customer."""
-    change = decode_control(await request.body(), CreditChange)
-    limit = None if change.credit_limit is None else Decimal(change.credit_limit)
-    customer = erp.change_credit(customer_id, change.credit_hold, limit)
+    customer = erp.change_credit(customer_id, *erp_controls.credit(await request.body()))
     if customer is None:
         raise ControlNotFound(f"unknown customer {customer_id}")
     return customer
@@ -106,10 +97,10 @@ async def set_contract_price(
     request: Request[Any, Any, Any], erp: ErpBackend, customer_id: str, sku: str
 ) -> CustomerItemPrices:
     """Control: set (or, with ``null``, remove) a customer's contract price; the ERP announces it."""
-    change = decode_control(await request.body(), ContractPriceChange)
+    price = erp_controls.contract_price(await request.body())
     if sku not in erp.item_ids():
         raise ControlNotFound(f"unknown sku {sku}")
-    prices = erp.change_contract_price(customer_id, sku, None if change.unit_price is None else Decimal(change.unit_price))
+    prices = erp.change_contract_price(customer_id, sku, price)
     if prices is None:
         raise ControlNotFound(f"unknown customer {customer_id}")
     return prices

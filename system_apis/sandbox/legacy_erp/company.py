@@ -150,16 +150,11 @@ class LegacyErpBackend:
     def export(self, name: str) -> str | None:
         """The CSV export ``name`` as of now, or ``None`` for a file the ERP does not write."""
         tables = {
-            "items.csv": (("ITEM_NO", "DESCRIPTION", "LIST_PRICE", "CURRENCY", "STATUS", "FINAL_SALE"), [
-                (s.sku, s.name, money(s.list_price), seed.CURRENCY, "D" if s.discontinued else "A",
-                 "Y" if s.final_sale else "N") for s in self.items.values()]),
+            "items.csv": (ITEM_COLUMNS, [item_row(s) for s in self.items.values()]),
             "quantity_breaks.csv": (("ITEM_NO", "MIN_QTY", "UNIT_PRICE"), [
                 (s.sku, str(b.min_quantity), money(b.unit_price)) for s in self.items.values() for b in s.breaks]),
-            "customers.csv": (("CUSTOMER_NO", "NAME", "TERMS", "CREDIT_LIMIT", "CURRENCY", "ON_HOLD"), [
-                (c.customer_id, c.name, c.terms, money(c.credit_limit), seed.CURRENCY, "Y" if c.credit_hold else "N")
-                for c in self.customers.values()]),
-            "contract_prices.csv": (("CUSTOMER_NO", "ITEM_NO", "UNIT_PRICE"), [
-                (c.customer_id, sku, money(price)) for c in self.customers.values() for sku, price in c.contract_prices]),
+            "customers.csv": (CUSTOMER_COLUMNS, [customer_row(c) for c in self.customers.values()]),
+            "contract_prices.csv": (CONTRACT_COLUMNS, [r for c in self.customers.values() for r in contract_rows(c)]),
         }
         if name not in tables:
             return None
@@ -177,6 +172,27 @@ class LegacyErpBackend:
 
     def credit_memo_views(self, external_ref: str | None) -> list[Record]:
         return [_view(m, "CreditMemoNo") for m in self.memos.values() if external_ref in (None, m["ExternalRef"])]
+
+
+ITEM_COLUMNS = ("ITEM_NO", "DESCRIPTION", "LIST_PRICE", "CURRENCY", "STATUS", "FINAL_SALE")
+CUSTOMER_COLUMNS = ("CUSTOMER_NO", "NAME", "TERMS", "CREDIT_LIMIT", "CURRENCY", "ON_HOLD")
+CONTRACT_COLUMNS = ("CUSTOMER_NO", "ITEM_NO", "UNIT_PRICE")
+
+
+def item_row(s: seed.SeedItem) -> tuple[str, ...]:
+    """The item's line of ``items.csv``."""
+    return (s.sku, s.name, money(s.list_price), seed.CURRENCY, "D" if s.discontinued else "A",
+            "Y" if s.final_sale else "N")
+
+
+def customer_row(c: seed.SeedCustomer) -> tuple[str, ...]:
+    """The customer's line of ``customers.csv``."""
+    return (c.customer_id, c.name, c.terms, money(c.credit_limit), seed.CURRENCY, "Y" if c.credit_hold else "N")
+
+
+def contract_rows(c: seed.SeedCustomer) -> list[tuple[str, ...]]:
+    """The customer's lines of ``contract_prices.csv``."""
+    return [(c.customer_id, sku, money(price)) for sku, price in c.contract_prices]
 
 
 def _found(book: Book[Record], request: Element, record: str, fields: Callable[[Record], Fields]) -> Fields:

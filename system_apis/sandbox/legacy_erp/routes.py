@@ -1,5 +1,5 @@
 """The legacy ERP over HTTP: its SOAP ``SalesService`` and nightly CSV exports below
-``/sandbox/legacy_erp``, its check views, and the ``BackendSpec``.
+``/sandbox/legacy_erp``, its check views, the controls every ERP sandbox shares (``controls.py``), and the ``BackendSpec``.
 
     POST /sandbox/legacy_erp/ws/SalesService          SOAP 1.1 (text/xml; SOAPAction)
     GET  /sandbox/legacy_erp/exports/{file}.csv        items, quantity_breaks, customers, contract_prices
@@ -18,6 +18,7 @@ from litestar import Request, Response, get, post
 
 from system_apis.legacy_erp import soap
 from system_apis.sandbox.backend import BackendSpec
+from system_apis.sandbox.legacy_erp.controls import CONTROLS
 from system_apis.sandbox.legacy_erp.company import ErpFault, LegacyErpBackend
 
 XML = "text/xml; charset=utf-8"
@@ -85,5 +86,5 @@ LEGACY_ERP = BackendSpec(
     api_handlers=(sales_service, export),
     build=LegacyErpBackend,
     throttle_body=ProxyThrottled(),
-    control_handlers=(sales_order_view, credit_memo_view),
+    control_handlers=(sales_order_view, credit_memo_view, *CONTROLS),
 )

@@ -39,6 +39,11 @@ def _json(payload: Any, status: int = 200) -> Response[bytes]:
     return Response(content=_ENCODER.encode(payload), status_code=status, media_type="application/json")
 
 
+def rows_answer(rows: list[dict[str, Any]]) -> Response[bytes]:
+    """Rows as a SuiteQL page holds them (``items``, each with its ``links``), for the controls."""
+    return _json({"items": [{"links": [], **row} for row in rows]})
+
+
 def _error_body(error: NetSuiteError) -> dict[str, Any]:
     detail = {"detail": error.detail, "o:errorCode": error.code, **error.where}
     return {"type": _TYPES.get(error.status, _TYPES[400]), "title": _TITLES.get(error.status, "Error"),

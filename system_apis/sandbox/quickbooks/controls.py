@@ -11,13 +11,12 @@ a change at its next read or full sync.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from litestar import Request, Response, put
 
-from system_apis.sandbox.control_errors import ControlInputError, ControlNotFound, FieldError, decode_control
-from system_apis.sandbox.erp.schemas import ContractPriceChange, CreditChange, PriceChange
+from system_apis.sandbox import erp_controls
+from system_apis.sandbox.control_errors import ControlNotFound
 from system_apis.sandbox.quickbooks import records
 from system_apis.sandbox.quickbooks.company import QuickBooksBackend
 from system_apis.sandbox.quickbooks.routes import render_record
@@ -44,10 +43,7 @@ def _set_field(customer: dict[str, Any], name: str, value: str) -> None:
 @put("/items/{sku:str}/price", status_code=200)
 async def set_price(request: Request[Any, Any, Any], quickbooks: QuickBooksBackend, sku: str) -> Response[bytes]:
     """Control: change an item's ``UnitPrice``."""
-    change = decode_control(await request.body(), PriceChange)
-    price = Decimal(change.list_price)
-    if price <= 0:
-        raise ControlInputError([FieldError("list_price", "must be greater than 0")])
+    price = erp_controls.list_price(await request.body())
     item = _one(quickbooks, "Item", "Sku", sku)
     item["UnitPrice"] = price
     _touch(item)
@@ -58,12 +54,12 @@ async def set_price(request: Request[Any, Any, Any], quickbooks: QuickBooksBacke
 async def set_credit(request: Request[Any, Any, Any], quickbooks: QuickBooksBackend,
                      customer_id: str) -> Response[bytes]:
     """Control: set the ``Credit Hold`` and/or ``Credit Limit`` custom fields."""
-    change = decode_control(await request.body(), CreditChange)
+    hold, limit = erp_controls.credit(await request.body())
     customer = _one(quickbooks, "Customer", "DisplayName", customer_id)
-    if change.credit_hold is not None:
-        _set_field(customer, "Credit Hold", "Yes" if change.credit_hold else "No")
-    if change.credit_limit is not None:
-        _set_field(customer, "Credit Limit", f"{Decimal(change.credit_limit):.2f}")
+    if hold is not None:
+        _set_field(customer, "Credit Hold", "Yes" if hold else "No")
+    if limit is not None:
+        _set_field(customer, "Credit Limit", f"{limit:.2f}")
     _touch(customer)
     return render_record(customer)
 
@@ -72,14 +68,14 @@ async def set_credit(request: Request[Any, Any, Any], quickbooks: QuickBooksBack
 async def set_contract_price(request: Request[Any, Any, Any], quickbooks: QuickBooksBackend, customer_id: str,
                              sku: str) -> Response[bytes]:
     """Control: set (or, with ``null``, remove) one pair of the ``Contract Prices`` custom field."""
-    change = decode_control(await request.body(), ContractPriceChange)
+    price = erp_controls.contract_price(await request.body())
     _one(quickbooks, "Item", "Sku", sku)
     customer = _one(quickbooks, "Customer", "DisplayName", customer_id)
     field = next(f for f in customer["CustomField"] if f["Name"] == "Contract Prices")
     pairs = dict(p.split("=", 1) for p in (x.strip() for x in field["StringValue"].split(";")) if "=" in p)
     pairs.pop(sku, None)
-    if change.unit_price is not None:
-        pairs[sku] = f"{Decimal(change.unit_price):.2f}"
+    if price is not None:
+        pairs[sku] = f"{price:.2f}"
     field["StringValue"] = "; ".join(f"{k}={v}" for k, v in sorted(pairs.items()))
     _touch(customer)
     return render_record(customer)
