@@ -120,3 +120,27 @@ def read_adjustments(content: bytes) -> list[Adjustment]:
         found.append(Adjustment(adjustment.findtext("AmazonOrderID", ""),
                                 tuple(i.findtext("MerchantAdjustmentItemID", "") for i in items), amount))
     return found
+
+
+def processing_report(feed_id: str, processed: int, failed: int) -> bytes:
+    """A feed's ``ProcessingReport`` (its result document): how many messages were processed, how many failed."""
+    envelope = ET.Element("AmazonEnvelope")
+    ET.SubElement(envelope, "MessageType").text = "ProcessingReport"
+    report = ET.SubElement(ET.SubElement(envelope, "Message"), "ProcessingReport")
+    ET.SubElement(report, "DocumentTransactionID").text = feed_id
+    ET.SubElement(report, "StatusCode").text = "Complete"
+    summary = ET.SubElement(report, "ProcessingSummary")
+    for name, count in (("MessagesProcessed", processed), ("MessagesSuccessful", processed - failed),
+                        ("MessagesWithError", failed), ("MessagesWithWarning", 0)):
+        ET.SubElement(summary, name).text = str(count)
+    return ET.tostring(envelope, encoding="utf-8", xml_declaration=True)
+
+
+def report_errors(content: bytes) -> int:
+    """``MessagesWithError`` of a processing report (an unreadable report counts as one error)."""
+    try:
+        text = ET.fromstring(content).findtext(".//ProcessingSummary/MessagesWithError", "1")
+    except ET.ParseError:
+        return 1
+    return int(text) if text.strip().isdigit() else 1
+

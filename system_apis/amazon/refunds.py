@@ -12,7 +12,10 @@ submitting, the adjustment feeds created since the order was placed are read
 back (``getFeeds``, then each one's input document) and one naming this RMA
 for this order is the refund made. That read costs two calls per earlier
 adjustment feed at Amazon's slow feed rates (docs/vendors/amazon.md);
-``createFeed`` is sent once, never retried.
+``createFeed`` is sent once, never retried. A processed feed's report
+(its result document) naming a failed message is a refund refused
+(``channel_refund_failed``); such a feed adjusted nothing, so a later try
+submits anew.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from decimal import Decimal
 import httpx
 import msgspec
 
+from shared.errors import BackendError
 from shared.models import FulfilmentLine, Refund
 from system_apis.amazon import mapping
 from system_apis.amazon.vendor_schemas import (
@@ -44,6 +48,8 @@ class AdjustmentFeeds:
         """The adjustment made for ``rma_id`` on ``order``, or a new one of ``amount`` over ``lines``."""
         made = await self._made(order, rma_id)
         feed, given = made or (await self._submit(order, items, lines, amount, currency, rma_id), amount)
+        if await self._rejected(feed):
+            raise BackendError("Amazon rejected the order adjustment", backend="amazon", code="channel_refund_failed")
         return Refund(refund_id=feed.feedId, authorization_id=f"amazon:{order.AmazonOrderId}", amount=given,
                       currency=currency, status="succeeded" if feed.processingStatus == "DONE" else "pending")
 
@@ -62,7 +68,8 @@ class AdjustmentFeeds:
                     continue
                 for adjustment in adjustments:
                     if adjustment.order_id == order.AmazonOrderId and any(
-                            i.rpartition("-")[0] == f"hub-{rma_id}" for i in adjustment.item_ids):
+                            i.rpartition("-")[0] == f"hub-{rma_id}" for i in adjustment.item_ids
+                    ) and not await self._rejected(feed):  # a rejected one adjusted nothing: made anew
                         return feed, adjustment.amount
             if not page.nextToken:
                 return None
@@ -88,6 +95,12 @@ class AdjustmentFeeds:
             feedType=mapping.ADJUSTMENT_FEED, marketplaceIds=[order.MarketplaceId or self._marketplace],
             inputFeedDocumentId=document.feedDocumentId), span_attributes=span), FeedId)
         return await self._http.get_json(Feed, "get_feed", f"{FEEDS}/feeds/{created.feedId}", span_attributes=span)
+
+    async def _rejected(self, feed: Feed) -> bool:
+        """Whether a processed feed's report names a failed message (a feed still in queue: not yet known)."""
+        if feed.processingStatus != "DONE" or not feed.resultFeedDocumentId:
+            return False
+        return mapping.report_errors(await self._download(feed.resultFeedDocumentId)) > 0
 
     async def _download(self, document_id: str) -> bytes:
         document = await self._http.get_json(FeedDocument, "get_feed_document", f"{FEEDS}/documents/{document_id}")

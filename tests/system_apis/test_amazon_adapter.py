@@ -232,3 +232,16 @@ async def test_an_order_seen_on_two_polls_is_queued_once(amazon: UnderTest, sqli
     polls = [r for r in amazon.transport.sent if r.url.path.endswith("/orders/v0/orders")]
     assert taken == [1, 0, 1] and queued == 2 and later
     assert len(polls) == 3 and polls[1].url.params["LastUpdatedAfter"] != polls[0].url.params["LastUpdatedAfter"]
+
+
+async def test_an_adjustment_its_report_rejects_is_a_failed_refund_and_adjusts_nothing(amazon: UnderTest) -> None:
+    ref = await _place(amazon)  # 49.10 in all
+    lines = [FulfilmentLine(sku="SKU-1001", quantity=2)]
+
+    with pytest.raises(BackendError) as caught:
+        await amazon.port.refund(ref, lines, Decimal("60.00"), "USD", "rma_big")
+    made = await amazon.port.refund(ref, lines, Decimal("48.00"), "USD", "rma_ok")
+
+    assert caught.value.code == "channel_refund_failed" and not isinstance(caught.value, BackendUnavailable)
+    assert [(r["feed_id"], Decimal(r["amount"])) for r in await amazon.view("refunds", order_id=ref)] == [
+        (made.refund_id, Decimal("48.00"))]

@@ -156,24 +156,31 @@ class AmazonBackend:
         if self.documents.get(body.inputFeedDocumentId) is None:
             raise SpInvalid("inputFeedDocumentId has no uploaded content")
         feed_id = str(next(self._ids))
-        status = "DONE"
+        status, report = "DONE", None
         if body.feedType == mapping.ADJUSTMENT_FEED:
-            status = self._adjust(feed_id, self.documents[body.inputFeedDocumentId] or b"")
+            status, report = self._adjust(feed_id, self.documents[body.inputFeedDocumentId] or b"")
+        result = self.new_document() if report is not None else None
+        if result is not None:
+            self.documents[result] = report
         feed = Feed(feedId=feed_id, feedType=body.feedType, processingStatus=status, createdTime=now(),
-                    inputFeedDocumentId=body.inputFeedDocumentId)
+                    inputFeedDocumentId=body.inputFeedDocumentId, resultFeedDocumentId=result)
         self.feeds[feed_id] = feed
         return feed
 
-    def _adjust(self, feed_id: str, content: bytes) -> str:
+    def _adjust(self, feed_id: str, content: bytes) -> tuple[str, bytes | None]:
+        """The feed's status and processing report: a message that would give back more than the order's
+        total (or names no order) is an error in the report and adjusts nothing."""
         try:
             adjustments = mapping.read_adjustments(content)
         except ValueError:
-            return "FATAL"
+            return "FATAL", None
+        failed = 0
         for adjustment in adjustments:
             order = self.orders.get(adjustment.order_id)
             given = sum((a.amount for a in self.adjusted if a.order_id == adjustment.order_id), Decimal(0))
             if order is None or order.OrderTotal is None or given + adjustment.amount > order.OrderTotal.Amount:
-                continue  # Amazon reports such a message as an error in the processing report
+                failed += 1
+                continue
             self.adjusted.append(Adjusted(order_id=adjustment.order_id, feed_id=feed_id, amount=adjustment.amount,
                                           adjustment_item_ids=list(adjustment.item_ids)))
-        return "DONE"
+        return "DONE", mapping.processing_report(feed_id, len(adjustments), failed)
