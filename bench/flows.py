@@ -18,7 +18,7 @@ Not a test: it prints numbers. Bounded: ``--seconds`` of load, then at most
 ``--drain`` seconds of waiting. Usage (from the repository root)::
 
     .venv/bin/python bench/flows.py --rate 400 --seconds 60
-    HUB_BENCH_PROFILE=/tmp/prof bench/flows.py ...   # py-spy of worker and system
+    HUB_BENCH_PROFILE=/tmp/prof .venv/bin/python bench/flows.py ...   # py-spy of every process
 
 Env: HUB_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed first),
 HUB_BENCH_BASE_PORT (default 18600: ports base .. base+3).
@@ -100,6 +100,11 @@ class Topology:
             self.env[f"HUB_{b.upper()}_WEBHOOK_SECRET"] = f"bench-{b}-webhook-secret"
         for b in ("erp", "wms", "pos", "payments", "shopify"):
             self.env[f"HUB_{b.upper()}_URL"] = f"{sandbox}/{b}"
+        self.statements = work / "statements"  # bench/probe/sitecustomize.py writes here
+        self.statements.mkdir()
+        self.env["HUB_BENCH_STATEMENTS"] = str(self.statements)
+        self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "bench" / "probe"),
+                                                              os.environ.get("PYTHONPATH")]))
         self.work, self.concurrency = work, concurrency
         self.procs: dict[str, subprocess.Popen] = {}
 
@@ -131,6 +136,19 @@ class Topology:
     def cpu(self) -> dict[str, int]:
         return {name: sum(cpu_ticks(p) for p in self.pids(name)) for name in self.procs}
 
+    def statements_sent(self) -> dict[str, tuple[int, int]]:
+        """(round trips, executions) to PostgreSQL so far, by process (``hub``, ``worker``, ...)."""
+        sent: dict[str, tuple[int, int]] = {}
+        for name in self.procs:
+            trips = executions = 0
+            for pid in self.pids(name):
+                path = self.statements / str(pid)
+                if path.exists():
+                    a, b = path.read_text().split()
+                    trips, executions = trips + int(a), executions + int(b)
+            sent[name] = (trips, executions)
+        return sent
+
     def stop(self) -> None:
         for proc in self.procs.values():
             try:
@@ -145,13 +163,14 @@ class Topology:
 
 
 def profile(top: Topology, seconds: float) -> list[subprocess.Popen]:
-    """With HUB_BENCH_PROFILE=PREFIX: py-spy's raw samples of the worker and system processes."""
+    """With HUB_BENCH_PROFILE=PREFIX: py-spy's raw samples of each process (pip install py-spy)."""
     prefix = os.environ.get("HUB_BENCH_PROFILE")
     if not prefix:
         return []
     return [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "-r", "100", "-f", "raw", "-d",
                               str(int(seconds)), "-o", f"{prefix}.{name}", "-p", str(top.pids(name)[-1])],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for name in ("worker", "system", "hub", "sandbox")]
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for name in ("worker", "system", "hub", "sandbox")]
 
 
 async def pg_cpu(conn: asyncpg.Connection, db: str) -> int:
@@ -214,7 +233,8 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
         await asyncio.sleep(0.5)
     ref_before = await insert_rate(dsn)
     since = await pg.fetchval("SELECT now()")
-    cpu0, pg0, t0 = top.cpu(), await pg_cpu(pg, db), time.monotonic()
+    await asyncio.sleep(1.0)  # the statement counts written after the drain
+    cpu0, pg0, st0, t0 = top.cpu(), await pg_cpu(pg, db), top.statements_sent(), time.monotonic()
     profilers = profile(top, args.seconds)
     load = asyncio.create_task(offer(hub, key, rate=args.rate, seconds=args.seconds, connections=args.connections))
     print(f"{'t s':>5} {'accepted':>9} {'posted':>8} {'released':>9} {'backlog':>8}   (cumulative counts)")
@@ -233,7 +253,8 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
     sent = load.result()
     for p in profilers:
         p.wait(30)
-    cpu1, pg1 = top.cpu(), await pg_cpu(pg, db)
+    await asyncio.sleep(1.0)
+    cpu1, pg1, st1 = top.cpu(), await pg_cpu(pg, db), top.statements_sent()
     lags = [r["lag"] for r in await pg.fetch(
         """SELECT extract(epoch FROM r.at - a.at) AS lag FROM order_history a JOIN order_history r
            ON r.order_id = a.order_id AND r.status = 'released' WHERE a.status = 'accepted' AND a.at >= $1""", since)]
@@ -249,10 +270,20 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
     print(f"accepted -> released: p50 {pct(lags, 0.5) * 1000:.0f} ms, p99 {pct(lags, 0.99) * 1000:.0f} ms, "
           f"max {lags[-1] * 1000 if lags else float('nan'):.0f} ms over {len(lags)} of {n} orders; "
           f"all released {rows[-1][3] >= n} after {rows[-1][0]:.0f} s")
-    per = {name: (cpu1[name] - cpu0[name]) * 1000 / HZ / max(n, 1) for name in cpu1}
-    per["postgres"] = (pg1 - pg0) * 1000 / HZ / max(n, 1)
-    print("CPU ms per order (load and drain): " + ", ".join(f"{k} {v:.2f}" for k, v in per.items())
+    released = rows[-1][3]
+    # each stage's CPU over the orders it handled: acceptance over those accepted, the flows over
+    # those released (a run whose backlog did not drain has done only part of the flows' work)
+    per = {name: (cpu1[name] - cpu0[name]) * 1000 / HZ / max(n if name == "hub" else released, 1) for name in cpu1}
+    per["postgres"] = (pg1 - pg0) * 1000 / HZ / max(released, 1)
+    print(f"CPU ms per order (load and drain; hub per accepted order, the rest per released order): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in per.items())
           + f"; flows (worker + system + sandbox) {per['worker'] + per['system'] + per['sandbox']:.2f}")
+    sql = {k: ((st1[k][0] - st0[k][0]) / max(n if k == "hub" else released, 1),
+               (st1[k][1] - st0[k][1]) / max(n if k == "hub" else released, 1)) for k in ("hub", "worker")}
+    print(f"SQL per order (statements executed / round trips, BEGIN and COMMIT included, bench polling excluded): "
+          f"acceptance {sql['hub'][1]:.1f} / {sql['hub'][0]:.1f}, flows (worker) {sql['worker'][1]:.1f} / "
+          f"{sql['worker'][0]:.1f}, together {sql['hub'][1] + sql['worker'][1]:.1f} / "
+          f"{sql['hub'][0] + sql['worker'][0]:.1f}")
     print(f"reference, same run: bare asyncpg INSERTs on one connection {ref_before:.0f}/s before, "
           f"{ref_after:.0f}/s after; load average {os.getloadavg()[0]:.2f}; "
           f"{sys.implementation.name} {sys.version.split()[0]}, {os.cpu_count()} cores")
@@ -274,8 +305,8 @@ def main() -> None:
     subprocess.run(["redis-cli", "-u", redis_url, "FLUSHDB"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["psql", "-q", "-d", admin, "-c", f"CREATE DATABASE {db}"], check=True)
     work = Path(tempfile.mkdtemp(prefix="flows-bench-"))
-    top = Topology(int(os.environ.get("HUB_BENCH_BASE_PORT", "18600")), dsn.replace("postgresql:", "postgresql+asyncpg:"),
-                   redis_url, work, args.concurrency)
+    top = Topology(int(os.environ.get("HUB_BENCH_BASE_PORT", "18600")),
+                   dsn.replace("postgresql:", "postgresql+asyncpg:"), redis_url, work, args.concurrency)
     try:
         top.start()
         asyncio.run(run(args, top, dsn, db))

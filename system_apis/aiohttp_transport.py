@@ -37,7 +37,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is None or self._session.closed:  # built on first use: inside the running loop
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(**self._connector_args), auto_decompress=False,
-                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"), cookie_jar=aiohttp.DummyCookieJar())
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+                cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
