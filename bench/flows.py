@@ -14,6 +14,9 @@ rate for a bounded time, and prints, in the same run:
 - a same-run reference: a bare asyncpg INSERT loop on one connection, before
   and after the load.
 
+``--backlog N`` measures the flows alone instead: N orders accepted while the
+worker is stopped, then the worker's drain timed from its start.
+
 Not a test: it prints numbers. Bounded: ``--seconds`` of load, then at most
 ``--drain`` seconds of waiting. Usage (from the repository root)::
 
@@ -38,6 +41,7 @@ import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime
+from collections.abc import Awaitable
 from pathlib import Path
 
 import asyncpg
@@ -136,6 +140,15 @@ class Topology:
     def cpu(self) -> dict[str, int]:
         return {name: sum(cpu_ticks(p) for p in self.pids(name)) for name in self.procs}
 
+    async def restart_worker(self, backlog: Awaitable) -> None:
+        """Stop the worker, await ``backlog`` (orders pile up), start the worker again."""
+        proc = self.procs["worker"]
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        await backlog
+        self._spawn("worker", "worker", {"HUB_WORKER_CONCURRENCY": str(self.concurrency)})
+        wait_for(f"http://127.0.0.1:{self.ports['worker']}/health/live", 90)
+
     def statements_sent(self) -> dict[str, tuple[int, int]]:
         """(round trips, executions) to PostgreSQL so far, by process (``hub``, ``worker``, ...)."""
         sent: dict[str, tuple[int, int]] = {}
@@ -233,10 +246,14 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
         await asyncio.sleep(0.5)
     ref_before = await insert_rate(dsn)
     since = await pg.fetchval("SELECT now()")
+    if args.backlog:  # the flows alone: orders accepted while no worker runs, then drained
+        await top.restart_worker(offer(hub, key, rate=args.rate, seconds=args.backlog / args.rate,
+                                       connections=args.connections))
     await asyncio.sleep(1.0)  # the statement counts written after the drain
     cpu0, pg0, st0, t0 = top.cpu(), await pg_cpu(pg, db), top.statements_sent(), time.monotonic()
     profilers = profile(top, args.seconds)
-    load = asyncio.create_task(offer(hub, key, rate=args.rate, seconds=args.seconds, connections=args.connections))
+    load = asyncio.create_task(offer(hub, key, rate=args.rate, seconds=0 if args.backlog else args.seconds,
+                                     connections=args.connections))
     print(f"{'t s':>5} {'accepted':>9} {'posted':>8} {'released':>9} {'backlog':>8}   (cumulative counts)")
     rows = []
     load_cpu = None
@@ -264,6 +281,9 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
     n = rows[-1][1]
     print(f"\noffered {args.rate}/s for {args.seconds} s: {sent.sent} sent, {sent.ok} accepted (201), "
           f"{sent.failed} failed; client p50 {sent.p50 * 1000:.0f} ms, p99 {sent.p99 * 1000:.0f} ms")
+    if args.backlog:
+        print(f"drain of a backlog of {n} orders (the flows alone, from the worker's start): "
+              f"{rows[-1][3] / rows[-1][0]:.0f} released/s over {rows[-1][0]:.0f} s")
     print(f"during the load ({lt:.0f} s): accepted {lnow[0] / lt:.0f}/s, posted {lnow[1] / lt:.0f}/s, "
           f"released {lnow[2] / lt:.0f}/s; backlog at its end {lnow[0] - lnow[2]}")
     lags.sort()
@@ -296,6 +316,9 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=120, help="at most this long to wait for the backlog after")
     parser.add_argument("--every", type=float, default=5, help="seconds between backlog samples")
     parser.add_argument("--connections", type=int, default=32, help="client connections (at most)")
+    parser.add_argument("--backlog", type=int, default=0,
+                        help="instead of a constant load: accept this many orders with the worker stopped, then "
+                             "time the worker's drain (the flows' own rate)")
     parser.add_argument("--concurrency", type=int, default=64, help="the worker's HUB_WORKER_CONCURRENCY")
     args = parser.parse_args()
     db = f"flows_bench_{os.getpid()}"
