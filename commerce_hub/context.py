@@ -109,11 +109,12 @@ class Context:
         self.stack.push_async_callback(bus.stop)
         self.bus, self.bus_connected = bus, bus.connected.is_set
 
-    def client(self, url: str | None, setting: str) -> httpx.AsyncClient:
+    def client(self, url: str | None, setting: str, *,
+               transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
         """An HTTP client toward another role, closed with the role."""
         if not url:
             raise SettingsError(f"{setting}: required for the {self.role} role")
-        client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(10.0),
+        client = httpx.AsyncClient(base_url=url, timeout=httpx.Timeout(10.0), transport=transport,
                                    limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
         self.stack.push_async_callback(client.aclose)
         return client

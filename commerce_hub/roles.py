@@ -39,11 +39,13 @@ from shared.resilience.circuits import CircuitPort, GuardCircuits
 from shared.metrics import sample_process_every
 from shared.resilience.observed import observe_guards
 from shared.rpc import RpcApp, rpc_client
+from shared.rpc_batch import RpcBatcher
 from shared.settings import Settings
 from system_apis.channel.hooks import PREFIX as CHANNEL_HOOKS
 from system_apis.channel.hooks import ChannelHooks, sandbox_hook_paths
 from system_apis.channel.polling import ChannelPoller, order_feeds
 from system_apis.inbound import InboundHooks
+from system_apis.aiohttp_transport import AiohttpTransport
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.connections import resolve_connections
@@ -195,8 +197,13 @@ async def _system(ctx: Context, sandbox_app, adapters: dict[str, object] | None)
     system role's over RPC, slot by slot."""
     settings = ctx.settings
     if ctx.role in ("process", "worker"):
-        client = ctx.client(settings.system_url, "HUB_SYSTEM_URL")
-        return remote_ports(resolve_connections(settings), lambda port, name: rpc_client(port, name, client))
+        # the worker's calls travel in batches (shared.rpc_batch), on aiohttp's pool; a process role
+        # answers customers: one by one
+        worker = ctx.role == "worker"
+        client = ctx.client(settings.system_url, "HUB_SYSTEM_URL", transport=AiohttpTransport() if worker else None)
+        batcher = RpcBatcher(client) if worker else None
+        return remote_ports(resolve_connections(settings),
+                            lambda port, name: rpc_client(port, name, client, batcher=batcher))
     transport, sandbox_base = None, None
     if sandbox_app is not None:
         transport, sandbox_base = httpx.ASGITransport(app=sandbox_app), "http://sandbox"

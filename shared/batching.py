@@ -7,12 +7,14 @@ following one (``parallel`` > 1: up to that many flushes at once, for a store wh
 commit is slow but takes concurrent commits together, as PostgreSQL's does). Nothing waits on a timer: a lone caller is flushed at once, a crowd in
 batches of up to ``limit``. A flush that raises fails every caller of its batch. A caller
 cancelled while waiting does not stop the flush (its item is still written: what a crash
-after the statement would leave too).
+after the statement would leave too). ``isolated``: the flush runs in a context of its own,
+not the first caller's (its deadline, its current span), for a batch that belongs to no one caller.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -22,8 +24,9 @@ R = TypeVar("R")
 
 class GroupCommit(Generic[T, R]):
     def __init__(self, flush: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int = 500,
-                 parallel: int = 1) -> None:
+                 parallel: int = 1, isolated: bool = False) -> None:
         self._flush, self._limit, self._parallel = flush, limit, parallel
+        self._isolated = isolated
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._runners: set[asyncio.Task] = set()
 
@@ -32,7 +35,7 @@ class GroupCommit(Generic[T, R]):
         self._waiting.append((item, future))
         self._runners = {r for r in self._runners if not r.done()}  # a done one's callback may not have run yet
         if len(self._runners) < self._parallel:
-            runner = asyncio.create_task(self._run())
+            runner = asyncio.create_task(self._run(), context=contextvars.Context() if self._isolated else None)
             self._runners.add(runner)
         return await future
 

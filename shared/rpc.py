@@ -12,11 +12,14 @@ Wire: ``POST {base}/rpc/{service}/{method}`` with a JSON object of the
 keyword arguments; 200 with the JSON result, or a problem document. The
 caller's remaining deadline (``shared.resilience.deadline_scope``) travels in
 ``X-Hub-Deadline`` (seconds) and bounds the callee's backend calls too.
+``POST {base}/rpc/_batch`` carries many calls in one request (``shared.rpc_batch``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 import typing
 from typing import Any, Callable
 
@@ -27,8 +30,10 @@ from shared.asgi import read_body, send_response
 from shared.errors import BackendUnavailable, HubError, error_class_for
 from shared.jsonbody import decode_json
 from shared.resilience import deadline_scope, remaining_deadline
+from shared.rpc_batch import BATCH_PATH, Batch, BatchAnswer, BatchAnswers, BatchCall, RpcBatcher
 from shared.telemetry import inject_trace_headers, server_span
 
+log = logging.getLogger("commerce_hub.rpc")
 _JSON = [(b"content-type", b"application/json")]
 _PROBLEM = [(b"content-type", b"application/problem+json")]
 
@@ -71,74 +76,116 @@ class RpcApp:
         self._encoder = msgspec.json.Encoder()
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        route = self._routes.get(scope["path"])
-        if route is None or scope["method"] != "POST":
+        path = scope["path"]
+        if scope["method"] == "POST" and path == BATCH_PATH:
+            await self._batch(scope, receive, send)
+            return
+        if path not in self._routes or scope["method"] != "POST":
             await send_response(send, 404, _PROBLEM, self._encoder.encode(_Problem(status=404, code="not_found")))
             return
         body = await read_body(receive)
-        fn, args_type = route
-        with server_span(scope, f"rpc {scope['path']}"), deadline_scope(_deadline(scope)):
-            try:
-                args = decode_json(body, args_type)
-                result = await fn(**msgspec.structs.asdict(args))
-            except msgspec.ValidationError as exc:
-                problem = _Problem(status=422, code="validation_failed", detail=str(exc))
-            except HubError as exc:
-                extra = {k: v for k, v in vars(exc).items() if k in ("retry_after", "backend")}
-                problem = _Problem(
-                    status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
-                    errors=exc.errors, extra={**exc.extra, **extra}, headers=exc.headers,
-                )
-            else:
-                await send_response(send, 200, _JSON, self._encoder.encode(result))
-                return
-        await send_response(send, problem.status, _PROBLEM, self._encoder.encode(problem))
+        with server_span(scope, f"rpc {path}"), deadline_scope(_deadline(scope)):
+            status, answer = await self._call(path, body)
+        await send_response(send, status, _JSON if status == 200 else _PROBLEM, answer)
 
+    async def _call(self, path: str, body: bytes) -> tuple[int, bytes]:
+        """One call: 200 and the encoded result, or a problem's status and document."""
+        route = self._routes.get(path)
+        if route is None:
+            return 404, self._encoder.encode(_Problem(status=404, code="not_found"))
+        fn, args_type = route
+        try:
+            args = decode_json(body, args_type)
+            result = await fn(**msgspec.structs.asdict(args))
+        except msgspec.ValidationError as exc:
+            problem = _Problem(status=422, code="validation_failed", detail=str(exc))
+        except HubError as exc:
+            extra = {k: v for k, v in vars(exc).items() if k in ("retry_after", "backend")}
+            problem = _Problem(
+                status=exc.status, code=exc.code, title=exc.title, detail=exc.detail,
+                errors=exc.errors, extra={**exc.extra, **extra}, headers=exc.headers,
+            )
+        else:
+            return 200, self._encoder.encode(result)
+        return problem.status, self._encoder.encode(problem)
+
+    async def _batch(self, scope: dict, receive: Callable, send: Callable) -> None:
+        """``POST /rpc/_batch``: the calls run at once, each in its own span and deadline (see
+        ``shared.rpc_batch``); one answer per call, in order. A call that fails unexpectedly
+        answers 500 alone (its text goes to the log, never to the caller)."""
+        try:
+            batch = decode_json(await read_body(receive), Batch)
+        except msgspec.ValidationError as exc:
+            problem = _Problem(status=422, code="validation_failed", detail=str(exc))
+            await send_response(send, 422, _PROBLEM, self._encoder.encode(problem))
+            return
+
+        async def run(call: BatchCall) -> BatchAnswer:
+            carrier = {"headers": [(b"traceparent", call.traceparent.encode())] if call.traceparent else []}
+            with server_span(carrier, f"rpc {call.path}"), deadline_scope(_bounded(call.deadline)):
+                try:
+                    status, answer = await self._call(call.path, bytes(call.args))
+                except Exception:  # noqa: BLE001 - a bug in one call must not fail its neighbours
+                    log.exception("rpc: %s failed unexpectedly", call.path)
+                    status, answer = 500, b"null"
+            return BatchAnswer(status=status, body=msgspec.Raw(answer))
+
+        answers = await asyncio.gather(*(run(call) for call in batch.calls))
+        await send_response(send, 200, _JSON, self._encoder.encode(BatchAnswers(answers=list(answers))))
 
 
 def _deadline(scope: dict) -> float:
     for name, value in scope["headers"]:
         if name == b"x-hub-deadline":
             try:
-                return min(max(float(value), 0.0), _MAX_DEADLINE)
+                return _bounded(float(value))
             except ValueError:
                 break
     return _MAX_DEADLINE
 
 
+def _bounded(seconds: float | None) -> float:
+    return _MAX_DEADLINE if seconds is None else min(max(seconds, 0.0), _MAX_DEADLINE)
+
+
 _MAX_DEADLINE = 30.0
 
 
-def rpc_client(protocol: type, service: str, http: httpx.AsyncClient) -> Any:
-    """An object with `protocol`'s async methods, each a POST to an `RpcApp`."""
+def rpc_client(protocol: type, service: str, http: httpx.AsyncClient, *, batcher: RpcBatcher | None = None) -> Any:
+    """An object with `protocol`'s async methods, each a POST to an `RpcApp`. With ``batcher``,
+    concurrent calls (of any service on the same server) travel together (``shared.rpc_batch``)."""
     encoder = msgspec.json.Encoder()
     attrs: dict[str, Any] = {}
     for name, (sig, hints) in _methods(protocol).items():
-        attrs[name] = _remote_method(service, name, sig, hints.get("return"), http, encoder)
+        attrs[name] = _remote_method(service, name, sig, hints.get("return"), http, encoder, batcher)
     return type(f"Remote{protocol.__name__}", (), attrs)()
 
 
-def _remote_method(service, name, sig, result_type, http, encoder):  # noqa: ANN001, ANN202
+def _remote_method(service, name, sig, result_type, http, encoder, batcher):  # noqa: ANN001, ANN202
     path = f"/rpc/{service}/{name}"
     problem_decoder = msgspec.json.Decoder(_Problem)
 
+    async def post(body: bytes) -> tuple[int, bytes]:
+        headers = inject_trace_headers({"content-type": "application/json"})
+        left = remaining_deadline()
+        if left is not None:
+            headers["x-hub-deadline"] = f"{left:.3f}"
+        response = await http.post(path, content=body, headers=headers)
+        return response.status_code, response.content
+
     async def call(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN001
         bound = sig.bind(self, *args, **kwargs)
-        payload = {k: v for k, v in list(bound.arguments.items())[1:]}
+        payload = encoder.encode({k: v for k, v in list(bound.arguments.items())[1:]})
         try:
-            headers = inject_trace_headers({"content-type": "application/json"})
-            left = remaining_deadline()
-            if left is not None:
-                headers["x-hub-deadline"] = f"{left:.3f}"
-            response = await http.post(path, content=encoder.encode(payload), headers=headers)
+            status, content = await (batcher.call(path, payload) if batcher is not None else post(payload))
         except httpx.HTTPError as exc:
             raise BackendUnavailable(f"The {service} API did not answer.", backend=f"{service}-api") from exc
-        if response.status_code == 200:
-            return msgspec.json.decode(response.content, type=result_type)
+        if status == 200:
+            return msgspec.json.decode(content, type=result_type)
         try:
-            problem = problem_decoder.decode(response.content)
+            problem = problem_decoder.decode(content)
         except msgspec.DecodeError as exc:
-            raise BackendUnavailable(f"The {service} API answered {response.status_code}.", backend=f"{service}-api") from exc
+            raise BackendUnavailable(f"The {service} API answered {status}.", backend=f"{service}-api") from exc
         raise error_class_for(problem.status, problem.code)(
             problem.detail or None, code=problem.code, errors=problem.errors, headers=problem.headers,
             **problem.extra

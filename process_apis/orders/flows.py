@@ -10,6 +10,8 @@
 Each handler reads the order's current status first and does nothing when the
 step is already done, and each status change is conditional, so a message
 delivered twice, or replayed from the dead-letter queue, changes nothing twice.
+The ERP and WMS steps share their reads and writes with the handlers running at
+the same time (``flow_batch``): a few statements per batch, not per order.
 Backend failures propagate: the worker retries ``BackendUnavailable`` with
 backoff and dead-letters the rest.
 """
@@ -27,6 +29,7 @@ from process_apis.inventory.stock import StockBook
 from process_apis.notifications import events as partner_events
 from process_apis.orders import repository as repo
 from process_apis.orders import rules, shipping
+from process_apis.orders.flow_batch import POSTED, RELEASED, FlowBatches
 from shared.errors import BusinessRuleViolation, NotFound
 from shared.metrics import Registry
 from shared.messaging.outbox import Message, enqueue
@@ -47,6 +50,7 @@ class OrderFlows:
                  wake: Callable[[], None] = lambda: None, metrics: Registry | None = None) -> None:
         """``channels``: the channel platform serving each channel (an order's ``channel``)."""
         self._engine = engine
+        self._batches = FlowBatches(engine)
         self._refused = (metrics or Registry()).counter(
             "hub_shipments_refused_total", "Shipment confirmations refused (dead-lettered), by reason.", ("reason",))
         for reason in shipping.REASONS:
@@ -65,8 +69,9 @@ class OrderFlows:
         order = await self._order(message.decode(repo.OrderRef).order_id)
         if order.status != "accepted":
             return
-        async with self._engine.begin() as conn:  # PostgreSQL's one-trip capture emits no event: once here
-            await partner_events.order_status_changed(conn, order.order_id, "accepted", order.created_at, None)
+        if order.customer_id is not None:  # PostgreSQL's one-trip capture emits no event: once here
+            async with self._engine.begin() as conn:  # (a guest order has no subscriber: they follow a customer)
+                await partner_events.order_status_changed(conn, order.order_id, "accepted", order.created_at, None)
         ref = await self._erp.post_sales_order(SalesOrder(
             order_id=order.order_id, channel=order.channel, channel_order_ref=order.channel_order_ref,
             customer_id=order.customer_id, po_number=order.po_number, currency=order.currency,
@@ -74,10 +79,7 @@ class OrderFlows:
                                   extended_price=l.extended_price) for l in order.lines),
             total=order.total, ship_to=_address(order.ship_to), created_at=order.created_at,
         ))
-        async with self._engine.begin() as conn:
-            if await repo.move(conn, order.order_id, "posted", ["accepted"], erp_order_number=ref.erp_order_number,
-                               detail=f"ERP sales order {ref.erp_order_number}"):
-                await enqueue(conn, "order.posted", order.order_id, repo.OrderRef(order_id=order.order_id))
+        await self._batches.record(POSTED, order, ref.erp_order_number, f"ERP sales order {ref.erp_order_number}")
         self._wake()
 
     async def release_to_wms(self, message: Message) -> None:
@@ -87,9 +89,7 @@ class OrderFlows:
         ref = await self._wms.release(FulfilmentRequest(
             order_id=order.order_id, lines=tuple(FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in order.lines),
             ship_to=_address(order.ship_to)))
-        async with self._engine.begin() as conn:
-            await repo.move(conn, order.order_id, "released", ["posted"], fulfilment_id=ref.fulfilment_id,
-                            detail=f"WMS fulfilment {ref.fulfilment_id}")
+        await self._batches.record(RELEASED, order, ref.fulfilment_id, f"WMS fulfilment {ref.fulfilment_id}")
 
     async def record_shipment(self, message: Message) -> None:
         """Apply the shipment whole, or refuse it (see ``shipping``): a refusal is counted
@@ -141,8 +141,7 @@ class OrderFlows:
             idempotency_key=f"{order.order_id}:{shipment.shipment_id}")
 
     async def _order(self, order_id: str) -> repo.StoredOrder:
-        async with reading(self._engine) as conn:
-            order = await repo.load(conn, order_id)
+        order = await self._batches.load(order_id)
         if order is None:
             raise NotFound(f"No order {order_id}.", code="unknown_order")
         return order

@@ -116,6 +116,12 @@ async def load(conn: AsyncConnection, order_id: str) -> StoredOrder | None:
     return _stored(row) if row is not None else None
 
 
+async def load_many(conn: AsyncConnection, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
+    """The orders of these ids that exist, by id: one statement."""
+    rows = (await conn.execute(select(orders).where(orders.c.order_id.in_(list(order_ids))))).all()
+    return {row.order_id: _stored(row) for row in rows}
+
+
 async def find_by_business_key(conn: AsyncConnection, business_key: str) -> StoredOrder | None:
     row = (await conn.execute(select(orders).where(orders.c.business_key == business_key))).first()
     return _stored(row) if row is not None else None

@@ -84,11 +84,14 @@ async def enqueue(
                                  "traceparent": current_traceparent()})
 
 
-async def enqueue_many(conn: AsyncConnection, items: list[tuple[str, str, msgspec.Struct | bytes]]) -> None:
-    """``enqueue`` for many ``(topic, key, payload)``, due now: one statement."""
+async def enqueue_many(conn: AsyncConnection, items: list[tuple[str, str, msgspec.Struct | bytes]], *,
+                       traceparents: list[str | None] | None = None) -> None:
+    """``enqueue`` for many ``(topic, key, payload)``, due now: one statement. ``traceparents``
+    (one per item): each message's own trace, for items gathered from several handlers."""
     if not items:
         return
     now, parent = utcnow(), current_traceparent()
+    parents = traceparents if traceparents is not None else [parent] * len(items)
     await conn.execute(_INSERT, [{"topic": topic, "key": key, "payload": encode_payload(payload), "attempts": 0,
-                                  "available_at": now, "created_at": now, "traceparent": parent}
-                                 for topic, key, payload in items])
+                                  "available_at": now, "created_at": now, "traceparent": tp}
+                                 for (topic, key, payload), tp in zip(items, parents, strict=True)])
