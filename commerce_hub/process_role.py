@@ -25,11 +25,13 @@ from process_apis.journeys.service import JourneyService
 from process_apis.orders.backoffice import BackOffice
 from process_apis.orders.flows import OrderFlows
 from process_apis.orders.service import ChannelIntake, OrderService
+from process_apis.orders.tracking import ShipmentTracker
 from process_apis.reconcile.orders_check import ErpOrdersCheck
 from process_apis.reconcile.service import ReconcileService
 from process_apis.reconcile.stock_check import StockCheck
 from process_apis.returns.events import ReturnEvents
 from process_apis.returns.receiving import ReturnReceiving
+from process_apis.returns.routed import ShippedBy
 from process_apis.returns.saga import SAGA_TOPIC, ReturnSaga, StepBudget
 from process_apis.returns.schemas import ReturnPolicy
 from process_apis.returns.service import ReturnService
@@ -42,6 +44,7 @@ from shared.idempotency import IdempotencyLedger
 from system_apis.sandbox.runtime import Sandbox
 from system_apis.channel.port import ChannelPlatformPort
 from system_apis.wiring import SystemPorts
+from system_apis.wms.fulfilment_routes import FulfilmentRoutes
 from shared.bus import CatalogChanged
 from system_apis.inbound import CATALOG_TOPIC
 
@@ -101,8 +104,11 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     engine = await ctx.database()
     process = await order_process(ctx, system)
     system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
+    routes = system.fulfilment_routes()
     flows = OrderFlows(engine, system.erp, system.fulfilment, system.channels, process.stock,
-                       wake=ctx.wake, metrics=ctx.metrics)
+                       wake=ctx.wake, metrics=ctx.metrics, routes=routes)
+    returned = ShippedBy(engine, routes) if routes.several else system.fulfilment  # to who shipped it
+    track_shipments(ctx, engine, routes)
     pusher = open_storefront_push(ctx, engine, system.channels)
 
     async def stock_applied(skus: list[str]) -> None:
@@ -116,11 +122,11 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
         **InventorySync(engine, process.stock, on_applied=stock_applied,
                         on_book_changed=storefront_levels.mark if pusher is not None else None).handlers(),
         "channel_order.received": ChannelIntake(process.service, engine).capture,
-        **ReturnSaga(engine, system.erp, system.fulfilment, system.payments,
+        **ReturnSaga(engine, system.erp, returned, system.payments,
                      channels=system.channels, wake=ctx.wake,
                      budget=StepBudget(seconds=ctx.settings.retry_budget_seconds,
                                        margin=ctx.settings.retry_max_delay_seconds)).handlers(),
-        **ReturnReceiving(engine, system.fulfilment).handlers(),
+        **ReturnReceiving(engine, returned).handlers(),
         **ReturnEvents(ctx.bus).handlers(),
         **await open_alerts(ctx),
         **await delivery_handlers(ctx),
@@ -134,6 +140,16 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     ctx.bus.subscribe(WORK_TOPIC, on_work)
     ctx.wakers.append(worker.wake)
     process.reconciliations.schedule(ctx.settings.reconcile_interval_seconds)
+
+
+def track_shipments(ctx: Context, engine: AsyncEngine, routes: FulfilmentRoutes) -> None:
+    """Poll the fulfilment connections that send no shipment events (``orders/tracking.py``)."""
+    feeds = routes.feeds() if routes.several else {}
+    if feeds and ctx.settings.fulfilment_poll_seconds > 0:
+        ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.webhook_id_retention_seconds))
+        tracker = ShipmentTracker(engine, ledger, feeds, interval=ctx.settings.fulfilment_poll_seconds, wake=ctx.wake)
+        task = asyncio.get_running_loop().create_task(tracker.run())
+        ctx.stack.callback(task.cancel)
 
 
 def reconciliation(ctx: Context, engine: AsyncEngine, system: SystemPorts, stock: StockBook) -> ReconcileService:

@@ -29,6 +29,8 @@ def validate(s: Settings) -> None:
             raise SettingsError(f"HUB_{name.upper()}: expected an http(s):// URL, got {value!r}")
     if s.channel_poll_seconds < 0:
         raise SettingsError("HUB_CHANNEL_POLL_SECONDS: must be 0 (never) or more")
+    if s.fulfilment_poll_seconds < 0:
+        raise SettingsError("HUB_FULFILMENT_POLL_SECONDS: must be 0 (never) or more")
     if s.sandbox_autoship_seconds < 0:
         raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
     if s.db_pool_size < 1 or (s.db_pool_overflow is not None and s.db_pool_overflow < 0):

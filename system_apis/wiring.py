@@ -30,6 +30,7 @@ from system_apis.payments.port import PaymentsPort
 from system_apis.channel.port import ChannelPlatformPort
 from system_apis.vendor_http import VendorHttp
 from system_apis.wms.fulfilment_port import FulfilmentPort
+from system_apis.wms.fulfilment_routes import FulfilmentRoutes
 from system_apis.wms.port import StockPort
 
 
@@ -67,6 +68,16 @@ class SystemPorts:
     (``system_apis.erp_routing``) takes both, and the process layer sees only ``erp``."""
     backends: dict[str, str] = field(default_factory=dict)
     """Port slot (``erp``, ``stock.wms``, ``channel.shopify``, ...) -> the connection serving it."""
+    fulfilments: dict[str, FulfilmentPort] = field(default_factory=dict)
+    """Every fulfilment connection by name, in declaration order; ``fulfilment`` is the first."""
+    fulfilment_locations: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The location prefixes each fulfilment connection serves (its ``locations``)."""
+
+    def fulfilment_routes(self) -> FulfilmentRoutes:
+        """The fulfilment connections and the locations each serves (the default first)."""
+        ports = self.fulfilments or ({self.backends.get("fulfilment", "fulfilment"): self.fulfilment}
+                                     if self.fulfilment else {})
+        return FulfilmentRoutes(ports, dict(self.fulfilment_locations))
 
     @property
     def channel(self) -> ChannelPlatformPort | None:
@@ -79,6 +90,7 @@ class SystemPorts:
         found.update({f"stock.{name}": port for name, port in self.stock.items()})
         found.update({f"channel.{name}": port for name, port in self.channels.items()})
         found.update({name: getattr(self, name) for name in ("fulfilment", "payments") if getattr(self, name)})
+        found.update({f"fulfilment.{name}": port for name, port in self.fulfilments.items()})
         return found
 
     def wrapped(self, wrap: Callable[[object, str], object]) -> SystemPorts:
@@ -90,7 +102,8 @@ class SystemPorts:
                        stock={n: one(f"stock.{n}", p) for n, p in self.stock.items()},
                        channels={n: one(f"channel.{n}", p) for n, p in self.channels.items()},
                        fulfilment=one("fulfilment", self.fulfilment) if self.fulfilment else None,
-                       payments=one("payments", self.payments) if self.payments else None)
+                       payments=one("payments", self.payments) if self.payments else None,
+                       fulfilments={n: one(f"fulfilment.{n}", p) for n, p in self.fulfilments.items()})
 
 
 PROTOCOLS: dict[str, type] = {"erp": ErpPort, "stock": StockPort, "fulfilment": FulfilmentPort,
@@ -99,9 +112,10 @@ PROTOCOLS: dict[str, type] = {"erp": ErpPort, "stock": StockPort, "fulfilment": 
 
 
 def slot(conn: Connection, role: str) -> str:
-    """The name a connection's role is served under (``stock.wms``, ``channel.shopify``, ``erp``)."""
-    if role == "stock":
-        return f"stock.{conn.name}"
+    """The name a connection's role is served under (``stock.wms``, ``fulfilment.wms``,
+    ``channel.shopify``, ``erp``)."""
+    if role in ("stock", "fulfilment"):
+        return f"{role}.{conn.name}"
     return f"channel.{conn.serves.channel}" if role == "channel" else role
 
 
@@ -114,14 +128,18 @@ def remote_ports(connections: list[Connection], client: Callable[[type, str], ob
 def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, object]],
              guards: dict[str, Guard] | None = None) -> SystemPorts:
     """The ports from each connection's adapters (connection name -> role -> adapter); the first
-    connection serving the ERP, fulfilment or payments role takes it."""
+    connection serving the ERP, fulfilment or payments role takes it (every fulfilment connection
+    is kept as well, for routing an order's lines by location)."""
     slots: dict[str, object] = {}
     backends: dict[str, str] = {}
     stock: dict[str, StockPort] = {}
     channels: dict[str, ChannelPlatformPort] = {}
+    fulfilments: dict[str, FulfilmentPort] = {}
     for conn in connections:
         made = adapters[conn.name]
         for role in conn.roles:
+            if role == "fulfilment":
+                fulfilments[conn.name], backends[f"fulfilment.{conn.name}"] = made[role], conn.name  # type: ignore[assignment]
             if role == "stock":
                 stock[conn.name], backends[f"stock.{conn.name}"] = made[role], conn.name  # type: ignore[assignment]
             elif role == "channel" and conn.serves.channel:
@@ -134,7 +152,9 @@ def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, 
                     slots[role], backends[role] = made[role], conn.name
     return SystemPorts(erp=slots["erp"], stock=stock, fulfilment=slots.get("fulfilment"),  # type: ignore[arg-type]
                        payments=slots.get("payments"), channels=channels, guards=guards or {},  # type: ignore[arg-type]
-                       erp_secondary=slots.get("erp.secondary"), backends=backends)  # type: ignore[arg-type]
+                       erp_secondary=slots.get("erp.secondary"), backends=backends,  # type: ignore[arg-type]
+                       fulfilments=fulfilments, fulfilment_locations={
+                           c.name: c.serves.locations for c in connections if c.name in fulfilments})
 
 
 async def build_system_ports(

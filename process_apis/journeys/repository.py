@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from process_apis.journeys.schemas import JourneyStep
 from shared.db.tables import (
     dead_letters, journey_refs, journey_steps, order_history, orders, outbox, return_history, returns, shipments)
+from shared.db.fulfilment_tables import order_releases
 from shared.messaging.journal import JOURNEY_TOPICS
 from shared.messaging.store import dead_letter_id
 
@@ -45,6 +46,7 @@ async def matches(conn: AsyncConnection, ref: str) -> tuple[list[str], list[str]
           for column in _ORDER_REFS),
         *(select(literal("order"), shipments.c.order_id).where(carries(column))
           for column in (shipments.c.shipment_id, shipments.c.tracking_number)),
+        select(literal("order"), order_releases.c.order_id).where(carries(order_releases.c.fulfilment_id)),
         *(select(literal("return"), returns.c.rma_id).where(carries(column)) for column in _RETURN_REFS),
     ).subquery()
     rows = (await conn.execute(select(found.c.kind, found.c.id).order_by(found.c.id).limit(2 * MAX_MATCHES))).all()
@@ -139,6 +141,32 @@ async def message_steps(conn: AsyncConnection, subjects: Collection[str]) -> dic
             at=_utc(row.available_at), layer=topic.layer, step=row.topic, outcome="pending", attempts=row.attempts,
             trace_id=_trace_id(row.traceparent), backend=topic.backend, schema_version=topic.schema_version,
             message_id=str(row.id), detail=f"waiting: {row.last_error}" if row.last_error else "waiting"))
+    return out
+
+
+async def release_steps(conn: AsyncConnection, order_ids: Collection[str]) -> dict[str, list[JourneyStep]]:
+    """An order released in parts (several fulfilment connections): each part's release to its
+    connection (done, or pending with its attempts and last failure) and its shipment."""
+    r = order_releases.c
+    out: dict[str, list[JourneyStep]] = defaultdict(list)
+    for row in await conn.execute(select(order_releases).where(r.order_id.in_(order_ids))
+                                  .order_by(r.order_id, r.planned_at, r.connection)):
+        lines = ", ".join(f"{l['quantity']} x {l['sku']}" + (f" from {l['location']}" if l.get("location") else "")
+                          for l in row.lines)
+        if row.released_at is not None:
+            out[row.order_id].append(JourneyStep(
+                at=_utc(row.released_at), layer="system", step="fulfilment.release", outcome="done",
+                attempts=row.attempts, backend=row.connection,
+                detail=f"{row.connection} fulfilment {row.fulfilment_id}: {lines}"))
+        else:
+            waiting = f"waiting: {row.last_error}" if row.last_error else "waiting"
+            out[row.order_id].append(JourneyStep(
+                at=_utc(row.planned_at), layer="system", step="fulfilment.release", outcome="pending",
+                attempts=row.attempts, backend=row.connection, detail=f"{row.connection}: {lines}; {waiting}"))
+        if row.shipped_at is not None:
+            out[row.order_id].append(JourneyStep(
+                at=_utc(row.shipped_at), layer="system", step="fulfilment.shipped", outcome="done",
+                backend=row.connection, detail=f"{row.connection} shipped {lines}"))
     return out
 
 

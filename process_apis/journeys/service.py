@@ -3,7 +3,9 @@
 A journey's steps come from what the hub records anyway, in the transactions that
 make the changes: the status history (each entry with the trace it happened in),
 the workers' message outcomes (``journey_steps``: done, retried, dead-lettered,
-with attempts, latency, backend, schema version and trace), dead letters an
+with attempts, latency, backend, schema version and trace), an order's release
+parts when it went to several fulfilment connections (``order_releases``: each
+part's release and shipment, with its connection as the backend), dead letters an
 operator replayed or resolved (by whom, with the note), and messages still waiting
 in the outbox. Steps are sorted by time, oldest first. An order's messages are keyed by its id, and, for an order
 captured from a channel platform's webhook, first by the platform's order id.
@@ -39,9 +41,11 @@ class JourneyService:
             hooks = await repo.webhook_ids_of(conn, subjects)
             history = {**await repo.order_statuses(conn, order_ids), **await repo.return_statuses(conn, rma_ids)}
             messages = await repo.message_steps(conn, subjects)
+            releases = await repo.release_steps(conn, order_ids)
         items = []
         for o in orders:
-            steps = history.get(o.order_id, []) + [m for s in by_order[o.order_id] for m in messages.get(s, [])]
+            steps = history.get(o.order_id, []) + [m for s in by_order[o.order_id] for m in messages.get(s, [])] \
+                + releases.get(o.order_id, [])
             refs = JourneyRefs(
                 order_id=o.order_id, channel=o.channel, channel_order_ref=o.channel_order_ref, po_number=o.po_number,
                 erp_order_number=o.erp_order_number, fulfilment_id=o.fulfilment_id,

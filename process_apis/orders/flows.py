@@ -2,7 +2,10 @@
 
     order.accepted      post the sales order to the ERP (key: the order id)  -> posted
     order.posted        release it to the WMS (key: the order id)            -> released
+                        (with several fulfilment connections: each part of it to the
+                        connection serving its lines' locations, once; see ``release``)
     shipment.confirmed  record the shipment, free its reservations           -> shipped
+                        (an order released in parts: once every part has shipped)
                         (or refuse it whole: more than ordered, a resend under a
                         new id, a SKU not on the order; see ``shipping``)
     channel.fulfil      tell the order's channel platform it shipped (platform orders only)
@@ -28,8 +31,9 @@ from process_apis.edi.shipping import shipment_recorded as edi_shipment_recorded
 from process_apis.inventory.stock import StockBook
 from process_apis.notifications import events as partner_events
 from process_apis.orders import repository as repo
-from process_apis.orders import rules, shipping
+from process_apis.orders import release_parts, rules, shipping
 from process_apis.orders.flow_batch import POSTED, RELEASED, FlowBatches
+from process_apis.orders.release import Releases, released_detail
 from shared.errors import BusinessRuleViolation, NotFound
 from shared.metrics import Registry
 from shared.messaging.outbox import Message, enqueue
@@ -37,6 +41,7 @@ from shared.models import Address, FulfilmentLine, FulfilmentRequest, OrderLine,
 from system_apis.erp.port import ErpPort
 from system_apis.channel.port import ChannelPlatformPort
 from system_apis.wms.fulfilment_port import FulfilmentPort
+from system_apis.wms.fulfilment_routes import FulfilmentRoutes
 
 
 class ChannelFulfil(msgspec.Struct, frozen=True):
@@ -47,8 +52,10 @@ class ChannelFulfil(msgspec.Struct, frozen=True):
 class OrderFlows:
     def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort,
                  channels: Mapping[str, ChannelPlatformPort] | None, stock: StockBook, *,
-                 wake: Callable[[], None] = lambda: None, metrics: Registry | None = None) -> None:
-        """``channels``: the channel platform serving each channel (an order's ``channel``)."""
+                 wake: Callable[[], None] = lambda: None, metrics: Registry | None = None,
+                 routes: FulfilmentRoutes | None = None) -> None:
+        """``channels``: the channel platform serving each channel (an order's ``channel``);
+        ``routes``: the fulfilment connections when there are several (else all goes to ``wms``)."""
         self._engine = engine
         self._batches = FlowBatches(engine)
         self._refused = (metrics or Registry()).counter(
@@ -60,6 +67,7 @@ class OrderFlows:
         self._channels = channels or {}
         self._stock = stock
         self._wake = wake
+        self._releases = Releases(engine, routes, stock) if routes is not None and routes.several else None
 
     def handlers(self) -> dict:
         return {"order.accepted": self.post_to_erp, "order.posted": self.release_to_wms,
@@ -85,6 +93,12 @@ class OrderFlows:
     async def release_to_wms(self, message: Message) -> None:
         order = await self._order(message.decode(repo.OrderRef).order_id)
         if order.status != "posted":
+            return
+        if self._releases is not None:
+            found = await self._releases.release(order, _address(order.ship_to))
+            async with self._engine.begin() as conn:
+                await repo.move(conn, order.order_id, "released", ["posted"], fulfilment_id=found[0].fulfilment_id,
+                                detail=released_detail(found)[:500])
             return
         ref = await self._wms.release(FulfilmentRequest(
             order_id=order.order_id, lines=tuple(FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in order.lines),
@@ -117,8 +131,11 @@ class OrderFlows:
         await edi_shipment_recorded(conn, shipment)  # an 850's order: its 856 and 810
         for sku, quantity in sorted(shipping.per_sku(shipment.lines).items()):  # capture's lock order
             await self._stock.unreserve(conn, sku, quantity)
-        moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],
-                                detail=f"{shipment.carrier} {shipment.tracking_number}")
+        if not await release_parts.ship(conn, order.order_id, [l.sku for l in shipment.lines], shipment.shipped_at):
+            moved = False  # another part of the order has not shipped yet
+        else:
+            moved = await repo.move(conn, order.order_id, "shipped", ["accepted", "posted", "released"],
+                                    detail=f"{shipment.carrier} {shipment.tracking_number}")
         if moved and order.customer_id is not None and (order.payment is None):
             await repo.remove_exposure(conn, order.customer_id, rules.cents(order.total))
         if order.channel in self._channels:

@@ -1,13 +1,15 @@
-"""The fulfilment (WMS), payments and channel-platform fakes: idempotent like the real ones, with
-switches for outages, refusals, lost answers and a refund that hangs."""
+"""The fulfilment (a WMS, and a 3PL whose shipments are polled), payments and channel-platform
+fakes: idempotent like the real ones, with switches for outages, refusals, lost answers and a
+refund that hangs."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from shared.errors import BackendError, BackendUnavailable
-from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, Refund
+from shared.errors import BackendError, BackendUnavailable, NotFound
+from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, Refund, ShipmentConfirmed
 
 
 class FakeFulfilment:
@@ -17,8 +19,11 @@ class FakeFulfilment:
         self.receipts: dict[str, dict] = {}
         self.inspections: dict[str, tuple[str, str, int, str]] = {}
         self.down = False
+        self.release_calls: list[str] = []
+        """Every release asked for, by order id (a redelivery that calls again shows here twice)."""
 
     async def release(self, request: FulfilmentRequest) -> FulfilmentRef:
+        self.release_calls.append(request.order_id)
         self._check()
         self.releases.setdefault(request.order_id, request)
         return FulfilmentRef(fulfilment_id=f"FUL-{list(self.releases).index(request.order_id) + 1}")
@@ -41,6 +46,32 @@ class FakeFulfilment:
     def _check(self) -> None:
         if self.down:
             raise BackendUnavailable("WMS down", backend="wms")
+
+
+class FakeShippingFulfilment(FakeFulfilment):
+    """A fulfilment connection whose shipments are polled (a 3PL): ``ship`` makes one."""
+
+    def __init__(self, prefix: str = "TPL") -> None:
+        super().__init__()
+        self.prefix = prefix
+        self.shipped: dict[str, list[ShipmentConfirmed]] = {}
+        self.polls: list[str] = []
+
+    def ship(self, order_id: str) -> ShipmentConfirmed:
+        request = self.releases[order_id]
+        n = sum(len(s) for s in self.shipped.values()) + 1
+        shipment = ShipmentConfirmed(shipment_id=f"{self.prefix}-SHP-{n}", order_id=order_id, carrier="USPS",
+                                     tracking_number=f"{self.prefix}-9400{n:08d}", shipped_at=datetime.now(UTC),
+                                     lines=request.lines)
+        self.shipped.setdefault(order_id, []).append(shipment)
+        return shipment
+
+    async def shipments(self, order_id: str) -> list[ShipmentConfirmed]:
+        self.polls.append(order_id)
+        self._check()
+        if order_id not in self.releases:
+            raise NotFound(f"no order {order_id}")
+        return list(self.shipped.get(order_id, []))
 
 
 class FakePayments:

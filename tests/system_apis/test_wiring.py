@@ -12,7 +12,7 @@ from shared.settings import load_settings
 from system_apis.connections import resolve_connections
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
-from system_apis.wiring import build_system_ports
+from system_apis.wiring import build_system_ports, remote_ports
 
 NAMES = {"erp", "wms", "pos", "payments", "shopify"}
 
@@ -54,3 +54,27 @@ async def test_an_adapter_overrides_its_connection() -> None:
                                          timeout=2.0, adapters={"pos": fake})
 
     assert ports.stock["pos"] is fake and "pos" not in ports.guards and ports.backends["stock.pos"] == "pos"
+
+
+async def test_every_fulfilment_connection_is_kept_for_routing_by_location() -> None:
+    tpl = {"tpl": {"kind": "threepl", "locations": ["3PL-"], "options": {"facilities": {"228": "3PL-MV"}}}}
+    connections = resolve_connections(load_settings({}, "/nonexistent.toml", connections=tpl))
+    async with AsyncExitStack() as stack:
+        ports = await build_system_ports(stack, connections, timeout=2.0)
+    routes = ports.fulfilment_routes()
+
+    assert ports.fulfilment is ports.fulfilments["wms"] and list(ports.fulfilments) == ["wms", "tpl"]
+    assert (routes.default, routes.serving("3PL-MV"), routes.serving("DC-EAST"), routes.serving("STORE-NYC")) == (
+        "wms", "tpl", "wms", None)
+    assert list(routes.feeds()) == ["tpl"], "the 3PL's shipments are polled; the WMS sends events"
+    assert {"fulfilment", "fulfilment.wms", "fulfilment.tpl"} <= set(ports.slots())
+    remote = remote_ports(connections, lambda protocol, slot: slot)
+    assert (remote.fulfilment, remote.fulfilments) == ("fulfilment.wms", {"wms": "fulfilment.wms",
+                                                                          "tpl": "fulfilment.tpl"})
+
+
+async def test_one_fulfilment_connection_routes_nothing() -> None:
+    async with AsyncExitStack() as stack:
+        ports = await build_system_ports(stack, resolve_connections(load_settings({}, "/nonexistent.toml")),
+                                         timeout=2.0)
+    assert not ports.fulfilment_routes().several and list(ports.fulfilments) == ["wms"]
