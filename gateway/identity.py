@@ -59,7 +59,7 @@ class CredentialAuthenticator:
             raise
 
     async def _credential(self, scope: dict, accepts: frozenset[str]) -> Principal:
-        found = _credentials(scope)
+        found = [(name, value) for name, value in scope["headers"] if name in _CREDENTIAL_HEADERS]
         if not found:
             raise Unauthorized("Send an API key in X-API-Key or a bearer token in Authorization.")
         if len(found) > 1:
@@ -82,15 +82,6 @@ class CredentialAuthenticator:
         if principal.kind not in accepts:  # the verifier refuses these already; never trust one path
             raise Unauthorized("The bearer token is not valid.")
         return principal
-
-
-def _credentials(scope: dict) -> list[tuple[bytes, bytes]]:
-    """The request's credential headers. The edge's header dict answers when no header name
-    repeats in the request (then no credential header can either); else one scan of the list."""
-    seen = scope.get("hub.headers")
-    if seen is not None and len(seen) == len(scope["headers"]):
-        return [(name, seen[name]) for name in _CREDENTIAL_HEADERS if name in seen]
-    return [(name, value) for name, value in scope["headers"] if name in _CREDENTIAL_HEADERS]
 
 
 class Identity:
