@@ -2,15 +2,21 @@
 # Benchmark: GET /v1/storefront/products/SKU-1001 through the whole hub, beside
 # nginx in the same run (fixed body, proxy_pass to the hub, proxy_cache hit).
 # Not a test: it prints numbers. Usage: bench/product.sh [seconds=10] [connections=64]
-# Env: HUB_BENCH_DATABASE_URL / HUB_BENCH_REDIS_URL to bench on PostgreSQL / Redis.
+# Env: HUB_BENCH_DATABASE_URL / HUB_BENCH_REDIS_URL to bench on PostgreSQL / Redis;
+# HUB_BENCH_PORT (18180) and HUB_BENCH_NGINX_PORT (18181) when those ports are taken;
+# HUB_BENCH_NO_MISS=1 skips the cache-miss row. The port after the hub's serves bench/floor_app.py
+# (granian answering a fixed body: the server's own cost). The last column is the answering server's CPU
+# per request (from /proc), the figure other work on a shared machine moves least.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}; CONNS=${2:-64}
 command -v wrk >/dev/null && command -v nginx >/dev/null || {
   echo "bench: installing wrk and nginx" >&2; apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 ./hub --help >/dev/null   # make sure .venv exists
-WORK=$(mktemp -d); chmod 755 "$WORK"; mkdir -m 777 "$WORK/cache"; HUB_PORT=18180; NGINX_PORT=18181; ADMIN=bench-admin-key-0123456789
-cleanup() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; kill -- -"$HUB_PID" 2>/dev/null || kill "$HUB_PID" 2>/dev/null; rm -rf "$WORK"; }
+WORK=$(mktemp -d); chmod 755 "$WORK"; mkdir -m 777 "$WORK/cache"; HUB_PORT=${HUB_BENCH_PORT:-18180}; NGINX_PORT=${HUB_BENCH_NGINX_PORT:-18181}; ADMIN=bench-admin-key-0123456789
+FLOOR_PORT=$((HUB_PORT + 2)); FLOOR_PID=
+cleanup() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; kill -- -"$HUB_PID" 2>/dev/null || kill "$HUB_PID" 2>/dev/null
+            [ -n "$FLOOR_PID" ] && { kill -- -"$FLOOR_PID" 2>/dev/null || kill "$FLOOR_PID" 2>/dev/null; }; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 export HUB_DATABASE_URL=${HUB_BENCH_DATABASE_URL:-sqlite+aiosqlite:///$WORK/hub.db}
@@ -41,21 +47,39 @@ http {
 }
 CONF
 nginx -c "$WORK/nginx.conf"
+FLOOR_BODY=$BODY setsid .venv/bin/granian --interface asgi --loop uvloop --workers 1 --host 127.0.0.1 --port "$FLOOR_PORT" \
+  --log-level warning bench.floor_app:app > "$WORK/floor.log" 2>&1 & FLOOR_PID=$!
+for _ in $(seq 1 100); do curl -sf "localhost:$FLOOR_PORT/" >/dev/null && break; sleep 0.1; done
 curl -sf "localhost:$NGINX_PORT/cached$URL" >/dev/null || { echo "bench: nginx cannot reach the hub:"; cat "$WORK/nginx-error.log"; exit 1; }   # warm the nginx cache
 
-run() {  # name, url, extra wrk args
-  local out; out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${@:3}" "$2")
-  local rps p50 p99 non2xx
+cpu_ticks() {  # the CPU clock ticks (user + system) of every process in session $1
+  local total=0 f line rest
+  for f in /proc/[0-9]*/stat; do
+    line=$(cat "$f" 2>/dev/null) || continue
+    rest=${line##*) }; read -r -a v <<<"$rest"   # v[0] is field 3 (state); session is field 6
+    [ "${v[3]}" = "$1" ] && total=$((total + v[11] + v[12]))
+  done
+  echo "$total"
+}
+run() {  # server session id, name, url, extra wrk args
+  local out before after; before=$(cpu_ticks "$1")
+  out=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "${@:4}" "$3"); after=$(cpu_ticks "$1")
+  local rps p50 p99 non2xx requests cpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out"); non2xx=${non2xx:-0}
-  printf '| %-44s | %10s | %8s | %8s | %6s |\n' "$1" "$rps" "$p50" "$p99" "$non2xx"
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')
+  printf '| %-44s | %10s | %8s | %8s | %6s | %9s |\n' "$2" "$rps" "$p50" "$p99" "$non2xx" "$cpu"
 }
-echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, $(.venv/bin/python -c "import platform, sys; print(platform.python_implementation(), platform.python_version(), sys.base_prefix)")"
-printf '| %-44s | %10s | %8s | %8s | %6s |\n' path "req/s" p50 p99 non2xx
-printf '|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------"
-run "nginx fixed body" "http://127.0.0.1:$NGINX_PORT/fixed"
-run "nginx proxy_cache hit (in front of the hub)" "http://127.0.0.1:$NGINX_PORT/cached$URL"
-run "nginx proxy_pass -> hub (hub cache hit)" "http://127.0.0.1:$NGINX_PORT/proxy$URL"
-run "hub, cache hit (API key, rate limit, cache)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY"
-run "hub, cache miss (all layers, 3 backend calls)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY" -s bench/miss.lua
+NGINX_SID=$(cat "$WORK/nginx.pid")   # nginx daemonises into a session of its own: its master's pid
+echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, $(.venv/bin/python -c "import platform, sys; print(platform.python_implementation(), platform.python_version(), sys.base_prefix)")"
+echo "server CPU/req: CPU time of the answering server's processes (nginx: master and worker; hub: granian and its worker) over the run, per request"
+printf '| %-44s | %10s | %8s | %8s | %6s | %9s |\n' path "req/s" p50 p99 non2xx "CPU µs/req"
+printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------" "-----------"
+run "$NGINX_SID" "nginx fixed body" "http://127.0.0.1:$NGINX_PORT/fixed"
+run "$NGINX_SID" "nginx proxy_cache hit (in front of the hub)" "http://127.0.0.1:$NGINX_PORT/cached$URL"
+run "$HUB_PID" "nginx proxy_pass -> hub (hub cache hit)" "http://127.0.0.1:$NGINX_PORT/proxy$URL"
+run "$FLOOR_PID" "granian, fixed answer (the hub server's floor)" "http://127.0.0.1:$FLOOR_PORT$URL"
+run "$HUB_PID" "hub, cache hit (API key, rate limit, cache)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY"
+[ -n "${HUB_BENCH_NO_MISS:-}" ] || run "$HUB_PID" "hub, cache miss (all layers, 3 backend calls)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY" -s bench/miss.lua

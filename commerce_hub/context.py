@@ -13,7 +13,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.edge import Route
+from gateway.route import Route
 from gateway.plans.book import PlanBook
 from shared.bus import Bus, LocalBus, RedisBus
 from shared.db.engine import create_engine

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.admin.app import create_admin_app
 from gateway.console import ConsoleApp
 from shared.messaging import DeadLetterService
-from gateway.edge import READ_ONLY, Route
-from gateway.identity import API_KEY, JWT, OAUTH
+from experience_apis.edge_needs import edge_needs
+from gateway.route import READ_ONLY, Route
 from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
 from gateway.landing import LandingApp
@@ -40,17 +40,6 @@ KEYS_TOPIC = "keys.changed"
 
 class KeysChanged(msgspec.Struct):
     """A key was revoked or rotated somewhere: drop cached look-ups."""
-
-
-CHANNEL_CREDENTIALS = {
-    "storefront": frozenset({API_KEY}),
-    "mobile": frozenset({JWT}),
-    "partner": frozenset({API_KEY, OAUTH}),
-}
-"""The credential kinds each channel accepts (CONTRACT sections 3, 4, 5; admin, section 7: an
-API key). A channel not named here accepts API keys only."""
-
-CACHEABLE = ("/v1/storefront/products/", "/v2/storefront/products/", "/v1/mobile/products/")
 
 
 async def open_keys(ctx: Context) -> KeyService:
@@ -152,14 +141,13 @@ def gateway_routes(ctx: Context, experiences: dict, keys: KeyService) -> list[Ro
     upstream = Upstream(ctx.client(settings.experience_url, "HUB_EXPERIENCE_URL"), "experience") if remote else None
     for key, app in experiences.items():
         api, version = key.split("-")
-        prefix = f"/{version}/{api}/"
-        accepts = CHANNEL_CREDENTIALS.get(api, frozenset({API_KEY}))
-        routes.append(Route(prefix=prefix, app=upstream or app, name=key, remote=remote, credentials=accepts))
-        # Only the catalog answers are cached (the longest prefix wins at the edge): an order
-        # or a return is never served from the cache, to its owner or anyone else.
-        routes += [Route(prefix=c, app=upstream or app, name=key, remote=remote, cache_scope="catalog:read",
-                         credentials=accepts)
-                   for c in CACHEABLE if c.startswith(prefix)]
+        needs = edge_needs(app)  # what the API declares: its channel's credentials, its cacheable GETs
+        routes.append(Route(prefix=f"/{version}/{api}/", app=upstream or app, name=key, remote=remote,
+                            credentials=needs.credentials))
+        # Only what an API declares cacheable is cached (the longest prefix wins at the edge): an
+        # order or a return is never served from the cache, to its owner or anyone else.
+        routes += [Route(prefix=c.prefix, app=upstream or app, name=key, remote=remote, cache_scope=c.scope,
+                         credentials=needs.credentials) for c in needs.cacheable]
     if remote and settings.sandbox and settings.sandbox_url:
         routes.append(Route(prefix="/sandbox/", app=Upstream(ctx.client(settings.sandbox_url, "HUB_SANDBOX_URL"), "sandbox"),
                             name="sandbox", authenticated=False))

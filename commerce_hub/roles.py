@@ -18,10 +18,15 @@ import httpx
 from commerce_hub.context import Context
 from commerce_hub.gateway_role import gateway_routes, open_keys, open_tokens, rate_limiter, response_cache
 from experience_apis.registry import build_experiences
-from gateway.edge import READ_ONLY, Edge, Route
+from gateway.edge import Edge
+from gateway.route import READ_ONLY, Route
+from gateway.policies.caching import CachePolicy
+from gateway.policies.chain import Chain
 from gateway.policies.cors import Cors
+from gateway.policies.framing import Framing
+from gateway.policies.ratelimit import Limits
 from gateway.health import HealthApp
-from gateway.identity import CredentialAuthenticator
+from gateway.identity import CredentialAuthenticator, Identity
 from commerce_hub.edi_role import edi_service
 from commerce_hub.notifications_role import notification_service
 from commerce_hub.ops_role import export_inventory_lag, open_backend_reports
@@ -134,10 +139,11 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
     if ctx.metrics.multiprocess:  # every worker's process figures, fresh for whichever worker is scraped
         sampler = asyncio.get_running_loop().create_task(sample_process_every(ctx.metrics, 10.0))
         stack.callback(sampler.cancel)
-    edge = Edge(ctx.routes, authenticator, rate_limiter(ctx), ctx.metrics, cache=cache,
-                cors=Cors(settings.cors_origins) if "gateway" in parts else None,
-                internal_secret=settings.internal_secret, max_body_bytes=settings.max_body_bytes,
-                body_timeout=settings.http_body_timeout_seconds)
+    chain = Chain(Cors(settings.cors_origins) if "gateway" in parts else None, Framing(settings.max_body_bytes),
+                  Identity(authenticator), Limits(rate_limiter(ctx)),
+                  CachePolicy(cache, ctx.metrics) if cache is not None else None)  # ordered by chain.ORDER
+    edge = Edge(ctx.routes, chain, ctx.metrics, internal_secret=settings.internal_secret,
+                max_body_bytes=settings.max_body_bytes, body_timeout=settings.http_body_timeout_seconds)
     edge_ref.append(edge)
     return edge, ctx.bus
 

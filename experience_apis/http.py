@@ -17,6 +17,7 @@ from litestar.params import Dependency
 from litestar.types import Message, Scope
 
 from experience_apis import openapi
+from experience_apis.edge_needs import DEFAULT_CREDENTIALS
 from experience_apis import versions as _versions
 from experience_apis.versions import ApiVersion, VersionRegistry
 from shared.errors import Forbidden
@@ -52,11 +53,13 @@ def requires(scope: str, *alternatives: str) -> Callable[[ASGIConnection, BaseRo
             if not current_principal(connection).scopes & accepted:  # type: ignore[arg-type]
                 raise Forbidden(f"This credential lacks the scope {named}.", code="insufficient_scope")
 
+        any_of.scopes = (scope, *alternatives)  # type: ignore[attr-defined]  # read by edge_needs
         return any_of
 
     async def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
         current_principal(connection).require(scope)  # type: ignore[arg-type]
 
+    guard.scopes = (scope,)  # type: ignore[attr-defined]  # read by edge_needs
     return guard
 
 
@@ -85,6 +88,7 @@ def experience_app(
     versions: VersionRegistry | None = None,
     successor_paths: Sequence[str] = (),
     dependencies: dict[str, Provide] | None = None,
+    credentials: frozenset[str] = DEFAULT_CREDENTIALS,
 ) -> Litestar:
     """One Litestar app per API version; the gateway routes `/{version}/{api}` to it.
 
@@ -92,7 +96,8 @@ def experience_app(
     (default: the published registry). Every operation documents its problem answers;
     a deprecated version marks them deprecated and adds its deprecation headers to
     every answer, errors included (`successor_paths`: the successor's route templates,
-    to link to the equivalent path)."""
+    to link to the equivalent path). `credentials`: the kinds the channel accepts, which
+    the gateway's edge enforces (``experience_apis.edge_needs``)."""
     versions = versions or _versions.VERSIONS
     spec = versions.get(f"{api}-{version}")
     deprecated = spec.status == "deprecated"
@@ -119,6 +124,7 @@ def experience_app(
     )
     app.state.ports = ports or {}
     app.state.internal_secret = internal_secret
+    app.state.credentials = credentials
     return app
 
 

@@ -3,7 +3,7 @@
 Credential kinds (CONTRACT sections 3, 4, 5, 7): ``api_key`` (``X-API-Key``, checked
 against the key store, hashes only), ``oauth`` (a hub-signed token from ``/oauth/token``)
 and ``jwt`` (the identity provider's token); the last two as ``Authorization: Bearer``.
-Each route names the kinds it accepts (``gateway.edge.Route.credentials``); the rules:
+Each route names the kinds it accepts (``gateway.route.Route.credentials``); the rules:
 
 - exactly one credential: ``X-API-Key`` and ``Authorization`` together, or either header
   twice, is 401, whichever of them is valid;
@@ -18,14 +18,17 @@ before its credential is looked at.
 
 from __future__ import annotations
 
-from typing import Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
 
 from gateway.keys.service import KeyService
 from gateway.policies.sources import SourceGuard
 from shared.errors import RateLimited, Unauthorized
-from shared.identity import Principal
+from shared.identity import API_KEY, JWT, OAUTH, Principal
 
-API_KEY, OAUTH, JWT = "api_key", "oauth", "jwt"
+if TYPE_CHECKING:
+    from gateway.exchange import Exchange
+    from gateway.route import Route
+
 KINDS = frozenset({API_KEY, OAUTH, JWT})
 BEARER_KINDS = frozenset({OAUTH, JWT})
 TokenVerifier = Callable[[str, frozenset[str]], Awaitable[Principal]]
@@ -79,6 +82,24 @@ class CredentialAuthenticator:
         if principal.kind not in accepts:  # the verifier refuses these already; never trust one path
             raise Unauthorized("The bearer token is not valid.")
         return principal
+
+
+class Identity:
+    """The identity policy: the route's principal from the one credential, of a kind the route
+    accepts. Fails closed: no principal, no answer (401, or 429 for a source past its
+    budget); a key store or JWKS that cannot be read fails the request, never admits it."""
+
+    name, fails = "identity", "closed"
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._auth = authenticator
+
+    def applies(self, route: Route | None) -> bool:
+        return route is not None and route.authenticated
+
+    async def enter(self, exchange: Exchange) -> bool:
+        exchange.principal = await self._auth.authenticate(exchange.scope, exchange.route.credentials)  # type: ignore[union-attr]
+        return False
 
 
 def too_many_failures(wait: int) -> RateLimited:

@@ -31,6 +31,9 @@ SCOPES = frozenset(
     }
 )
 PRINCIPAL_HEADER = "x-hub-principal"
+API_KEY, OAUTH, JWT = "api_key", "oauth", "jwt"
+"""The credential kinds (CONTRACT sections 3, 4, 5, 7): ``X-API-Key``, a hub-signed OAuth token,
+the identity provider's JWT. Each experience API declares the kinds its channel accepts."""
 
 
 class Principal(msgspec.Struct, frozen=True, kw_only=True):

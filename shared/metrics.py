@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from bisect import bisect_left
 from typing import Awaitable, Callable, Iterable, Iterator
 
 from prometheus_client import (
@@ -66,10 +67,19 @@ class _Metric:
 
 
 class Counter(_Metric):
-    __slots__ = ()
+    __slots__ = ("_values",)
+
+    def __init__(self, metric: _Counter | _Gauge | _Histogram, labels: tuple[str, ...]) -> None:
+        super().__init__(metric, labels)
+        self._values: dict[tuple[str, ...], object] = {}
 
     def inc(self, *labels: str, amount: float = 1.0) -> None:
-        self.child(labels).inc(amount)  # type: ignore[attr-defined]
+        """The child's value itself, cached per label set: what the library's ``inc`` does
+        after its checks (an amount is never negative here), without them (the edge's hot path)."""
+        value = self._values.get(labels)
+        if value is None:
+            value = self._values[labels] = self.child(labels)._value  # type: ignore[attr-defined]
+        value.inc(amount)  # type: ignore[attr-defined]
 
 
 class Gauge(_Metric):
@@ -80,10 +90,22 @@ class Gauge(_Metric):
 
 
 class Histogram(_Metric):
-    __slots__ = ()
+    __slots__ = ("_parts",)
+
+    def __init__(self, metric: _Counter | _Gauge | _Histogram, labels: tuple[str, ...]) -> None:
+        super().__init__(metric, labels)
+        self._parts: dict[tuple[str, ...], tuple] = {}
 
     def observe(self, value: float, *labels: str) -> None:
-        self.child(labels).observe(value)  # type: ignore[attr-defined]
+        """The library's ``observe`` without its checks and exemplars: the sum, and the first
+        bucket whose upper bound holds `value` (found by bisection; the last bound is +Inf)."""
+        parts = self._parts.get(labels)
+        if parts is None:
+            child = self.child(labels)
+            parts = self._parts[labels] = (child._sum, child._upper_bounds, child._buckets)  # type: ignore[attr-defined]
+        total, bounds, buckets = parts
+        total.inc(value)
+        buckets[bisect_left(bounds, value)].inc(1)
 
     @property
     def values(self) -> dict[tuple[str, ...], float]:

@@ -11,6 +11,7 @@ from experience_apis.http import experience_app
 from experience_apis.order_intake import OrderIntake
 from experience_apis.mobile.v1.routes import HANDLERS as V1
 from experience_apis.mobile.v1.schemas import HIGH_STOCK_FROM, StockLevels
+from shared.identity import JWT
 
 
 def create_mobile_v1(ports: dict[str, object] | None = None, internal_secret: str = "", *,
@@ -20,6 +21,7 @@ def create_mobile_v1(ports: dict[str, object] | None = None, internal_secret: st
     levels = StockLevels(high_from=high_stock_from)
     app = experience_app(
         api="mobile", version="v1", handlers=V1, ports=ports, ports_used=["pricing", "orders", "returns"], internal_secret=internal_secret,
-        dependencies={"stock_levels": Provide(lambda: levels, sync_to_thread=False, use_cache=True)}, **options,
+        dependencies={"stock_levels": Provide(lambda: levels, sync_to_thread=False, use_cache=True)},
+        credentials=frozenset({JWT}), **options,
     )
     return OrderIntake.wrap(app, prefix="/v1/mobile", channel="mobile")

@@ -10,15 +10,26 @@ revalidate, so a price change is never hidden by a browser cache) and
 ``Vary``; a matching ``If-None-Match`` gets 304. The headers of an entry's
 answer are built once per entry (``Entry.answer_headers``); a request only
 appends its own.
+
+``CachePolicy`` is the policy of the edge's chain (``gateway.policies.chain``). Fails
+open: a shared store (Redis) that cannot be read or written degrades to this instance's
+copy and to the app (``cache_redis``); the cache never fails a request.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import msgspec
 
 from gateway.policies.cache import Entry, ResponseCache
+from shared.metrics import Registry
+from shared.telemetry import hit_span, span_traceparent
+
+if TYPE_CHECKING:
+    from gateway.exchange import Exchange
+    from gateway.route import Route
 
 _KEPT = {b"deprecation", b"sunset", b"link"}
 Headers = Sequence[tuple[bytes, bytes]]
@@ -120,3 +131,42 @@ async def serve_through_cache(cache: ResponseCache, key: str, app: Callable, sco
                 "headers": [*result.headers, (b"x-cache", b"MISS")]})
     await send({"type": "http.response.body", "body": result.body})
     return "MISS"
+
+
+class CachePolicy:
+    name, fails = "cache", "open"
+
+    def __init__(self, cache: ResponseCache, metrics: Registry) -> None:
+        self.cache = cache
+        self._lookups = metrics.counter("hub_cache_lookups_total", "Cacheable GETs by route and X-Cache result",
+                                        ["route", "result"])
+
+    def applies(self, route: Route | None) -> bool:
+        return route is not None and route.authenticated and route.cache_scope is not None
+
+    async def enter(self, exchange: Exchange) -> bool:
+        """A fresh entry of this process's copy is answered here (no app, no span unless
+        sampled); else the miss goes through ``serve_through_cache`` in the target's place."""
+        route = exchange.route
+        key = self.cache.key_for(exchange.scope, exchange.principal, route.cache_scope)  # type: ignore[union-attr,arg-type]
+        if key is None:
+            return False
+        entry = self.cache.fresh_local(key)
+        if entry is None or exchange.head:
+            exchange.through = partial(self._through, key)
+            return False
+        self._lookups.inc(route.name, "HIT")  # type: ignore[union-attr]
+        traced = hit_span(exchange.scope, route.name)  # type: ignore[union-attr]
+        if traced is None:
+            exchange.status = await send_entry(exchange.send, entry, b"HIT", exchange.headers.get(b"if-none-match"),
+                                               [*exchange.extra, (b"traceparent", exchange.traceparent())])
+            return True
+        with traced as span:
+            exchange.span_header = span_traceparent(span)
+            exchange.status = await send_entry(exchange.send, entry, b"HIT", exchange.headers.get(b"if-none-match"),
+                                               [*exchange.extra, (b"traceparent", exchange.traceparent())])
+        return True
+
+    async def _through(self, key: str, exchange: Exchange, target: Callable, scope: dict) -> None:
+        result = await serve_through_cache(self.cache, key, target, scope, exchange.body, exchange)
+        self._lookups.inc(exchange.route.name, result)  # type: ignore[union-attr]

@@ -7,11 +7,18 @@ the edge before authentication, since browsers send it without credentials:
 other. An actual request from an allowed origin gets
 ``Access-Control-Allow-Origin`` (the origin itself, with ``Vary: Origin``)
 and the response headers a client needs to read exposed.
+
+Fails closed: an origin not listed gets no CORS header (its browser then refuses the
+answer) and its preflight is 403. In the chain only when origins are configured.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
+
+if TYPE_CHECKING:
+    from gateway.exchange import Exchange
+    from gateway.route import Route
 
 _METHODS = b"GET, POST, PUT, DELETE"
 _HEADERS = b"X-API-Key, Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-ID, traceparent"
@@ -20,9 +27,23 @@ _EXPOSE = (b"RateLimit, RateLimit-Policy, Retry-After, X-Request-ID, X-Cache, ET
 
 
 class Cors:
+    name, fails = "cors", "closed"
+
     def __init__(self, origins: tuple[str, ...]) -> None:
         self._origins = {o.rstrip("/").encode() for o in origins}
         self.enabled = bool(self._origins)
+
+    def applies(self, route: Route | None) -> bool:
+        return self.enabled  # every path, a path no route answers included
+
+    async def enter(self, exchange: Exchange) -> bool:
+        """A preflight is answered here (True); an actual request gets its CORS fields."""
+        origin = exchange.headers.get(b"origin")
+        if self.is_preflight(exchange.scope["method"], exchange.headers):
+            await self.preflight(origin, exchange)
+            return True
+        exchange.extra += self.response_headers(origin)
+        return False
 
     @staticmethod
     def is_preflight(method: str, headers: Mapping[bytes, bytes]) -> bool:

@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import msgspec
 
+from shared.errors import RateLimited
 from shared.settings import Plan
+
+if TYPE_CHECKING:
+    from gateway.exchange import Exchange
+    from gateway.route import Route
 
 
 class Decision(msgspec.Struct, frozen=True):
@@ -85,3 +90,29 @@ class LocalRateLimiter:
             tokens -= 1.0
         bucket[0], bucket[1] = tokens, now
         return decide(plan_name, plan, tokens, allowed)
+
+
+class Limits:
+    """The limits policy: the consumer's bucket for its plan; the RateLimit fields on every
+    answer, 429 with ``Retry-After`` past the limit. Fails open: with the shared store
+    (Redis) unreachable the limiter decides on this instance's own buckets
+    (``ratelimit_redis``), so the edge keeps limiting, per instance, and keeps serving."""
+
+    name, fails = "limits", "open"
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self._limiter = limiter
+
+    def applies(self, route: Route | None) -> bool:
+        return route is not None and route.authenticated
+
+    async def enter(self, exchange: Exchange) -> bool:
+        principal = exchange.principal
+        decision = await self._limiter.hit(principal.consumer, principal.plan)  # type: ignore[union-attr]
+        exchange.extra += decision.headers()
+        if not decision.allowed:
+            raise RateLimited(
+                f"The plan {decision.plan!r} allows {decision.quota} requests per {decision.window} s.",
+                headers={"Retry-After": str(decision.retry_after)},
+            )
+        return False

@@ -16,6 +16,7 @@ from experience_apis.orders import (
     OrderAccepted, OrderDetail, OrderIdParam, OrderIn, Orders, command, detail,
     order_body, place, viewer)
 
+from experience_apis.edge_needs import CACHEABLE
 from experience_apis.http import INJECTED, CurrentPrincipal, requires
 from experience_apis.returns import (
     RETURN_HEADERS, RETURN_PROBLEMS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam)
@@ -28,7 +29,7 @@ PREFIX = "/v1/mobile"
 Pricing = Annotated[PricingPort, INJECTED]
 
 
-@get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
+@get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"], opt=CACHEABLE,
      summary="One product with its price and stock level", guards=[requires("catalog:read")],
      responses=PRODUCT_PROBLEMS)
 async def get_product(

@@ -9,6 +9,7 @@ from experience_apis.orders import (
     OrderAccepted, OrderDetail, OrderIdParam, OrderIn, Orders, command, detail,
     order_body, place, viewer)
 
+from experience_apis.edge_needs import CACHEABLE
 from experience_apis.http import CurrentPrincipal, requires
 from experience_apis.returns import (
     RETURN_HEADERS, RETURN_PROBLEMS, ReturnDetail, ReturnIn, ReturnOut, Returns, RmaIdParam)
@@ -22,7 +23,7 @@ from experience_apis.storefront.v1.schemas import BasketIn, BasketOut, Product
 PREFIX = "/v1/storefront"
 
 
-@get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
+@get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"], opt=CACHEABLE,
      summary="Price and availability of one SKU", guards=[requires("catalog:read")], responses=PRODUCT_PROBLEMS)
 async def get_product(
     sku: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.problems import strict_body
 from litestar import Response, get, post
 
+from experience_apis.edge_needs import CACHEABLE
 from experience_apis.http import CurrentPrincipal, requires
 from experience_apis.storefront.common import (
     BASKET_PROBLEMS, PRODUCT_PROBLEMS, CurrencyParam, CustomerParam, Pricing, QuantityParam, price_basket,
@@ -15,7 +16,7 @@ from experience_apis.storefront.v2.schemas import BasketOut, Product
 PREFIX = "/v2/storefront"
 
 
-@get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"],
+@get(f"{PREFIX}/products/{{sku:str}}", operation_id="getProduct", tags=["catalog"], opt=CACHEABLE,
      summary="Price and availability of one SKU", guards=[requires("catalog:read")], responses=PRODUCT_PROBLEMS)
 async def get_product(
     sku: str,
