@@ -3,7 +3,7 @@
 When no exporter is configured (``shared.telemetry``), the SDK's sampler is always off and
 every span it starts is a ``NonRecordingSpan``: ids only, so answers and log lines still name
 their trace. Starting one through the SDK still costs a sampler call, its span metrics and a
-stack of context managers (about a third of the CPU of a stock report's trip through the hub,
+stack of context managers (about a fifth of the CPU of a stock report's trip through the hub,
 measured: docs/performance.md). ``unrecorded`` makes the same span directly: the parent's trace
 id (a new random one at a root), a new span id, the parent's trace state, flags as the SDK sets
 them for an unsampled span (``random-trace-id`` kept, ``sampled`` clear). ``current`` makes a
