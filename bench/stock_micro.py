@@ -1,14 +1,17 @@
 """CPU per stock event through the one-process hub, in process (no HTTP server; prints numbers).
 
-Builds the ``all`` role as ``hub serve`` does (``HubApp``, the sandbox included) on a fresh
-PostgreSQL database and Redis Streams, then drives the built edge with a minimal ASGI driver:
-``--concurrency`` tasks POST the burst of ``bench/stock_events.py`` (signed, one event per
-request) and the run ends when every (sku, location) holds
-its newest sequence and no ``stock.changed`` row is left in the outbox. Reports this process's
-CPU time (``time.process_time``) per event for the POSTs alone (accepted) and until applied,
-beside the driver's own cost (the same requests answered by a trivial app). On a shared
-machine the CPU time is the figure to go by. ``--profile FILE``: a cProfile (wall clock: a CPU clock costs a system call per event) of the
-whole burst, for ``python -m pstats FILE``.
+Builds the ``all`` role as ``hub serve`` does (``HubApp``, the sandbox included, the heap
+settled as the lifespan settles it) on a fresh PostgreSQL database and Redis Streams, then drives
+the built edge with a minimal ASGI driver: ``--concurrency`` tasks POST the burst of
+``bench/stock_events.py`` (signed, one event per request) and the run ends when every (sku,
+location) holds its newest sequence and no ``stock.changed`` row is left in the outbox. Reports
+this process's CPU time (``time.process_time``) per event for the POSTs alone (accepted) and
+until applied, the garbage collector's share, and the driver's own cost (the same requests
+answered by a trivial app). On a shared machine the CPU time is the figure to go by.
+``--profile FILE``: a cProfile of the burst (wall clock: a CPU clock costs a system call per
+function call), for ``python -m pstats FILE``; ``py-spy record --gil -- python bench/stock_micro.py``
+samples it too. ``STOCK_MICRO_GC=700,10,10``: other collector thresholds (that is the
+interpreter's default). Bounded: 120 s for the apply; 127.0.0.1 only.
 
     .venv/bin/python bench/stock_micro.py [--events 10000] [--redis redis://127.0.0.1:6379/5]
         [--concurrency 64] [--profile FILE]
