@@ -24,11 +24,15 @@ async def engine(fresh_pg_url: str) -> AsyncIterator[AsyncEngine]:
         await engine.dispose()
 
 
-async def waiting_on_a_lock(engine: AsyncEngine, deadline: float = 10.0) -> None:
+async def blocked(engine: AsyncEngine, refresh: asyncio.Task, deadline: float = 60.0) -> None:
+    """Return once a statement of this database waits on a row lock: the refresh, held up by the
+    report's mark (it cannot finish before that mark is committed)."""
     loop = asyncio.get_running_loop()
     until = loop.time() + deadline
     async with engine.connect() as conn:
         while loop.time() < until:
+            if refresh.done():
+                raise AssertionError(f"the refresh ended while a mark it reads was held: {refresh.result()!r}")
             waits = (await conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                                               "AND datname = current_database()"))).scalar()
             if waits:
@@ -46,7 +50,7 @@ async def test_a_refresh_takes_the_marks_in_the_order_a_report_marks_them(engine
         await report.begin()
         await levels.mark(report, ["SKU-A"])  # a report's transaction holds SKU-A's mark...
         refresh = asyncio.create_task(levels.DesiredLevels(engine).refresh())
-        await waiting_on_a_lock(engine)
+        await blocked(engine, refresh)
         await levels.mark(report, ["SKU-B"])  # ...and goes on to SKU-B, as a batch marks them: by name
         await report.commit()
-    assert await asyncio.wait_for(refresh, 10) == 2  # before the fix: "deadlock detected" in one of them
+    assert await asyncio.wait_for(refresh, 60) == 2  # before the fix: "deadlock detected" in one of them
