@@ -1,6 +1,6 @@
 """A burst of signed stock events through the whole hub (issue 11): webhook -> projection -> cache.
 
-Starts ``hub serve`` (``--workers`` processes of the ``all`` role, default 1, port 9181; each
+Starts ``hub serve`` (``--workers`` processes of the ``all`` role, default 1, port ``--port``, default 9181; each
 runs the hooks and a worker of ``--worker-concurrency`` messages, default 512) on a fresh
 PostgreSQL database and Redis (``--redis``, Redis Streams as the bus), then POSTs ``--events`` signed events (default
 10,000) over 500 SKUs to ``/hooks/wms`` and ``/hooks/pos`` from ``--concurrency`` clients,
@@ -86,17 +86,18 @@ def newest(events: list) -> dict[tuple[str, str], int]:
     return final
 
 
-async def start_hub(db_url: str, redis_url: str, workers: int = 1, concurrency: int = 512) -> subprocess.Popen:
+async def start_hub(db_url: str, redis_url: str, workers: int = 1, concurrency: int = 512,
+                    port: int = PORT) -> subprocess.Popen:
     env = {**os.environ, "HUB_DATABASE_URL": db_url, "HUB_REDIS_URL": redis_url, "HUB_SANDBOX": "1",
            "HUB_WORKERS": str(workers), "HUB_WORKER_CONCURRENCY": str(concurrency),
-           "HUB_PORT": str(PORT), "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN, "HUB_LOG_LEVEL": "warning",
+           "HUB_PORT": str(port), "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN, "HUB_LOG_LEVEL": "warning",
            "HUB_OUTBOX_POLL_SECONDS": "0.2", "HUB_PLANS": '{"bench": {"rate_per_second": 1000000, "burst": 1000000}}'}
     hub = subprocess.Popen([str(ROOT / ".venv/bin/hub"), "serve"], env=env, cwd=ROOT, start_new_session=True,
                            stdout=subprocess.DEVNULL, stderr=open("/tmp/stock_events_hub.log", "w"))
     async with aiohttp.ClientSession() as s:
         for _ in range(300):
             try:
-                async with s.get(f"http://127.0.0.1:{PORT}/health/ready") as r:
+                async with s.get(f"http://127.0.0.1:{port}/health/ready") as r:
                     if r.status == 200:
                         return hub
             except aiohttp.ClientError:
@@ -111,7 +112,7 @@ async def run(args: argparse.Namespace) -> None:
     admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    hub = await start_hub(db_url, args.redis, args.workers, args.worker_concurrency)
+    hub = await start_hub(db_url, args.redis, args.workers, args.worker_concurrency, args.port)
     HUB_SESSION[0] = hub.pid
     if os.environ.get("HUB_BENCH_PROFILE"):  # py-spy's samples of the hub during the burst
         subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "-r", "200", "-f", "raw", "-d", "60", "--subprocesses",
@@ -129,7 +130,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 async def measure(args: argparse.Namespace, name: str) -> None:
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{args.port}"
     events = burst(args.events)
     final = newest(events)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency + 8)) as s:
@@ -261,6 +262,7 @@ def main() -> None:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5")
     parser.add_argument("--workers", type=int, default=1, help="hub processes (HUB_WORKERS)")
     parser.add_argument("--worker-concurrency", type=int, default=512, help="HUB_WORKER_CONCURRENCY")
+    parser.add_argument("--port", type=int, default=PORT, help="the hub's port on 127.0.0.1")
     args = parser.parse_args()
     args.events = min(args.events, 50_000)
     sys.path.insert(0, str(ROOT))

@@ -32,6 +32,9 @@ from opentelemetry.sdk.trace.sampling import (
 )
 
 from shared.logs import order_context, redact
+from shared.trace_ids import (  # noqa: F401 - the W3C helpers are imported from here too
+    current, new_span_id, new_trace_id, parse_traceparent, remote_parent, span_traceparent, traceparent, unrecorded,
+)
 
 _tracer = trace.get_tracer("commerce_hub")
 _provider: TracerProvider | None = None
@@ -232,6 +235,11 @@ def business_span(name: str, *, order_id: str | None = None, channel: str | None
                   kind: trace.SpanKind = trace.SpanKind.INTERNAL) -> Iterator[trace.Span]:
     """A span of the process layer with the business attributes (``hub.*``; ``peer.service``
     for a backend), current for its body; the order id also names every log line inside."""
+    if not _sampler.exporting:  # nothing is recorded: the same ids, without the SDK's work
+        with current(unrecorded(trace.get_current_span().get_span_context())) as span, \
+                order_context(order_id) if order_id is not None else _nothing():
+            yield span
+        return
     with _tracer.start_as_current_span(name, kind=kind) as span:
         if span.is_recording():
             for key, value in (("hub.order.id", order_id), ("hub.channel", channel),
@@ -268,7 +276,14 @@ class _AsgiHeaders:
 def server_span(scope: dict, name: str, *, sampled: bool = False) -> Iterator[trace.Span]:
     """A SERVER span that continues the request's `traceparent`, current for its body
     (``sampled``: recorded whatever the sampler says, the decision being made already)."""
-    parent = propagate.extract(scope.get("headers", []), getter=_AsgiHeaders)
+    headers = scope.get("headers", [])
+    if not _sampler.exporting and not sampled:  # nothing is recorded: the same ids, without the SDK's work
+        traced = any(name == b"traceparent" for name, _ in headers)
+        parent = propagate.extract(headers, getter=_AsgiHeaders) if traced else None
+        with current(unrecorded(trace.get_current_span(parent).get_span_context() if traced else None)) as span:
+            yield span
+        return
+    parent = propagate.extract(headers, getter=_AsgiHeaders)
     _sampler.forced = sampled
     try:
         span = _tracer.start_span(name, context=parent, kind=trace.SpanKind.SERVER)
@@ -289,38 +304,6 @@ def hit_span(scope: dict, name: str):  # noqa: ANN201
     if not _sampler.root_sampled(name):
         return None
     return server_span(scope, name, sampled=True)
-
-
-def parse_traceparent(value: bytes | None) -> tuple[int, bool] | None:
-    """(trace id, sampled) of a valid W3C ``traceparent``, else None."""
-    if value is None or len(value) < 55:
-        return None
-    parts = value.split(b"-")
-    if len(parts) < 4 or len(parts[1]) != 32 or len(parts[2]) != 16 or len(parts[3]) != 2 or parts[0] == b"ff":
-        return None
-    try:
-        trace_id, flags = int(parts[1], 16), int(parts[3], 16)
-        int(parts[2], 16)
-    except ValueError:
-        return None
-    return (trace_id, bool(flags & 1)) if trace_id else None
-
-
-def traceparent(trace_id: int, span_id: int, sampled: bool) -> bytes:
-    return b"00-%032x-%016x-%s" % (trace_id, span_id, b"01" if sampled else b"00")
-
-
-def new_span_id() -> int:
-    return random.getrandbits(64) or 1
-
-
-def new_trace_id() -> int:
-    return random.getrandbits(128) or 1
-
-
-def span_traceparent(span: trace.Span) -> bytes | None:
-    ctx = span.get_span_context()
-    return traceparent(ctx.trace_id, ctx.span_id, ctx.trace_flags.sampled) if ctx.trace_id else None
 
 
 def incoming_trace_id(scope: dict) -> str | None:
@@ -367,6 +350,11 @@ def current_trace_id() -> str | None:
 def consumer_span(name: str, traceparent: str | None, **attributes: str) -> Iterator[trace.Span]:
     """A CONSUMER span for asynchronous work, a child of the trace that queued it
     (``traceparent``; a new trace when None), current for its body."""
+    if not _sampler.exporting:  # nothing is recorded: the same ids, without the SDK's work
+        parent_ctx = remote_parent(traceparent) if traceparent else trace.get_current_span().get_span_context()
+        with current(unrecorded(parent_ctx)) as span:
+            yield span
+        return
     parent = propagate.extract({"traceparent": traceparent}) if traceparent else None
     with _tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER,
                                        attributes=attributes) as span:

@@ -28,7 +28,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from shared.db.dialect import insert
+from shared.db.dialect import among, insert
 from shared.db.engine import reading
 from shared.db.storefront_tables import storefront_levels as levels
 from shared.db.storefront_tables import storefront_marks as marks
@@ -93,13 +93,13 @@ class DesiredLevels:
                 shown.setdefault(loc, 0)  # a location the book no longer has: nothing to sell there
             rows += [{"sku": row.sku, "location": loc, "desired": qty, "basis": row.version,
                       "received_at": as_utc(row.received_at)} for loc, qty in sorted(shown.items())]
-        async with self._engine.begin() as conn:
+        async with self._engine.begin() as conn:  # rows locked by SKU, as ``mark`` locks them: no deadlock
             if rows:
                 await _write(conn, rows)
             await conn.execute(update(marks).where(marks.c.sku == bindparam("s"),
                                                    marks.c.seen_version < bindparam("v"))
                                .values(seen_version=bindparam("v")),
-                               [{"s": row.sku, "v": row.version} for row in due])
+                               [{"s": row.sku, "v": row.version} for row in sorted(due, key=lambda r: r.sku)])
         return len(due)
 
 
@@ -107,9 +107,9 @@ async def _book(conn: AsyncConnection, skus: list[str]) -> dict[str, tuple[dict[
     """Per SKU: available per location as the book holds it, and its holds."""
     out: dict[str, tuple[dict[str, int], int]] = {}
     held = dict((await conn.execute(select(stock_reservations.c.sku, stock_reservations.c.reserved)
-                                    .where(stock_reservations.c.sku.in_(skus)))).all())
+                                    .where(among(stock_reservations.c.sku, skus, conn.dialect.name)))).all())
     for row in await conn.execute(select(stock_levels.c.sku, stock_levels.c.location, stock_levels.c.available)
-                                  .where(stock_levels.c.sku.in_(skus))):
+                                  .where(among(stock_levels.c.sku, skus, conn.dialect.name))):
         out.setdefault(row.sku, ({}, int(held.get(row.sku) or 0)))[0][row.location] = int(row.available)
     for sku, reserved in held.items():
         out.setdefault(sku, ({}, int(reserved or 0)))
@@ -118,7 +118,8 @@ async def _book(conn: AsyncConnection, skus: list[str]) -> dict[str, tuple[dict[
 
 async def _stored(conn: AsyncConnection, skus: list[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for row in await conn.execute(select(levels.c.sku, levels.c.location).where(levels.c.sku.in_(skus))):
+    for row in await conn.execute(select(levels.c.sku, levels.c.location)
+                                  .where(among(levels.c.sku, skus, conn.dialect.name))):
         out.setdefault(row.sku, []).append(row.location)
     return out
 

@@ -20,6 +20,7 @@ from typing import Any, Awaitable, Callable, Collection
 from sqlalchemy import DateTime, and_, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from shared.db.dialect import among
 from shared.db.tables import dead_letters, journey_steps, outbox
 from shared.messaging.journal import step_row
 from shared.messaging.outbox import Message, as_utc
@@ -59,6 +60,7 @@ def dead_letter_id(message_id: str) -> str:
 class OutboxStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._dialect = engine.dialect.name
 
     async def claim(self, now: datetime, lease_until: datetime, limit: int, topics: Collection[str]) -> list[Delivery]:
         """Take due rows of these topics that nobody holds (or whose lease ran out), the longest
@@ -88,7 +90,7 @@ class OutboxStore:
         fast reader may get here before that commits. Matching on the committed row makes
         PostgreSQL wait for the relay's row lock (SQLite: for its write lock) rather than miss it."""
         stmt = (
-            update(outbox).where(outbox.c.id.in_(list(ids)), outbox.c.available_at <= now)
+            update(outbox).where(among(outbox.c.id, ids, self._dialect), outbox.c.available_at <= now)
             .values(attempts=outbox.c.attempts + 1,
                     first_attempt_at=func.coalesce(outbox.c.first_attempt_at, literal(now, _Time)),
                     published_at=func.coalesce(outbox.c.published_at, literal(now, _Time)))
@@ -100,7 +102,8 @@ class OutboxStore:
     async def renew(self, ids: Collection[int], lease_until: datetime) -> None:
         if ids:
             async with self.engine.begin() as conn:
-                await conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(claimed_until=lease_until))
+                await conn.execute(update(outbox).where(among(outbox.c.id, ids, self._dialect))
+                                   .values(claimed_until=lease_until))
 
     async def settle(self, done: list[Delivery], failed: list[tuple[Delivery, Failure]], now: datetime) -> None:
         """Record outcomes in one transaction: delete the done rows, reschedule or dead-letter
@@ -109,7 +112,7 @@ class OutboxStore:
         steps = [step_row(d.message, "done", now, latency_ms=d.latency_ms) for d in done]
         async with self.engine.begin() as conn:
             if done:
-                await conn.execute(delete(outbox).where(outbox.c.id.in_([d.row_id for d in done])))
+                await conn.execute(delete(outbox).where(among(outbox.c.id, [d.row_id for d in done], self._dialect)))
             for delivery, failure in failed:
                 mine = and_(outbox.c.id == delivery.row_id, outbox.c.attempts == delivery.message.attempts)
                 if not failure.dead:
