@@ -88,6 +88,13 @@ class Edge:
             else:
                 log.exception("unhandled error at the edge on %s", scope["path"])
             await send_problem(exchange, HubError("An unexpected error occurred."), scope, exchange.trace_id())
+        finally:
+            # The exchange holds the scope and the scope the exchange: a cycle that would keep the
+            # server's receive channel (in the body guard) alive until the cyclic collector ran,
+            # and granian closes a connection only once that channel is dropped (a 408's
+            # ``Connection: close`` then took seconds). Broken here, it goes with the request.
+            del scope["hub.answer"]
+            exchange.scope = None  # type: ignore[assignment]  # and through any copy of the scope
         name = route.name if route is not None else "unmatched"
         self._requests.inc(name, str(exchange.status))
         self._latency.observe(time.perf_counter() - started, name)
