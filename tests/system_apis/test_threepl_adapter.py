@@ -104,9 +104,18 @@ async def test_the_receive_control_refuses_an_unknown_or_cancelled_return(tpl_sa
     await tpl_sandbox.port.cancel_receipt(RECEIPT.rma_id)
     refused = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": RECEIPT.rma_id})
     assert refused.status_code == 422, refused.text
-    bad = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": RECEIPT.rma_id, "lines": [
+    bad = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": "nope", "lines": [
         {"sku": "SKU-1001", "quantity": -1}]})
     assert bad.status_code == 422, bad.text
+
+
+async def test_a_partial_receipt_reports_only_the_units_processed(tpl_sandbox: UnderTest) -> None:
+    await tpl_sandbox.port.expect_receipt(RECEIPT)
+    received = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": RECEIPT.rma_id, "lines": [
+        {"sku": "SKU-1003", "quantity": 1}]})
+    assert received.status_code == 200, received.text
+    (receipt,) = await tpl_sandbox.port.received_returns([RECEIPT.rma_id])
+    assert [(l.sku, l.quantity) for l in receipt.lines] == [("SKU-1001", 0)], "nothing of SKU-1001 arrived"
 
 
 def _answer(status: int, headers: dict | None = None) -> httpx.Response:
