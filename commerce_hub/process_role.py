@@ -30,6 +30,7 @@ from process_apis.reconcile.orders_check import ErpOrdersCheck
 from process_apis.reconcile.service import ReconcileService
 from process_apis.reconcile.stock_check import StockCheck
 from process_apis.returns.events import ReturnEvents
+from process_apis.returns.polled import ReceiptTracker
 from process_apis.returns.receiving import ReturnReceiving
 from process_apis.returns.routed import ShippedBy
 from process_apis.returns.saga import SAGA_TOPIC, ReturnSaga, StepBudget
@@ -108,7 +109,7 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     flows = OrderFlows(engine, system.erp, system.fulfilment, system.channels, process.stock,
                        wake=ctx.wake, metrics=ctx.metrics, routes=routes)
     returned = ShippedBy(engine, routes) if routes.several else system.fulfilment  # to who shipped it
-    track_shipments(ctx, engine, routes)
+    track_fulfilment(ctx, engine, routes)
     pusher = open_storefront_push(ctx, engine, system.channels)
 
     async def stock_applied(skus: list[str]) -> None:
@@ -142,13 +143,21 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     process.reconciliations.schedule(ctx.settings.reconcile_interval_seconds)
 
 
-def track_shipments(ctx: Context, engine: AsyncEngine, routes: FulfilmentRoutes) -> None:
-    """Poll the fulfilment connections that send no shipment events (``orders/tracking.py``)."""
-    feeds = routes.feeds() if routes.several else {}
-    if feeds and ctx.settings.fulfilment_poll_seconds > 0:
-        ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.webhook_id_retention_seconds))
-        tracker = ShipmentTracker(engine, ledger, feeds, interval=ctx.settings.fulfilment_poll_seconds, wake=ctx.wake)
-        task = asyncio.get_running_loop().create_task(tracker.run())
+def track_fulfilment(ctx: Context, engine: AsyncEngine, routes: FulfilmentRoutes) -> None:
+    """Poll the fulfilment connections that send no events: their shipments
+    (``orders/tracking.py``) and return receipts (``returns/polled.py``). Run with the workers
+    (``all`` and ``worker`` roles; a split worker reaches them over RPC): every worker polls,
+    the idempotency ledger queues what each finds once."""
+    interval = ctx.settings.fulfilment_poll_seconds
+    if not routes.several or interval <= 0:
+        return
+    ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.webhook_id_retention_seconds))
+    pollers = [ShipmentTracker(engine, ledger, feeds, interval=interval, wake=ctx.wake)
+               for feeds in [routes.feeds()] if feeds]
+    pollers += [ReceiptTracker(engine, ledger, feeds, interval=interval, wake=ctx.wake)
+                for feeds in [routes.receipt_feeds()] if feeds]
+    for poller in pollers:
+        task = asyncio.get_running_loop().create_task(poller.run())
         ctx.stack.callback(task.cancel)
 
 

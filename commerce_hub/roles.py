@@ -56,7 +56,7 @@ from system_apis.sandbox.config import SandboxConfig
 from system_apis.connections import resolve_connections
 from system_apis.erp_routing.build import route_erp
 from system_apis.wiring import (
-    PROTOCOLS, BreakerConfig, SystemPorts, build_system_ports, close_circuits, remote_ports,
+    BreakerConfig, SystemPorts, build_system_ports, close_circuits, protocol_of, remote_ports,
 )
 from shared.idempotency import IdempotencyLedger
 
@@ -229,8 +229,9 @@ async def _system(ctx: Context, sandbox_app, adapters: dict[str, object] | None)
 
 
 def _served(system: SystemPorts) -> dict[str, tuple[type, object]]:
-    """The system role's RPC services: every port slot with its Protocol."""
-    return {name: (PROTOCOLS[name.split(".")[0]], port) for name, port in system.slots().items()}
+    """The system role's RPC services: every port slot with its Protocol (a polled fulfilment
+    connection's with its ``shipments`` and ``received_returns``, which a split worker polls)."""
+    return {name: (protocol_of(name.split(".")[0], port), port) for name, port in system.slots().items()}
 
 
 async def _process(ctx: Context, system: SystemPorts | None) -> dict:

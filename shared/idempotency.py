@@ -183,3 +183,19 @@ def _replay(status: int, response: bytes) -> Replayed:
 def _aware(value: datetime) -> datetime:
     """SQLite hands back naive datetimes; every time the hub stores is UTC."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+async def queue_once(engine: AsyncEngine, ledger: IdempotencyLedger, scope: str, key: str, digest: str,
+                     topic: str, message_key: str, payload: msgspec.Struct) -> int:
+    """Queue ``payload`` on the outbox (``topic``, ``message_key``) only if ``(scope, key)`` is new to
+    the ledger, both in one transaction: what a poller finds on two rounds, or two pollers find at
+    once, is queued once (a second finder's claim loses). 1 when queued, else 0."""
+    from shared.messaging.outbox import enqueue
+
+    async with engine.begin() as conn:
+        begun = await ledger.begin_in(conn, scope, key, digest)
+        if begun.claim is not Claim.NEW:
+            return 0
+        await enqueue(conn, topic, message_key, payload)
+        await ledger.complete(conn, scope, key, 200, b'{"status":"queued"}')
+    return 1

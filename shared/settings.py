@@ -129,8 +129,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     channel_poll_seconds: float = 30.0
     """How often a channel that sends no webhooks (Magento) is asked for new orders; 0: never."""
     fulfilment_poll_seconds: float = 30.0
-    """How often a fulfilment connection that sends no shipment events (a 3PL) is asked for the
-    shipments of the orders released to it; 0: never."""
+    """How often a fulfilment connection that sends no events (a 3PL) is asked for the shipments
+    of the orders released to it and the receipts of the returns expected there; 0: never."""
     """Sandbox: a released order ships by itself this long after its release; 0 never."""
     backend_timeout_seconds: float = 2.0
     """Per-call timeout toward a backend on the synchronous path."""

@@ -30,7 +30,7 @@ from system_apis.payments.port import PaymentsPort
 from system_apis.channel.port import ChannelPlatformPort
 from system_apis.vendor_http import VendorHttp
 from system_apis.wms.fulfilment_port import FulfilmentPort
-from system_apis.wms.fulfilment_routes import FulfilmentRoutes
+from system_apis.wms.fulfilment_routes import FulfilmentRoutes, PolledFulfilment, polled
 from system_apis.wms.port import StockPort
 
 
@@ -111,6 +111,13 @@ PROTOCOLS: dict[str, type] = {"erp": ErpPort, "stock": StockPort, "fulfilment": 
 """The Protocol of each role (``system_apis.registry.ROLES``)."""
 
 
+def protocol_of(role: str, adapter: object) -> type:
+    """The Protocol ``adapter`` (or its class) is served and reached under over RPC: its role's,
+    or ``PolledFulfilment`` for a fulfilment connection whose shipments and receipts are polled
+    (so a split worker can poll them through the system role)."""
+    return PolledFulfilment if role == "fulfilment" and polled(adapter) else PROTOCOLS[role]
+
+
 def slot(conn: Connection, role: str) -> str:
     """The name a connection's role is served under (``stock.wms``, ``fulfilment.wms``,
     ``channel.shopify``, ``erp``)."""
@@ -121,7 +128,8 @@ def slot(conn: Connection, role: str) -> str:
 
 def remote_ports(connections: list[Connection], client: Callable[[type, str], object]) -> SystemPorts:
     """The ports of a split role: each slot a ``client(protocol, slot)`` of the system role's."""
-    return assemble(connections, {conn.name: {role: client(PROTOCOLS[role], slot(conn, role)) for role in conn.roles}
+    return assemble(connections, {conn.name: {role: client(protocol_of(role, conn.vendor.adapters.get(role)),
+                                                           slot(conn, role)) for role in conn.roles}
                                   for conn in connections})
 
 

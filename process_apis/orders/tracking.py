@@ -14,7 +14,6 @@ asked again next round.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
@@ -24,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from process_apis.orders import release_parts
 from shared.db.engine import reading
 from shared.errors import HubError
-from shared.idempotency import Claim, IdempotencyLedger, fingerprint
-from shared.messaging.outbox import enqueue
+from shared.idempotency import IdempotencyLedger, fingerprint, queue_once
 from shared.models import ShipmentConfirmed
+from shared.periodic import run_every
 from system_apis.wms.fulfilment_routes import ShipmentFeed
 
 log = logging.getLogger("commerce_hub.shipment_polling")
@@ -60,19 +59,9 @@ class ShipmentTracker:
         return queued
 
     async def _queue(self, name: str, shipment: ShipmentConfirmed) -> int:
-        scope, key = f"poll:shipments:{name}", f"{shipment.order_id}:{shipment.shipment_id}"
-        async with self._engine.begin() as conn:
-            begun = await self._ledger.begin_in(conn, scope, key, fingerprint(msgspec.json.encode(shipment)))
-            if begun.claim is not Claim.NEW:
-                return 0
-            await enqueue(conn, "shipment.confirmed", shipment.order_id, shipment)
-            await self._ledger.complete(conn, scope, key, 200, b'{"status":"queued"}')
-        return 1
+        return await queue_once(self._engine, self._ledger, f"poll:shipments:{name}",
+                                f"{shipment.order_id}:{shipment.shipment_id}", fingerprint(msgspec.json.encode(shipment)),
+                                "shipment.confirmed", shipment.order_id, shipment)
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except Exception:  # a database hiccup: the next round tries again
-                log.exception("shipment polling round failed")
-            await asyncio.sleep(self._interval)
+        await run_every(self.poll_once, self._interval, log=log, what="shipment polling")

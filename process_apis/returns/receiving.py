@@ -43,13 +43,15 @@ class InspectionJob(msgspec.Struct, frozen=True, kw_only=True):
 
 def with_receipt(lines: tuple[ReturnLine, ...], received: tuple[FulfilmentLine, ...]) -> tuple[ReturnLine, ...]:
     """The approved lines with what the receipt says arrived, SKU by SKU in line order
-    (set, not added: the same receipt reported twice changes nothing)."""
+    (set, not added: the same receipt reported twice changes nothing). A SKU the receipt
+    does not name is left as it was: a return split between two fulfilment connections
+    gets one receipt from each, each naming its own SKUs."""
     left: dict[str, int] = {}
     for line in received:
         left[line.sku] = left.get(line.sku, 0) + line.quantity
     out = []
     for line in lines:
-        if line.decision != "approved":
+        if line.decision != "approved" or line.sku not in left:
             out.append(line)
             continue
         got = min(line.quantity, left.get(line.sku, 0))

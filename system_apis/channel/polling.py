@@ -12,7 +12,6 @@ drops what was taken before.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 
@@ -21,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.errors import HubError
 from shared.idempotency import IdempotencyLedger, fingerprint
+from shared.periodic import run_every
 from system_apis.channel.hooks import accept_order
 from system_apis.channel.port import ChannelOrderFeed
 
@@ -56,12 +56,7 @@ class ChannelPoller:
         return taken
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.poll_once()
-            except Exception:  # a database hiccup: the next round tries again
-                log.exception("channel order polling round failed")
-            await asyncio.sleep(self._interval)
+        await run_every(self.poll_once, self._interval, log=log, what="channel order polling")
 
 
 def order_feeds(connections: list, channels: Mapping[str, object]) -> dict[str, tuple[str, ChannelOrderFeed]]:

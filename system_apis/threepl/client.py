@@ -5,7 +5,9 @@ Calls go to ``/{version}/...`` (``2026-01``); a Personal Access Token rides as
 ``shipbob_channel_id`` (``auth_headers``). Creates are idempotent on the
 merchant's ``reference_id``: the 3PL refuses a second order or return with
 one it holds (422), and the adapter then answers the first. Shipments are
-polled (``shipments``); the hub's order id is the order's ``reference_id``.
+polled (``shipments``), and so are return receipts (``received_returns``: the return orders the
+3PL has ``Completed``, by the RMA id as ``reference_id``); the hub's order id is the
+order's ``reference_id``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import httpx
 import msgspec
 
 from shared.errors import BackendError, NotFound
-from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, ShipmentConfirmed, StockLevel
+from shared.models import (
+    ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, ReturnReceived, ShipmentConfirmed, StockLevel,
+)
 from system_apis.threepl.vendor_schemas import (
     Address,
     ErrorBody,
@@ -116,6 +120,26 @@ class ThreePlFulfilmentAdapter:
             tracking_number=s.tracking.tracking_number, shipped_at=s.tracking.shipping_date,
             lines=tuple(FulfilmentLine(sku=p.reference_id, quantity=sum(i.quantity for i in p.inventory_items))
                         for p in s.products)) for s in found if s.tracking is not None and s.status == "Completed"]
+
+    async def received_returns(self, rma_ids: list[str]) -> list[ReturnReceived]:
+        """What arrived of these returns, for polling: the ``Completed`` return orders among them,
+        each item's units as the 3PL processed them (``action_taken``), by SKU."""
+        wanted = list(dict.fromkeys(rma_ids))
+        if not wanted:
+            return []
+        found = await self._http.get_json(list[ReturnOrder], "received_returns", f"{self._base}/return",
+                                          params={"ReferenceIds": ",".join(wanted), "Status": "Completed"},
+                                          span_attributes={"hub.rma_id": wanted})
+        out = []
+        for order in found:
+            if order.status != "Completed" or order.reference_id not in wanted:
+                continue
+            units: dict[str, int] = {}
+            for item in order.inventory:
+                units[item.sku] = units.get(item.sku, 0) + sum(a.quantity_processed for a in item.action_taken)
+            out.append(ReturnReceived(rma_id=order.reference_id, lines=tuple(
+                FulfilmentLine(sku=sku, quantity=n) for sku, n in units.items())))
+        return out
 
     async def _create(self, operation: str, resource: str, body: msgspec.Struct, key: str, kind: type) -> object:
         attrs = {"hub.reference_id": key}

@@ -114,10 +114,27 @@ class ReturnBody(msgspec.Struct, frozen=True):
     inventory: list[ReturnItem]
 
 
+class ActionTaken(msgspec.Struct, frozen=True):
+    """What the 3PL did with some units of a returned item once it processed them."""
+
+    action: str = ""  # Restock, Quarantine, Dispose
+    quantity_processed: int = 0
+
+
+class ReturnInventory(msgspec.Struct, frozen=True):
+    sku: str = ""
+    quantity: int = 0
+    action_taken: list[ActionTaken] = []
+
+
 class ReturnOrder(msgspec.Struct, frozen=True):
+    """``GET /{version}/return``: one return order; ``inventory[].action_taken`` once processed."""
+
     id: int
     reference_id: str
     status: str  # AwaitingArrival, Arrived, Processing, Completed, Cancelled
+    completed_date: str | None = None
+    inventory: list[ReturnInventory] = []
 
 
 class ErrorBody(msgspec.Struct, frozen=True, rename="camel"):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from shared.models import ShipmentConfirmed
+from shared.models import ReturnReceived, ShipmentConfirmed
 from system_apis.wms.fulfilment_port import FulfilmentPort
 
 
@@ -28,6 +28,27 @@ class ShipmentFeed(Protocol):
         """The order's shipments that left, with tracking (none while it is open); ``NotFound``
         when the connection holds no such order."""
         ...
+
+
+@runtime_checkable
+class ReceiptFeed(Protocol):
+    """A fulfilment connection that sends no return events: its return receipts are polled."""
+
+    async def received_returns(self, rma_ids: list[str]) -> list[ReturnReceived]:
+        """What arrived of each of these expected returns that the connection has finished
+        receiving (one per RMA, the units by SKU); none for a return still awaited, cancelled
+        or unknown there."""
+        ...
+
+
+class PolledFulfilment(FulfilmentPort, ShipmentFeed, ReceiptFeed, Protocol):
+    """A fulfilment connection whose shipments and return receipts are polled: the Protocol a
+    split system role serves it under (``fulfilment.<name>`` over RPC), so a worker polls it too."""
+
+
+def polled(adapter: object) -> bool:
+    """Whether an adapter (or its class) polls for both shipments and return receipts."""
+    return callable(getattr(adapter, "shipments", None)) and callable(getattr(adapter, "received_returns", None))
 
 
 @dataclass(frozen=True)
@@ -61,3 +82,7 @@ class FulfilmentRoutes:
     def feeds(self) -> dict[str, ShipmentFeed]:
         """The connections whose shipments are polled, by name."""
         return {name: port for name, port in self.ports.items() if isinstance(port, ShipmentFeed)}
+
+    def receipt_feeds(self) -> dict[str, ReceiptFeed]:
+        """The connections whose return receipts are polled, by name."""
+        return {name: port for name, port in self.ports.items() if isinstance(port, ReceiptFeed)}

@@ -127,3 +127,37 @@ async def test_with_the_3pl_down_the_wms_part_goes_and_the_3pl_part_follows(hub:
     steps = await release_steps(hub.http, order_id)
     assert (steps["wms"]["attempts"], steps["tpl"]["outcome"]) == (1, "done")
     assert len(await threepl_order(hub.http, order_id)) == 1
+
+
+async def test_a_return_the_3pl_received_is_read_back_once_and_refunded_once(hub: Hub) -> None:
+    """The 3PL sends no return events: its completed return is polled and recorded on the RMA
+    once, and the refund is issued once (the ledger's exactly-once: test_return_receipts.py)."""
+    headers, order_id = await placed(hub)
+    await wait_status(hub.http, headers, order_id, "released", timeout=30)
+    for backend in ("wms", "threepl"):
+        assert (await hub.http.post(f"/sandbox/{backend}/ship", json={"order_id": order_id})).status_code == 200
+    await wait_status(hub.http, headers, order_id, "shipped", timeout=30)
+    asked = await ask_return(hub.http, headers, order_id, ("SKU-1001", 1, "not_needed"))
+    assert asked.status_code == 201, asked.text
+    rma_id = asked.json()["rma_id"]
+    await wait_refund(hub.http, headers, rma_id, "issued", timeout=30)
+    before = (await hub.http.get(f"/v1/storefront/returns/{rma_id}", headers=headers)).json()
+    assert [l["received_quantity"] for l in before["lines"]] == [0]
+
+    received = await hub.http.post("/sandbox/threepl/receive", json={"rma_id": rma_id})
+    assert received.status_code == 200, received.text
+    assert received.json()["status"] == "Completed"
+
+    async def recorded() -> dict | None:
+        got = (await hub.http.get(f"/v1/storefront/returns/{rma_id}", headers=headers)).json()
+        return got if got["lines"][0]["received_quantity"] == 1 else None
+
+    await until(recorded, timeout=30)
+
+    done = (await hub.http.get(f"/v1/storefront/returns/{rma_id}", headers=headers)).json()
+    assert [h["detail"] for h in done["history"]].count("received by the WMS: 1 x SKU-1001 (restock)") == 1, \
+        done["history"]
+    assert done["refund"]["status"] == "issued"
+    refunds = (await hub.http.get("/sandbox/payments/refunds", params={"authorization_id": "pay_auth_123"})).json()
+    assert [r["status"] for r in refunds["items"]] == ["succeeded"], refunds
+

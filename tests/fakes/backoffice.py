@@ -1,4 +1,4 @@
-"""The fulfilment (a WMS, and a 3PL whose shipments are polled), payments and channel-platform
+"""The fulfilment (a WMS, and a 3PL whose shipments and return receipts are polled), payments and channel-platform
 fakes: idempotent like the real ones, with switches for outages, refusals, lost answers and a
 refund that hangs."""
 
@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.errors import BackendError, BackendUnavailable, NotFound
-from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, Refund, ShipmentConfirmed
+from shared.models import (
+    ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, Refund, ReturnReceived, ShipmentConfirmed,
+)
 
 
 class FakeFulfilment:
@@ -49,13 +51,15 @@ class FakeFulfilment:
 
 
 class FakeShippingFulfilment(FakeFulfilment):
-    """A fulfilment connection whose shipments are polled (a 3PL): ``ship`` makes one."""
+    """A fulfilment connection whose shipments and return receipts are polled (a 3PL): ``ship``
+    makes a shipment, ``receive`` completes an expected return."""
 
     def __init__(self, prefix: str = "TPL") -> None:
         super().__init__()
         self.prefix = prefix
         self.shipped: dict[str, list[ShipmentConfirmed]] = {}
         self.polls: list[str] = []
+        self.receipt_polls: list[list[str]] = []
 
     def ship(self, order_id: str) -> ShipmentConfirmed:
         request = self.releases[order_id]
@@ -72,6 +76,16 @@ class FakeShippingFulfilment(FakeFulfilment):
         if order_id not in self.releases:
             raise NotFound(f"no order {order_id}")
         return list(self.shipped.get(order_id, []))
+
+    def receive(self, rma_id: str) -> None:
+        self.receipts[rma_id]["status"] = "received"
+
+    async def received_returns(self, rma_ids: list[str]) -> list[ReturnReceived]:
+        self.receipt_polls.append(list(rma_ids))
+        self._check()
+        return [ReturnReceived(rma_id=rma_id, lines=tuple(FulfilmentLine(sku=l.sku, quantity=l.quantity)
+                                                           for l in self.receipts[rma_id]["lines"]))
+                for rma_id in rma_ids if self.receipts.get(rma_id, {}).get("status") == "received"]
 
 
 class FakePayments:

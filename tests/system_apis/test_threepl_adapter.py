@@ -1,5 +1,5 @@
 """The 3PL adapter (ShipBob-shaped): its wire, the 422 duplicate path, polled shipments with
-tracking, the refused inspection, stock by fulfillment center, and ``classify``."""
+tracking, polled return receipts, the refused inspection, stock by fulfillment center, and ``classify``."""
 
 from __future__ import annotations
 
@@ -79,6 +79,43 @@ async def test_returns_carry_the_requested_action_and_inspections_are_the_3pl_s(
     with pytest.raises(BackendError) as caught:
         await tpl_sandbox.port.record_inspection(RECEIPT.rma_id, "SKU-1001", 1, "restock", "k1")
     assert caught.value.code == "inspection_by_3pl"
+
+
+async def test_return_receipts_are_polled_once_the_3pl_completed_the_return(tpl_sandbox: UnderTest) -> None:
+    await tpl_sandbox.port.expect_receipt(RECEIPT)
+    assert await tpl_sandbox.port.received_returns([RECEIPT.rma_id, "rma_unknown"]) == [], "awaiting arrival"
+    (asked,) = [r for r in tpl_sandbox.transport.sent if r.method == "GET" and "Status" in r.url.params]
+    assert (asked.url.path, asked.url.params["ReferenceIds"], asked.url.params["Status"]) == (
+        "/sandbox/threepl/2026-01/return", f"{RECEIPT.rma_id},rma_unknown", "Completed")
+
+    received = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": RECEIPT.rma_id})
+    assert received.status_code == 200, received.text
+    assert received.json()["inventory"][0]["action_taken"] == [{"action": "Restock", "quantity_processed": 1}]
+    (receipt,) = await tpl_sandbox.port.received_returns([RECEIPT.rma_id])
+    assert (receipt.rma_id, [(l.sku, l.quantity) for l in receipt.lines]) == (RECEIPT.rma_id, [("SKU-1001", 1)])
+    assert await tpl_sandbox.port.received_returns([]) == []
+    stock = tpl.ThreePlStockAdapter(tpl_sandbox.port._http)
+    assert [s.on_hand for s in await stock.get_stock(["SKU-1001"])] == [26], "Restock units are back on hand"
+
+
+async def test_the_receive_control_refuses_an_unknown_or_cancelled_return(tpl_sandbox: UnderTest) -> None:
+    assert (await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": "nope"})).status_code == 404
+    await tpl_sandbox.port.expect_receipt(RECEIPT)
+    await tpl_sandbox.port.cancel_receipt(RECEIPT.rma_id)
+    refused = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": RECEIPT.rma_id})
+    assert refused.status_code == 422, refused.text
+    bad = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": "nope", "lines": [
+        {"sku": "SKU-1001", "quantity": -1}]})
+    assert bad.status_code == 422, bad.text
+
+
+async def test_a_partial_receipt_reports_only_the_units_processed(tpl_sandbox: UnderTest) -> None:
+    await tpl_sandbox.port.expect_receipt(RECEIPT)
+    received = await tpl_sandbox.control.post("/sandbox/threepl/receive", json={"rma_id": RECEIPT.rma_id, "lines": [
+        {"sku": "SKU-1003", "quantity": 1}]})
+    assert received.status_code == 200, received.text
+    (receipt,) = await tpl_sandbox.port.received_returns([RECEIPT.rma_id])
+    assert [(l.sku, l.quantity) for l in receipt.lines] == [("SKU-1001", 0)], "nothing of SKU-1001 arrived"
 
 
 def _answer(status: int, headers: dict | None = None) -> httpx.Response:

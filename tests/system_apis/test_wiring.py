@@ -6,13 +6,19 @@ from contextlib import AsyncExitStack
 from decimal import Decimal
 
 import httpx
+import pytest
+
+from shared.errors import NotFound
 
 from shared.models import FulfilmentLine, FulfilmentRequest
 from shared.settings import load_settings
 from system_apis.connections import resolve_connections
 from system_apis.sandbox.app import create_sandbox_app
 from system_apis.sandbox.config import SandboxConfig
-from system_apis.wiring import build_system_ports, remote_ports
+from shared.rpc import RpcApp, rpc_client
+from system_apis.wiring import build_system_ports, protocol_of, remote_ports
+from system_apis.wms.fulfilment_port import FulfilmentPort
+from system_apis.wms.fulfilment_routes import PolledFulfilment
 
 NAMES = {"erp", "wms", "pos", "payments", "shopify"}
 
@@ -71,6 +77,28 @@ async def test_every_fulfilment_connection_is_kept_for_routing_by_location() -> 
     remote = remote_ports(connections, lambda protocol, slot: slot)
     assert (remote.fulfilment, remote.fulfilments) == ("fulfilment.wms", {"wms": "fulfilment.wms",
                                                                           "tpl": "fulfilment.tpl"})
+
+
+async def test_a_split_worker_reaches_the_3pl_s_polled_calls_over_rpc() -> None:
+    """The system role serves a polled connection with ``shipments`` and ``received_returns``, and a
+    split worker's remote port for it has them: so the worker polls it (none for the WMS)."""
+    tpl = {"tpl": {"kind": "threepl", "locations": ["3PL-"], "options": {"facilities": {"228": "3PL-MV"}}}}
+    connections = resolve_connections(load_settings({}, "/nonexistent.toml", connections=tpl))
+    app = create_sandbox_app(SandboxConfig(autoship_seconds=0))
+    async with AsyncExitStack() as stack:
+        ports = await build_system_ports(stack, resolve_connections(load_settings(
+            {}, "/nonexistent.toml", connections=tpl, sandbox=True), "http://sandbox"),
+            timeout=2.0, transport=httpx.ASGITransport(app=app))
+        served = {name: (protocol_of(name.split(".")[0], port), port) for name, port in ports.slots().items()}
+        assert (served["fulfilment.tpl"][0], served["fulfilment.wms"][0]) == (PolledFulfilment, FulfilmentPort)
+        http = await stack.enter_async_context(httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=RpcApp(served)), base_url="http://system"))
+        remote = remote_ports(connections, lambda protocol, slot: rpc_client(protocol, slot, http))
+        routes = remote.fulfilment_routes()
+        assert (list(routes.feeds()), list(routes.receipt_feeds())) == (["tpl"], ["tpl"])
+        assert await routes.ports["tpl"].received_returns(["rma_none"]) == []
+        with pytest.raises(NotFound):
+            await routes.ports["tpl"].shipments("ord_none")
 
 
 async def test_one_fulfilment_connection_routes_nothing() -> None:

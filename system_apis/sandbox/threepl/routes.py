@@ -6,9 +6,11 @@ Vendor paths (``Authorization: Bearer <PAT>``; writes need ``shipbob_channel_id`
     GET  /order?ReferenceIds=a,b      the orders with those reference ids
     GET  /order/{id}/shipment         the order's shipments (tracking once shipped)
     GET  /inventory-level/locations?SKUs=a,b   levels by fulfillment center
-    POST /return, GET /return?ReferenceIds=, POST /return/{id}/cancel
+    POST /return, GET /return?ReferenceIds=&Status=, POST /return/{id}/cancel
 
 Controls: ``POST /sandbox/threepl/ship`` ``{"order_id"}`` ships an order whole;
+``POST /sandbox/threepl/receive`` ``{"rma_id", "lines"?: [{"sku", "quantity"}]}`` receives
+a return (``Completed``, each item processed by its requested action; all units by default);
 ``PUT /sandbox/threepl/inventory/{sku}`` ``{"on_hand"}`` sets a count.
 """
 
@@ -28,6 +30,16 @@ from system_apis.threepl.vendor_schemas import ErrorBody
 
 class ShipOrder(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     order_id: str
+
+
+class Units(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    sku: str
+    quantity: int
+
+
+class ReceiveReturn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    rma_id: str
+    lines: list[Units] | None = None
 
 
 class Count(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -94,8 +106,10 @@ async def create_return(request: Request[Any, Any, Any], threepl: ThreePlWarehou
 
 @get("/return")
 async def list_returns(request: Request[Any, Any, Any], threepl: ThreePlWarehouse,
-                       reference_ids: str | None = Parameter(query="ReferenceIds", default=None)) -> list[dict[str, Any]]:
-    return _with_refs(_checked(request, threepl).returns.values(), reference_ids)
+                       reference_ids: str | None = Parameter(query="ReferenceIds", default=None),
+                      status: str | None = Parameter(query="Status", default=None)) -> list[dict[str, Any]]:
+    found = _with_refs(_checked(request, threepl).returns.values(), reference_ids)
+    return [r for r in found if not status or r["status"] in _refs(status)]
 
 
 @post("/return/{return_id:int}/cancel", status_code=200)
@@ -116,6 +130,21 @@ async def ship(request: Request[Any, Any, Any], threepl: ThreePlWarehouse) -> li
         raise ControlNotFound(str(exc.body.get("message"))) from exc
 
 
+@post("/receive", status_code=200)
+async def receive(request: Request[Any, Any, Any], threepl: ThreePlWarehouse) -> dict[str, Any]:
+    """Control: the return arrived and the 3PL processed it (the hub polls it as a receipt)."""
+    body = decode_control(await request.body(), ReceiveReturn)
+    if any(line.quantity < 0 for line in body.lines or ()):
+        raise ControlInputError([FieldError("lines", "quantities must be 0 or more")])
+    units = {line.sku: line.quantity for line in body.lines} if body.lines is not None else None
+    try:
+        return threepl.receive_return(body.rma_id, units)
+    except ThreePlError as exc:
+        if exc.status == 404:
+            raise ControlNotFound(str(exc.body.get("message"))) from exc
+        raise ControlInputError([FieldError("rma_id", str(exc.body.get("message")))]) from exc
+
+
 @put("/inventory/{sku:str}", status_code=200)
 async def set_count(request: Request[Any, Any, Any], threepl: ThreePlWarehouse, sku: str) -> dict[str, Any]:
     """Control: a count of ``sku`` at the fulfillment center."""
@@ -132,6 +161,6 @@ THREEPL = BackendSpec(
                   cancel_return),
     build=ThreePlWarehouse,
     throttle_body=ErrorBody(status_code=429, message="Rate limit is exceeded. Try again in 1 seconds."),
-    control_handlers=(ship, set_count),
+    control_handlers=(ship, receive, set_count),
     api_exception_handlers={ThreePlError: render_error},
 )

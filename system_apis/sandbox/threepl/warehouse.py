@@ -120,6 +120,25 @@ class ThreePlWarehouse:
         self.returns[found["id"]] = found
         return found
 
+    def receive_return(self, reference_id: str, received: dict[str, int] | None = None) -> dict[str, Any]:
+        """Control: the return arrived and was processed by its items' ``requested_action``
+        (``received``: units by SKU, a SKU not named none; default all); ``Restock`` units go back on hand. Again: the same."""
+        found = next((r for r in self.returns.values() if r["reference_id"] == reference_id), None)
+        if found is None:
+            raise ThreePlError(404, {"statusCode": 404, "message": f"No return {reference_id}."})
+        if found["status"] == "Cancelled":
+            raise ThreePlError(400, {"statusCode": 400, "message": "The return was cancelled."})
+        if found["status"] != "Completed":
+            for item in found["inventory"]:
+                expected = int(item.get("quantity") or 0)
+                units = expected if received is None else min(expected, received.get(item["sku"], 0))
+                action = item.get("requested_action") or "Quarantine"
+                item["action_taken"] = [{"action": action, "quantity_processed": units}] if units else []
+                if action == "Restock" and item["sku"] in self.on_hand:
+                    self.on_hand[item["sku"]] += units
+            found.update(status="Completed", completed_date=_now())
+        return found
+
     def cancel_return(self, return_id: int) -> dict[str, Any]:
         found = self.returns.get(return_id)
         if found is None:

@@ -16,7 +16,9 @@ from process_apis.orders.flows import OrderFlows
 from process_apis.orders.release import plan_lines
 from process_apis.orders.release_parts import PartLine
 from process_apis.orders.tracking import ShipmentTracker
+from process_apis.returns.polled import ReceiptTracker
 from process_apis.returns.routed import ShippedBy
+from shared.db.tables import returns as returns_table
 from shared.errors import BackendUnavailable
 from shared.idempotency import IdempotencyLedger
 from shared.messaging.outbox import Message
@@ -199,3 +201,34 @@ def test_the_longest_prefix_serves_a_location() -> None:
     routes = FulfilmentRoutes({"wms": object(), "tpl": object()}, {"wms": ("DC-",), "tpl": ("DC-WEST-3PL",)})  # type: ignore[dict-item]
     assert (routes.serving("DC-WEST-3PL-1"), routes.serving("DC-WEST"), routes.serving("STORE-NYC")) == (
         "tpl", "wms", None)
+
+
+async def returned(world, order_id: str, sku: str, quantity: int) -> str:  # noqa: ANN001
+    """An authorized RMA of ``quantity`` x ``sku`` of the order (its row only: no saga runs)."""
+    rma_id, at = f"RMA-{uuid.uuid4().hex[:8]}", datetime.now(UTC)
+    line = {"sku": sku, "quantity": quantity, "reason": "not_needed", "decision": "approved", "disposition": "restock",
+            "unit_price": "24.50", "refund_amount": "24.50"}
+    async with world.engine.begin() as conn:
+        await conn.execute(returns_table.insert().values(
+            rma_id=rma_id, order_id=order_id, consumer="c", customer_id=None, channel="storefront", status="authorized",
+            currency="USD", refund_amount="24.50", refund_status="issued", refund_method="card", saga_step="done",
+            lines=[line], version=1, created_at=at, updated_at=at))
+    return rma_id
+
+
+async def test_the_3pl_s_return_receipts_are_polled_and_queued_once_by_two_pollers(world) -> None:
+    split = Split(world)
+    order_id = await split.posted()
+    await split.release(order_id)
+    rma_id = await returned(world, order_id, world.bits, 2)
+    await ShippedBy(world.engine, split.routes).expect_receipt(ExpectedReceipt(rma_id=rma_id, order_id=order_id, lines=(
+        ReceiptLine(sku=world.bits, quantity=2, disposition="restock"),)))
+    assert list(split.routes.receipt_feeds()) == ["tpl"], "the WMS reports receipts by event"
+    one, two = (ReceiptTracker(world.engine, IdempotencyLedger(world.engine), split.routes.receipt_feeds(),
+                               interval=60) for _ in range(2))
+
+    assert await one.poll_once() == 0  # expected there, not received yet
+    assert split.tpl.receipt_polls == [[rma_id]]
+    split.tpl.receive(rma_id)
+    assert [await one.poll_once(), await two.poll_once(), await one.poll_once()] == [1, 0, 0]
+    assert await world.outbox_count(rma_id) == 1, "two pollers, three rounds: queued once"
