@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 from litestar import Request, Response, get, patch, post, put
 
 from system_apis.amazon.vendor_schemas import (
-    ConfirmShipment, CreateFeed, FeedDocument, FeedDocumentSpec, Feeds, ListingsItem, ListingsPatch,
+    ConfirmShipment, CreateFeed, CreateRestrictedDataToken, Order, FeedDocument, FeedDocumentSpec, Feeds, ListingsItem, ListingsPatch,
     ListingsSubmission, ListingIssue, OrderItemsList, OrdersList, ShownAvailability, SpError, SpErrors,
 )
+from system_apis.sandbox.amazon.auth import PII_HEADER, invalid_resources, lwa_control, lwa_view
 from system_apis.sandbox.amazon.gate import QUOTA_EXCEEDED, amazon_gate
 from system_apis.sandbox.amazon.state import AmazonBackend, SpInvalid, SpNotFound, now
 from system_apis.sandbox.backend import BackendSpec
@@ -46,6 +48,28 @@ def _untoken(token: str) -> dict:
         raise SpInvalid("Invalid NextToken") from exc
 
 
+def _shown(request: Request[Any, Any, Any], amazon: AmazonBackend, order: Order) -> Order:
+    """The order with the PII the call's RDT grants (the gate says which); none with an access token."""
+    granted = set(request.headers.get(PII_HEADER.decode(), "").split(","))
+    return amazon.with_pii(order, address="shippingAddress" in granted, buyer="buyerInfo" in granted)
+
+
+@post("/auth/o2/token", status_code=200)
+async def lwa_token(request: Request[Any, Any, Any], amazon: AmazonBackend) -> Response[bytes]:
+    """Login with Amazon's token endpoint (``https://api.amazon.com/auth/o2/token``): a form body."""
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
+    status, body = amazon.auth.exchange(form)
+    return json_answer(body, status)
+
+
+@post("/tokens/2021-03-01/restrictedDataToken", status_code=200)
+async def restricted_data_token(request: Request[Any, Any, Any], amazon: AmazonBackend) -> Response[bytes]:
+    body = _decode(await request.body(), CreateRestrictedDataToken)
+    if (why := invalid_resources(body)) is not None:
+        raise SpInvalid(why)
+    return json_answer(amazon.auth.restricted_token(body))
+
+
 @get("/orders/v0/orders")
 async def get_orders(request: Request[Any, Any, Any], amazon: AmazonBackend) -> Response[bytes]:
     query = request.query_params
@@ -64,13 +88,13 @@ async def get_orders(request: Request[Any, Any, Any], amazon: AmazonBackend) -> 
     start, size = int(state["offset"]), int(state["size"])
     more = start + size < len(found)
     return json_answer({"payload": OrdersList(
-        Orders=found[start:start + size], LastUpdatedBefore=now(),
+        Orders=[_shown(request, amazon, o) for o in found[start:start + size]], LastUpdatedBefore=now(),
         NextToken=_token({**state, "offset": start + size}) if more else None)})
 
 
 @get("/orders/v0/orders/{order_id:str}")
-async def get_order(amazon: AmazonBackend, order_id: str) -> Response[bytes]:
-    return json_answer({"payload": amazon.order(order_id)})
+async def get_order(request: Request[Any, Any, Any], amazon: AmazonBackend, order_id: str) -> Response[bytes]:
+    return json_answer({"payload": _shown(request, amazon, amazon.order(order_id))})
 
 
 @get("/orders/v0/orders/{order_id:str}/orderItems")
@@ -193,11 +217,11 @@ def invalid(_: Request[Any, Any, Any], exc: SpInvalid) -> Response[bytes]:
 AMAZON = BackendSpec(
     name="amazon",
     api_path="",
-    api_handlers=(get_orders, get_order, get_order_items, confirm_shipment, get_listing, patch_listing,
+    api_handlers=(lwa_token, restricted_data_token, get_orders, get_order, get_order_items, confirm_shipment, get_listing, patch_listing,
                   create_feed_document, get_feed_document, upload, download, create_feed, get_feeds, get_feed),
     build=AmazonBackend,
     throttle_body=QUOTA_EXCEEDED,
-    control_handlers=(place_order, fulfillment_view, refund_view),
+    control_handlers=(place_order, fulfillment_view, refund_view, lwa_control, lwa_view),
     api_exception_handlers={SpNotFound: not_found, SpInvalid: invalid},
     api_middleware=amazon_gate,
 )

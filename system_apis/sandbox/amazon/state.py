@@ -16,6 +16,7 @@ from system_apis.amazon.vendor_schemas import (
     ConfirmShipment, CreateFeed, Feed, ListingsPatch, Money, Order, OrderAddress, OrderBuyer, OrderItem,
 )
 from system_apis.sandbox import seed
+from system_apis.sandbox.amazon.auth import SandboxAuth
 from system_apis.sandbox.channel_controls import OrderIn
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
@@ -23,6 +24,9 @@ from system_apis.sandbox.events import Announcer
 MARKETPLACE = "ATVPDKIKX0DER"
 ADDRESS = OrderAddress(City="SPRINGFIELD", StateOrRegion="IL", PostalCode="62701-1234", CountryCode="US")
 """What ``getOrders`` shows of the address without a Restricted Data Token: no name, no street."""
+FULL_ADDRESS = msgspec.structs.replace(ADDRESS, Name="Jane Doe", AddressLine1="1 Main St", AddressLine2="Apt 2")
+"""The same address as an RDT for ``shippingAddress`` shows it."""
+BUYER_EMAIL = "jane-doe@marketplace.amazon.com"
 
 
 class SpNotFound(Exception):
@@ -73,6 +77,7 @@ class AmazonBackend:
         self.documents: dict[str, bytes | None] = {}
         self.feeds: dict[str, Feed] = {}
         self.adjusted: list[Adjusted] = []
+        self.auth = SandboxAuth()
         self.buckets: dict[str, tuple[float, float]] = {}
         """operation -> (tokens, when last counted): the usage-plan buckets (``limits.py`` of this package)."""
 
@@ -97,6 +102,12 @@ class AmazonBackend:
         if order_id not in self.orders:
             raise SpNotFound(f"Order {order_id} not found")
         return self.orders[order_id]
+
+    @staticmethod
+    def with_pii(order: Order, *, address: bool, buyer: bool) -> Order:
+        """``order`` as a call shows it: the full ship-to and the buyer's email only when granted."""
+        return msgspec.structs.replace(order, ShippingAddress=FULL_ADDRESS if address else order.ShippingAddress,
+                                       BuyerInfo=OrderBuyer(BuyerEmail=BUYER_EMAIL) if buyer else order.BuyerInfo)
 
     def updated_since(self, since: str) -> list[Order]:
         """Orders last updated at or after ``since`` (ISO 8601), oldest update first."""
