@@ -53,7 +53,7 @@ from system_apis.amazon.vendor_schemas import (
     OrderAnswer, OrderItem, OrderItemsAnswer, OrdersAnswer, PackageDetail, PatchOperation, RestrictedDataToken,
     RestrictedResource, ShipmentItem,
 )
-from system_apis.channel.port import CallBudget, FeedPage, StorefrontLevel
+from system_apis.channel.port import CallBudget, FeedPage, RefundOutcome, StorefrontLevel
 from system_apis.vendor_http import VendorHttp
 
 SANDBOX_ACCESS_TOKEN = "Atza|sandbox-access-token"
@@ -203,6 +203,10 @@ class AmazonAdapter:
         order = await self._order(channel_order_ref)
         items = await self._items(order.AmazonOrderId)
         return await self._feeds.refund(order, items, lines, amount, currency, rma_id)
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        """The adjustment feed ``refund_id`` answered ``pending``, read again (``getFeed``, its report)."""
+        return await self._feeds.outcome(refund_id)
 
     async def _order(self, ref: str) -> Order:
         if not mapping.ORDER_ID.match(ref):

@@ -14,7 +14,7 @@ as is, kept current by something else), or ``<refresh token>;<client id>;<client
 - refreshes under one lock, and only when the token that failed is still the current one: many
   calls in flight with an expired token cause one exchange;
 - maps ``invalid_grant`` (400) and ``invalid_client`` (401) to a permanent ``BackendError``
-  (``code`` ``amazon_credential_refused``) saying the credential must be renewed.
+  (``code`` ``backend_credential_refused``) saying the credential must be renewed.
 
 No token is logged, put in a span or an error: the exchange's request goes to LWA only, its answer
 is kept in memory only.
@@ -112,7 +112,7 @@ def refused(response: httpx.Response) -> BackendError:
     if code in ("invalid_grant", "invalid_client", "unauthorized_client"):
         return BackendError(f"Login with Amazon refused the connection's credential ({code}): the refresh token, "
                             "client id or client secret must be renewed", backend="amazon",
-                            code="amazon_credential_refused", vendor_code=code)
+                            code="backend_credential_refused", vendor_code=code)
     return BackendError(f"Login with Amazon answered {response.status_code}", backend="amazon", vendor_code=code)
 
 

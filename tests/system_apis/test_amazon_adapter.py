@@ -249,3 +249,26 @@ async def test_an_adjustment_its_report_rejects_is_a_failed_refund_and_adjusts_n
     assert caught.value.code == "channel_refund_failed" and not isinstance(caught.value, BackendUnavailable)
     assert [(r["feed_id"], Decimal(r["amount"])) for r in await amazon.view("refunds", order_id=ref)] == [
         (made.refund_id, Decimal("48.00"))]
+
+
+async def test_a_pending_adjustment_is_read_again_until_done_then_succeeded_or_rejected(amazon: UnderTest) -> None:
+    """Fails on main: the adapter has no ``refund_outcome``; a pending adjustment was never read again."""
+    ref = await _place(amazon)  # 49.10 in all
+    assert (await amazon.control.post("/sandbox/amazon/feeds/hold", json={"hold": True})).status_code == 200
+    lines = [FulfilmentLine(sku="SKU-1001", quantity=1)]
+    good = await amazon.port.refund(ref, lines, Decimal("20.00"), "USD", "rma_p1")
+    bad = await amazon.port.refund(ref, lines, Decimal("90.00"), "USD", "rma_p2")
+    again = await amazon.port.refund(ref, lines, Decimal("20.00"), "USD", "rma_p1")
+
+    assert (good.status, bad.status, again.refund_id) == ("pending", "pending", good.refund_id)  # found, not made
+    assert await amazon.port.refund_outcome(ref, good.refund_id) == "pending"
+    assert await amazon.view("refunds", order_id=ref) == []
+    for feed in (good, bad):
+        assert (await amazon.control.post(f"/sandbox/amazon/feeds/{feed.refund_id}/process")).status_code == 200
+    assert await amazon.port.refund_outcome(ref, good.refund_id) == "succeeded"
+    with pytest.raises(BackendError) as caught:
+        await amazon.port.refund_outcome(ref, bad.refund_id)
+    assert caught.value.code == "channel_refund_failed" and not isinstance(caught.value, BackendUnavailable)
+    assert [r["feed_id"] for r in await amazon.view("refunds", order_id=ref)] == [good.refund_id]
+    missing = await amazon.control.post("/sandbox/amazon/feeds/404404/process")
+    assert missing.status_code == 404

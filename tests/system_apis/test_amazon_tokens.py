@@ -208,7 +208,7 @@ async def test_a_wrong_refresh_token_is_invalid_grant_a_permanent_and_clear_fail
         await port.inventory_levels(["SKU-1001"])
 
     assert not isinstance(caught.value, BackendUnavailable)
-    assert caught.value.code == "amazon_credential_refused" and caught.value.extra["vendor_code"] == "invalid_grant"
+    assert caught.value.code == "backend_credential_refused" and caught.value.extra["vendor_code"] == "invalid_grant"
     assert "renewed" in caught.value.detail and "revoked" not in caught.value.detail
     assert len(amazon.transport.sent) == 1  # the exchange only: not retried, no call sent unsigned
 
@@ -217,4 +217,4 @@ async def test_a_wrong_client_secret_is_invalid_client_refused_the_same_way(amaz
     port = await _lwa(amazon, f"{REFRESH_TOKEN};{CLIENT_ID};wrong")
     with pytest.raises(BackendError) as caught:
         await port.orders_since(None, "amazon-us")
-    assert caught.value.code == "amazon_credential_refused" and caught.value.extra["vendor_code"] == "invalid_client"
+    assert caught.value.code == "backend_credential_refused" and caught.value.extra["vendor_code"] == "invalid_client"

@@ -25,7 +25,7 @@ from system_apis.sandbox.amazon.gate import QUOTA_EXCEEDED, amazon_gate
 from system_apis.sandbox.amazon.state import AmazonBackend, SpInvalid, SpNotFound, now
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.channel_controls import OrderIn, by_order, json_answer
-from system_apis.sandbox.control_errors import decode_control
+from system_apis.sandbox.control_errors import ControlNotFound, decode_control
 
 FEEDS = "/feeds/2021-06-30"
 
@@ -196,6 +196,25 @@ async def place_order(request: Request[Any, Any, Any], amazon: AmazonBackend) ->
     return {"order": {"id": order.AmazonOrderId, **msgspec.to_builtins(order)}, "webhook_id": None}
 
 
+class FeedHold(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    hold: bool
+
+
+@post("/feeds/hold", status_code=200)
+async def hold_feeds(request: Request[Any, Any, Any], amazon: AmazonBackend) -> dict:
+    """Control: ``{"hold": true}`` leaves new feeds ``IN_QUEUE`` (as Amazon's minutes) until processed."""
+    amazon.hold_feeds = decode_control(await request.body(), FeedHold).hold
+    return {"hold": amazon.hold_feeds}
+
+
+@post("/feeds/{feed_id:str}/process", status_code=200)
+async def process_feed(amazon: AmazonBackend, feed_id: str) -> dict:
+    """Control: a held feed processed now (``DONE``, its report written)."""
+    if feed_id not in amazon.feeds:
+        raise ControlNotFound(f"no feed {feed_id}")
+    return msgspec.to_builtins(amazon.process(feed_id))
+
+
 @get("/fulfillments")
 async def fulfillment_view(amazon: AmazonBackend, order_id: str | None = None) -> dict:
     return by_order(amazon.packages, order_id)
@@ -221,7 +240,7 @@ AMAZON = BackendSpec(
                   create_feed_document, get_feed_document, upload, download, create_feed, get_feeds, get_feed),
     build=AmazonBackend,
     throttle_body=QUOTA_EXCEEDED,
-    control_handlers=(place_order, fulfillment_view, refund_view, lwa_control, lwa_view),
+    control_handlers=(place_order, fulfillment_view, refund_view, lwa_control, lwa_view, hold_feeds, process_feed),
     api_exception_handlers={SpNotFound: not_found, SpInvalid: invalid},
     api_middleware=amazon_gate,
 )

@@ -77,6 +77,8 @@ class AmazonBackend:
         self.documents: dict[str, bytes | None] = {}
         self.feeds: dict[str, Feed] = {}
         self.adjusted: list[Adjusted] = []
+        self.hold_feeds = False
+        """Control: feeds wait ``IN_QUEUE`` until ``process`` (Amazon takes minutes), instead of at once."""
         self.auth = SandboxAuth()
         self.buckets: dict[str, tuple[float, float]] = {}
         """operation -> (tokens, when last counted): the usage-plan buckets (``limits.py`` of this package)."""
@@ -163,18 +165,35 @@ class AmazonBackend:
         return document_id
 
     def create_feed(self, body: CreateFeed) -> Feed:
-        """A feed, processed at once (Amazon takes minutes): its adjustments recorded, or ``FATAL``."""
+        """A feed, processed at once (Amazon takes minutes) unless held: its adjustments recorded, or ``FATAL``."""
         if self.documents.get(body.inputFeedDocumentId) is None:
             raise SpInvalid("inputFeedDocumentId has no uploaded content")
         feed_id = str(next(self._ids))
+        if self.hold_feeds:
+            feed = Feed(feedId=feed_id, feedType=body.feedType, processingStatus="IN_QUEUE", createdTime=now(),
+                        inputFeedDocumentId=body.inputFeedDocumentId)
+            self.feeds[feed_id] = feed
+            return feed
+        return self._process(feed_id, body.feedType, body.inputFeedDocumentId, now())
+
+    def process(self, feed_id: str) -> Feed:
+        """Control: a held feed processed now."""
+        feed = self.feeds.get(feed_id)
+        if feed is None:
+            raise SpNotFound(f"Feed {feed_id} not found")
+        if feed.processingStatus != "IN_QUEUE":
+            return feed
+        return self._process(feed_id, feed.feedType, feed.inputFeedDocumentId, feed.createdTime)
+
+    def _process(self, feed_id: str, feed_type: str, document_id: str, created: str) -> Feed:
         status, report = "DONE", None
-        if body.feedType == mapping.ADJUSTMENT_FEED:
-            status, report = self._adjust(feed_id, self.documents[body.inputFeedDocumentId] or b"")
+        if feed_type == mapping.ADJUSTMENT_FEED:
+            status, report = self._adjust(feed_id, self.documents[document_id] or b"")
         result = self.new_document() if report is not None else None
         if result is not None:
             self.documents[result] = report
-        feed = Feed(feedId=feed_id, feedType=body.feedType, processingStatus=status, createdTime=now(),
-                    inputFeedDocumentId=body.inputFeedDocumentId, resultFeedDocumentId=result)
+        feed = Feed(feedId=feed_id, feedType=feed_type, processingStatus=status, createdTime=created,
+                    inputFeedDocumentId=document_id, resultFeedDocumentId=result)
         self.feeds[feed_id] = feed
         return feed
 
