@@ -18,6 +18,7 @@ from system_apis.amazon.client import SANDBOX_ACCESS_TOKEN, AmazonAdapter, acces
 from system_apis.amazon.lwa import lwa_credentials
 from system_apis.sandbox.amazon.auth import CLIENT_ID, CLIENT_SECRET, LWA_CREDENTIAL, REFRESH_TOKEN
 from system_apis.vendor_http import VendorHttp
+from tests.commerce_hub.orders_support import until
 from tests.system_apis.contracts.harness import UnderTest
 
 ORDER = {"line_items": [{"sku": "SKU-1001", "quantity": 2, "price": "24.00"}]}
@@ -132,6 +133,32 @@ async def test_an_rdt_is_asked_anew_at_its_expiry_or_once_when_amazon_refuses_it
     [order] = (await amazon.port.orders_since(None, "amazon-us")).orders
     assert order.ship_to is not None
     assert len([r for r in amazon.transport.sent if r.url.path.endswith("/restrictedDataToken")]) == 3
+
+
+async def test_concurrent_polls_share_one_new_rdt(amazon: UnderTest) -> None:
+    await _place(amazon)
+    gate = asyncio.Event()
+    asked: list[httpx.Request] = []
+    inner = amazon.transport.inner.handle_async_request
+
+    async def held(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/restrictedDataToken"):
+            asked.append(request)
+            await asyncio.wait_for(gate.wait(), 10)
+        return await inner(request)
+
+    amazon.transport.inner.handle_async_request = held  # type: ignore[method-assign]
+    polls = [asyncio.create_task(amazon.port.orders_since(None, "amazon-us")) for _ in range(4)]
+
+    async def the_others_wait() -> bool:  # one RDT asked, three polls queued behind it
+        return len(asked) == 1 and len(amazon.port._rdt.lock._waiters or ()) == 3  # type: ignore[attr-defined]
+
+    await until(the_others_wait, timeout=5)
+    gate.set()
+    pages = await asyncio.gather(*polls)
+
+    assert all(p.orders and p.orders[0].ship_to is not None for p in pages)
+    assert len(asked) == 1 and (await _control(amazon))["rdts"] == 1
 
 
 # --- LWA refresh -----------------------------------------------------------------------------------
