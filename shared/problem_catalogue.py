@@ -166,6 +166,14 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Operators: refund by hand. " + _SUPPORT),
     _p("channel_refund_failed", 502, "Channel refund failed", "The channel platform refused or failed the refund "
        "transaction.", "Operators: check the order on the channel platform, then replay the dead letter."),
+    _p("backend_credential_refused", 502, "Backend credential refused", "The backend's token service refused "
+       "the connection's long-lived credential (a revoked or wrong refresh token, client id or client secret: "
+       "OAuth `invalid_grant` or `invalid_client`), so no access token can be had.",
+       "Operators: renew the connection's credential (its `credential_env` or `credential_file`) and restart."),
+    _p("channel_refund_pending", 503, "Channel refund pending", "The channel platform took the refund but has "
+       "not settled it yet (a marketplace processes it later); the refund saga asks again with backoff until it "
+       "succeeds or fails.", "Nothing: the return is marked refunded, or its refund failed, when the channel settles.",
+       retry=True),
     _p("channel_order_cancelled", 502, "Channel order cancelled", "The order was cancelled on the channel "
        "platform (a marketplace buyer or the marketplace cancelled it), so a shipment can no longer be confirmed "
        "there.", "Operators: stop the shipment if it has not left; else settle it with the marketplace."),

@@ -160,8 +160,10 @@ KINDS: dict[str, VendorKind] = {kind.name: kind for kind in (
                concurrency=4, sandbox=BIGCOMMERCE, auth=header(BIGCOMMERCE_AUTH), inbound=BIGCOMMERCE_INBOUND,
                sandbox_credential="bigcommerce-sandbox-token"),
     # Amazon sends no order webhooks to a seller's hub: its orders are polled (getOrders), within its usage plans.
+    # Its credential also goes to the adapter: an LWA refresh token it exchanges (system_apis/amazon/lwa.py).
     VendorKind(name="amazon", adapters={"channel": AmazonAdapter}, classify=amazon_classify, concurrency=2,
-               sandbox=AMAZON, auth=amazon_access_token, sandbox_credential=AMAZON_SANDBOX_TOKEN),
+               sandbox=AMAZON, auth=amazon_access_token, sandbox_credential=AMAZON_SANDBOX_TOKEN,
+               credential_option="credential"),
     VendorKind(name="stripe_like", adapters={"payments": PaymentsHttpAdapter}, classify=payments_classify,
                concurrency=16, sandbox=PAYMENTS),
     VendorKind(name="quickbooks", adapters={"erp": QuickBooksErpAdapter}, classify=quickbooks_classify, concurrency=10,

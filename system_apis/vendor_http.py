@@ -49,6 +49,12 @@ class VendorHttp:
         self._guard = guard
         self._classify = classify
         self._tracer = tracer or trace.get_tracer("commerce_hub.system_apis")
+        self._auth: httpx.Auth | None = None
+
+    def authenticate(self, auth: httpx.Auth) -> None:
+        """Sign every call with ``auth`` (an ``httpx.Auth`` flow, e.g. one that refreshes an expiring
+        access token and sends the call again once), instead of fixed credential headers."""
+        self._auth = auth
 
     async def get(
         self,
@@ -59,10 +65,11 @@ class VendorHttp:
         span_attributes: Mapping[str, SpanValue] | None = None,
         deadline: float | None = None,
         whole: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """The body of a successful GET (with ``whole`` the whole ``httpx.Response``, its headers too,
-        e.g. a page count); retried per the guard's policy."""
-        request = self._client.build_request("GET", path, params=params)
+        e.g. a page count); retried per the guard's policy. ``headers`` add to (or replace) the client's."""
+        request = self._client.build_request("GET", path, params=params, headers=dict(headers) if headers else None)
         return await self._send(operation, request, span_attributes, retry=True, deadline=deadline, whole=whole)
 
     async def post(
@@ -181,6 +188,8 @@ class VendorHttp:
 
     async def _exchange(self, request: httpx.Request) -> httpx.Response:
         try:
+            if self._auth is not None:
+                return await self._client.send(request, auth=self._auth)
             return await self._client.send(request)
         except httpx.TimeoutException as exc:
             raise BackendUnavailable(f"{self.name.upper()} timed out", backend=self.name) from exc

@@ -41,6 +41,16 @@ dead-letters the step's message, so operators see it in the dead-letter queue
 reverse order and are retried without giving up (a dead letter after the
 budget; its replay resumes them); the last one ends the saga ``failed``:
 ``refund.status`` failed with the reason, and the units go back to returnable.
+
+A pending channel refund. A platform may take a refund and settle it later
+(the port answers ``status`` ``pending``). The step then records the refund id
+and stays at ``payment_refund``; its message is deferred (``RefundPending``:
+backoff growing to the worker's longest delay, no retry budget spent, since the
+money may already be moving) and each later run asks the port only for that
+refund's outcome (``ChannelPlatformPort.refund_outcome``), never refunds again.
+``succeeded`` finishes the saga (refund issued); a ``channel_refund_failed``
+refusal gives up as any refusal does (the compensations, then ``failed``).
+Each happens once: the row moves only from ``payment_refund``.
 """
 
 from __future__ import annotations
@@ -71,6 +81,18 @@ REFUNDED_BY_A_BACKEND = ("card", "channel")
 """The refund methods whose money goes back through a backend: the ``payment_refund`` step.
 ``account_credit`` is the credit memo itself; ``none`` refunds nothing."""
 DONE, FAILED = "done", "failed"
+
+
+class RefundPending(BackendUnavailable):
+    """The channel took the refund but has not settled it: ask again later, never give up for it."""
+
+    code, title = "channel_refund_pending", "The channel has not settled the refund yet"
+    defers = True
+    """``shared.messaging.outcomes``: deferred by ``retry_after``, the retry budget's clock restarted."""
+
+
+PENDING_FIRST_WAIT = 15.0
+"""Seconds before a pending refund is first asked about again; doubled each time (the worker caps it)."""
 
 
 class SagaStep(msgspec.Struct, frozen=True):
@@ -151,6 +173,9 @@ class ReturnSaga:
     async def _forward(self, rma: repo.StoredReturn, step: str, message: Message) -> None:
         try:
             values = await self._do(rma, step)
+        except RefundPending as exc:
+            exc.retry_after = PENDING_FIRST_WAIT * 2 ** min(max(message.attempts - 1, 0), 10)
+            raise
         except BackendUnavailable as exc:
             if isinstance(exc, CircuitOpen) or not self._budget.spent(message, self._clock(), exc.retry_after):
                 raise  # the worker retries with backoff; an open circuit (not tried) never gives up
@@ -191,6 +216,8 @@ class ReturnSaga:
                 ReceiptLine(sku=l.sku, quantity=l.quantity, disposition=l.disposition) for l in approved)))
             return {}
         order = await self._order(rma.order_id)
+        if step == "payment_refund" and rma.refund_method == "channel" and rma.refund_id is not None:
+            return await self._settled_on_channel(rma, order)  # made before, answered pending: only asked about
         await self._check_paid(rma, order)  # the credit memo and the refund: where money moves
         if step == "credit_memo":
             ref = await self._erp.create_credit_memo(CreditMemoRequest(
@@ -201,6 +228,8 @@ class ReturnSaga:
             return {"credit_memo_id": ref.credit_memo_id}
         if rma.refund_method == "channel":
             refund = await self._refund_on_channel(rma, order, approved)
+            if refund.status == "pending":
+                await self._pending(rma, refund.refund_id)
         else:
             refund = await self._refund_card(rma, order)
         return {"refund_id": refund.refund_id}
@@ -232,6 +261,23 @@ class ReturnSaga:
         lines = [FulfilmentLine(sku=line.sku, quantity=line.quantity) for line in approved]
         return await platform.refund(order.channel_order_ref, lines, rma.refund_amount, rma.currency,
                                      rma_id=rma.rma_id)
+
+    async def _pending(self, rma: repo.StoredReturn, refund_id: str) -> None:
+        """Record the refund the channel has not settled yet, and defer the step (``RefundPending``)."""
+        async with self._engine.begin() as conn:
+            await events.move(conn, rma, step_from="payment_refund", refund_id=refund_id,
+                              detail=f"refund {refund_id} pending on the channel")
+        raise RefundPending(f"refund {refund_id} is pending on the channel", backend="channel")
+
+    async def _settled_on_channel(self, rma: repo.StoredReturn, order: orders.StoredOrder) -> dict[str, Any]:
+        """The outcome of the refund recorded pending: done, still pending (deferred again), or refused."""
+        platform = self._channels.get(order.channel)
+        if platform is None or not order.channel_order_ref or rma.refund_id is None:
+            raise BackendError(f"No refund on the {order.channel} channel is configured for this order.",
+                               backend=order.channel, code="no_channel_refund")
+        if await platform.refund_outcome(order.channel_order_ref, rma.refund_id) == "pending":
+            raise RefundPending(f"refund {rma.refund_id} is pending on the channel", backend=order.channel)
+        return {"refund_id": rma.refund_id}
 
     async def _advance(self, rma: repo.StoredReturn, step: str, nxt: str, detail: str, **values: Any) -> None:
         async with self._engine.begin() as conn:

@@ -1,18 +1,22 @@
 """``ChannelPlatformPort`` and ``ChannelOrderFeed`` over the Amazon Selling Partner API (merchant-fulfilled).
 
-Auth: a Login with Amazon access token in ``x-amz-access-token`` (the
-connection's credential; the hub does not run the LWA refresh itself: a
-sidecar or the secrets file keeps it current). Limits and errors:
-``system_apis/amazon/limits.py``.
+Auth: a Login with Amazon access token in ``x-amz-access-token``. The
+connection's credential is the LWA refresh token, client id and secret
+(``<refresh token>;<client id>;<client secret>``), exchanged and refreshed by
+``system_apis/amazon/lwa.py``; a bare access token (the old form) is sent as
+is. Limits and errors: ``system_apis/amazon/limits.py``.
 
 - Orders in: Amazon sends the hub no order webhooks, so orders are polled
   (``orders_since``; ``system_apis/channel/polling.py``): ``getOrders`` by
   ``LastUpdatedAfter``, every ``NextToken`` page walked, then ``getOrderItems``
   per order taken. Only ``Unshipped`` and ``PartiallyShipped`` orders are
   captured (paid, not shipped); a ``Pending`` one comes back on a later poll
-  when it is paid, its ``LastUpdateDate`` having moved. No PII is asked for:
-  without a Restricted Data Token Amazon answers no street address nor buyer
-  email, and the order is captured without them (docs/vendors/amazon.md).
+  when it is paid, its ``LastUpdateDate`` having moved. ``getOrders`` is called
+  with a Restricted Data Token for ``buyerInfo`` and ``shippingAddress`` (one
+  RDT cached until its ``expiresIn``), so the order carries its ship-to
+  address (released to the warehouse) and buyer email; the PII is never
+  logged nor put in a span (docs/vendors/amazon.md). ``restricted_data = false``
+  polls without (no street address: Amazon answers city and postal code only).
 - Fulfilments: ``confirmShipment`` (204) has no idempotency key. The order is
   read first: a ``Shipped`` one is confirmed already and nothing is sent; else
   the package's ``packageReferenceId`` is derived from the hub's key, and
@@ -42,24 +46,29 @@ from shared.errors import BackendError, BackendThrottled, NotFound
 from shared.models import FulfilmentLine, Refund
 from system_apis.amazon import mapping
 from system_apis.amazon.limits import PLANS
+from system_apis.amazon.lwa import ACCESS_TOKEN_HEADER, LWA_ENDPOINT, Expiring, LwaAuth, lwa_credentials
 from system_apis.amazon.refunds import AdjustmentFeeds
 from system_apis.amazon.vendor_schemas import (
-    Availability, ConfirmShipment, ListingsItem, ListingsPatch, ListingsSubmission, Order, OrderAnswer,
-    OrderItem, OrderItemsAnswer, OrdersAnswer, PackageDetail, PatchOperation, ShipmentItem,
+    Availability, ConfirmShipment, CreateRestrictedDataToken, ListingsItem, ListingsPatch, ListingsSubmission, Order,
+    OrderAnswer, OrderItem, OrderItemsAnswer, OrdersAnswer, PackageDetail, PatchOperation, RestrictedDataToken,
+    RestrictedResource, ShipmentItem,
 )
-from system_apis.channel.port import CallBudget, FeedPage, StorefrontLevel
+from system_apis.channel.port import CallBudget, FeedPage, RefundOutcome, StorefrontLevel
 from system_apis.vendor_http import VendorHttp
 
-ACCESS_TOKEN_HEADER = "x-amz-access-token"
 SANDBOX_ACCESS_TOKEN = "Atza|sandbox-access-token"
 LOOKBACK = timedelta(hours=24)
 """How far back the first poll looks (no cursor yet)."""
 ORDERS = "/orders/v0/orders"
 LISTINGS = "/listings/2021-08-01/items"
+RESTRICTED_DATA_TOKEN = "/tokens/2021-03-01/restrictedDataToken"
+PII = ["buyerInfo", "shippingAddress"]
+"""What the RDT for ``getOrders`` asks for: the buyer's email and the ship-to's name and street."""
 
 
 def access_token(credential: str) -> dict[str, str]:
-    return {ACCESS_TOKEN_HEADER: credential} if credential else {}
+    """The header of a bare access token; none for the LWA refresh form (``LwaAuth`` signs each call)."""
+    return {ACCESS_TOKEN_HEADER: credential} if credential and lwa_credentials(credential) is None else {}
 
 
 class AmazonAdapter:
@@ -67,8 +76,13 @@ class AmazonAdapter:
 
     def __init__(self, http: VendorHttp, *, marketplace_id: str = "ATVPDKIKX0DER", seller_id: str = "A2SANDBOXSELLER",
                  supply_sources: dict[str, str] | None = None, fulfillment_channel: str | None = None,
-                 product_type: str = "PRODUCT", page_size: int = 100) -> None:
+                 product_type: str = "PRODUCT", page_size: int = 100, restricted_data: bool = True,
+                 lwa_endpoint: str = LWA_ENDPOINT, credential: str = "") -> None:
         self._http = http
+        if (lwa := lwa_credentials(credential)) is not None:
+            http.authenticate(LwaAuth(lwa, lwa_endpoint, clock=lambda: self._clock()))
+        self._restricted = restricted_data
+        self._rdt = Expiring(lambda: self._clock())
         self._marketplace = marketplace_id
         self._seller = seller_id
         self._sources = dict(supply_sources or {})
@@ -102,12 +116,36 @@ class AmazonAdapter:
         params: dict[str, str] = {"MarketplaceIds": self._marketplace, "LastUpdatedAfter": since,
                                   "MaxResultsPerPage": str(self._page_size)}
         while True:
-            answer = await self._http.get_json(OrdersAnswer, "get_orders", ORDERS, params=params)
+            answer = await self._restricted_get(OrdersAnswer, "get_orders", ORDERS, params)
             found += answer.payload.Orders
             if not answer.payload.NextToken:
                 return found
             params = {"MarketplaceIds": self._marketplace, "NextToken": answer.payload.NextToken}
         return found
+
+    async def _restricted_get(self, type_: type[OrdersAnswer], operation: str, path: str,
+                              params: dict[str, str]) -> OrdersAnswer:
+        """A GET of a restricted operation with the cached RDT (a new one, once, if Amazon refuses it)."""
+        if not self._restricted:
+            return await self._http.get_json(type_, operation, path, params=params)
+        rdt = await self._rdt.get(self._new_rdt)
+        try:
+            return await self._http.get_json(type_, operation, path, params=params,
+                                             headers={ACCESS_TOKEN_HEADER: rdt})
+        except BackendError as exc:
+            if exc.extra.get("vendor_code") != "Unauthorized":
+                raise
+            self._rdt.drop(rdt)  # expired or revoked before its time: one new RDT, one more try
+        return await self._http.get_json(type_, operation, path, params=params,
+                                         headers={ACCESS_TOKEN_HEADER: await self._rdt.get(self._new_rdt)})
+
+    async def _new_rdt(self) -> tuple[str, float]:
+        body = CreateRestrictedDataToken(restrictedResources=[
+            RestrictedResource(method="GET", path=ORDERS, dataElements=PII)])
+        answer = self._http.decode(await self._http.post_raw(
+            "create_restricted_data_token", RESTRICTED_DATA_TOKEN, msgspec.json.encode(body),
+            headers={"Content-Type": "application/json"}, retry=True), RestrictedDataToken)
+        return answer.restrictedDataToken, float(answer.expiresIn)
 
     async def create_fulfilment(self, channel_order_ref: str, tracking_number: str, carrier: str,
                                 lines: list[FulfilmentLine], idempotency_key: str) -> None:
@@ -165,6 +203,10 @@ class AmazonAdapter:
         order = await self._order(channel_order_ref)
         items = await self._items(order.AmazonOrderId)
         return await self._feeds.refund(order, items, lines, amount, currency, rma_id)
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        """The adjustment feed ``refund_id`` answered ``pending``, read again (``getFeed``, its report)."""
+        return await self._feeds.outcome(refund_id)
 
     async def _order(self, ref: str) -> Order:
         if not mapping.ORDER_ID.match(ref):

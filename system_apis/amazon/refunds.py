@@ -4,7 +4,8 @@ The SP-API gives sellers no refund call (Seller Central's "Refund order" has
 none); an adjustment goes in as a ``POST_PAYMENT_ADJUSTMENT_DATA`` feed (XML
 ``OrderAdjustment``): ``createFeedDocument``, the document ``PUT`` to its
 pre-signed URL, ``createFeed``. Amazon processes it later; until the feed is
-``DONE`` the refund answers ``pending``, its id the ``feedId``.
+``DONE`` the refund answers ``pending``, its id the ``feedId``, and ``outcome``
+(the port's ``refund_outcome``) reads the feed again until it settles.
 
 Feeds take no idempotency key either. Each adjusted item carries a
 ``MerchantAdjustmentItemID`` naming the RMA (``hub-<rma>-<n>``); before
@@ -31,6 +32,7 @@ from system_apis.amazon import mapping
 from system_apis.amazon.vendor_schemas import (
     CreateFeed, Feed, FeedDocument, FeedDocumentSpec, FeedId, Feeds, Order, OrderItem,
 )
+from system_apis.channel.port import RefundOutcome
 from system_apis.vendor_http import VendorHttp
 
 FEEDS = "/feeds/2021-06-30"
@@ -52,6 +54,16 @@ class AdjustmentFeeds:
             raise BackendError("Amazon rejected the order adjustment", backend="amazon", code="channel_refund_failed")
         return Refund(refund_id=feed.feedId, authorization_id=f"amazon:{order.AmazonOrderId}", amount=given,
                       currency=currency, status="succeeded" if feed.processingStatus == "DONE" else "pending")
+
+    async def outcome(self, feed_id: str) -> RefundOutcome:
+        """Where the adjustment feed answered ``pending`` stands: ``pending`` while Amazon has not processed
+        it, ``succeeded`` when ``DONE`` with no failed message; rejected (its report names a failed message,
+        or the feed was ``CANCELLED`` or ``FATAL``: it adjusted nothing) is ``channel_refund_failed``."""
+        feed = await self._http.get_json(Feed, "get_feed", f"{FEEDS}/feeds/{feed_id}",
+                                         span_attributes={"hub.refund_id": feed_id})
+        if feed.processingStatus in DEAD or await self._rejected(feed):
+            raise BackendError("Amazon rejected the order adjustment", backend="amazon", code="channel_refund_failed")
+        return "succeeded" if feed.processingStatus == "DONE" else "pending"
 
     async def _made(self, order: Order, rma_id: str) -> tuple[Feed, Decimal] | None:
         params: dict[str, str] = {"feedTypes": mapping.ADJUSTMENT_FEED, "pageSize": "100",

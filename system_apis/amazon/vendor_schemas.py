@@ -213,3 +213,41 @@ class SpErrors(Sp, kw_only=True):
     ``QuotaExceeded`` (429), ``InternalFailure`` (500), ``ServiceUnavailable`` (503)."""
 
     errors: list[SpError]
+
+
+class RestrictedResource(Sp, kw_only=True):
+    """One restricted operation an RDT is asked for: its method, its path (``/orders/v0/orders``, or
+    with ``{orderId}`` for any order) and, for the Orders API, the PII wanted."""
+
+    method: str
+    path: str
+    dataElements: list[str] = []  # noqa: N815
+
+
+class CreateRestrictedDataToken(Sp, kw_only=True):
+    """``POST /tokens/2021-03-01/restrictedDataToken``."""
+
+    restrictedResources: list[RestrictedResource]  # noqa: N815
+
+
+class RestrictedDataToken(Sp, kw_only=True):
+    """Its answer: the RDT, used as ``x-amz-access-token`` on those operations, for ``expiresIn`` seconds."""
+
+    restrictedDataToken: str  # noqa: N815
+    expiresIn: int  # noqa: N815
+
+
+class LwaToken(msgspec.Struct, kw_only=True):
+    """Login with Amazon's answer to ``grant_type=refresh_token`` (``POST https://api.amazon.com/auth/o2/token``)."""
+
+    access_token: str
+    expires_in: int = 3600
+    token_type: str = "bearer"
+
+
+class LwaError(msgspec.Struct, kw_only=True):
+    """Login with Amazon's OAuth error: ``invalid_grant`` (400: a wrong or revoked refresh token),
+    ``invalid_client`` (401: a wrong client id or secret), ``invalid_request``..."""
+
+    error: str
+    error_description: str = ""

@@ -28,7 +28,7 @@ from system_apis.bigcommerce.vendor_schemas import (
     BigRefundItem, BigRefundOut, BigRefundPayment, BigShipment, BigShipmentItem, BigShipmentOut, BigShippingAddress,
 )
 from system_apis.channel.lookup import platform_order
-from system_apis.channel.port import CallBudget, StorefrontLevel
+from system_apis.channel.port import CallBudget, RefundOutcome, StorefrontLevel
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
 
 AUTH_HEADER = "X-Auth-Token"
@@ -121,6 +121,9 @@ class BigCommerceAdapter:
             found = msgspec.json.decode(self._http.decode(answer, _Data).data, type=BigRefund)
         return Refund(refund_id=str(found.id), authorization_id=f"bigcommerce:{channel_order_ref}",
                       amount=found.total_amount, currency=currency, status="succeeded")
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        return "succeeded"  # its refunds settle in the call: never pending
 
     async def _refund_for(self, path: str, rma_id: str) -> BigRefund | None:
         made = msgspec.json.decode((await self._http.get_json(_Data, "list_refunds", path)).data, type=list[BigRefund])

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Literal, Protocol
 
 import msgspec
 
 from shared.models import ChannelOrder, FulfilmentLine, Refund
 
+RefundOutcome = Literal["pending", "succeeded"]
 MAX_LEVELS_PER_CALL = 250
 """At most this many levels in one ``set_inventory_levels`` call (an adapter splits no call)."""
 
@@ -68,7 +69,14 @@ class ChannelPlatformPort(Protocol):
         """Give ``amount`` of a platform order back for the return ``rma_id`` (its ``lines``, not restocked
         on the platform); idempotent on ``rma_id``: a repeat answers the refund made for it and makes none.
         Raises ``NotFound`` for an order the platform does not have; a refusal (e.g. more than is left to refund)
-        is a ``BackendError``, a failed refund transaction ``BackendError(code="channel_refund_failed")``."""
+        is a ``BackendError``, a failed refund transaction ``BackendError(code="channel_refund_failed")``.
+        ``status`` ``pending``: the platform took it and settles it later (``refund_outcome``)."""
+        ...
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        """Where a refund ``refund`` answered ``pending`` stands now: ``succeeded`` or still ``pending``;
+        one the platform rejected is ``BackendError(code="channel_refund_failed")``. A platform whose
+        refunds settle in the call answers ``succeeded``."""
         ...
 
 

@@ -24,7 +24,7 @@ import httpx
 from shared.errors import NotFound
 from shared.models import FulfilmentLine, Refund
 from system_apis.channel.lookup import platform_order
-from system_apis.channel.port import CallBudget, FeedPage, StorefrontLevel
+from system_apis.channel.port import CallBudget, FeedPage, RefundOutcome, StorefrontLevel
 from system_apis.magento import mapping
 from system_apis.magento.vendor_schemas import (
     CreditMemoResults, MageComment, MageItemQty, MageOrder, MageTrack, OrderResults, RefundArguments, RefundBody,
@@ -106,6 +106,9 @@ class MagentoAdapter:
             raise NotFound(f"Magento made no credit memo for {rma_id}", code="unknown_channel_order")
         return Refund(refund_id=str(memo.entity_id), authorization_id=f"magento:{channel_order_ref}",
                       amount=memo.grand_total, currency=currency, status="succeeded")
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        return "succeeded"  # its refunds settle in the call: never pending
 
     async def orders_since(self, cursor: str | None, channel: str) -> FeedPage:
         """Orders created at or after ``cursor`` (``YYYY-MM-DD HH:MM:SS``, UTC; ``None``: ``LOOKBACK`` ago),

@@ -24,7 +24,7 @@ import httpx
 from shared.errors import BackendError, NotFound
 from shared.models import FulfilmentLine, Refund
 from system_apis.shopify import graphql, mapping
-from system_apis.channel.port import CallBudget, StorefrontLevel
+from system_apis.channel.port import CallBudget, RefundOutcome, StorefrontLevel
 from system_apis.shopify.vendor_schemas import InventoryLevelList, RefundAnswer, RefundList
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
 
@@ -123,6 +123,9 @@ class ShopifyHttpAdapter:
             raise BackendError(f"Shopify refund {refund.refund_id} failed", backend="shopify",
                                code="channel_refund_failed")
         return refund
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        return "succeeded"  # its refunds settle in the call: never pending
 
 
 def rest_budget(response: httpx.Response) -> CallBudget:

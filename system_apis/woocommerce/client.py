@@ -28,7 +28,7 @@ import msgspec
 
 from shared.errors import BackendError, NotFound
 from shared.models import FulfilmentLine, Refund
-from system_apis.channel.port import CallBudget, StorefrontLevel
+from system_apis.channel.port import CallBudget, RefundOutcome, StorefrontLevel
 from system_apis.vendor_http import VendorHttp, raise_vendor_error
 from system_apis.woocommerce.vendor_schemas import (
     WooBatch, WooError, WooMeta, WooNote, WooOrder, WooOrderUpdate, WooProduct, WooRefund, WooRefundLine, WooRefundOut,
@@ -143,6 +143,9 @@ class WooCommerceAdapter:
             raise NotFound(f"unknown WooCommerce order {channel_order_ref}", code="unknown_channel_order") from exc
         return Refund(refund_id=str(found.id), authorization_id=f"woocommerce:{channel_order_ref}",
                       amount=found.amount, currency=currency, status="succeeded")
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> RefundOutcome:
+        return "succeeded"  # its refunds settle in the call: never pending
 
     async def _refund_once(self, path: str, body: WooRefundOut, span: dict) -> bytes:
         try:

@@ -131,6 +131,11 @@ class FakeChannelPlatform:
         self.down = False
         self.refuse: str | None = None
         self.calls = 0
+        self.pending = False
+        """Refunds answer ``pending`` (settled later, as an Amazon adjustment feed)."""
+        self.outcome = "succeeded"
+        """What ``refund_outcome`` answers: ``pending``, ``succeeded``, or ``failed`` (``channel_refund_failed``)."""
+        self.checks = 0
 
     async def create_fulfilment(self, *args: object, **kwargs: object) -> None:
         raise NotImplementedError
@@ -148,6 +153,12 @@ class FakeChannelPlatform:
         if rma_id not in self.refunds:
             refund = Refund(refund_id=str(8_000_000_001 + len(self.refunds)),
                             authorization_id=f"shopify:{channel_order_ref}", amount=amount, currency=currency,
-                            status="succeeded")
+                            status="pending" if self.pending else "succeeded")
             self.refunds[rma_id] = (channel_order_ref, refund, list(lines))
         return self.refunds[rma_id][1]
+
+    async def refund_outcome(self, channel_order_ref: str, refund_id: str) -> str:
+        self.checks += 1
+        if self.outcome == "failed":
+            raise BackendError("the platform rejected the refund", backend="shopify", code="channel_refund_failed")
+        return self.outcome

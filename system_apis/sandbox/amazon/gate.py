@@ -1,7 +1,9 @@
 """The Amazon sandbox's outer ASGI layer: the access token, the usage-plan buckets, the rate header.
 
-- ``x-amz-access-token`` must be the sandbox's token, else 403 ``Unauthorized``
-  in Amazon's error body (a pre-signed document URL, ``/uploads/``, needs none).
+- ``x-amz-access-token`` must be the sandbox's fixed token, an unexpired one its
+  LWA endpoint issued, or an RDT naming this call (``auth.py``), else 403
+  ``Unauthorized`` in Amazon's error body (a pre-signed document URL,
+  ``/uploads/``, and the LWA endpoint need none).
 - Each operation has its own token bucket (``PLANS``: Amazon's default usage
   plans, bar a few raised as Amazon raises them for sellers who need it, so a
   sandbox polled every few seconds is not throttled for a minute); an empty
@@ -19,10 +21,10 @@ from typing import Any
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from system_apis.amazon.client import SANDBOX_ACCESS_TOKEN
 from system_apis.amazon.limits import PLANS as AMAZON_PLANS
 from system_apis.amazon.limits import RATE_HEADER, operation_of
 from system_apis.amazon.vendor_schemas import SpError, SpErrors
+from system_apis.sandbox.amazon.auth import PII_HEADER
 
 PLANS: dict[str, tuple[float, int]] = {**AMAZON_PLANS, "getOrders": (10.0, 20), "getFeeds": (2.0, 10),
                                        "getFeedDocument": (2.0, 10), "createFeed": (2.0, 15)}
@@ -59,9 +61,17 @@ def amazon_gate(backend: Any) -> list[Any]:
             if scope["type"] != "http" or "/uploads/" in scope["path"]:
                 await app(scope, receive, send)
                 return
-            if dict(scope["headers"]).get(b"x-amz-access-token", b"").decode(errors="replace") != SANDBOX_ACCESS_TOKEN:
-                await _answer(send, 403, UNAUTHORIZED, [])
+            if scope["path"].endswith("/auth/o2/token"):  # Login with Amazon: no access token, no usage plan
+                await app(scope, receive, send)
                 return
+            token = dict(scope["headers"]).get(b"x-amz-access-token", b"").decode(errors="replace")
+            path = scope["path"].split(f"/sandbox/{backend.name}", 1)[-1]
+            granted = backend.auth.granted(token, scope["method"], path)
+            if granted is None and not backend.auth.access_ok(token):
+                await _answer(send, 403, UNAUTHORIZED, [])  # wrong, expired, or an RDT used elsewhere
+                return
+            headers = [(k, v) for k, v in scope["headers"] if k.lower() != PII_HEADER]
+            scope = {**scope, "headers": [*headers, (PII_HEADER, ",".join(sorted(granted or ())).encode())]}
             operation = operation_of(scope["method"], scope["path"])
             rate = [(RATE_HEADER.lower().encode(), str(PLANS[operation][0]).encode())] if operation else []
             if operation and not take(backend.buckets, operation):

@@ -11,19 +11,21 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import parse_qs
 
 import msgspec
 from litestar import Request, Response, get, patch, post, put
 
 from system_apis.amazon.vendor_schemas import (
-    ConfirmShipment, CreateFeed, FeedDocument, FeedDocumentSpec, Feeds, ListingsItem, ListingsPatch,
+    ConfirmShipment, CreateFeed, CreateRestrictedDataToken, Order, FeedDocument, FeedDocumentSpec, Feeds, ListingsItem, ListingsPatch,
     ListingsSubmission, ListingIssue, OrderItemsList, OrdersList, ShownAvailability, SpError, SpErrors,
 )
+from system_apis.sandbox.amazon.auth import PII_HEADER, invalid_resources, lwa_control, lwa_view
 from system_apis.sandbox.amazon.gate import QUOTA_EXCEEDED, amazon_gate
 from system_apis.sandbox.amazon.state import AmazonBackend, SpInvalid, SpNotFound, now
 from system_apis.sandbox.backend import BackendSpec
 from system_apis.sandbox.channel_controls import OrderIn, by_order, json_answer
-from system_apis.sandbox.control_errors import decode_control
+from system_apis.sandbox.control_errors import ControlNotFound, decode_control
 
 FEEDS = "/feeds/2021-06-30"
 
@@ -46,6 +48,28 @@ def _untoken(token: str) -> dict:
         raise SpInvalid("Invalid NextToken") from exc
 
 
+def _shown(request: Request[Any, Any, Any], amazon: AmazonBackend, order: Order) -> Order:
+    """The order with the PII the call's RDT grants (the gate says which); none with an access token."""
+    granted = set(request.headers.get(PII_HEADER.decode(), "").split(","))
+    return amazon.with_pii(order, address="shippingAddress" in granted, buyer="buyerInfo" in granted)
+
+
+@post("/auth/o2/token", status_code=200)
+async def lwa_token(request: Request[Any, Any, Any], amazon: AmazonBackend) -> Response[bytes]:
+    """Login with Amazon's token endpoint (``https://api.amazon.com/auth/o2/token``): a form body."""
+    form = {k: v[0] for k, v in parse_qs((await request.body()).decode(errors="replace")).items()}
+    status, body = amazon.auth.exchange(form)
+    return json_answer(body, status)
+
+
+@post("/tokens/2021-03-01/restrictedDataToken", status_code=200)
+async def restricted_data_token(request: Request[Any, Any, Any], amazon: AmazonBackend) -> Response[bytes]:
+    body = _decode(await request.body(), CreateRestrictedDataToken)
+    if (why := invalid_resources(body)) is not None:
+        raise SpInvalid(why)
+    return json_answer(amazon.auth.restricted_token(body))
+
+
 @get("/orders/v0/orders")
 async def get_orders(request: Request[Any, Any, Any], amazon: AmazonBackend) -> Response[bytes]:
     query = request.query_params
@@ -64,13 +88,13 @@ async def get_orders(request: Request[Any, Any, Any], amazon: AmazonBackend) -> 
     start, size = int(state["offset"]), int(state["size"])
     more = start + size < len(found)
     return json_answer({"payload": OrdersList(
-        Orders=found[start:start + size], LastUpdatedBefore=now(),
+        Orders=[_shown(request, amazon, o) for o in found[start:start + size]], LastUpdatedBefore=now(),
         NextToken=_token({**state, "offset": start + size}) if more else None)})
 
 
 @get("/orders/v0/orders/{order_id:str}")
-async def get_order(amazon: AmazonBackend, order_id: str) -> Response[bytes]:
-    return json_answer({"payload": amazon.order(order_id)})
+async def get_order(request: Request[Any, Any, Any], amazon: AmazonBackend, order_id: str) -> Response[bytes]:
+    return json_answer({"payload": _shown(request, amazon, amazon.order(order_id))})
 
 
 @get("/orders/v0/orders/{order_id:str}/orderItems")
@@ -172,6 +196,25 @@ async def place_order(request: Request[Any, Any, Any], amazon: AmazonBackend) ->
     return {"order": {"id": order.AmazonOrderId, **msgspec.to_builtins(order)}, "webhook_id": None}
 
 
+class FeedHold(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    hold: bool
+
+
+@post("/feeds/hold", status_code=200)
+async def hold_feeds(request: Request[Any, Any, Any], amazon: AmazonBackend) -> dict:
+    """Control: ``{"hold": true}`` leaves new feeds ``IN_QUEUE`` (as Amazon's minutes) until processed."""
+    amazon.hold_feeds = decode_control(await request.body(), FeedHold).hold
+    return {"hold": amazon.hold_feeds}
+
+
+@post("/feeds/{feed_id:str}/process", status_code=200)
+async def process_feed(amazon: AmazonBackend, feed_id: str) -> dict:
+    """Control: a held feed processed now (``DONE``, its report written)."""
+    if feed_id not in amazon.feeds:
+        raise ControlNotFound(f"no feed {feed_id}")
+    return msgspec.to_builtins(amazon.process(feed_id))
+
+
 @get("/fulfillments")
 async def fulfillment_view(amazon: AmazonBackend, order_id: str | None = None) -> dict:
     return by_order(amazon.packages, order_id)
@@ -193,11 +236,11 @@ def invalid(_: Request[Any, Any, Any], exc: SpInvalid) -> Response[bytes]:
 AMAZON = BackendSpec(
     name="amazon",
     api_path="",
-    api_handlers=(get_orders, get_order, get_order_items, confirm_shipment, get_listing, patch_listing,
+    api_handlers=(lwa_token, restricted_data_token, get_orders, get_order, get_order_items, confirm_shipment, get_listing, patch_listing,
                   create_feed_document, get_feed_document, upload, download, create_feed, get_feeds, get_feed),
     build=AmazonBackend,
     throttle_body=QUOTA_EXCEEDED,
-    control_handlers=(place_order, fulfillment_view, refund_view),
+    control_handlers=(place_order, fulfillment_view, refund_view, lwa_control, lwa_view, hold_feeds, process_feed),
     api_exception_handlers={SpNotFound: not_found, SpInvalid: invalid},
     api_middleware=amazon_gate,
 )

@@ -16,6 +16,7 @@ from system_apis.amazon.vendor_schemas import (
     ConfirmShipment, CreateFeed, Feed, ListingsPatch, Money, Order, OrderAddress, OrderBuyer, OrderItem,
 )
 from system_apis.sandbox import seed
+from system_apis.sandbox.amazon.auth import SandboxAuth
 from system_apis.sandbox.channel_controls import OrderIn
 from system_apis.sandbox.config import SandboxConfig
 from system_apis.sandbox.events import Announcer
@@ -23,6 +24,9 @@ from system_apis.sandbox.events import Announcer
 MARKETPLACE = "ATVPDKIKX0DER"
 ADDRESS = OrderAddress(City="SPRINGFIELD", StateOrRegion="IL", PostalCode="62701-1234", CountryCode="US")
 """What ``getOrders`` shows of the address without a Restricted Data Token: no name, no street."""
+FULL_ADDRESS = msgspec.structs.replace(ADDRESS, Name="Jane Doe", AddressLine1="1 Main St", AddressLine2="Apt 2")
+"""The same address as an RDT for ``shippingAddress`` shows it."""
+BUYER_EMAIL = "jane-doe@marketplace.amazon.com"
 
 
 class SpNotFound(Exception):
@@ -73,6 +77,9 @@ class AmazonBackend:
         self.documents: dict[str, bytes | None] = {}
         self.feeds: dict[str, Feed] = {}
         self.adjusted: list[Adjusted] = []
+        self.hold_feeds = False
+        """Control: feeds wait ``IN_QUEUE`` until ``process`` (Amazon takes minutes), instead of at once."""
+        self.auth = SandboxAuth()
         self.buckets: dict[str, tuple[float, float]] = {}
         """operation -> (tokens, when last counted): the usage-plan buckets (``limits.py`` of this package)."""
 
@@ -97,6 +104,12 @@ class AmazonBackend:
         if order_id not in self.orders:
             raise SpNotFound(f"Order {order_id} not found")
         return self.orders[order_id]
+
+    @staticmethod
+    def with_pii(order: Order, *, address: bool, buyer: bool) -> Order:
+        """``order`` as a call shows it: the full ship-to and the buyer's email only when granted."""
+        return msgspec.structs.replace(order, ShippingAddress=FULL_ADDRESS if address else order.ShippingAddress,
+                                       BuyerInfo=OrderBuyer(BuyerEmail=BUYER_EMAIL) if buyer else order.BuyerInfo)
 
     def updated_since(self, since: str) -> list[Order]:
         """Orders last updated at or after ``since`` (ISO 8601), oldest update first."""
@@ -152,18 +165,35 @@ class AmazonBackend:
         return document_id
 
     def create_feed(self, body: CreateFeed) -> Feed:
-        """A feed, processed at once (Amazon takes minutes): its adjustments recorded, or ``FATAL``."""
+        """A feed, processed at once (Amazon takes minutes) unless held: its adjustments recorded, or ``FATAL``."""
         if self.documents.get(body.inputFeedDocumentId) is None:
             raise SpInvalid("inputFeedDocumentId has no uploaded content")
         feed_id = str(next(self._ids))
+        if self.hold_feeds:
+            feed = Feed(feedId=feed_id, feedType=body.feedType, processingStatus="IN_QUEUE", createdTime=now(),
+                        inputFeedDocumentId=body.inputFeedDocumentId)
+            self.feeds[feed_id] = feed
+            return feed
+        return self._process(feed_id, body.feedType, body.inputFeedDocumentId, now())
+
+    def process(self, feed_id: str) -> Feed:
+        """Control: a held feed processed now."""
+        feed = self.feeds.get(feed_id)
+        if feed is None:
+            raise SpNotFound(f"Feed {feed_id} not found")
+        if feed.processingStatus != "IN_QUEUE":
+            return feed
+        return self._process(feed_id, feed.feedType, feed.inputFeedDocumentId, feed.createdTime)
+
+    def _process(self, feed_id: str, feed_type: str, document_id: str, created: str) -> Feed:
         status, report = "DONE", None
-        if body.feedType == mapping.ADJUSTMENT_FEED:
-            status, report = self._adjust(feed_id, self.documents[body.inputFeedDocumentId] or b"")
+        if feed_type == mapping.ADJUSTMENT_FEED:
+            status, report = self._adjust(feed_id, self.documents[document_id] or b"")
         result = self.new_document() if report is not None else None
         if result is not None:
             self.documents[result] = report
-        feed = Feed(feedId=feed_id, feedType=body.feedType, processingStatus=status, createdTime=now(),
-                    inputFeedDocumentId=body.inputFeedDocumentId, resultFeedDocumentId=result)
+        feed = Feed(feedId=feed_id, feedType=feed_type, processingStatus=status, createdTime=created,
+                    inputFeedDocumentId=document_id, resultFeedDocumentId=result)
         self.feeds[feed_id] = feed
         return feed
 

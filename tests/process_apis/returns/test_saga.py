@@ -189,3 +189,46 @@ async def test_a_replayed_step_after_the_saga_moved_on_does_nothing(world) -> No
     await DeadLetterService(world.engine, wake=world.wake).replay(letter.id)
     await world.settle()
     assert (await world.returned(rma.rma_id)).refund.status == "failed" and world.payments.refunds == {}
+
+
+async def pending_refund(world, shopify_ref: str, checks: int):  # noqa: ANN001, ANN201
+    """A channel refund answered pending, asked about ``checks`` times already."""
+    world.shopify.pending, world.shopify.outcome = True, "pending"
+    await world.start_worker()
+    rma = await authorized(world, (world.bits, 1, "24.50", "not_needed"), shopify_ref=shopify_ref)
+
+    async def asked() -> bool:
+        return world.shopify.checks >= checks
+
+    await until(asked, timeout=5)
+    return rma
+
+
+async def test_a_pending_channel_refund_is_asked_about_until_it_settles_then_issued_once(world) -> None:
+    """Fails on main: a refund answered pending was marked issued at once and never asked about."""
+    rma = await pending_refund(world, "5000000046", checks=2)
+    waiting = await world.returned(rma.rma_id)
+    assert (waiting.saga_step, waiting.refund.status) == ("payment_refund", "pending")
+    world.shopify.outcome = "succeeded"
+    done = await world.finish(rma.rma_id)
+    (_, refund, _) = world.shopify.refunds[rma.rma_id]
+    assert (done.saga_step, done.refund.status, done.refund.refund_id) == ("done", "issued", refund.refund_id)
+    assert world.shopify.calls == 1  # refunded once; afterwards only asked about
+    details = [h.detail for h in done.history]
+    assert details.count(f"refund {refund.refund_id} pending on the channel") == 1
+    assert details.count(f"refund {refund.refund_id} issued") == 1
+    assert [e["refund_status"] for e in world.events if e["rma_id"] == rma.rma_id].count("issued") == 1
+    assert await world.dead_letters(rma.rma_id) == []
+
+
+async def test_a_pending_channel_refund_the_channel_rejects_undoes_everything_once(world) -> None:
+    rma = await pending_refund(world, "5000000047", checks=1)
+    world.shopify.outcome = "failed"
+    failed = await world.finish(rma.rma_id)
+    assert (failed.saga_step, failed.refund.status) == ("failed", "failed")
+    assert failed.refund.reason.startswith("payment_refund: channel_refund_failed")
+    assert world.wms.receipts[rma.rma_id]["status"] == "cancelled"
+    assert world.erp.memos[rma.rma_id]["status"] == "void" and world.shopify.calls == 1
+    assert [h.refund_status for h in failed.history].count("failed") == 1
+    (letter,) = await world.dead_letters(rma.rma_id)
+    assert letter.reason.startswith("saga_step_failed")

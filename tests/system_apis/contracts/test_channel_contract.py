@@ -86,6 +86,7 @@ async def test_a_refund_is_made_once_per_rma(subject: Subject) -> None:
 
     assert again.refund_id == first.refund_id and first.amount == Decimal("24.00")
     assert len(await subject.views("refunds", order_id=ref)) == 1
+    assert first.status == "succeeded" and await channel.refund_outcome(ref, first.refund_id) == "succeeded"
     with pytest.raises(NotFound):
         await channel.refund("99999999", lines, Decimal("1.00"), "USD", "rma_2")
 
