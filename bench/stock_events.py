@@ -9,7 +9,7 @@ the sandbox's ERP; their DC-EAST events carry rising quantities). Prints:
 
 - accepted events/s: first POST to the last 200;
 - applied events/s: first POST until every (sku, location) of the burst holds its newest
-  sequence in ``stock_levels`` and no ``stock.changed`` message is left in the outbox;
+  sequence in ``stock_levels`` and no ``stock.changed`` (or ``.batch``) message is left in the outbox;
 - change-to-visible p50/p99: from a watched event's POST to the first storefront answer
   showing that quantity or a newer one;
 - the same-run reference: raw Redis XADD calls/s at the same concurrency (one per event,
@@ -19,7 +19,11 @@ the sandbox's ERP; their DC-EAST events carry rising quantities). Prints:
 Bounded: the events given (at most 50,000), 120 s for the hub to apply them; 127.0.0.1 only.
 
     .venv/bin/python bench/stock_events.py [--events 10000] [--redis redis://127.0.0.1:6379/5]
-        [--workers 2] [--worker-concurrency 512]
+        [--workers 2] [--worker-concurrency 512] [--per-delivery 50]
+
+``--per-delivery N``: N events per signed request (default 1, one event per body); more,
+consecutive events of one source go as a batched delivery ``{"events": [...]}`` (at most 500),
+whose stock reports the hub queues and applies as one message.
 
 With ``--workers 2`` each process also runs its own in-memory sandbox (the backends the bench
 does not measure); the storefront pushes of each process then reach its own sandbox shop, so
@@ -54,8 +58,8 @@ WATCHED = ["SKU-1001", "SKU-1002", "SKU-1003"]
 BASE = 10_000_000  # above any sequence the sandbox's own stock started with
 
 
-def burst(n: int) -> list[tuple[str, bytes, str | None, int]]:
-    """(source, body, watched sku or None, quantity) per event: 500 SKUs, DC-EAST/DC-WEST by the
+def burst(n: int) -> list[tuple[str, dict, str | None, int]]:
+    """(source, event, watched sku or None, quantity) per event: 500 SKUs, DC-EAST/DC-WEST by the
     WMS and STORE-NYC by the POS; sequences rise per (sku, location)."""
     skus = WATCHED + [f"SKU-B{i:04d}" for i in range(500 - len(WATCHED))]
     out = []
@@ -66,18 +70,32 @@ def burst(n: int) -> list[tuple[str, bytes, str | None, int]]:
         if location == "STORE-NYC":
             body = {"id": f"e{j}", "type": "STOCK_CHANGE", "timestamp": "2026-01-01T00:00:00Z", "storeCode": location,
                     "productSku": sku, "quantity": qty, "seq": seq}
-            out.append(("pos", json.dumps(body).encode(), None, qty))
+            out.append(("pos", body, None, qty))
         else:
             body = {"event_type": "inventory.adjusted", "payload": {"item_code": sku, "warehouse_id": location,
                                                                     "on_hand": qty, "available": qty, "sequence": seq}}
-            out.append(("wms", json.dumps(body).encode(), sku if sku in WATCHED else None, qty))
+            out.append(("wms", body, sku if sku in WATCHED else None, qty))
+    return out
+
+
+def deliveries(events: list, per: int) -> list[tuple[str, bytes, list[tuple[str, int]]]]:
+    """(source, signed body, [(watched sku, quantity)]) per request: ``per`` 1 is one event per body
+    as before; more, consecutive events of one source batched ``{"events": [...]}`` up to ``per``."""
+    out: list[tuple[str, bytes, list[tuple[str, int]]]] = []
+    group: list = []
+    for event in events + [None]:
+        if group and (event is None or event[0] != group[0][0] or len(group) == per):
+            body = group[0][1] if per == 1 else {"events": [e[1] for e in group]}
+            out.append((group[0][0], json.dumps(body).encode(), [(w, q) for _, _, w, q in group if w]))
+            group = []
+        if event is not None:
+            group.append(event)
     return out
 
 
 def newest(events: list) -> dict[tuple[str, str], int]:
     final: dict[tuple[str, str], int] = {}
-    for source, body, _, _ in events:
-        d = json.loads(body)
+    for source, d, _, _ in events:
         if source == "pos":
             final[(d["productSku"], d["storeCode"])] = d["seq"]
         else:
@@ -93,7 +111,7 @@ async def start_hub(db_url: str, redis_url: str, workers: int = 1, concurrency: 
            "HUB_PORT": str(port), "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN, "HUB_LOG_LEVEL": "warning",
            "HUB_OUTBOX_POLL_SECONDS": "0.2", "HUB_PLANS": '{"bench": {"rate_per_second": 1000000, "burst": 1000000}}'}
     hub = subprocess.Popen([str(ROOT / ".venv/bin/hub"), "serve"], env=env, cwd=ROOT, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=open("/tmp/stock_events_hub.log", "w"))
+                           stdout=subprocess.DEVNULL, stderr=open(f"/tmp/stock_events_hub_{port}.log", "w"))
     async with aiohttp.ClientSession() as s:
         for _ in range(300):
             try:
@@ -104,11 +122,11 @@ async def start_hub(db_url: str, redis_url: str, workers: int = 1, concurrency: 
                 pass
             await asyncio.sleep(0.1)  # polling readiness, bounded
     hub.kill()
-    raise SystemExit("the hub did not start: see /tmp/stock_events_hub.log")
+    raise SystemExit(f"the hub did not start: see /tmp/stock_events_hub_{port}.log")
 
 
 async def run(args: argparse.Namespace) -> None:
-    name = f"stock_bench_{secrets.token_hex(3)}"
+    name = f"{args.db_prefix}_{secrets.token_hex(3)}"
     admin = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/postgres")
     await admin.execute(f'CREATE DATABASE "{name}"')
     db_url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
@@ -133,6 +151,7 @@ async def measure(args: argparse.Namespace, name: str) -> None:
     base = f"http://127.0.0.1:{args.port}"
     events = burst(args.events)
     final = newest(events)
+    requests = deliveries(events, args.per_delivery)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=args.concurrency + 8)) as s:
         async with s.post(base + "/admin/v1/keys", headers={"X-API-Key": ADMIN},
                           json={"consumer": "bench", "scopes": ["catalog:read"], "plan": "bench"}) as r:
@@ -152,14 +171,14 @@ async def measure(args: argparse.Namespace, name: str) -> None:
                 seen[sku].append((time.perf_counter(), at))
                 await asyncio.sleep(0.05)  # each watched SKU's answer read 20 times a second
 
-        queue = iter(events)
+        queue = iter(requests)
         statuses: dict[int, int] = {}
 
         async def post() -> None:
-            for source, body, watched, qty in queue:
+            for source, body, watched in queue:
                 sig = "sha256=" + hmac.new(SECRETS[source].encode(), body, hashlib.sha256).hexdigest()
-                if watched:
-                    sent[watched].append((time.perf_counter(), qty))
+                for sku, qty in watched:
+                    sent[sku].append((time.perf_counter(), qty))
                 async with s.post(f"{base}/hooks/{source}", data=body,
                                   headers={"X-Signature": sig, "Content-Type": "application/json"}) as r:
                     statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -178,9 +197,11 @@ async def measure(args: argparse.Namespace, name: str) -> None:
     xadd = await xadd_reference(args.redis, len(events), args.concurrency)
     print(f"python {platform.python_version()} ({platform.python_implementation()}), hub on PostgreSQL + "
           f"Redis Streams: hub serve --workers {args.workers} (all role: hooks + worker per process), "
-          f"HUB_WORKER_CONCURRENCY={args.worker_concurrency}; {len(events)} events over 500 SKUs, "
-          f"{args.concurrency} clients")
-    print(f"accepted: {len(events) / accepted:,.0f} events/s ({accepted:.2f} s; statuses {statuses})")
+          f"HUB_WORKER_CONCURRENCY={args.worker_concurrency}; {len(events)} events over 500 SKUs in "
+          f"{len(requests)} signed requests (--per-delivery {args.per_delivery}), {args.concurrency} clients; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"accepted: {len(events) / accepted:,.0f} events/s, {len(requests) / accepted:,.0f} requests/s "
+          f"({accepted:.2f} s; statuses {statuses})")
     if applied is None:
         print("applied: NOT all applied within 120 s")
     else:
@@ -192,7 +213,8 @@ async def measure(args: argparse.Namespace, name: str) -> None:
         print(f"change-to-visible in the storefront answer: p50 {statistics.median(lags) * 1000:.0f} ms, "
               f"p99 {p99 * 1000:.0f} ms, max {lags[-1] * 1000:.0f} ms over {len(lags)} watched changes")
     print(f"the hub's processes used {cpu:.1f} CPU s from the first POST to the last apply "
-          f"({cpu / len(events) * 1000:.2f} ms per event, polling included)")
+          f"({cpu / len(events) * 1000:.2f} ms per event, polling included); load average at the end "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"reference, same run: raw Redis XADD from {args.concurrency} clients: {xadd:,.0f} calls/s")
 
 
@@ -229,7 +251,7 @@ async def wait_applied(name: str, final: dict[tuple[str, str], int], started: fl
         while time.perf_counter() - started < 120:
             rows = await conn.fetch("SELECT sku, location, sequence FROM stock_levels WHERE sequence >= $1", BASE)
             have = {(r["sku"], r["location"]): r["sequence"] for r in rows}
-            left = await conn.fetchval("SELECT count(*) FROM outbox WHERE topic = 'stock.changed'")
+            left = await conn.fetchval("SELECT count(*) FROM outbox WHERE topic LIKE 'stock.changed%'")
             if left == 0 and all(have.get(k) == v for k, v in final.items()):
                 return time.perf_counter() - started
             await asyncio.sleep(0.05)  # polling the projection, bounded by the 120 s
@@ -263,8 +285,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="hub processes (HUB_WORKERS)")
     parser.add_argument("--worker-concurrency", type=int, default=512, help="HUB_WORKER_CONCURRENCY")
     parser.add_argument("--port", type=int, default=PORT, help="the hub's port on 127.0.0.1")
+    parser.add_argument("--db-prefix", default="stock_bench", help="the bench database's name prefix (dropped after)")
+    parser.add_argument("--per-delivery", type=int, default=1,
+                        help="events per signed request (1: one event per body; more: a batched delivery, at most 500)")
     args = parser.parse_args()
     args.events = min(args.events, 50_000)
+    args.per_delivery = max(1, min(args.per_delivery, 500))
     sys.path.insert(0, str(ROOT))
     asyncio.run(run(args))
 

@@ -9,6 +9,8 @@ batches of up to ``limit``. A flush that raises fails every caller of its batch.
 cancelled while waiting does not stop the flush (its item is still written: what a crash
 after the statement would leave too). ``isolated``: the flush runs in a context of its own,
 not the first caller's (its deadline, its current span), for a batch that belongs to no one caller.
+``weight`` (with ``max_weight``): a batch also ends once its items weigh that much (an item that
+carries many records: a flush stays one bounded transaction); it always holds at least one item.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ R = TypeVar("R")
 
 class GroupCommit(Generic[T, R]):
     def __init__(self, flush: Callable[[list[T]], Awaitable[Sequence[R]]], *, limit: int = 500,
-                 parallel: int = 1, isolated: bool = False) -> None:
+                 parallel: int = 1, isolated: bool = False, weight: Callable[[T], int] | None = None,
+                 max_weight: int = 0) -> None:
         self._flush, self._limit, self._parallel = flush, limit, parallel
         self._isolated = isolated
+        self._weight, self._max_weight = weight, max_weight
         self._waiting: list[tuple[T, asyncio.Future[R]]] = []
         self._runners: set[asyncio.Task] = set()
 
@@ -42,7 +46,8 @@ class GroupCommit(Generic[T, R]):
     async def _run(self) -> None:
         await asyncio.sleep(0)  # let the callers already running reach submit() too
         while self._waiting:
-            batch, self._waiting = self._waiting[:self._limit], self._waiting[self._limit:]
+            size = self._size()
+            batch, self._waiting = self._waiting[:size], self._waiting[size:]
             try:
                 results = await self._flush([item for item, _ in batch])
             except asyncio.CancelledError:  # the loop is closing: nobody is left to answer
@@ -58,3 +63,14 @@ class GroupCommit(Generic[T, R]):
             for (_, future), result in zip(batch, results, strict=True):
                 if not future.done():
                     future.set_result(result)
+
+    def _size(self) -> int:
+        """How many of the waiting items the next flush takes: up to ``limit``, and up to ``max_weight``."""
+        if self._weight is None:
+            return self._limit
+        total = 0
+        for n, (item, _) in enumerate(self._waiting[:self._limit], 1):
+            total += self._weight(item)
+            if total >= self._max_weight:
+                return n
+        return self._limit

@@ -185,6 +185,13 @@ class StockChanged(Model, kw_only=True):
     """The stock source that reported it (``wms``, ``pos``), set by the inbound hook (issue 11)."""
 
 
+class StockChanges(Model, kw_only=True):
+    """The stock reports of one batched delivery, queued as one message (``stock.changed.batch``):
+    applied together, each by the sequence rule of ``StockChanged``."""
+
+    changes: tuple[StockChanged, ...]
+
+
 class ReturnReceived(Model, kw_only=True):
     """The WMS received a return (issue 5)."""
 

@@ -29,7 +29,8 @@ the hub starting): a short pause, not a promise. An open circuit says its remain
 _encoder = msgspec.json.Encoder()
 
 
-EXTENSION_MEMBERS = frozenset({"retry_after", "segment", "interchange_control_number", "acknowledgement", "replayed"})
+EXTENSION_MEMBERS = frozenset({"retry_after", "segment", "interchange_control_number", "acknowledgement", "replayed",
+                               "index", "limit"})
 """The extra members a problem may carry (RFC 9457 extensions); any other ``extra`` stays inside."""
 
 

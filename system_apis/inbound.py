@@ -8,9 +8,13 @@
 A bad or missing signature is 401 and nothing is stored; a hook whose secret
 is empty refuses every event (anyone can compute an HMAC under the empty key).
 A signed event is mapped from the vendor's shape to a canonical one (``system_apis/<backend>/
-events.py``); what must not be lost (stock reports, shipments, receipts,
+events.py``); the WMS and the POS may also deliver a batch, ``{"events": [...]}`` of up to 500
+(``system_apis.deliveries``), taken whole or not at all (a bad member: 400 naming its index).
+What must not be lost (stock reports, shipments, receipts,
 channel orders) is written to the outbox before the 200 (the backend events of
-concurrent requests in one INSERT: a group commit), and a worker does the work;
+concurrent requests in one INSERT: a group commit), and a worker does the work; the stock
+reports of one delivery are one message (``stock.changed``, or ``stock.changed.batch`` when
+there are several: one outbox row, one stream entry, applied together);
 an ERP item change is also broadcast at once (``catalog.changed``) so every
 instance's response cache drops that SKU. A stock report is not: answers read the
 hub's stock book, which the report has not reached yet; the inventory sync drops
@@ -27,6 +31,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+from secrets import token_hex
 from typing import Any, Callable
 
 import msgspec
@@ -40,19 +45,23 @@ from shared.idempotency import Claim, IdempotencyLedger, fingerprint
 from shared.jsonbody import MALFORMED, MalformedJson, check_depth
 from shared.messaging.journal import add_ref
 from shared.messaging.outbox import enqueue, enqueue_many
-from shared.models import ChannelOrder, ErpRecordChanged, ReturnReceived, ShipmentConfirmed, StockChanged
+from shared.models import ChannelOrder, ErpRecordChanged, ReturnReceived, ShipmentConfirmed, StockChanged, StockChanges
 from system_apis.erp.events import parse_erp_event
-from system_apis.pos.events import parse_pos_event
+from system_apis.pos.events import parse_pos_delivery
 from system_apis.shopify.webhooks import parse_order, verify_shopify_hmac
-from system_apis.wms.events import parse_wms_event
+from system_apis.wms.events import parse_wms_delivery
 
 log = logging.getLogger("commerce_hub.inbound")
 CATALOG_TOPIC = "catalog.changed"
 MAX_BODY = 1024 * 1024
 _OK = [(b"content-type", b"application/json")]
-TOPICS = {StockChanged: "stock.changed", ShipmentConfirmed: "shipment.confirmed", ReturnReceived: "return.received",
-          ChannelOrder: "channel_order.received", ErpRecordChanged: "erp.record_changed"}
-_PARSERS: dict[str, Callable[[bytes], object]] = {"wms": parse_wms_event, "pos": parse_pos_event, "erp": parse_erp_event}
+TOPICS = {StockChanged: "stock.changed", StockChanges: "stock.changed.batch", ShipmentConfirmed: "shipment.confirmed",
+          ReturnReceived: "return.received", ChannelOrder: "channel_order.received",
+          ErpRecordChanged: "erp.record_changed"}
+_PARSERS: dict[str, Callable[[bytes], list]] = {"wms": parse_wms_delivery, "pos": parse_pos_delivery,
+                                                "erp": lambda body: [parse_erp_event(body)]}
+Row = tuple[str, str, Any]
+"""An outbox row to write: (topic, key, payload)."""
 
 
 def signature_ok(secret: str, body: bytes, header: bytes | None) -> bool:
@@ -92,23 +101,20 @@ class InboundHooks:
             raise Unauthorized("The signature does not match the body.", headers={"WWW-Authenticate": "HMAC-SHA256"})
         try:
             check_depth(body)
-            event = _PARSERS[source](body)
+            events = _PARSERS[source](body)
         except (MalformedJson, *MALFORMED) as exc:
             raise BadRequest(f"Not a {source.upper()} event this hub understands.", code="malformed_event") from exc
-        if isinstance(event, StockChanged):  # the book counts a location by the source that reports it
-            event = msgspec.structs.replace(event, source=source)
-        key = getattr(event, "sku", None) or getattr(event, "order_id", None) or getattr(event, "rma_id", None) \
-            or getattr(event, "key", "")
-        await self._accept.submit((source, key, event))
+        await self._accept.submit((source, _rows(source, events)))
         return "accepted"
 
-    async def _store(self, accepted: list[tuple[str, str, Any]]) -> list[None]:
+    async def _store(self, accepted: list[tuple[str, list[Row]]]) -> list[None]:
         """The events of the requests waiting, in one outbox INSERT; then one ``catalog.changed``
         per SKU whose ERP item record they report."""
         async with self._engine.begin() as conn:
-            await enqueue_many(conn, [(TOPICS[type(event)], key, event) for _, key, event in accepted])
+            await enqueue_many(conn, [row for _, rows in accepted for row in rows])
         self._wake()
-        priced = {sku: source for source, _, event in accepted if (sku := _priced_sku(event)) is not None}
+        priced = {sku: source for source, rows in accepted for _, _, event in rows
+                  if (sku := _priced_sku(event)) is not None}
         await asyncio.gather(*(self._bus.publish(CATALOG_TOPIC, CatalogChanged(sku=sku, reason=f"{source}-event"))
                                for sku, source in priced.items()))
         return [None] * len(accepted)
@@ -140,6 +146,25 @@ class InboundHooks:
             await self._ledger.complete(conn, "hook:shopify", webhook_id, 200, b'{"status":"accepted"}')
         self._wake()
         return "accepted"
+
+
+def _rows(source: str, events: list) -> list[Row]:
+    """The outbox rows of one delivery: its stock reports as one message (each marked with the
+    source that reports it: the book counts a location by it), every other event a row of its own.
+    A single report keeps its SKU as key, exactly as a one-event delivery."""
+    stock = [msgspec.structs.replace(e, source=source) for e in events if isinstance(e, StockChanged)]
+    rows: list[Row] = [(TOPICS[type(e)], _key(e), e) for e in events if not isinstance(e, StockChanged)]
+    if len(stock) == 1:
+        rows.append((TOPICS[StockChanged], stock[0].sku, stock[0]))
+    elif stock:
+        # a key of its own: messages of one key never run at once, and a batch has no one SKU (the
+        # sequence rule orders its reports, whatever runs beside it)
+        rows.append((TOPICS[StockChanges], f"{source}-batch-{token_hex(6)}", StockChanges(changes=tuple(stock))))
+    return rows
+
+
+def _key(event: object) -> str:
+    return getattr(event, "order_id", None) or getattr(event, "rma_id", None) or getattr(event, "key", "")
 
 
 def _priced_sku(event: object) -> str | None:

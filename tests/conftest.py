@@ -13,7 +13,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -130,6 +130,18 @@ async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all"
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
     await stack.enter_async_context(client)
     return Hub(app, client, idp)
+
+
+@asynccontextmanager
+async def hub_and_engine(url: str, **overrides: object) -> AsyncIterator[tuple[Hub, object]]:
+    """A one-process hub on ``url`` (settings ``overrides``) and an engine of the test's own on its database."""
+    from shared.db.engine import create_engine
+
+    async with AsyncExitStack() as stack:
+        hub = await start_hub(stack, make_settings(url, **overrides))
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        yield hub, engine
 
 
 async def start_mobile_hub(stack: AsyncExitStack, database_url: str, **overrides: object) -> Hub:

@@ -27,7 +27,7 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("channel_fulfilment", ("channel.fulfil",), backend="shopify"),
     FlowSpec("returns", ("return.received", "return.inspection", "return.updated"), returns=True, backend="wms"),
     FlowSpec("refund_saga", ("return.saga",), backend="payments"),
-    FlowSpec("inventory_sync", ("stock.changed",)),
+    FlowSpec("inventory_sync", ("stock.changed", "stock.changed.batch")),
     FlowSpec("storefront_push", backend="shopify"),  # no topic: its own table (process_apis/storefront)
     FlowSpec("partner_webhooks", ("webhook.deliver",)),
     FlowSpec("edi", ("edi.capture", "edi.shipped")),  # 850 capture retries, 856/810 per shipment (docs/edi.md)

@@ -2,7 +2,8 @@
 
 The event's shape lives here with its parser. Malformed input raises
 ``msgspec.DecodeError`` (``ValidationError`` for a well-formed body of the
-wrong shape or an unknown ``type``); the caller answers 400.
+wrong shape or an unknown ``type``); the caller answers 400. ``parse_pos_delivery``: a
+body of one event or a batch (``{"events": [...]}``, ``system_apis.deliveries``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from shared.models import StockChanged
+from system_apis.deliveries import parse_delivery
 
 
 class PosStockEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
@@ -24,9 +26,12 @@ class PosStockEvent(msgspec.Struct, rename="camel", frozen=True, kw_only=True):
     seq: int
 
 
+_DECODER = msgspec.json.Decoder(PosStockEvent)
+
+
 def parse_pos_event(body: bytes) -> StockChanged:
     """A store sells from the shelf: what the POS counts is both on hand and available."""
-    event = msgspec.json.decode(body, type=PosStockEvent)
+    event = _DECODER.decode(body)
     return StockChanged(
         sku=event.product_sku,
         location=event.store_code,
@@ -34,3 +39,8 @@ def parse_pos_event(body: bytes) -> StockChanged:
         available=event.quantity,
         sequence=event.seq,
     )
+
+
+def parse_pos_delivery(body: bytes) -> list[StockChanged]:
+    """The stock changes of one delivery (one event, or a batch of them), in order."""
+    return parse_delivery(body, parse_pos_event, "POS")

@@ -63,3 +63,12 @@ async def test_parallel_bounds_the_flushes_in_flight() -> None:
     group = GroupCommit(store.flush, limit=2, parallel=3)
     await asyncio.gather(*(group.submit(i) for i in range(30)))
     assert 1 < store.most <= 3
+
+
+async def test_a_weight_bounds_a_flush_and_a_heavy_item_still_goes_alone() -> None:
+    store = Store()
+    group = GroupCommit(store.flush, weight=lambda i: 100 if i == 0 else 1, max_weight=10)
+    answers = await asyncio.gather(*(group.submit(i) for i in range(25)))
+    assert answers == [i * 10 for i in range(25)]
+    assert store.batches[0] == [0]  # heavier than the bound by itself: a flush of its own
+    assert all(len(b) <= 10 for b in store.batches) and sum(map(len, store.batches)) == 25

@@ -14,10 +14,9 @@ import msgspec
 import pytest
 from sqlalchemy import delete, select, update
 
-from shared.db.engine import create_engine
 from shared.db.tables import orders, outbox, stock_levels
 from tests.commerce_hub.orders_support import ACME_ORDER, erp_sales_orders, key, until, wait_status
-from tests.conftest import ADMIN_KEY, Hub, make_settings, start_hub
+from tests.conftest import ADMIN_KEY, Hub, hub_and_engine, make_settings, start_hub
 from tests.gateway.support import assert_field_errors, assert_problem
 
 ADMIN = {"X-API-Key": ADMIN_KEY}
@@ -33,11 +32,8 @@ def own_url(request: pytest.FixtureRequest) -> str:
 @asynccontextmanager
 async def opened(url: str) -> AsyncIterator[tuple[Hub, object]]:
     """The hub (the sandbox never ships by itself) and an engine on its database."""
-    async with AsyncExitStack() as stack:
-        hub = await start_hub(stack, make_settings(url, sandbox_autoship_seconds=0))
-        engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
-        yield hub, engine
+    async with hub_and_engine(url, sandbox_autoship_seconds=0) as both:
+        yield both
 
 
 async def run_to_end(hub: Hub, body: dict | None = None) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import secrets
+from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
 
@@ -15,12 +16,13 @@ import pytest
 from sqlalchemy import func, select
 
 from process_apis.inventory.stock import StockBook
-from process_apis.inventory.sync import STOCK_TOPIC, InventorySync
+from process_apis.inventory.sync import STOCK_BATCH_TOPIC, STOCK_TOPIC, InventorySync
+from process_apis.notifications.service import NotificationService
 from shared.db.engine import create_engine
-from shared.db.tables import outbox, stock_levels
+from shared.db.tables import outbox, stock_levels, webhook_deliveries
 from shared.messaging import OutboxStore, RedisTransport, Worker, WorkerConfig
 from shared.messaging.outbox import Message, enqueue_many
-from shared.models import StockChanged
+from shared.models import StockChanged, StockChanges
 from tests.commerce_hub.orders_support import until
 from tests.e2e.conftest import RedisServer, private_redis
 
@@ -82,6 +84,57 @@ async def test_out_of_order_and_duplicated_reports_end_at_the_newest_truth(db_ur
         before = len(invalidated)
         await asyncio.gather(*(sync.apply(message(c)) for c in reports[:200]))
         assert await book_of(engine) == truth and len(invalidated) == before
+    finally:
+        await engine.dispose()
+
+
+class _NoSender:
+    async def vet(self, url: str) -> None:
+        return None
+
+
+async def test_batched_deliveries_beside_single_reports_end_at_the_newest_truth(db_url: str) -> None:
+    """``stock.changed.batch`` messages (a delivery's reports, duplicated and out of order inside
+    one batch and across batches) applied at once with single reports: the newest wins, each
+    batch's SKUs are dropped once, the storefront hook gets the latest receipt, and a partner
+    hears of every report that reached the book (the newest of each row among them)."""
+    from msgspec.json import encode
+
+    engine = create_engine(db_url)
+    await NotificationService(engine, _NoSender()).subscribe("CUST-B1", "partner", "https://partner.example/in",
+                                                            ["inventory.changed"])
+    invalidated: list[list[str]] = []
+    marked: list[tuple[list[str], object]] = []
+
+    async def on_applied(skus: list[str]) -> None:
+        invalidated.append(skus)
+
+    async def on_book_changed(conn, skus, received_at) -> None:  # noqa: ANN001
+        marked.append((list(skus), received_at))
+
+    sync = InventorySync(engine, StockBook(engine, {}), on_applied=on_applied, on_book_changed=on_book_changed)
+    reports, truth = burst(random.Random(13), 900)
+    rng, messages, start = random.Random(14), [], 0
+    while start < len(reports):
+        size = rng.choice((1, 7, 50))
+        part = reports[start:start + size]
+        start += size
+        if len(part) == 1:
+            messages.append(message(part[0]))
+        else:
+            messages.append(Message(id=str(next(_ids)), topic=STOCK_BATCH_TOPIC, key=part[0].sku, attempts=1,
+                                    payload=encode(StockChanges(changes=tuple(part))), created_at=datetime.now(UTC)))
+    try:
+        for at in range(0, len(messages), 16):
+            await asyncio.gather(*(sync.handlers()[m.topic](m) for m in messages[at:at + 16]))
+        assert await book_of(engine) == truth
+        assert all(len(skus) == len(set(skus)) for skus in invalidated)
+        assert {sku for skus in invalidated for sku in skus} == {sku for sku, _ in truth}
+        assert marked and all(received is not None for _, received in marked)
+        async with engine.connect() as conn:
+            heard = set((await conn.execute(select(webhook_deliveries.c.event_key))).scalars())
+        assert {f"stock:{sku}@{loc}:{seq}" for (sku, loc), (_, seq) in truth.items()} <= heard
+        assert len(heard) < len(reports)  # not every report: only those that reached the book
     finally:
         await engine.dispose()
 
