@@ -54,6 +54,9 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        retry=True),
     _p("malformed_event", 400, "Malformed event", "An inbound back-office webhook (`/hooks/...`) is not an "
        "event the hub understands, or lacks its id header.", "Check the sender's payload and headers."),
+    _p("too_many_events", 413, "Too many events", "A batched WMS or POS delivery (`{\"events\": [...]}`) "
+       "carries more events than one delivery may (500); nothing of it is stored.",
+       "Split the delivery into several of at most 500 events each."),
     _p("not_found", 404, "Not found", "No such resource or route, or one that belongs to another customer "
        "(the hub does not tell them apart).", "Check the path and the id; list resources to find the id."),
     _p("method_not_allowed", 405, "Method not allowed", "This path does not take this HTTP method (e.g. a GET "
