@@ -39,6 +39,7 @@ PLANS: dict[str, tuple[float, int]] = {
     "getFeed": (2.0, 15),
     "getFeeds": (0.0222, 10),
     "getFeedDocument": (0.0222, 10),
+    "getMarketplaceParticipations": (0.016, 15),
 }
 """Amazon's default usage plan of each operation the hub calls: (requests per second, burst)."""
 ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -53,6 +54,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("POST", re.compile(r"/feeds/2021-06-30/feeds$"), "createFeed"),
     ("GET", re.compile(r"/feeds/2021-06-30/feeds$"), "getFeeds"),
     ("GET", re.compile(r"/feeds/2021-06-30/feeds/[^/]+$"), "getFeed"),
+    ("GET", re.compile(r"/sellers/v1/marketplaceParticipations$"), "getMarketplaceParticipations"),
 )
 MAX_WAIT = 120.0
 """A longer wait than this (a rate below 1 every 2 minutes) is taken as this: the guard's budget decides the rest."""

@@ -18,6 +18,7 @@ import msgspec
 
 from shared.errors import BackendError, NotFound
 from shared.models import ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, ShipmentConfirmed, StockLevel
+from shared.ops.probes import ProbeResult
 from system_apis.threepl.vendor_schemas import (
     Address,
     ErrorBody,
@@ -67,6 +68,10 @@ class ThreePlFulfilmentAdapter:
         self._http = http
         self._facility = facility_id
         self._base = f"/{version}"
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /{version}/channel``, the channels the token may act for."""
+        return await self._http.probe("GET", f"{self._base}/channel")
 
     async def release(self, request: FulfilmentRequest) -> FulfilmentRef:
         if request.ship_to is None:
