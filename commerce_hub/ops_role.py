@@ -59,14 +59,14 @@ def ops_parts(ctx: Context, engine: AsyncEngine, guards: dict[str, Guard] | None
 
 
 async def open_backend_reports(ctx: Context, guards: dict[str, Guard], probes: dict[str, Probe]) -> None:
-    """Report the guards; probe the connections, each round's results published at once."""
+    """Report the guards, and the connections' last probes with them."""
     s = ctx.settings
     parts = ops_parts(ctx, await ctx.database(), guards)
     parts.reports.start()
     ctx.stack.push_async_callback(parts.reports.stop)
     if s.connection_probe_seconds > 0 and probes:
         parts.prober = ProbeScheduler(probes, interval=s.connection_probe_seconds,
-                                      deadline=s.connection_probe_timeout_seconds, after_round=parts.reports.publish)
+                                      deadline=s.connection_probe_timeout_seconds)
         parts.reports.attach_probes(parts.prober.results)
         parts.prober.start()
         ctx.stack.push_async_callback(parts.prober.stop)

@@ -5,22 +5,19 @@ integrations use to check they can connect: ``VendorHttp.probe``), and its kind
 names the role whose adapter probes (``VendorKind.probe_role``,
 ``system_apis/registry.py``); ``build_system_ports`` collects them by connection
 name. The scheduler knows no vendor: it runs every probe at once, each under a
-deadline, keeps the last result per connection, and hands the round to
-``after_round`` (the backend reports, so a split gateway role sees them).
+deadline, and keeps the last result per connection; the backend reports carry
+them (every HUB_OPS_REPORT_SECONDS), so a split gateway role sees them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from shared.messaging.outbox import utcnow
 from shared.ops.loop import Every
 from shared.ops.probes import DOWN, ProbeResult
-
-log = logging.getLogger("commerce_hub.probes")
 
 
 @runtime_checkable
@@ -33,10 +30,8 @@ class Probe(Protocol):
 class ProbeScheduler:
     """Runs the probes round after round; ``results`` holds the last of each connection."""
 
-    def __init__(self, probes: Mapping[str, Probe], *, interval: float, deadline: float,
-                 after_round: Callable[[], Awaitable[None]] | None = None) -> None:
-        self._probes, self._interval, self._deadline = dict(probes), interval, deadline
-        self._after_round = after_round
+    def __init__(self, probes: Mapping[str, Probe], *, interval: float, deadline: float) -> None:
+        self._probes, self._deadline = dict(probes), deadline
         self.results: dict[str, ProbeResult] = {}
         self._loop = Every("connection-probes", interval, self.run_round)
 
@@ -53,11 +48,6 @@ class ProbeScheduler:
         names = list(self._probes)
         found = await asyncio.gather(*(self._one(self._probes[n]) for n in names))
         self.results.update(zip(names, found))
-        if self._after_round is not None:
-            try:
-                await self._after_round()
-            except Exception as exc:  # the reports' store is away: the next round tries again
-                log.warning("probe results not published (%s)", type(exc).__name__)
         return dict(self.results)
 
     async def _one(self, probe: Probe) -> ProbeResult:
