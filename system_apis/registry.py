@@ -5,8 +5,9 @@ adapters serve (a role -> an adapter class taking one ``VendorHttp``), the
 classifier that judges its answers, how many calls it takes at once, how its
 credential travels, and the sandbox ``BackendSpec`` that imitates it. A new
 vendor is its package (its adapters, one of them with a health ``probe``), its
-sandbox under ``system_apis/sandbox/<vendor>/``, and one ``VendorKind`` in ``KINDS`` below; ``hub.toml`` then names it as the
-``kind`` of a connection (docs/connections.md).
+sandbox under ``system_apis/sandbox/<vendor>/``, and one ``VendorKind`` in
+``KINDS`` below; ``hub.toml`` then names it as the ``kind`` of a connection
+(docs/connections.md).
 
 The roles are what the process layer asks for, in canonical terms:
 
@@ -139,7 +140,8 @@ class VendorKind:
     """A channel kind's order webhooks: verified and read at ``/hooks/channels/<connection>``."""
     probe_role: str = ""
     """The role whose adapter probes the connection's health (``system_apis.probing.Probe``, one cheap
-    read-only vendor call); default: its first role. Every kind has one (tests/system_apis/test_probes.py)."""
+    read-only vendor call); default: its first role. Every kind has one
+    (tests/system_apis/contracts/test_probe_contract.py)."""
 
     @property
     def prober(self) -> str:
