@@ -13,6 +13,7 @@ from sqlalchemy import delete
 
 from shared.db.engine import create_engine
 from shared.db.tables import backend_pauses, backend_reports
+from system_apis.registry import KINDS
 from tests.conftest import Hub, make_settings, start_hub
 from tests.gateway.admin.ops_support import ADMIN, FAST, admin_get, by_name
 from tests.gateway.support import eventually
@@ -110,3 +111,22 @@ async def test_zero_turns_probing_off_and_health_follows_the_circuit(database_ur
             assert conflict.status_code == 409 and conflict.json()["code"] == "conflict"
         finally:
             await hub.http.delete("/sandbox/erp/faults")
+
+
+async def test_every_kind_probes_up_through_the_whole_hub(sqlite_url: str) -> None:
+    """One connection of every registered kind beside the defaults, each reached as the hub reaches
+    it (its credential's headers, its options' defaults, the in-process sandbox)."""
+    extra = {f"probe-{name}": {"kind": name, **({"locations": [f"P{n}-"]} if {"stock", "fulfilment"} &
+                                                 set(kind.adapters) else {}),
+                               **({"erp_role": "secondary"} if name == "quickbooks" else {})}
+             for n, (name, kind) in enumerate(KINDS.items()) if "erp" not in kind.adapters or name == "quickbooks"}
+    async with AsyncExitStack() as stack:
+        hub = await start_hub(stack, make_settings(sqlite_url, connection_probe_seconds=0.2, connections=extra))
+        seen: dict = {}
+
+        async def all_up() -> bool:
+            seen.update(await _connections(hub))
+            return all(c["probe"] and c["probe"]["state"] == "up" for c in seen.values())
+
+        await eventually(all_up, 20)
+    assert {c["kind"] for c in seen.values()} >= set(KINDS) - {"netsuite", "legacy_erp"}
