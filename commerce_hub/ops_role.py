@@ -1,7 +1,9 @@
 """The operations part of the composition (issue 12): backend reports, pauses, alerts, and
 what the admin API's operations routes read.
 
-    guards held here (all, system)  -> report them to ``backend_reports`` every HUB_OPS_REPORT_SECONDS
+    guards held here (all, system)  -> report them to ``backend_reports`` every HUB_OPS_REPORT_SECONDS;
+                                       probe every connection every HUB_CONNECTION_PROBE_SECONDS (the
+                                       results travel with the reports)
     workers here (all, worker)      -> ports wrapped by ``pausable``; alert rules evaluated every
                                        HUB_OPS_ALERT_INTERVAL_SECONDS; the ``ops.alert`` webhook sender
     admin API here (all, gateway)   -> ``OpsAdmin`` (flows, backends, pauses, alerts, connections);
@@ -32,6 +34,7 @@ from shared.ops.pauses import PauseBook, pausable
 from shared.resilience import Guard
 from shared.settings import Settings
 from system_apis.connections import Connection, resolve_connections
+from system_apis.probing import Probe, ProbeScheduler
 from system_apis.wiring import SystemPorts
 
 
@@ -41,6 +44,8 @@ class OpsParts:
     reports: BackendReports
     pauses: PauseBook
     flows: FlowsService
+    prober: ProbeScheduler | None = None
+    """The connections' health probes, where the adapters are (all, system) and probing is on."""
 
 
 def ops_parts(ctx: Context, engine: AsyncEngine, guards: dict[str, Guard] | None = None) -> OpsParts:
@@ -53,10 +58,18 @@ def ops_parts(ctx: Context, engine: AsyncEngine, guards: dict[str, Guard] | None
     return ctx.ops
 
 
-async def open_backend_reports(ctx: Context, guards: dict[str, Guard]) -> None:
+async def open_backend_reports(ctx: Context, guards: dict[str, Guard], probes: dict[str, Probe]) -> None:
+    """Report the guards, and the connections' last probes with them."""
+    s = ctx.settings
     parts = ops_parts(ctx, await ctx.database(), guards)
     parts.reports.start()
     ctx.stack.push_async_callback(parts.reports.stop)
+    if s.connection_probe_seconds > 0 and probes:
+        parts.prober = ProbeScheduler(probes, interval=s.connection_probe_seconds,
+                                      deadline=s.connection_probe_timeout_seconds)
+        parts.reports.attach_probes(parts.prober.results)
+        parts.prober.start()
+        ctx.stack.push_async_callback(parts.prober.stop)
 
 
 def worker_ports(ctx: Context, system: SystemPorts) -> SystemPorts:
@@ -95,7 +108,8 @@ def ops_admin(ctx: Context, engine: AsyncEngine) -> OpsAdmin:
     ctx.metrics.live.append(gauges.collect)
     return OpsAdmin(flows=parts.flows, backends=board(ctx, parts), pauses=parts.pauses,
                     alerts=AlertStore(engine, notify=bool(ctx.settings.alert_webhook_url), wake=ctx.wake),
-                    connections=connection_facts(ctx.settings), migration=migration_admin(ctx, engine))
+                    connections=connection_facts(ctx.settings), migration=migration_admin(ctx, engine),
+                    probing=ctx.settings.connection_probe_seconds > 0, prober=parts.prober)
 
 
 def migration_admin(ctx: Context, engine: AsyncEngine) -> MigrationAdmin | None:

@@ -98,7 +98,7 @@ async def build(settings: Settings, role: str, stack: AsyncExitStack,
         if settings.channel_poll_seconds > 0:
             _poll_channels(ctx, system, ids)
     if system is not None and system.guards:
-        await open_backend_reports(ctx, system.guards)
+        await open_backend_reports(ctx, system.guards, system.probes)
     ctx.circuits = _circuits(ctx, system)
     if "serve-system" in parts:
         ctx.routes.append(Route(prefix="/rpc/", app=RpcApp({

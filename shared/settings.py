@@ -131,6 +131,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fulfilment_poll_seconds: float = 30.0
     """How often a fulfilment connection that sends no events (a 3PL) is asked for the shipments
     of the orders released to it and the receipts of the returns expected there; 0: never."""
+    connection_probe_seconds: float = 30.0
+    """How often every connection's health probe runs (its vendor's cheap read-only call); 0: never
+    (health then follows the circuit and the pause only). docs/connections.md, "Health"."""
+    connection_probe_timeout_seconds: float = 5.0
+    """One probe's deadline: no answer by then is ``down``."""
     """Sandbox: a released order ships by itself this long after its release; 0 never."""
     backend_timeout_seconds: float = 2.0
     """Per-call timeout toward a backend on the synchronous path."""

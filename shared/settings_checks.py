@@ -31,6 +31,10 @@ def validate(s: Settings) -> None:
         raise SettingsError("HUB_CHANNEL_POLL_SECONDS: must be 0 (never) or more")
     if s.fulfilment_poll_seconds < 0:
         raise SettingsError("HUB_FULFILMENT_POLL_SECONDS: must be 0 (never) or more")
+    if s.connection_probe_seconds < 0:
+        raise SettingsError("HUB_CONNECTION_PROBE_SECONDS: must be 0 (never) or more")
+    if not 0 < s.connection_probe_timeout_seconds <= 60:
+        raise SettingsError("HUB_CONNECTION_PROBE_TIMEOUT_SECONDS: must be more than 0 and at most 60")
     if s.sandbox_autoship_seconds < 0:
         raise SettingsError("HUB_SANDBOX_AUTOSHIP_SECONDS: must be 0 (never) or more")
     if s.db_pool_size < 1 or (s.db_pool_overflow is not None and s.db_pool_overflow < 0):

@@ -4,9 +4,10 @@ A kind is one vendor package under ``system_apis/<vendor>/``: the ports its
 adapters serve (a role -> an adapter class taking one ``VendorHttp``), the
 classifier that judges its answers, how many calls it takes at once, how its
 credential travels, and the sandbox ``BackendSpec`` that imitates it. A new
-vendor is its package, its sandbox under ``system_apis/sandbox/<vendor>/``,
-and one ``VendorKind`` in ``KINDS`` below; ``hub.toml`` then names it as the
-``kind`` of a connection (docs/connections.md).
+vendor is its package (its adapters, one of them with a health ``probe``), its
+sandbox under ``system_apis/sandbox/<vendor>/``, and one ``VendorKind`` in
+``KINDS`` below; ``hub.toml`` then names it as the ``kind`` of a connection
+(docs/connections.md).
 
 The roles are what the process layer asks for, in canonical terms:
 
@@ -137,6 +138,14 @@ class VendorKind:
     (``system_apis/adapter_options.py``: an adapter's other keywords are the connection's ``options``)."""
     inbound: ChannelInbound | None = None
     """A channel kind's order webhooks: verified and read at ``/hooks/channels/<connection>``."""
+    probe_role: str = ""
+    """The role whose adapter probes the connection's health (``system_apis.probing.Probe``, one cheap
+    read-only vendor call); default: its first role. Every kind has one
+    (tests/system_apis/contracts/test_probe_contract.py)."""
+
+    @property
+    def prober(self) -> str:
+        return self.probe_role or next(iter(self.adapters))
 
 
 # The ERP is the scarcest backend (vendors cap concurrent sessions); WMS and POS are roomier.

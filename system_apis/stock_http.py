@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import ClassVar, Generic, TypeVar
 
 from shared.models import StockLevel
+from shared.ops.probes import ProbeResult
 from system_apis.vendor_http import VendorHttp
 
 Body = TypeVar("Body")
@@ -21,9 +22,14 @@ class BatchStockAdapter(Generic[Body]):
     sku_param: ClassVar[str]
     schema: ClassVar[type]
     to_levels: ClassVar[Callable[[Body], list[StockLevel]]]
+    probe_path: ClassVar[str]
+    """The vendor's connectivity check, a ``GET`` (``system_apis.probing.Probe``)."""
 
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        return await self._http.probe("GET", self.probe_path)
 
     async def get_stock(self, skus: list[str]) -> list[StockLevel]:
         """All SKUs in one call (duplicates dropped); no SKUs, no call."""

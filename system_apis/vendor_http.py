@@ -15,6 +15,7 @@ a client.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +27,8 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
+from shared.messaging.outbox import utcnow
+from shared.ops.probes import DOWN, ProbeResult, status_detail
 from shared.resilience import Guard
 
 T = TypeVar("T")
@@ -135,6 +138,29 @@ class VendorHttp:
         """Send a request built on this client (any URL), once, guarded and traced; the whole
         response, whatever its status (the classifier decides what raises)."""
         return await self._send(operation, request, span_attributes, retry=False, deadline=deadline, whole=True)
+
+    async def probe(self, method: str, path: str, *, params: Any = None, content: bytes | None = None,
+                    headers: Mapping[str, str] | None = None) -> ProbeResult:
+        """One health probe: sent once, outside the guard (it neither counts in the circuit nor takes
+        a bulkhead slot, nor retries), through the pool and pacing every call takes. Judged by its
+        status alone (``status_detail``: a 429 is up); its body is never read into the result."""
+        request = self._client.build_request(method, path, params=params, content=content,
+                                             headers=dict(headers) if headers else None)
+        started = time.perf_counter()
+        with self._tracer.start_as_current_span(f"{self.name}.probe", kind=SpanKind.CLIENT, attributes={
+                "hub.backend": self.name, "http.request.method": method, "url.path": request.url.path}) as span:
+            try:
+                response = await self._client.send(request)
+            except httpx.TimeoutException:
+                state, detail = DOWN, "timed out"
+            except httpx.HTTPError as exc:
+                state, detail = DOWN, f"unreachable ({type(exc).__name__})"
+            else:
+                await response.aclose()
+                span.set_attribute("http.response.status_code", response.status_code)
+                state, detail = status_detail(response.status_code)
+        return ProbeResult(state=state, checked_at=utcnow(), detail=detail,
+                           latency_ms=round((time.perf_counter() - started) * 1000, 3))
 
     async def get_json(self, type: type[T], operation: str, path: str, **kwargs: Any) -> T:
         """``get`` and ``decode`` in one."""

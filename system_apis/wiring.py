@@ -26,6 +26,7 @@ from system_apis.connections import Connection
 from system_apis.erp.port import ErpPort
 from system_apis.aiohttp_transport import AiohttpTransport
 from system_apis.pacing import PacedTransport
+from system_apis.probing import Probe
 from system_apis.payments.port import PaymentsPort
 from system_apis.channel.port import ChannelPlatformPort
 from system_apis.vendor_http import VendorHttp
@@ -72,6 +73,9 @@ class SystemPorts:
     """Every fulfilment connection by name, in declaration order; ``fulfilment`` is the first."""
     fulfilment_locations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """The location prefixes each fulfilment connection serves (its ``locations``)."""
+    probes: dict[str, Probe] = field(default_factory=dict)
+    """Each connection's health probe by connection name (its kind's ``prober`` adapter; a stand-in
+    adapter that implements none has none)."""
 
     def fulfilment_routes(self) -> FulfilmentRoutes:
         """The fulfilment connections and the locations each serves (the default first)."""
@@ -134,7 +138,7 @@ def remote_ports(connections: list[Connection], client: Callable[[type, str], ob
 
 
 def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, object]],
-             guards: dict[str, Guard] | None = None) -> SystemPorts:
+             guards: dict[str, Guard] | None = None, probes: dict[str, Probe] | None = None) -> SystemPorts:
     """The ports from each connection's adapters (connection name -> role -> adapter); the first
     connection serving the ERP, fulfilment or payments role takes it (every fulfilment connection
     is kept as well, for routing an order's lines by location)."""
@@ -161,7 +165,7 @@ def assemble(connections: list[Connection], adapters: Mapping[str, Mapping[str, 
     return SystemPorts(erp=slots["erp"], stock=stock, fulfilment=slots.get("fulfilment"),  # type: ignore[arg-type]
                        payments=slots.get("payments"), channels=channels, guards=guards or {},  # type: ignore[arg-type]
                        erp_secondary=slots.get("erp.secondary"), backends=backends,  # type: ignore[arg-type]
-                       fulfilments=fulfilments, fulfilment_locations={
+                       fulfilments=fulfilments, probes=probes or {}, fulfilment_locations={
                            c.name: c.serves.locations for c in connections if c.name in fulfilments})
 
 
@@ -202,4 +206,6 @@ async def build_system_ports(
         )
         http = VendorHttp(conn.name, client, guards[conn.name], kind.classify)
         made[conn.name] = make_adapters(kind, http, conn.options, conn.credential)
-    return assemble(connections, made, guards)
+    probes = {conn.name: prober for conn in connections
+              if isinstance(prober := made[conn.name].get(conn.vendor.prober), Probe)}
+    return assemble(connections, made, guards, probes)

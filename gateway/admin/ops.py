@@ -11,9 +11,11 @@ from process_apis.ops.alert_store import AlertStore
 from process_apis.ops.flows import FlowsService
 from shared.ops.backends import BackendBoard
 from shared.ops.pauses import PauseBook
+from shared.ops.probes import ProbeResult
 
 if TYPE_CHECKING:
     from gateway.admin.migration import MigrationAdmin
+    from system_apis.probing import ProbeScheduler
 
 
 class ConnectionFacts(msgspec.Struct, frozen=True, kw_only=True):
@@ -44,8 +46,12 @@ class Connection(msgspec.Struct, kw_only=True):
     options: dict[str, Any] = {}
     """The vendor parameters its adapters were given (``realm_id``, ``facility_id``...: never a secret)."""
     health: str = "ok"
-    """``ok``, ``degraded`` (half-open circuit or half its calls failing), ``down`` (circuit open)
-    or ``paused`` (an operator paused it)."""
+    """``ok``, ``degraded`` (half-open circuit or half its calls failing), ``down`` (circuit open or
+    its last probe failed), ``unknown`` (probing on, no probe yet) or ``paused`` (an operator paused
+    it): ``shared.ops.probes.connection_health``."""
+    probe: ProbeResult | None = None
+    """Its last health probe: state (``up``/``down``), checked_at, latency_ms, detail (null: none yet,
+    or probing off)."""
 
 
 @dataclass
@@ -58,3 +64,7 @@ class OpsAdmin:
     """The configured connections (base URLs already stripped of credentials)."""
     migration: MigrationAdmin | None = None
     """The ERP migration's diffs and primary switch, when a secondary ERP is configured."""
+    probing: bool = False
+    """``HUB_CONNECTION_PROBE_SECONDS`` > 0: health waits for a first probe (``unknown`` till then)."""
+    prober: ProbeScheduler | None = None
+    """The probes themselves when this process holds the adapters (all role): ``POST .../probe``."""

@@ -14,12 +14,11 @@ opening of that state); counts add up; ``p50_ms``/``p95_ms`` are the largest ins
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import msgspec
 from sqlalchemy import delete, select
@@ -28,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from shared.db.dialect import insert
 from shared.db.tables import backend_reports
 from shared.messaging.outbox import as_utc, utcnow
+from shared.ops.loop import Every
+from shared.ops.probes import ProbeResult
 from shared.resilience import Guard
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class Report(msgspec.Struct, kw_only=True):
     concurrency_in_use: int
     concurrency_limit: int
     last_error: LastError | None = None
+    probe: ProbeResult | None = None
+    """This process's last health probe of the backend (``shared/ops/probes.py``), if it probes."""
 
 
 class BackendView(msgspec.Struct, kw_only=True):
@@ -80,13 +83,15 @@ class BackendView(msgspec.Struct, kw_only=True):
     paused_since: datetime | None
     instances: int
     """How many processes reported this backend (0: none has yet; figures then are zero)."""
+    probe: ProbeResult | None = None
+    """The latest health probe any instance made (null: probing off, or none yet)."""
 
 
 def instance_id() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
-def report_of(guard: Guard, now: datetime) -> Report:
+def report_of(guard: Guard, now: datetime, probe: ProbeResult | None = None) -> Report:
     health = guard.snapshot()
     last = LastError(health.last_error_code, health.last_error_at) if health.last_error_code and health.last_error_at else None
     return Report(backend=guard.name, circuit=health.circuit_state,
@@ -94,7 +99,7 @@ def report_of(guard: Guard, now: datetime) -> Report:
                   errors=health.errors, throttled=health.throttled, rejected=health.rejected,
                   p50_ms=health.p50_latency_ms, p95_ms=health.p95_latency_ms,
                   concurrency_in_use=guard.bulkhead.in_flight, concurrency_limit=guard.bulkhead.max_concurrent,
-                  last_error=last)
+                  last_error=last, probe=probe)
 
 
 def merge(name: str, reports: list[Report], paused_at: datetime | None) -> BackendView:
@@ -110,7 +115,8 @@ def merge(name: str, reports: list[Report], paused_at: datetime | None) -> Backe
         concurrency_in_use=sum(r.concurrency_in_use for r in reports),
         concurrency_limit=sum(r.concurrency_limit for r in reports),
         last_error=max(lasts, key=lambda e: e.at) if lasts else None,
-        paused=paused_at is not None, paused_since=paused_at, instances=len(reports))
+        paused=paused_at is not None, paused_since=paused_at, instances=len(reports),
+        probe=max(probes, key=lambda p: p.checked_at) if (probes := [r.probe for r in reports if r.probe]) else None)
 
 
 def _largest(values: Iterable[float | None]) -> float | None:
@@ -125,11 +131,16 @@ class BackendReports:
                  instance: str | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self._engine, self._guards, self._period = engine, guards or {}, period
         self._instance, self._clock = instance or instance_id(), clock
-        self._task: asyncio.Task | None = None
+        self._loop = Every("backend-reports", period, self._publish_once)
+        self._probes: Mapping[str, ProbeResult] = {}
+
+    def attach_probes(self, results: Mapping[str, ProbeResult]) -> None:
+        """The live last probe per backend (a ``ProbeScheduler``'s ``results``), sent with the reports."""
+        self._probes = results
 
     def local(self) -> list[Report]:
         now = self._clock()
-        return [report_of(guard, now) for guard in self._guards.values()]
+        return [report_of(guard, now, self._probes.get(name)) for name, guard in self._guards.items()]
 
     async def publish(self) -> None:
         now = self._clock()
@@ -166,22 +177,17 @@ class BackendReports:
         return timedelta(seconds=self._period * 3)
 
     def start(self) -> None:
-        if self._guards and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="backend-reports")
+        if self._guards:
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.publish()
-            except Exception as exc:  # the database is away: the next period tries again
-                log.warning("backend reports not written (%s)", type(exc).__name__)
-            await asyncio.sleep(self._period)
+    async def _publish_once(self) -> None:
+        try:
+            await self.publish()
+        except Exception as exc:  # the database is away: the next period tries again
+            log.warning("backend reports not written (%s)", type(exc).__name__)
 
 
 class BackendBoard:

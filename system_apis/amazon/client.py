@@ -44,6 +44,7 @@ import msgspec
 
 from shared.errors import BackendError, BackendThrottled, NotFound
 from shared.models import FulfilmentLine, Refund
+from shared.ops.probes import ProbeResult
 from system_apis.amazon import mapping
 from system_apis.amazon.limits import PLANS
 from system_apis.amazon.lwa import ACCESS_TOKEN_HEADER, LWA_ENDPOINT, Expiring, LwaAuth, lwa_credentials
@@ -92,6 +93,10 @@ class AmazonAdapter:
         self._feeds = AdjustmentFeeds(http, marketplace_id, seller_id)
         self._quiet_until = 0.0
         """Until when (``_clock``) polling asks nothing: the last ``getOrders`` was throttled."""
+
+    async def probe(self) -> ProbeResult:
+        """Health: Sellers API ``GET /sellers/v1/marketplaceParticipations`` (its own usage plan, not the Orders one)."""
+        return await self._http.probe("GET", "/sellers/v1/marketplaceParticipations")
 
     async def orders_since(self, cursor: str | None, channel: str) -> FeedPage:
         """Orders last updated at or after ``cursor`` (any ISO 8601 time; ``None``: ``LOOKBACK`` ago), every

@@ -40,6 +40,7 @@ PLANS: dict[str, tuple[float, int]] = {
     "getFeeds": (0.0222, 10),
     "getFeedDocument": (0.0222, 10),
     "createRestrictedDataToken": (1.0, 10),
+    "getMarketplaceParticipations": (0.016, 15),
 }
 """Amazon's default usage plan of each operation the hub calls: (requests per second, burst)."""
 ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -55,6 +56,7 @@ ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("GET", re.compile(r"/feeds/2021-06-30/feeds$"), "getFeeds"),
     ("GET", re.compile(r"/feeds/2021-06-30/feeds/[^/]+$"), "getFeed"),
     ("POST", re.compile(r"/tokens/2021-03-01/restrictedDataToken$"), "createRestrictedDataToken"),
+    ("GET", re.compile(r"/sellers/v1/marketplaceParticipations$"), "getMarketplaceParticipations"),
 )
 MAX_WAIT = 120.0
 """A longer wait than this (a rate below 1 every 2 minutes) is taken as this: the guard's budget decides the rest."""

@@ -23,6 +23,7 @@ import msgspec
 
 from shared.errors import BackendThrottled
 from shared.models import Address, ChannelOrder, ChannelOrderLine, FulfilmentLine, Refund
+from shared.ops.probes import ProbeResult
 from system_apis.bigcommerce.vendor_schemas import (
     BigAdjustment, BigAdjustmentItem, BigInventoryItem, BigLocation, BigOrder, BigOrderProduct, BigRefund,
     BigRefundItem, BigRefundOut, BigRefundPayment, BigShipment, BigShipmentItem, BigShipmentOut, BigShippingAddress,
@@ -55,6 +56,10 @@ def _marked(text: str, key: str) -> bool:
 class BigCommerceAdapter:
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /stores/{hash}/v2/time``, the store's clock (the base URL ends at the store hash)."""
+        return await self._http.probe("GET", "/v2/time")
 
     async def fetch_order(self, channel_order_ref: str, channel: str) -> ChannelOrder:
         order = await self._order(channel_order_ref)

@@ -21,6 +21,7 @@ import msgspec
 
 from shared.errors import BackendError, NotFound
 from shared.models import StockLevel
+from shared.ops.probes import ProbeResult
 from system_apis.counterpoint.vendor_schemas import ErrorAnswer, Inventory, ItemInventoryAnswer
 from system_apis.vendor_http import VendorHttp, raise_vendor_error
 
@@ -69,6 +70,10 @@ class CounterpointStockAdapter:
         self._http = http
         self._locations = tuple(locations)
         self._prefix = location_prefix
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /Company``, the company record (``SY_COMP``)."""
+        return await self._http.probe("GET", "/Company")
 
     async def get_stock(self, skus: list[str]) -> list[StockLevel]:
         """One call per (SKU, location), at once; rows by requested SKU, then location."""

@@ -22,6 +22,7 @@ from shared.models import (
     SalesOrder,
     SalesOrderRecord,
 )
+from shared.ops.probes import ProbeResult
 from system_apis.erp import mapping
 from system_apis.erp.vendor_schemas import (
     ErpCreditMemo,
@@ -63,6 +64,10 @@ class ErpHttpAdapter:
 
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /api/v1/items?limit=1``, the item master's first row."""
+        return await self._http.probe("GET", "/api/v1/items", params={"limit": 1})
 
     async def get_item(self, sku: str) -> Item:
         path = f"/api/v1/items/{quote(sku, safe='')}"

@@ -17,6 +17,7 @@ import httpx
 
 from shared import models as hub
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
+from shared.ops.probes import ProbeResult
 from system_apis.legacy_erp import exports, mapping, soap
 from system_apis.legacy_erp.soap import Fields
 from system_apis.vendor_http import VendorHttp, parse_retry_after, raise_for_vendor_status
@@ -50,6 +51,10 @@ def classify(response: httpx.Response) -> None:
     raise BackendError("LEGACY_ERP refused the request", backend=BACKEND, vendor_code=fault.code)
 
 
+def _soap_headers(operation: str) -> dict[str, str]:
+    return {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{soap.SOAP_ACTION.format(operation)}"'}
+
+
 class LegacyErpAdapter:
     """The legacy ERP behind ``ErpPort``; build its ``VendorHttp`` with ``classify``."""
 
@@ -58,6 +63,11 @@ class LegacyErpAdapter:
         self._http = http
         self._username, self._password = username, password
         self._service, self._exports = service_path, exports_path
+
+    async def probe(self) -> ProbeResult:
+        """Health: the ``GetServerInfo`` SOAP operation (no record read; its WS-Security login checked)."""
+        content = soap.envelope("GetServerInfo", [], username=self._username, password=self._password)
+        return await self._http.probe("POST", self._service, content=content, headers=_soap_headers("GetServerInfo"))
 
     async def get_item(self, sku: str) -> hub.Item:
         found = next((item for item in await self._items() if item.sku == sku), None)
@@ -123,8 +133,7 @@ class LegacyErpAdapter:
         """One SOAP operation; every one is safe to retry (reads, voids, and writes the ERP keeps
         unique by ``ExternalRef``). The element of its response."""
         content = soap.envelope(operation, fields, username=self._username, password=self._password)
-        headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{soap.SOAP_ACTION.format(operation)}"'}
-        raw = await self._http.post_raw(operation, self._service, content, headers=headers, retry=True,
+        raw = await self._http.post_raw(operation, self._service, content, headers=_soap_headers(operation), retry=True,
                                         span_attributes=attrs)
         try:
             return soap.body_of(soap.parse(raw))

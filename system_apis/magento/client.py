@@ -23,6 +23,7 @@ import httpx
 
 from shared.errors import NotFound
 from shared.models import FulfilmentLine, Refund
+from shared.ops.probes import ProbeResult
 from system_apis.channel.lookup import platform_order
 from system_apis.channel.port import CallBudget, FeedPage, RefundOutcome, StorefrontLevel
 from system_apis.magento import mapping
@@ -53,6 +54,10 @@ def _marked(comments: list[MageComment], key: str) -> bool:
 class MagentoAdapter:
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /rest/V1/store/storeConfigs``, the store views' configuration."""
+        return await self._http.probe("GET", f"{API}/store/storeConfigs")
 
     async def create_fulfilment(self, channel_order_ref: str, tracking_number: str, carrier: str,
                                 lines: list[FulfilmentLine], idempotency_key: str) -> None:

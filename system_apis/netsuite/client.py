@@ -20,6 +20,7 @@ import msgspec
 
 from shared import models as hub
 from shared.errors import BackendError, NotFound
+from shared.ops.probes import ProbeResult
 from system_apis.netsuite import mapping
 from system_apis.netsuite.mapping import BACKEND, quote
 from system_apis.netsuite.vendor_schemas import (
@@ -95,6 +96,10 @@ class NetSuiteErpAdapter:
         self._item_ids: dict[str, str] = {}
         self._customer_ids: dict[str, str] = {}
         self._lists: dict[str, dict[str, str]] = {}
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /services/rest/record/v1/metadata-catalog``, the record types the account exposes."""
+        return await self._http.probe("GET", f"{RECORDS}/metadata-catalog")
 
     async def get_item(self, sku: str) -> hub.Item:
         rows = await self._rows("get_item", f"SELECT {ITEM_COLUMNS} FROM item WHERE itemid = {quote(sku)}", ItemRow)

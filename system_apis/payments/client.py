@@ -15,6 +15,7 @@ import msgspec
 
 from shared.errors import BackendError, NotFound
 from shared.models import PaymentAuthorization, Refund
+from shared.ops.probes import ProbeResult
 from system_apis.payments import mapping
 from system_apis.payments.vendor_schemas import ProviderAuthorization, ProviderError, ProviderRefund
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
@@ -43,6 +44,10 @@ class PaymentsHttpAdapter:
 
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /v1/balance``, Stripe's cheap authenticated read."""
+        return await self._http.probe("GET", "/v1/balance")
 
     async def get_authorization(self, authorization_id: str) -> PaymentAuthorization:
         path = f"/v1/authorizations/{quote(authorization_id, safe='')}"

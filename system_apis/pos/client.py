@@ -19,6 +19,7 @@ class PosHttpAdapter(BatchStockAdapter[PosStockLevels]):
     """StoreLink POS behind ``StockPort``; build its ``VendorHttp`` with ``classify`` above."""
 
     path = "/v1/stores/inventory"
+    probe_path = "/v1/health"
     sku_param = "productSku"
     schema = PosStockLevels
     to_levels = staticmethod(mapping.to_stock_levels)

@@ -18,6 +18,7 @@ import msgspec
 
 from shared import models as hub
 from shared.errors import BackendError, NotFound
+from shared.ops.probes import ProbeResult
 from system_apis.quickbooks import mapping
 from system_apis.quickbooks.mapping import BACKEND, quote
 from system_apis.quickbooks.vendor_schemas import (
@@ -90,11 +91,16 @@ class QuickBooksErpAdapter:
                  currency: str = "USD", refund_account_id: str = "35") -> None:
         self._http = http
         self._base = f"/v3/company/{url_quote(realm_id, safe='')}"
+        self._company_info = f"{self._base}/companyinfo/{url_quote(realm_id, safe='')}"
         self._minor = minor_version
         self._currency = currency
         self._refund_account = refund_account_id
         self._item_ids: dict[str, str] = {}
         self._customer_ids: dict[str, str] = {}
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /v3/company/{realmId}/companyinfo/{realmId}``, the company's own record."""
+        return await self._http.probe("GET", self._company_info, params={"minorversion": self._minor})
 
     async def get_item(self, sku: str) -> hub.Item:
         found = await self._query("get_item", f"select * from Item where Sku = {quote(sku)} and Active in (true, false)",

@@ -23,6 +23,7 @@ import httpx
 
 from shared.errors import BackendError, NotFound
 from shared.models import FulfilmentLine, Refund
+from shared.ops.probes import ProbeResult
 from system_apis.shopify import graphql, mapping
 from system_apis.channel.port import CallBudget, RefundOutcome, StorefrontLevel
 from system_apis.shopify.vendor_schemas import InventoryLevelList, RefundAnswer, RefundList
@@ -51,6 +52,10 @@ class ShopifyHttpAdapter:
 
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /admin/api/2024-10/shop.json``, the shop's own record."""
+        return await self._http.probe("GET", f"{API}/shop.json")
 
     async def create_fulfilment(
         self, channel_order_ref: str, tracking_number: str, carrier: str, lines: list[FulfilmentLine],

@@ -22,6 +22,7 @@ from shared.errors import BackendError, NotFound
 from shared.models import (
     ExpectedReceipt, FulfilmentLine, FulfilmentRef, FulfilmentRequest, ReturnReceived, ShipmentConfirmed, StockLevel,
 )
+from shared.ops.probes import ProbeResult
 from system_apis.threepl.vendor_schemas import (
     Address,
     ErrorBody,
@@ -71,6 +72,10 @@ class ThreePlFulfilmentAdapter:
         self._http = http
         self._facility = facility_id
         self._base = f"/{version}"
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /{version}/channel``, the channels the token may act for."""
+        return await self._http.probe("GET", f"{self._base}/channel")
 
     async def release(self, request: FulfilmentRequest) -> FulfilmentRef:
         if request.ship_to is None:

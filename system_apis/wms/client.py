@@ -19,6 +19,7 @@ class WmsHttpAdapter(BatchStockAdapter[WmsInventory]):
     """ShipWorks WMS behind ``StockPort``; build its ``VendorHttp`` with ``classify`` above."""
 
     path = "/api/v2/inventory"
+    probe_path = "/api/v2/health"
     sku_param = "item_code"
     schema = WmsInventory
     to_levels = staticmethod(mapping.to_stock_levels)

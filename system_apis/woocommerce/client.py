@@ -28,6 +28,7 @@ import msgspec
 
 from shared.errors import BackendError, NotFound
 from shared.models import FulfilmentLine, Refund
+from shared.ops.probes import ProbeResult
 from system_apis.channel.port import CallBudget, RefundOutcome, StorefrontLevel
 from system_apis.vendor_http import VendorHttp, raise_vendor_error
 from system_apis.woocommerce.vendor_schemas import (
@@ -85,6 +86,10 @@ def _by_location(product: WooProduct) -> dict[str, int]:
 class WooCommerceAdapter:
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+
+    async def probe(self) -> ProbeResult:
+        """Health: ``GET /wp-json/wc/v3/system_status``, the store's environment report."""
+        return await self._http.probe("GET", f"{API}/system_status")
 
     async def create_fulfilment(self, channel_order_ref: str, tracking_number: str, carrier: str,
                                 lines: list[FulfilmentLine], idempotency_key: str) -> None:

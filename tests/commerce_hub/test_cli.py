@@ -103,6 +103,9 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(cli: Cli) -> None:
     ({"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5999/hub", "HUB_SANDBOX": "1"}, "HUB_DATABASE_URL"),
     ({"HUB_DEFAULT_PLAN": "gold"}, "HUB_DEFAULT_PLAN"),
     ({"HUB_SANDBOX": "maybe"}, "HUB_SANDBOX"),
+    ({"HUB_CONNECTION_PROBE_SECONDS": "-1"}, "HUB_CONNECTION_PROBE_SECONDS"),
+    ({"HUB_CONNECTION_PROBE_SECONDS": "often"}, "HUB_CONNECTION_PROBE_SECONDS"),
+    ({"HUB_CONNECTION_PROBE_TIMEOUT_SECONDS": "0"}, "HUB_CONNECTION_PROBE_TIMEOUT_SECONDS"),
     # issue 10: production never trusts a secret the README publishes; PostgreSQL must choose
     ({**PRODUCTION, "HUB_WMS_WEBHOOK_SECRET": "sandbox-wms-secret"}, "HUB_WMS_WEBHOOK_SECRET"),
     ({k: v for k, v in PRODUCTION.items() if k != "HUB_ERP_WEBHOOK_SECRET"}, "HUB_ERP_WEBHOOK_SECRET"),

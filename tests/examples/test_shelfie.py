@@ -13,6 +13,7 @@ import pytest
 from system_apis.registry import KINDS
 from tests.conftest import make_settings, start_hub
 from tests.examples.shelfie.kind import SHELFIE_KIND
+from tests.system_apis.contracts import test_probe_contract as probes
 from tests.system_apis.contracts import test_stock_port as suite
 from tests.system_apis.contracts.conftest import Hooks
 from tests.system_apis.contracts.harness import UnderTest
@@ -43,6 +44,18 @@ async def test_shelfie_passes_the_stock_contract(registered: None, check: str, a
         outcome = getattr(suite, check)(under, **args)
         if outcome is not None:
             await outcome
+    finally:
+        await under.aclose()
+
+
+PROBE_CHECKS = [name for name in dir(probes) if name.startswith("test_")]
+
+
+@pytest.mark.parametrize("check", PROBE_CHECKS)
+async def test_shelfie_passes_the_probe_contract(registered: None, check: str) -> None:
+    under = UnderTest("shelfie", "stock", HOOKS)
+    try:
+        await getattr(probes, check)(under)
     finally:
         await under.aclose()
 

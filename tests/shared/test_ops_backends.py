@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from shared.db.engine import create_engine
 from shared.errors import BackendUnavailable
-from shared.ops.backends import LastError, Report, merge, report_of
+from shared.ops.backends import BackendReports, LastError, Report, merge, report_of
+from shared.ops.probes import ProbeResult
 from shared.resilience import CircuitBreaker, Guard, RetryPolicy
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -90,3 +92,24 @@ def test_a_paused_backend_defers_without_spending_the_budget_even_when_it_is_spe
     spent = decide(BackendUnavailable("ERP down"), attempts=40, first_attempt_at=T0, now=T0 + timedelta(hours=1),
                    config=config)
     assert spent.dead and not spent.fresh
+
+
+async def test_a_system_processs_probes_reach_another_processs_board_through_the_reports(sqlite_url: str) -> None:
+    """What a split gateway sees: the system role's last probe per backend, the latest of several."""
+    engine = create_engine(sqlite_url)
+    try:
+        now = datetime.now(UTC)
+        down = ProbeResult(state="down", checked_at=now, latency_ms=3.0, detail="answered 503")
+        older = ProbeResult(state="up", checked_at=now - timedelta(seconds=5), latency_ms=1.0, detail="answered 200")
+        for instance, probe in (("system-a", down), ("system-b", older)):
+            system = BackendReports(engine, {"erp": Guard("erp", policy=RetryPolicy())}, period=30, instance=instance)
+            system.attach_probes({"erp": probe})
+            await system.publish()
+        gateway = BackendReports(engine, None, period=30, instance="gateway")
+        fresh = await gateway.fresh()
+        view = merge("erp", fresh["erp"], None)
+        assert view.instances == 2 and view.probe is not None
+        assert view.probe.state == "down" and view.probe.detail == "answered 503"
+        assert view.probe.checked_at.timestamp() == pytest.approx(now.timestamp())
+    finally:
+        await engine.dispose()

@@ -233,10 +233,18 @@ def invalid(_: Request[Any, Any, Any], exc: SpInvalid) -> Response[bytes]:
     return json_answer(SpErrors(errors=[SpError(code="InvalidInput", message=str(exc))]), 400)
 
 
+@get("/sellers/v1/marketplaceParticipations")
+async def marketplace_participations() -> dict[str, Any]:
+    """Sellers API ``getMarketplaceParticipations``: the marketplaces the seller sells in."""
+    return {"payload": [{"marketplace": {"id": "ATVPDKIKX0DER", "countryCode": "US", "name": "Amazon.com",
+                                         "defaultCurrencyCode": "USD", "defaultLanguageCode": "en_US",
+                                         "domainName": "www.amazon.com"},
+                         "participation": {"isParticipating": True, "hasSuspendedListings": False}}]}
+
 AMAZON = BackendSpec(
     name="amazon",
     api_path="",
-    api_handlers=(lwa_token, restricted_data_token, get_orders, get_order, get_order_items, confirm_shipment, get_listing, patch_listing,
+    api_handlers=(marketplace_participations, lwa_token, restricted_data_token, get_orders, get_order, get_order_items, confirm_shipment, get_listing, patch_listing,
                   create_feed_document, get_feed_document, upload, download, create_feed, get_feeds, get_feed),
     build=AmazonBackend,
     throttle_body=QUOTA_EXCEEDED,

@@ -4,6 +4,8 @@ views, and its spec. A 429 (the throttle fault) carries ``X-Rate-Limit-Time-Rese
 
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 import msgspec
@@ -121,10 +123,15 @@ def invalid(_: Request[Any, Any, Any], exc: BigInvalid) -> Response[bytes]:
     return json_answer(BigError(status=422, title=str(exc), type="about:blank"), 422)
 
 
+@get("/v2/time")
+async def store_time() -> dict[str, int]:
+    """``GET /v2/time``: the store's clock, BigCommerce's documented connectivity check."""
+    return {"time": int(time.time())}
+
 BIGCOMMERCE = BackendSpec(
     name="bigcommerce",
     api_path="",
-    api_handlers=(get_order, order_products, order_addresses, list_shipments, create_shipment, list_refunds,
+    api_handlers=(store_time, get_order, order_products, order_addresses, list_shipments, create_shipment, list_refunds,
                   create_refund, list_locations, absolute, inventory_items),
     build=BigCommerceBackend,
     throttle_body=THROTTLED,

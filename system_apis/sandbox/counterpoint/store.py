@@ -122,10 +122,16 @@ async def set_count(request: Request[Any, Any, Any], counterpoint: CounterpointS
     return counterpoint.set_count(item_no, loc_id, change.on_hand)
 
 
+@get("/Company")
+async def company(request: Request[Any, Any, Any], counterpoint: CounterpointStore) -> dict[str, Any]:
+    """``GET /Company``: the company record (``SY_COMP``), the API's cheap authenticated read."""
+    _checked(request, counterpoint)
+    return {"SY_COMP": {"KEY_ID": 1, "NAM": "Commerce Hub Sandbox Golf"}, "ErrorCode": "SUCCESS"}
+
 COUNTERPOINT = BackendSpec(
     name="counterpoint",
     api_path="",
-    api_handlers=(item_inventory, location_inventory),
+    api_handlers=(company, item_inventory, location_inventory),
     build=CounterpointStore,
     throttle_body=ErrorAnswer(error_code="TOO_MANY_REQUESTS", message="Too many requests."),
     control_handlers=(set_count,),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -67,9 +68,14 @@ class LegacyErpBackend:
     def operations(self) -> dict[str, Callable[[Element], Fields]]:
         return {"GetCustomer": self.get_customer, "SubmitSalesOrder": self.submit_sales_order,
                 "FindSalesOrder": self.find_sales_order, "CreateCreditMemo": self.create_credit_memo,
-                "FindCreditMemo": self.find_credit_memo, "VoidCreditMemo": self.void_credit_memo}
+                "FindCreditMemo": self.find_credit_memo, "VoidCreditMemo": self.void_credit_memo,
+                "GetServerInfo": self.get_server_info}
 
     # --- SOAP operations ---------------------------------------------------------------
+
+    def get_server_info(self, request: Element) -> Fields:
+        """The service's version and clock: a read with no record, the hub's health probe."""
+        return [("ServerInfo", [("Version", "7.2"), ("ServerTime", datetime.now(UTC).isoformat())])]
 
     def get_customer(self, request: Element) -> Fields:
         customer = self.customers.get(_required(request, "CustomerNo"))

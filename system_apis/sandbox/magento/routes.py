@@ -125,10 +125,17 @@ def invalid(_: Request[Any, Any, Any], exc: MageInvalid) -> Response[bytes]:
     return json_answer(MageError(message=str(exc)), 400)
 
 
+@get("/store/storeConfigs")
+async def store_configs() -> list[dict[str, Any]]:
+    """``GET store/storeConfigs``: every store view's configuration, Magento's cheap authenticated read."""
+    return [{"id": 1, "code": "default", "website_id": 1, "locale": "en_US", "base_currency_code": "USD",
+             "default_display_currency_code": "USD", "timezone": "America/New_York", "weight_unit": "lbs",
+             "base_url": "https://magento.sandbox.example.com/"}]
+
 MAGENTO = BackendSpec(
     name="magento",
     api_path="/rest/V1",
-    api_handlers=(list_orders, get_order, ship, refund, list_shipments, list_memos, save_sources, list_sources),
+    api_handlers=(store_configs, list_orders, get_order, ship, refund, list_shipments, list_memos, save_sources, list_sources),
     build=MagentoBackend,
     throttle_body=THROTTLED,
     throttle_retry_after="1",

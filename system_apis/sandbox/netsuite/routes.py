@@ -155,4 +155,11 @@ async def credit_memo_view(netsuite: NetSuiteAccount, external_ref: str | None =
 
 
 VIEWS = (sales_order_view, credit_memo_view)
-API = (suiteql, read, upsert, update)
+@get("/record/v1/metadata-catalog")
+async def metadata_catalog(request: Request[Any, Any, Any], netsuite: NetSuiteAccount) -> Response[bytes]:
+    """``GET record/v1/metadata-catalog``: the record types this account exposes over REST."""
+    _account(request, netsuite)
+    return _json({"items": [{"name": name, "links": []} for name in ("customer", "inventoryItem", "salesOrder",
+                                                                     "creditMemo")]}, 200)
+
+API = (suiteql, metadata_catalog, read, upsert, update)

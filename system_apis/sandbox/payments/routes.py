@@ -50,10 +50,15 @@ def refused(_: Request[Any, Any, Any], exc: PaymentsRefused) -> Response[Payment
     return Response(exc.body(), status_code=exc.status)
 
 
+@get("/balance")
+async def balance() -> dict[str, Any]:
+    """Stripe's ``GET /v1/balance``: what its integrations read to check a key; nothing is kept here."""
+    return {"object": "balance", "available": [{"amount": 0, "currency": "usd"}], "livemode": False}
+
 PAYMENTS = BackendSpec(
     name="payments",
     api_path="/v1",
-    api_handlers=(create_authorization, get_authorization, create_refund),
+    api_handlers=(create_authorization, get_authorization, create_refund, balance),
     build=PaymentsBackend,
     throttle_body=THROTTLED,
     control_handlers=(refund_view,),

@@ -78,10 +78,15 @@ async def get_store_inventory(
     return StockLevels(stock_levels=[pos.record(row) for row in pos.ledger.rows(product_sku)])
 
 
+@get("/health")
+async def health() -> dict[str, str]:
+    """The connectivity check the hub's probe reads (faulted like every vendor call)."""
+    return {"status": "ok"}
+
 POS = BackendSpec(
     name="pos",
     api_path="/v1",
-    api_handlers=(get_store_inventory,),
+    api_handlers=(get_store_inventory, health),
     build=PosBackend,
     throttle_body=PosMessage(message="Too Many Requests"),
 )

@@ -148,4 +148,14 @@ async def credit_memo_view(quickbooks: QuickBooksBackend, external_ref: str | No
 
 
 VIEWS = (sales_order_view, credit_memo_view)
-API = (run_query, read, write)
+@get("/{realm_id:str}/companyinfo/{company_id:str}")
+async def company_info(request: Request[Any, Any, Any], quickbooks: QuickBooksBackend, realm_id: str,
+                       company_id: str) -> Response[bytes]:
+    """``GET companyinfo/{realmId}``: the company's own record, QBO's usual connectivity check."""
+    company = _company(request, quickbooks, realm_id)
+    if company_id != company.realm_id:
+        raise QboFault(400, "610", "Object Not Found", f"CompanyInfo {company_id} not found")
+    return _json({"CompanyInfo": {"Id": company.realm_id, "CompanyName": "Commerce Hub Sandbox Co.",
+                                  "Country": "US", "SyncToken": "0"}, "time": records.now()})
+
+API = (run_query, company_info, read, write)

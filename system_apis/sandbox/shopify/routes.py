@@ -189,10 +189,16 @@ def invalid(_: Request[Any, Any, Any], exc: ShopifyInvalid) -> Response[ShopifyE
     return Response(ShopifyErrors({exc.field: [str(exc)]}), status_code=422)
 
 
+@get("/shop.json")
+async def shop() -> dict[str, Any]:
+    """``GET shop.json``: the shop's own record, the Admin API's connectivity check."""
+    return {"shop": {"id": 548380009, "name": "Commerce Hub Sandbox", "myshopify_domain": "sandbox.myshopify.com",
+                     "currency": "USD", "plan_name": "partner_test"}}
+
 SHOPIFY = BackendSpec(
     name="shopify",
     api_path="/admin/api/2024-10",
-    api_handlers=(set_inventory_level, list_inventory_levels, create_fulfillment, create_refund, list_refunds,
+    api_handlers=(shop, set_inventory_level, list_inventory_levels, create_fulfillment, create_refund, list_refunds,
                   graphql),
     build=ShopifyBackend,
     throttle_body=THROTTLED,

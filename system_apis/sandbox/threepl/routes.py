@@ -154,10 +154,17 @@ async def set_count(request: Request[Any, Any, Any], threepl: ThreePlWarehouse, 
     return threepl.set_count(sku, count.on_hand)
 
 
+@get("/channel")
+async def channels(request: Request[Any, Any, Any], threepl: ThreePlWarehouse) -> list[dict[str, Any]]:
+    """``GET /channel``: the channels the token may act for (ShipBob's first call with a new token)."""
+    _checked(request, threepl)
+    return [{"id": 100100, "name": "Commerce Hub Sandbox", "application_name": "SMA",
+             "scopes": ["orders_read", "orders_write", "inventory_read", "returns_read", "returns_write"]}]
+
 THREEPL = BackendSpec(
     name="threepl",
     api_path="/2026-01",
-    api_handlers=(create_order, list_orders, order_shipments, inventory_levels, create_return, list_returns,
+    api_handlers=(channels, create_order, list_orders, order_shipments, inventory_levels, create_return, list_returns,
                   cancel_return),
     build=ThreePlWarehouse,
     throttle_body=ErrorBody(status_code=429, message="Rate limit is exceeded. Try again in 1 seconds."),

@@ -104,10 +104,15 @@ def invalid(_: Request[Any, Any, Any], exc: WmsInvalid) -> Response[WmsErrors]:
     return Response(WmsErrors(errors=[WmsErrorCode(code="invalid_request", message=str(exc))]), status_code=400)
 
 
+@get("/health")
+async def health() -> dict[str, str]:
+    """The connectivity check the hub's probe reads (faulted like every vendor call)."""
+    return {"status": "ok"}
+
 WMS = BackendSpec(
     name="wms",
     api_path="/api/v2",
-    api_handlers=(get_inventory, release, expect_receipt, cancel_receipt, cancel_receipt_by_post, inspect_receipt),
+    api_handlers=(get_inventory, health, release, expect_receipt, cancel_receipt, cancel_receipt_by_post, inspect_receipt),
     build=WmsBackend,
     throttle_body=WmsErrors(errors=[WmsErrorCode(code="rate_limited")]),
     control_handlers=(ship, receive),

@@ -136,10 +136,16 @@ def invalid(_: Request[Any, Any, Any], exc: WooInvalid) -> Response[bytes]:
                  400)
 
 
+@get("/system_status")
+async def system_status() -> dict[str, Any]:
+    """``GET system_status``: WooCommerce's own report of its environment (a short one here)."""
+    return {"environment": {"home_url": "https://sandbox.example.com", "version": "9.4.0", "wp_version": "6.7"},
+            "settings": {"currency": "USD", "api_enabled": True}}
+
 WOOCOMMERCE = BackendSpec(
     name="woocommerce",
     api_path="/wp-json/wc/v3",
-    api_handlers=(list_products, update_product, batch_products, get_order, update_order, list_notes, add_note,
+    api_handlers=(system_status, list_products, update_product, batch_products, get_order, update_order, list_notes, add_note,
                   list_refunds, create_refund),
     build=WooBackend,
     throttle_body=THROTTLED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from shared.models import StockLevel
+from shared.ops.probes import ProbeResult
 from system_apis.vendor_http import VendorHttp, raise_for_vendor_status
 from tests.examples.shelfie.vendor_schemas import ShelfRows
 
@@ -21,6 +22,10 @@ class ShelfieStockAdapter:
     def __init__(self, http: VendorHttp, *, bin_prefix: str = "") -> None:
         self._http = http
         self._prefix = bin_prefix
+
+    async def probe(self) -> ProbeResult:
+        """Health (``system_apis.probing.Probe``): Shelfie's cheapest authenticated read."""
+        return await self._http.probe("GET", "/api/ping")
 
     async def get_stock(self, skus: list[str]) -> list[StockLevel]:
         if not skus:

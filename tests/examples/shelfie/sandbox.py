@@ -46,11 +46,17 @@ async def stock(backend: ShelfBackend, sku: list[str] | None = Parameter(query="
     return ShelfRows(rows=[backend.rows[key] for key in sorted(backend.rows) if key[0] in (sku or [])])
 
 
+@get("/ping")
+async def ping() -> dict[str, bool]:
+    """The vendor API's connectivity check (faulted like every vendor call)."""
+    return {"ok": True}
+
+
 @put("/counts/{sku:str}/{bin:str}", status_code=200)
 async def set_count(backend: ShelfBackend, sku: str, bin: str, data: Count) -> ShelfRow:
     """A control (never faulted): a physical count."""
     return backend.count(sku, bin, data.on_hand)
 
 
-SHELFIE = BackendSpec(name="shelfie", api_path="/api", api_handlers=(stock,), build=ShelfBackend,
+SHELFIE = BackendSpec(name="shelfie", api_path="/api", api_handlers=(stock, ping), build=ShelfBackend,
                       throttle_body=ShelfError(error="slow down"), control_handlers=(set_count,))

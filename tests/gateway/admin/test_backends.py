@@ -30,7 +30,13 @@ async def test_every_sandbox_backend_is_listed_closed_with_its_connection(ops_hu
         assert view["circuit"] == "closed" and view["paused"] is False
         assert {"error_rate", "p50_ms", "p95_ms", "throttled", "circuit_since", "concurrency_in_use",
                 "last_error", "instances"} <= view.keys()
-    connections = by_name((await admin_get(ops_hub, "connections"))["items"], "backend")
+    connections: dict[str, dict] = {}
+
+    async def probed() -> bool:  # health is ``unknown`` until the first probe round (at start) lands
+        connections.update(by_name((await admin_get(ops_hub, "connections"))["items"], "backend"))
+        return all(c["health"] != "unknown" for c in connections.values())
+
+    await eventually(probed, 10)
     assert SANDBOX_BACKENDS <= connections.keys()
     assert connections["erp"]["base_url"].endswith("/sandbox/erp") and connections["erp"]["serves"] == ["erp:primary"]
     assert {name: c["kind"] for name, c in connections.items()} == {
@@ -44,8 +50,12 @@ async def test_a_paused_connection_says_so(ops_hub: Hub) -> None:
     response = await ops_hub.http.post("/admin/v1/backends/pos/pause", headers=ADMIN)
     assert response.status_code == 200, response.text
     try:
-        connections = by_name((await admin_get(ops_hub, "connections"))["items"], "backend")
-        assert connections["pos"]["health"] == "paused" and connections["erp"]["health"] == "ok"
+        async def seen() -> bool:  # erp: ``unknown`` until the first probe round lands
+            connections = by_name((await admin_get(ops_hub, "connections"))["items"], "backend")
+            assert connections["pos"]["health"] == "paused"
+            return connections["erp"]["health"] == "ok"
+
+        await eventually(seen, 10)
     finally:
         await ops_hub.http.post("/admin/v1/backends/pos/resume", headers=ADMIN)
 
