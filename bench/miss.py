@@ -158,7 +158,7 @@ def profile(args: argparse.Namespace, run: Run, tag: str) -> subprocess.Popen:
     pids = subprocess.run(["pgrep", "-s", str(sid)], capture_output=True, text=True).stdout.split()
     worker = max(int(p) for p in pids)
     Path(args.profile).mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-r", "200", "--nonblocking", "-f",
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "py-spy"), "record", "-r", "200", "--nonblocking", "--gil", "-f",
                              "raw", "-d", str(args.seconds - 1), "-p", str(worker), "-o",
                              str(Path(args.profile) / f"{tag}.txt")], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument("--skus", default=",".join(SKUS), help="the basket's 10 lines (SKU-1004: no source stocks it, "
                         "so every basket asks every stock source again)")
     parser.add_argument("--rows", default="nginx,miss,basket", help="which rows, in order")
-    parser.add_argument("--profile", help="record the hub worker with py-spy (raw, 200 Hz) into DIR/<row>.txt")
+    parser.add_argument("--profile", help="record the hub worker with py-spy (raw, 200 Hz, GIL holder only) into DIR/<row>.txt")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
         if shutil.which(tool) is None:
