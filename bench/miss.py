@@ -3,6 +3,7 @@ whose backends are the sandbox in its own process (``hub serve --role sandbox``)
 ``proxy_pass`` to the same sandbox in the same run. Not a test: it prints one table.
 
     .venv/bin/python bench/miss.py [--seconds 8] [--connections 64] [--rounds 1] [--root DIR]
+        [--rows nginx,miss,basket] [--skus SKU-1001,...] [--profile DIR]
 
 Rows: nginx -> the sandbox's ERP item (the reference), the hub's storefront product miss
 (``bench/miss.lua``: every request a new quantity, so the edge cache never answers; a key bound
@@ -10,7 +11,8 @@ to CUST-ACME, so the contract price is read too) and an uncached 10-line basket 
 /v1/storefront/price-availability, a new quantity every request). Each row gives req/s,
 p50/p99 and CPU µs per request of each process (hub: granian and its worker; sandbox; nginx).
 ``--root`` runs the hub code of another checkout (``git archive COMMIT | tar -x -C DIR``) with
-this venv: before/after on the same machine. Env: HUB_BENCH_PORT (9600: hub, +1 sandbox, +2
+this venv: before/after on the same machine; ``--profile`` records the hub worker with py-spy
+(``pip install py-spy`` into the venv). Env: HUB_BENCH_PORT (9600: hub, +1 sandbox, +2
 nginx), HUB_BENCH_DATABASE_URL (default SQLite in a temporary directory), HUB_BENCH_REDIS_URL.
 Everything listens on 127.0.0.1 and is stopped by pid at the end.
 """
@@ -27,7 +29,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from flows import http, wait_for  # noqa: E402 (run as a script: bench/ is on the path)
