@@ -13,6 +13,7 @@ from process_apis.catalog.reader import ReplicaReader
 from process_apis.catalog.store import ReplicaStore
 from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
+from shared.errors import BusinessRuleViolation
 from tests.fakes.erp import FakeErp
 from tests.fakes.stock import FakeStock
 from tests.process_apis.pricing.fakes import item
@@ -36,17 +37,27 @@ class CountingStore(ReplicaStore):
         self.reads.append("items")
         return await super().items(skus)
 
+    async def contract(self, customer_id: str):  # noqa: ANN201
+        self.reads.append("contract")
+        return await super().contract(customer_id)
+
+    async def item_and_contract(self, sku: str, customer_id: str):  # noqa: ANN201
+        self.reads.append("item_and_contract")
+        return await super().item_and_contract(sku, customer_id)
+
 
 @pytest.fixture
 async def replica(engine, erp: FakeErp) -> tuple[ReplicaReader, CountingStore]:  # noqa: ANN001
     store = CountingStore(engine)
     await store.put_items([erp.items["SKU-1001"], erp.items["SKU-1002"]], HEARD)  # SKU-1003 is not held
+    await store.put_contracts([await erp.get_contract_prices("CUST-ACME")], HEARD)  # CUST-BOLT's is not
     return ReplicaReader(store, erp), store
 
 
 @pytest.fixture
 def erp() -> FakeErp:
-    return FakeErp([item("SKU-1001", "129.00"), item("SKU-1002", "24.50"), item("SKU-1003", "8.75")])
+    return FakeErp([item("SKU-1001", "129.00"), item("SKU-1002", "24.50"), item("SKU-1003", "8.75")],
+                   contracts={"CUST-ACME": {"SKU-1001": "99.00"}, "CUST-BOLT": {}})
 
 
 def priced(reader: ReplicaReader, engine, warehouses: FakeStock, budget: float = 1.0) -> PricingService:  # noqa: ANN001
@@ -86,3 +97,28 @@ async def test_a_sku_neither_held_nor_known_is_unknown(
     reader, _ = replica
     result = await priced(reader, engine, warehouses).price_basket(lines(("SKU-1001", 1), ("SKU-9999", 1)))
     assert statuses(result) == {"SKU-1001": "ok", "SKU-9999": "unknown_sku"}
+
+
+async def test_a_product_reads_its_held_item_and_contract_on_one_connection(
+    replica: tuple[ReplicaReader, CountingStore], erp: FakeErp, engine, warehouses: FakeStock  # noqa: ANN001
+) -> None:
+    reader, store = replica
+    product = await priced(reader, engine, warehouses).get_product("SKU-1001", customer_id="CUST-ACME")
+    assert (product.unit_price, product.price_source) == (Decimal("99.00"), "contract")
+    assert store.reads == ["item_and_contract"] and erp.lookups == []
+
+
+async def test_a_product_reads_live_what_the_replica_does_not_hold_and_an_unknown_customer_fails(
+    replica: tuple[ReplicaReader, CountingStore], erp: FakeErp, engine, warehouses: FakeStock  # noqa: ANN001
+) -> None:
+    reader, store = replica
+    pricing = priced(reader, engine, warehouses)
+    product = await pricing.get_product("SKU-1003", customer_id="CUST-BOLT")  # neither is held
+    assert (product.unit_price, product.price_source) == (Decimal("8.75"), "list")
+    assert erp.lookups == ["SKU-1003"]
+    assert sorted(store.reads) == ["contract", "item", "item_and_contract"]
+    guest = await pricing.get_product("SKU-1001")
+    assert guest.price_source == "list"
+    with pytest.raises(BusinessRuleViolation) as caught:
+        await pricing.get_product("SKU-1001", customer_id="CUST-NOBODY")
+    assert caught.value.code == "unknown_customer"
