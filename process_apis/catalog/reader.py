@@ -14,7 +14,7 @@ age, and the age shows in ``as_of``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -44,6 +44,18 @@ class ReplicaReader:
     async def get_item(self, sku: str) -> Item:
         return await self._read(await self._store.item(sku), lambda: self._erp.get_item(sku),
                                 self._store.put_items, f"item {sku}")
+
+    async def held_items(self, skus: Sequence[str]) -> dict[str, Item]:
+        """The items of ``skus`` the replica holds and may serve, in one read; the caller asks
+        ``get_item`` for the rest (a live read, each on its own)."""
+        return {sku: item for sku, item in (await self._store.items(skus)).items() if not self._too_old(item)}
+
+    async def held_item_and_contract(self, sku: str, customer_id: str) -> tuple[Item | None, ContractPrices | None]:
+        """The item and the customer's contract prices, each when the replica holds it and may
+        serve it, in one read; ``None`` for what the caller must read with ``get_*``."""
+        item, contract = await self._store.item_and_contract(sku, customer_id)
+        return (None if item is None or self._too_old(item) else item,
+                None if contract is None or self._too_old(contract) else contract)
 
     async def get_customer(self, customer_id: str) -> Customer:
         return await self._read(await self._store.customer(customer_id), lambda: self._erp.get_customer(customer_id),

@@ -87,6 +87,23 @@ class ReplicaStore:
         row = await self._one(erp_items, sku)
         return None if row is None else _item(row)
 
+    async def items(self, skus: Iterable[str]) -> dict[str, Item]:
+        """The held ones of ``skus``, in one statement (a basket's lines)."""
+        wanted = sorted(set(skus))
+        if not wanted:
+            return {}
+        async with reading(self._engine) as conn:
+            rows = (await conn.execute(select(erp_items).where(erp_items.c.sku.in_(wanted)))).all()
+        return {row.sku: _item(row) for row in rows}
+
+    async def item_and_contract(self, sku: str, customer_id: str) -> tuple[Item | None, ContractPrices | None]:
+        """An item and a customer's contract prices on one connection (a price answer's two reads)."""
+        async with reading(self._engine) as conn:
+            item = (await conn.execute(select(erp_items).where(erp_items.c.sku == sku))).first()
+            contract = (await conn.execute(select(erp_contract_prices)
+                                           .where(erp_contract_prices.c.customer_id == customer_id))).first()
+        return None if item is None else _item(item), None if contract is None else _contract(contract)
+
     async def customer(self, customer_id: str) -> Customer | None:
         row = await self._one(erp_customers, customer_id)
         return None if row is None else _customer(row)

@@ -21,7 +21,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from collections.abc import Sequence
-from typing import Callable, Protocol
+from typing import Callable, Protocol, runtime_checkable
 
 from process_apis.pricing import rules
 from process_apis.pricing.schemas import (
@@ -45,6 +45,18 @@ class StockView(Protocol):
     async def availability(self, skus: Sequence[str], channel: str | None = None) -> dict[str, SkuStock]: ...
 
 
+@runtime_checkable
+class HeldRecords(Protocol):
+    """An ERP reader that answers what it holds in fewer reads (``ReplicaReader``): a basket's
+    items in one statement, not one each; a product's item and contract on one connection.
+    What it does not hold (``None``, absent) is read with ``ErpPort``'s own methods."""
+
+    async def held_items(self, skus: Sequence[str]) -> dict[str, Item]: ...
+
+    async def held_item_and_contract(self, sku: str, customer_id: str) -> tuple[Item | None,
+                                                                                ContractPrices | None]: ...
+
+
 class PricingService:
     def __init__(
         self,
@@ -57,6 +69,7 @@ class PricingService:
     ) -> None:
         self._currencies = frozenset(currencies)
         self._erp = erp
+        self._held = erp if isinstance(erp, HeldRecords) else None
         self._book = stock
         self._budget = budget
         self._now = now
@@ -67,9 +80,8 @@ class PricingService:
     ) -> ProductPrice:
         self._supported(currency)
         with deadline_scope(self._budget):
-            item, contract, levels = await asyncio.gather(
-                self._erp.get_item(sku), self._contract(customer_id), self._stock([sku], channel)
-            )
+            (item, contract), levels = await asyncio.gather(
+                self._item_and_contract(sku, customer_id), self._stock([sku], channel))
         _check_currency(item, currency)
         unit_price, source = rules.price_for(item, quantity, contract.prices.get(sku))
         locations = rules.locations_of(levels[sku])
@@ -96,7 +108,7 @@ class PricingService:
         skus = sorted({line.sku for line in lines})
         contract = await self._contract(customer_id)  # unknown customer fails the request
         stock_task = asyncio.ensure_future(self._stock(skus, channel))
-        items = dict(zip(skus, await asyncio.gather(*(self._item_or_error(s) for s in skus))))
+        items = await self._items(skus)
         try:
             levels: dict[str, SkuStock] | None = await stock_task
         except (BackendError, asyncio.TimeoutError):
@@ -149,6 +161,40 @@ class PricingService:
             extended_price=rules.extended(unit_price, line.quantity), price_source=source,
             available_quantity=available, stock_partial=stock.partial, missing_sources=stock.missing,
         )
+
+    async def _items(self, skus: list[str]) -> dict[str, Item | HubError]:
+        """Every line's item: the ones the replica holds in one read (``HeldRecords``), the rest
+        each on its own, so one slow or failing SKU leaves the others priced."""
+        held: dict[str, Item | HubError] = {}
+        if self._held is not None:
+            try:
+                async with asyncio.timeout(self._budget):
+                    held.update(await self._held.held_items(skus))
+            except asyncio.TimeoutError:
+                slow = BackendError("The ERP replica took too long for this basket.", backend="erp")
+                return dict.fromkeys(skus, slow)
+        rest = [sku for sku in skus if sku not in held]
+        held.update(zip(rest, await asyncio.gather(*(self._item_or_error(s) for s in rest))))
+        return held
+
+    async def _item_and_contract(self, sku: str, customer_id: str | None) -> tuple[Item, ContractPrices]:
+        """The product's item and the customer's contract prices: what the replica holds in one
+        read, the rest (or everything, over a plain ``ErpPort``) concurrently on its own."""
+        if customer_id is None:
+            return await self._erp.get_item(sku), ContractPrices(customer_id="")
+        held_item = held_contract = None
+        if self._held is not None:
+            held_item, held_contract = await self._held.held_item_and_contract(sku, customer_id)
+
+        async def item() -> Item:
+            return held_item if held_item is not None else await self._erp.get_item(sku)
+
+        async def contract() -> ContractPrices:
+            return held_contract if held_contract is not None else await self._contract(customer_id)
+
+        if held_item is not None and held_contract is not None:
+            return held_item, held_contract
+        return await asyncio.gather(item(), contract())
 
     async def _item_or_error(self, sku: str) -> Item | HubError:
         try:

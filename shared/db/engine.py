@@ -74,6 +74,13 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI types
 @asynccontextmanager
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for reads only, in autocommit: no BEGIN before and no ROLLBACK after
-    (two round trips saved per read on PostgreSQL). Each statement sees committed data."""
+    (two round trips saved per read on PostgreSQL). Each statement sees committed data.
+
+    SQLite reads are in autocommit already (the driver begins a transaction only before a
+    write), so its isolation level is left alone: setting it and resetting it at check-in were
+    two more hops to aiosqlite's thread per read (issue 14, the miss path)."""
     async with engine.connect() as conn:
-        yield await conn.execution_options(isolation_level="AUTOCOMMIT")
+        if engine.dialect.name == "sqlite":
+            yield conn
+        else:
+            yield await conn.execution_options(isolation_level="AUTOCOMMIT")
