@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from load import Tally
+from load import RETRY_SECONDS, Tally
 from plan import Ledger
 
 
@@ -36,10 +36,9 @@ async def edi_orders(db: asyncpg.Connection, pos: set[str]) -> dict[str, str]:
 
 async def pending(db: asyncpg.Connection, tally: Tally) -> dict[str, int]:
     """What the flows still owe: orders not released, refunds not settled, deliveries, outbox."""
-    ids = [i for ids in tally.accepted.values() for i in ids]
     shop = await shopify_orders(db, tally.shopify_refs)
     edi = await edi_orders(db, tally.edi_pos)
-    ids += list(shop.values()) + list(edi.values())
+    ids = [r["order_id"] for r in await db.fetch("SELECT order_id FROM orders")]  # every order the hub took
     released = await db.fetchval("SELECT count(*) FROM orders WHERE order_id = ANY($1::text[]) AND (status IN "
                                  "('shipped', 'delivered') OR order_id IN (SELECT order_id FROM order_history "
                                  "WHERE status = 'released'))", ids)
@@ -104,15 +103,24 @@ async def ledger(dsn: str, sandbox: str, tally: Tally, received: Path, warm: Tal
         known = {i for ids in warm.accepted.values() for i in ids} | set((await edi_orders(db, warm.edi_pos)).values())
         shop = await shopify_orders(db, tally.shopify_refs)
         edi = await edi_orders(db, tally.edi_pos)
-        accepted = {**{c: set(ids) for c, ids in tally.accepted.items()}, "shopify": set(shop.values()),
-                    "edi": set(edi.values())}
-        channel_of = {i: c for c, ids in accepted.items() for i in ids}
-        out.accepted = {c: len(ids) for c, ids in accepted.items()}
+        rows = await db.fetch("SELECT order_id, channel, po_number FROM orders")
+        channel_of = {r["order_id"]: "edi" if (r["po_number"] or "").startswith("EDI-") else r["channel"]
+                      for r in rows if r["order_id"] not in known}  # every order of the load the hub took
+        hub_ids = {r["order_id"] for r in rows}
+        out.in_hub = Counter(channel_of.values())
+        out.accepted = {c: len(ids) for c, ids in tally.accepted.items()}
         # as the sources saw it: the shop's orders sent, the 850s the hub answered 2xx for
         out.accepted["shopify"], out.accepted["edi"] = len(tally.shopify_refs), len(tally.edi_pos)
-        hub_ids = {r["order_id"] for r in await db.fetch("SELECT order_id FROM orders")}
-        out.in_hub = Counter(channel_of[i] for i in hub_ids if i in channel_of)
-        out.hub_extra = sorted(hub_ids - set(channel_of) - known)
+        out.lost = sorted({i for c in ("storefront", "partner") for i in tally.accepted[c]} - hub_ids
+                          | {f"shop order {r}" for r in tally.shopify_refs - set(shop)}
+                          | {f"850 PO {p}" for p in tally.edi_pos - set(edi)})
+        seen = ({i for c in ("storefront", "partner") for i in tally.accepted[c]} | set(shop.values())
+                | set(edi.values()))
+        gave_up = sorted(set(channel_of) - seen)
+        if gave_up:
+            out.details.append(f"taken by the hub, but its client saw no 2xx in its {RETRY_SECONDS:.0f} s of retries "
+                               f"(the same Idempotency-Key, PO or interchange would have answered it): "
+                               f"{len(gave_up)}: {', '.join(gave_up[:3])}")
         releases = Counter(r["order_id"] for r in await db.fetch(
             "SELECT order_id FROM order_history WHERE status = 'released'"))
         # released once: its 'released' step once, or shipped by the WMS before the hub recorded the release
@@ -132,8 +140,9 @@ async def ledger(dsn: str, sandbox: str, tally: Tally, received: Path, warm: Tal
         out.details += [f"not released: {r['order_id']} ({channel_of[r['order_id']]}) status {r['status']}, hold "
                         f"{r['hold_reason']}, last change {r['updated_at']:%H:%M:%S}" for r in stuck]
         returns = await db.fetch("SELECT rma_id, refund_status FROM returns")
-        out.returns_accepted = len(tally.returns)
-        out.refunds_issued = sum(1 for r in returns if r["rma_id"] in tally.returns and r["refund_status"] == "issued")
+        out.returns_accepted, out.hub_returns = len(tally.returns), len(returns)
+        out.returns_lost = sorted(tally.returns - {r["rma_id"] for r in returns})
+        out.refunds_issued = sum(1 for r in returns if r["refund_status"] == "issued")
         out.details.append("returns by refund status: " + ", ".join(
             f"{k} {v}" for k, v in Counter(r["refund_status"] for r in returns).items()))
         deliveries = await db.fetch("SELECT webhook_id, status FROM webhook_deliveries")
@@ -150,10 +159,12 @@ async def ledger(dsn: str, sandbox: str, tally: Tally, received: Path, warm: Tal
         erp = Counter(r["external_ref"] for r in (await _json(client, "/sandbox/erp/sales-orders"))["items"])
         out.posted = Counter(channel_of[i] for i, n in erp.items() if i in channel_of and n == 1)
         out.erp_duplicates = sorted(i for i, n in erp.items() if n > 1)
-        out.erp_strangers = sorted(set(erp) - set(channel_of) - known)
+        out.erp_strangers = sorted(set(erp) - hub_ids)
         refunds = (await _json(client, "/sandbox/payments/refunds"))["items"]
         out.refunds_at_provider = len(refunds)
+        by_auth = Counter(r["authorization_id"] for r in refunds)
+        out.refund_duplicates = sorted(a for a, n in by_auth.items() if n > 1)
         memos = Counter(m["external_ref"] for m in (await _json(client, "/sandbox/erp/credit-memos"))["items"])
-        out.credit_memos = sum(1 for rma in tally.returns if memos.get(rma) == 1)
+        out.credit_memos = sum(1 for r in returns if memos.get(r["rma_id"]) == 1)
         out.memo_duplicates = sorted(r for r, n in memos.items() if n > 1)
     return out

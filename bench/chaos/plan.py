@@ -113,19 +113,22 @@ class Life:
 class Ledger:
     """What the load sent and what each system of record shows afterwards, per order channel."""
     sent: dict[str, int] = field(default_factory=dict)
-    accepted: dict[str, int] = field(default_factory=dict)  # distinct orders the hub said 2xx to
-    in_hub: dict[str, int] = field(default_factory=dict)  # of those, rows in the hub's orders table
-    posted: dict[str, int] = field(default_factory=dict)  # of those, in the ERP (sandbox records)
-    released: dict[str, int] = field(default_factory=dict)  # of those, released once (history)
+    accepted: dict[str, int] = field(default_factory=dict)  # distinct orders the client saw a 2xx for
+    in_hub: dict[str, int] = field(default_factory=dict)  # orders the hub took (a client that gave up included)
+    posted: dict[str, int] = field(default_factory=dict)  # of those, in the ERP once (sandbox records)
+    released: dict[str, int] = field(default_factory=dict)  # of those, released once
+    lost: list[str] = field(default_factory=list)  # a 2xx seen by the client, no order in the hub
     erp_duplicates: list[str] = field(default_factory=list)  # order ids with 2+ ERP sales orders
     erp_strangers: list[str] = field(default_factory=list)  # ERP sales orders of no accepted order
     release_duplicates: list[str] = field(default_factory=list)
-    hub_extra: list[str] = field(default_factory=list)  # hub orders the load never had a 2xx for
-    returns_accepted: int = 0
+    returns_accepted: int = 0  # a 201 seen by the client
+    hub_returns: int = 0  # the returns the hub holds (a client that gave up included)
+    returns_lost: list[str] = field(default_factory=list)  # a 201 seen, no return in the hub
     refunds_issued: int = 0  # the hub's returns with the refund issued
     refunds_at_provider: int = 0  # the payment provider's refunds (sandbox)
     credit_memos: int = 0  # ERP credit memos of those returns (one each)
     memo_duplicates: list[str] = field(default_factory=list)
+    refund_duplicates: list[str] = field(default_factory=list)  # card authorizations refunded twice
     deliveries: int = 0  # the hub's webhook delivery rows for the run's subscription
     delivered: int = 0  # of those, marked delivered by the hub
     received: int = 0  # of those, verified by the receiver (distinct webhook ids)
@@ -139,22 +142,23 @@ def problems(ledger: Ledger) -> list[str]:
     """Every inequality of the ledger, one line each; empty when it balances."""
     out = []
     for channel, sent in ledger.sent.items():
-        acc = ledger.accepted.get(channel, 0)
-        if acc > sent:
-            out.append(f"{channel}: {acc} accepted of {sent} sent")
-        for name, got in (("in the hub", ledger.in_hub), ("posted to the ERP", ledger.posted),
-                          ("released", ledger.released)):
-            if got.get(channel, 0) != acc:
-                out.append(f"{channel}: {acc} accepted but {got.get(channel, 0)} {name}")
-    for name, ids in (("ERP sales orders twice", ledger.erp_duplicates),
+        acc, took = ledger.accepted.get(channel, 0), ledger.in_hub.get(channel, 0)
+        if acc > sent or took > sent:
+            out.append(f"{channel}: {acc} accepted and {took} taken by the hub of {sent} sent")
+        for name, got in (("posted to the ERP", ledger.posted), ("released", ledger.released)):
+            if got.get(channel, 0) != took:
+                out.append(f"{channel}: {took} taken by the hub but {got.get(channel, 0)} {name}")
+    for name, ids in (("accepted (2xx) but not in the hub", ledger.lost),
+                      ("returns accepted (201) but not in the hub", ledger.returns_lost),
+                      ("card authorizations refunded twice", ledger.refund_duplicates),
+                      ("ERP sales orders twice", ledger.erp_duplicates),
                       ("ERP sales orders of no accepted order", ledger.erp_strangers),
                       ("released twice", ledger.release_duplicates),
-                      ("hub orders never accepted", ledger.hub_extra),
                       ("credit memos twice", ledger.memo_duplicates), ("open dead letters", ledger.dead_letters)):
         if ids:
             out.append(f"{name}: {len(ids)} ({', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''})")
-    if not (ledger.returns_accepted == ledger.refunds_issued == ledger.refunds_at_provider == ledger.credit_memos):
-        out.append(f"refunds: {ledger.returns_accepted} returns accepted, {ledger.refunds_issued} issued by the hub, "
+    if not (ledger.hub_returns == ledger.refunds_issued == ledger.refunds_at_provider == ledger.credit_memos):
+        out.append(f"refunds: {ledger.hub_returns} returns in the hub, {ledger.refunds_issued} issued by the hub, "
                    f"{ledger.refunds_at_provider} at the payment provider, {ledger.credit_memos} credit memos")
     if not (ledger.deliveries == ledger.delivered == ledger.received):
         out.append(f"webhooks: {ledger.deliveries} deliveries, {ledger.delivered} delivered, "
@@ -168,18 +172,20 @@ def problems(ledger: Ledger) -> list[str]:
 
 def ledger_table(ledger: Ledger) -> list[str]:
     """The ledger as Markdown table rows (what docs/performance.md carries)."""
-    rows = ["| channel | sent | accepted | in the hub | posted (ERP, once) | released (once) |",
+    rows = ["| channel | sent | accepted (2xx seen) | taken by the hub | posted (ERP, once) | released (once) |",
             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     channels = list(ledger.sent)
     for channel in [*channels, "all"]:
         pick = (lambda d: sum(d.get(c, 0) for c in channels)) if channel == "all" else (lambda d: d.get(channel, 0))
         rows.append(f"| {channel} | {pick(ledger.sent)} | {pick(ledger.accepted)} | {pick(ledger.in_hub)} | "
                     f"{pick(ledger.posted)} | {pick(ledger.released)} |")
-    rows += ["", "| returns accepted | refunds issued (hub) | refunds (provider) | credit memos (ERP) | "
+    rows += ["", "| returns accepted (201 seen) | returns in the hub | refunds issued (hub) | refunds (provider) | "
+                 "credit memos (ERP) | "
                  "webhook deliveries | delivered (hub) | received (verified) | outbox + stream entries left | "
                  "open dead letters |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-             f"| {ledger.returns_accepted} | {ledger.refunds_issued} | {ledger.refunds_at_provider} | "
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+             f"| {ledger.returns_accepted} | {ledger.hub_returns} | {ledger.refunds_issued} | "
+             f"{ledger.refunds_at_provider} | "
              f"{ledger.credit_memos} | {ledger.deliveries} | {ledger.delivered} | {ledger.received} | "
              f"{ledger.outbox_left + sum(ledger.stream_entries.values())} | {len(ledger.dead_letters)} |"]
     return rows

@@ -54,8 +54,17 @@ def test_memory_growth_is_the_slope_after_the_warm_up() -> None:
 def balanced() -> Ledger:
     four = {"storefront": 10, "shopify": 5, "partner": 5, "edi": 5}
     return Ledger(sent=dict(four), accepted=dict(four), in_hub=dict(four), posted=dict(four), released=dict(four),
-                  returns_accepted=2, refunds_issued=2, refunds_at_provider=2, credit_memos=2, deliveries=40,
-                  delivered=40, received=40)
+                  returns_accepted=2, hub_returns=2, refunds_issued=2, refunds_at_provider=2, credit_memos=2,
+                  deliveries=40, delivered=40, received=40)
+
+
+def test_a_client_that_gave_up_is_no_problem_but_a_lost_order_is() -> None:
+    book = balanced()
+    book.accepted["storefront"] = 8  # two orders the hub took while their client saw only errors
+    assert plan.problems(book) == []
+    book.in_hub["storefront"] = 7
+    assert plan.problems(book) == ["storefront: 7 taken by the hub but 10 posted to the ERP",
+                                   "storefront: 7 taken by the hub but 10 released"]
 
 
 def test_a_balanced_ledger_has_no_problem_and_a_table() -> None:
@@ -68,16 +77,20 @@ def test_every_inequality_is_named() -> None:
     book = balanced()
     book.posted["edi"] = 4
     book.erp_duplicates = ["ord_1"]
+    book.lost = ["ord_9"]
+    book.refund_duplicates = ["pay_auth_1"]
     book.refunds_at_provider = 3
     book.received = 39
     book.outbox_left = 2
     book.stream_entries = {"hub:stream:x:order.accepted": 1}
     book.dead_letters = ["dl_1 order.accepted ord_2: boom"]
     found = plan.problems(book)
-    assert found == ["edi: 5 accepted but 4 posted to the ERP",
+    assert found == ["edi: 5 taken by the hub but 4 posted to the ERP",
+                     "accepted (2xx) but not in the hub: 1 (ord_9)",
+                     "card authorizations refunded twice: 1 (pay_auth_1)",
                      "ERP sales orders twice: 1 (ord_1)",
                      "open dead letters: 1 (dl_1 order.accepted ord_2: boom)",
-                     "refunds: 2 returns accepted, 2 issued by the hub, 3 at the payment provider, 2 credit memos",
+                     "refunds: 2 returns in the hub, 2 issued by the hub, 3 at the payment provider, 2 credit memos",
                      "webhooks: 40 deliveries, 40 delivered, 39 received",
                      "outbox: 2 message(s) still there",
                      "Redis streams: entries not done: {'hub:stream:x:order.accepted': 1}"]
