@@ -106,23 +106,27 @@ def _cluster_parser(sub: Any) -> None:
     up.add_argument("--base-port", type=int, default=8100, help="the load balancer's port; roles take the next 8")
     up.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for every role to be ready")
     up.add_argument("--lifetime", type=float, default=3600.0, help="seconds after which it stops itself (0: never)")
-    for name, run in (("up", _cluster_up), ("down", _cluster_down), ("status", _cluster_status)):
+    for name, run in (("up", _cluster_up), ("down", _cluster_down), ("status", _cluster_status),
+                      ("restart", _cluster_restart)):
         parser = up if name == "up" else commands.add_parser(name, help=_CLUSTER_HELP[name])
         parser.add_argument("--run-dir", type=Path, default=Path("var/cluster"), help="pids, logs (default var/cluster)")
         parser.set_defaults(run=run)
     commands.choices["down"].add_argument("--after", type=float, default=0.0, help=argparse.SUPPRESS)
     commands.choices["status"].add_argument("--json", action="store_true")
+    commands.choices["restart"].add_argument("name", help="the member, e.g. worker-1 or gateway-2")
+    commands.choices["restart"].add_argument("--timeout", type=float, default=90.0, help="seconds to wait until ready")
 
 
 _CLUSTER_HELP = {"down": "stop every process of the local cluster and remove its run directory",
+                 "restart": "SIGKILL one member of the local cluster (if it runs) and start it again, as up did",
                  "status": "each process of the local cluster: pid, URL, ready or not (exit 0: all ready)"}
 
 
-def _cluster_up(settings: Settings, args: argparse.Namespace) -> int:
+def _cluster_up(settings: Settings, args: argparse.Namespace, run: Any = None) -> int:
     from commerce_hub.cluster import ClusterError, up
 
     try:
-        return up(settings, args.run_dir, args.base_port, args.timeout, args.lifetime)
+        return run() if run else up(settings, args.run_dir, args.base_port, args.timeout, args.lifetime)
     except ClusterError as exc:
         print(f"hub: cluster: {exc}", file=sys.stderr)
         return 1
@@ -132,6 +136,12 @@ def _cluster_down(settings: Settings, args: argparse.Namespace) -> int:
     from commerce_hub.cluster import down
 
     return down(args.run_dir, args.after)
+
+
+def _cluster_restart(settings: Settings, args: argparse.Namespace) -> int:
+    from commerce_hub.cluster import restart
+
+    return _cluster_up(settings, args, lambda: restart(args.run_dir, args.name, args.timeout))  # its errors too
 
 
 def _cluster_status(settings: Settings, args: argparse.Namespace) -> int:

@@ -51,9 +51,7 @@ def up(settings: Settings, run_dir: Path, base_port: int, timeout: float, lifeti
     layout = [(n, r, base_port + o) for n, r, o in LAYOUT if r != "sandbox" or settings.sandbox]
     ports = {name: port for name, _, port in layout}
     url = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
-    env = {**os.environ, "HUB_HOST": HOST, "HUB_EXPERIENCE_URL": url["experience"], "HUB_PROCESS_URL": url["process"],
-           "HUB_SYSTEM_URL": url["system"], "HUB_SANDBOX_EVENTS_URL": url["lb"], "HUB_TRUSTED_PROXIES": HOST,
-           **({"HUB_SANDBOX_URL": url["sandbox"]} if settings.sandbox else {})}
+    env = _role_env(ports)
     entries: list[dict] = []
     try:
         for name, role, port in layout:
@@ -76,6 +74,44 @@ def up(settings: Settings, run_dir: Path, base_port: int, timeout: float, lifeti
           f"pids and logs in {run_dir}; 'hub cluster status', 'hub cluster down' "
           + (f"(it stops by itself after {lifetime:g} s)" if lifetime > 0 else ""), flush=True)
     return 0
+
+
+def restart(run_dir: Path, name: str, timeout: float) -> int:
+    entry = respawn(run_dir, name, timeout)
+    print(f"hub: {name} restarted (pid {entry['pid']})")
+    return 0
+
+
+def respawn(run_dir: Path, name: str, timeout: float) -> dict:
+    """Stop one member (SIGKILL of its process group, when it still runs) and start it again as
+    ``up`` did: the same command line and settings, its log appended to; waits (bounded) until it
+    is ready and returns its new entry (saved to ``cluster.json``)."""
+    entries = _load(run_dir)
+    if entries is None:
+        raise ClusterError(f"no cluster in {run_dir}")
+    found = [i for i, e in enumerate(entries) if e["name"] == name and e["role"] != "watchdog"]
+    if not found:
+        raise ClusterError(f"no member {name!r} in {run_dir} (members: {', '.join(e['name'] for e in entries)})")
+    old = entries[found[0]]
+    if _alive(old):
+        _signal(old, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _alive(old) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling a condition, bounded by the deadline
+    ports = {e["name"]: e["port"] for e in entries if e["port"] is not None}
+    entry = _spawn(run_dir, old["name"], old["role"], old["port"], old["cmdline"], _role_env(ports), append=True)
+    entries[found[0]] = entry
+    _save(run_dir, entries)
+    _wait_ready(run_dir, [entry], timeout)
+    return entry
+
+
+def _role_env(ports: dict[str, int]) -> dict[str, str]:
+    """Every role's environment: this one's, plus where the other members listen."""
+    url = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
+    return {**os.environ, "HUB_HOST": HOST, "HUB_EXPERIENCE_URL": url["experience"], "HUB_PROCESS_URL": url["process"],
+            "HUB_SYSTEM_URL": url["system"], "HUB_SANDBOX_EVENTS_URL": url["lb"], "HUB_TRUSTED_PROXIES": HOST,
+            **({"HUB_SANDBOX_URL": url["sandbox"]} if "sandbox" in url else {})}
 
 
 def down(run_dir: Path, after: float = 0.0) -> int:
@@ -168,8 +204,9 @@ backend gateways
     return path
 
 
-def _spawn(run_dir: Path, name: str, role: str, port: int | None, argv: list[str], env: dict) -> dict:
-    with (run_dir / f"{name}.log").open("w") as log:
+def _spawn(run_dir: Path, name: str, role: str, port: int | None, argv: list[str], env: dict,
+           append: bool = False) -> dict:
+    with (run_dir / f"{name}.log").open("a" if append else "w") as log:
         proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # its own process group: down stops its children too
     return {"name": name, "role": role, "port": port, "pid": proc.pid, "cmdline": argv}

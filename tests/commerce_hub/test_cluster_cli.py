@@ -86,3 +86,38 @@ def test_the_watchdog_stops_the_cluster_and_removes_its_run_directory_after_its_
     finally:
         proc.kill()
         proc.wait(5)
+
+
+def test_restart_sigkills_one_member_and_starts_it_again_as_recorded(tmp_path: Path) -> None:
+    """`hub cluster restart NAME` (bench/chaos): the member's process group SIGKILLed, the same
+    command line started again, its log appended to, its new pid recorded; no other member touched."""
+    import json
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    proc, entry = _sleeper()
+    other, other_entry = _sleeper()
+    other_entry = {**other_entry, "name": "worker-2"}
+    peers = [{"name": n, "role": n, "port": p, "pid": 1, "cmdline": ["not-ours"]}  # where the URLs point
+             for n, p in (("lb", 9260), ("experience", 9263), ("process", 9264), ("system", 9265))]
+    new_pid = None
+    try:
+        (run_dir / "cluster.json").write_text(json.dumps([*peers, entry, other_entry]))
+        (run_dir / "worker-1.log").write_text("the first life\n")
+        done = _hub(tmp_path, "restart", "worker-1", "--run-dir", str(run_dir))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert proc.wait(10) == -9, "SIGKILL, no shutdown"
+        recorded = {e["name"]: e for e in json.loads((run_dir / "cluster.json").read_text())}
+        new_pid = recorded["worker-1"]["pid"]
+        assert new_pid != entry["pid"] and f"restarted (pid {new_pid})" in done.stdout
+        assert recorded["worker-1"]["cmdline"] == ["sleep", "120"] and Path(f"/proc/{new_pid}").exists()
+        assert recorded["worker-2"] == other_entry and other.poll() is None, "the other member untouched"
+        assert (run_dir / "worker-1.log").read_text().startswith("the first life\n"), "appended to"
+        unknown = _hub(tmp_path, "restart", "nope", "--run-dir", str(run_dir))
+        assert unknown.returncode == 1 and "no member 'nope'" in unknown.stderr, unknown.stderr
+    finally:
+        for p in (proc, other):
+            p.kill()
+            p.wait(5)
+        if new_pid:
+            os.killpg(new_pid, 9)

@@ -3,7 +3,8 @@
 The cluster runs on this test's own PostgreSQL database and a private redis-server, on the
 ports 9240-9248 (the load balancer on 9240). An order placed through the load balancer reaches
 the sandbox ERP (posted) and WMS (released); both gateways served requests; `down` leaves no
-process, no port and no run directory behind. haproxy is installed by `hub cluster up` when it
+process, no port and no run directory behind; `restart` SIGKILLs one member and starts it
+again, touching no other, and the new one serves. haproxy is installed by `hub cluster up` when it
 is missing (Debian's package), so this test never skips for it.
 """
 
@@ -22,7 +23,7 @@ import pytest
 from tests.e2e.conftest import HUB, ORDER, RedisServer, private_redis, erp_sales_orders, place_order, wait_statuses
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-BASE_PORT = 9240
+BASE_PORT = int(os.environ.get("HUB_TEST_CLUSTER_PORT", "9240"))  # another range: set it
 ADMIN = "e2e-cluster-admin-key-0123456789"
 
 
@@ -93,6 +94,25 @@ async def test_cluster_up_places_an_order_through_the_load_balancer_and_down_lea
             for _ in range(10):  # reads through the load balancer, spread over both gateways
                 assert (await api.get(f"/v1/storefront/orders/{order_id}", headers=headers)).status_code == 200
 
+            # one member SIGKILLed and started again as `up` started it (`hub cluster restart`, bench/chaos)
+            restarted = cluster.hub("restart", "process", "--timeout", "120")
+            assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+            code, state = cluster.status()
+            after = {p["name"]: p for p in state["processes"]}
+            assert code == 0 and state["healthy"], state
+            assert after["process"]["pid"] != processes["process"]["pid"]
+            assert not _alive(processes["process"]["pid"]), "the old process is gone"
+            assert {n: p["pid"] for n, p in after.items() if n != "process"} == \
+                {n: p["pid"] for n, p in processes.items() if n != "process"}, "no other member touched"
+            processes["process-restarted"] = after["process"]
+            ref = f"WEB-{uuid.uuid4().hex[:8]}"  # the new process takes orders
+            placed = await place_order(api, "/v1/storefront/orders", {**ORDER, "channel_order_ref": ref}, headers,
+                                       uuid.uuid4().hex)
+            assert placed.status_code == 201, placed.text
+            await wait_statuses(api, headers, [placed.json()["order_id"]], "released", 60)
+            unknown = cluster.hub("restart", "nope", timeout=30)
+            assert unknown.returncode == 1 and "no member 'nope'" in unknown.stderr, unknown.stderr
+
         for gateway in ("gateway-1", "gateway-2"):  # round robin: each gateway answered some of them
             scraped = httpx.get(f"{processes[gateway]['url']}/metrics", headers={"X-API-Key": ADMIN}, timeout=5).text
             served = sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
@@ -102,10 +122,14 @@ async def test_cluster_up_places_an_order_through_the_load_balancer_and_down_lea
         stopped = cluster.hub("down", timeout=60)
     assert stopped.returncode == 0, stopped.stderr
     for process in processes.values():
-        assert not Path(f"/proc/{process['pid']}").exists() or _zombie(process["pid"]), process
+        assert not _alive(process["pid"]), process
     assert not any(_port_open(port) for port in range(BASE_PORT, BASE_PORT + 9))
     assert not cluster.run_dir.exists()
     assert cluster.status()[0] == 3
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and not _zombie(pid)
 
 
 def _zombie(pid: int) -> bool:
