@@ -41,6 +41,7 @@ from shared.asgi import GuardedReceive
 from shared.errors import HubError, NotFound
 from shared.identity import PRINCIPAL_HEADER, sign_principal
 from shared.metrics import Registry
+from shared.outage import store_outage
 from shared.problems import send_problem
 from shared.telemetry import server_span, span_traceparent
 
@@ -82,12 +83,16 @@ class Edge:
                 await self._forward(exchange, compiled, body)
         except HubError as exc:
             await send_problem(exchange, exc, scope, exchange.trace_id())
-        except Exception:  # the last line of defence: log, answer a bare 500
+        except Exception as exc:  # the last line of defence: log, answer 503 (a store is out) or a bare 500
+            outage = store_outage(exc)
             if body.disconnected:
                 log.info("client gone during %s %s", scope["method"], scope["path"], exc_info=True)
+            elif outage is not None:
+                log.warning("store unreachable on %s: %r", scope["path"], exc)
             else:
                 log.exception("unhandled error at the edge on %s", scope["path"])
-            await send_problem(exchange, HubError("An unexpected error occurred."), scope, exchange.trace_id())
+            failure = outage or HubError("An unexpected error occurred.")
+            await send_problem(exchange, failure, scope, exchange.trace_id())
         finally:
             # The exchange holds the scope and the scope the exchange: a cycle that would keep the
             # server's receive channel (in the body guard) alive until the cyclic collector ran,

@@ -19,6 +19,7 @@ problem back into the same class on the other side of a split role::
     ├── BusinessRuleViolation 422  unknown_customer, unsupported_currency, ...
     ├── RateLimited           429  rate_limited            (adds Retry-After)
     ├── Starting              503  starting                the role is not ready yet
+    ├── StoreUnavailable      503  store_unavailable       the hub's own database or Redis is unreachable
     └── BackendError          502  backend_error           a backend said no
         └── BackendUnavailable 503 backend_unavailable     worth retrying
             ├── BackendThrottled   backend_throttled       honours retry_after
@@ -124,6 +125,14 @@ class Starting(HubError):
     status, code, title = 503, "starting", "The hub is starting"
 
 
+class StoreUnavailable(HubError):
+    """The hub's own store (its database, or Redis) cannot be reached: restarting, failing over, or
+    its pool exhausted. Nothing was done that the client cannot safely retry (with its idempotency
+    key): answered 503 with ``Retry-After``, never a 500 (``shared.outage``)."""
+
+    status, code, title = 503, "store_unavailable", "The hub's store is unavailable"
+
+
 class BackendError(HubError):
     """A backend answered with a permanent failure (a 4xx that is not a throttle)."""
 
@@ -158,7 +167,8 @@ _BY_STATUS: dict[int, type[HubError]] = {
 }
 _BY_CODE: dict[str, type[HubError]] = {
     cls.code: cls
-    for cls in (ValidationFailed, BackendError, BackendUnavailable, BackendThrottled, CircuitOpen)
+    for cls in (ValidationFailed, BackendError, BackendUnavailable, BackendThrottled, CircuitOpen, Starting,
+                StoreUnavailable)
 }
 
 

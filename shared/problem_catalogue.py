@@ -145,6 +145,9 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Operators: deploy a worker that knows the topic, then replay. " + _SUPPORT),
     _p("internal_error", 500, "Internal error", "Something unexpected failed inside the hub; nothing about it "
        "is shown.", "Retry later. " + _SUPPORT, retry=True),
+    _p("store_unavailable", 503, "The hub's store is unavailable", "The hub's own database or Redis could not be "
+       "reached (restarting, failing over, or every connection busy); the request did not complete.",
+       "Retry after `Retry-After` seconds with the same `Idempotency-Key`: a write is done once.", retry=True),
     _p("starting", 503, "The hub is starting", "This instance is not ready yet.", "Retry in a second.", retry=True),
     # -- back-office systems -------------------------------------------------------------------------
     _p("backend_error", 502, "A back-office system failed", "A backend (ERP, WMS, POS, payments, a channel platform) "

@@ -29,6 +29,7 @@ import msgspec
 from shared.asgi import read_body, send_response
 from shared.errors import BackendUnavailable, HubError, error_class_for
 from shared.jsonbody import decode_json
+from shared.outage import store_outage
 from shared.resilience import deadline_scope, remaining_deadline
 from shared.rpc_batch import BATCH_PATH, Batch, BatchAnswer, BatchAnswers, BatchCall, RpcBatcher
 from shared.telemetry import inject_trace_headers, server_span
@@ -96,7 +97,7 @@ class RpcApp:
         fn, args_type = route
         try:
             args = decode_json(body, args_type)
-            result = await fn(**msgspec.structs.asdict(args))
+            result = await self._run(fn, args)
         except msgspec.ValidationError as exc:
             problem = _Problem(status=422, code="validation_failed", detail=str(exc))
         except HubError as exc:
@@ -108,6 +109,21 @@ class RpcApp:
         else:
             return 200, self._encoder.encode(result)
         return problem.status, self._encoder.encode(problem)
+
+    @staticmethod
+    async def _run(fn: Callable, args: Any) -> Any:
+        """The call; its store being unreachable is a ``StoreUnavailable`` (503, retried by the
+        caller's worker), never a 500 that a worker would take as permanent."""
+        try:
+            return await fn(**msgspec.structs.asdict(args))
+        except HubError:
+            raise
+        except Exception as exc:
+            outage = store_outage(exc)
+            if outage is None:
+                raise
+            log.warning("rpc: store unreachable: %r", exc)
+            raise outage from exc
 
     async def _batch(self, scope: dict, receive: Callable, send: Callable) -> None:
         """``POST /rpc/_batch``: the calls run at once, each in its own span and deadline (see

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from shared.errors import BackendUnavailable, CircuitOpen, HubError
+from shared.errors import BackendUnavailable, CircuitOpen, HubError, Starting, StoreUnavailable
 from shared.messaging.config import WorkerConfig
 
 REASON_MAX = 500
@@ -69,7 +69,9 @@ def reason_of(exc: BaseException) -> str:
 
 
 def is_permanent(exc: BaseException) -> bool:
-    return isinstance(exc, HubError) and not isinstance(exc, BackendUnavailable)
+    """A ``HubError`` other than the ones that say "later": a backend or the hub's own store (met
+    over the internal RPC) unavailable, a role still starting."""
+    return isinstance(exc, HubError) and not isinstance(exc, (BackendUnavailable, StoreUnavailable, Starting))
 
 
 def decide(
