@@ -211,6 +211,10 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Send one whole X12 interchange, ISA to IEA, as the body (see `/docs/edi`)."),
     _p("edi_unknown_partner", 403, "Unknown trading partner", "The ISA sender (ISA05/ISA06) is not a trading "
        "partner set up for this credential's customer.", "Use the ISA id the hub's operator set up for you."),
+    _p("edi_control_number_reused", 409, "Interchange control number reused", "An interchange from this partner "
+       "with the same ISA13 but other content was taken before (X12 TA1 note 025, duplicate interchange control "
+       "number); nothing of this one was taken. A resend of the same interchange is answered as before.",
+       "Send the new interchange under a new ISA13."),
     _p("edi_rejected", 422, "Interchange rejected", "The interchange was rejected as a whole: `segment` and "
        "`detail` name what is wrong; `acknowledgement` is the 997 (or TA1) the hub sent back. Nothing in it "
        "was captured.", "Fix the interchange and send it again (a rejected interchange does not hold its ISA13)."),

@@ -82,6 +82,7 @@ class EdiService:
                     await enqueue(conn, CAPTURE_TOPIC, f"edi:{partner.name}:{job.po.po_number}", job,
                                   delay=SAFETY_NET_SECONDS)
         if first is None:
+            await self._same_as_before(partner, received, ref, raw)
             return await self._receipt(partner, received, status, ref, replayed=True)
         self._out.drop_off([ack])
         for job in jobs:
@@ -90,6 +91,18 @@ class EdiService:
             except BackendUnavailable:
                 pass  # the worker's copy captures it
         return await self._receipt(partner, received, status, ref)
+
+    async def _same_as_before(self, partner: TradingPartner, received: Received, ref: str, raw: bytes) -> None:
+        """A resend of a taken interchange is answered with what was sent the first time; other
+        content under the same ISA13 is refused (409 ``edi_control_number_reused``, the X12 TA1 note
+        025 "duplicate interchange control number"): answering it as a resend would drop its orders
+        unseen. Line breaks between segments do not count (a VAN may add or take them)."""
+        async with reading(self._engine) as conn:
+            before = await repo.document(conn, partner.name, "in", "850", ref)
+        if before is not None and _content(before.raw.encode("latin-1")) != _content(raw):
+            raise Conflict(f"Interchange control number {received.control} (ISA13) was used before by {partner.name} "
+                           "for a different interchange; nothing of this one was taken. Send it under a new ISA13.",
+                           code="edi_control_number_reused")
 
     async def _receipt(self, partner: TradingPartner, received: Received, status: str, ref: str, *,
                        replayed: bool = False) -> Receipt:
@@ -192,6 +205,10 @@ def _ref(received: Received, status: str, raw: bytes) -> str:
     if status != "rejected":
         return received.control
     return "rejected-" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _content(raw: bytes) -> bytes:
+    return raw.replace(b"\r", b"").replace(b"\n", b"").strip()
 
 
 def _status(received: Received) -> str:

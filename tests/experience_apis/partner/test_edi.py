@@ -88,6 +88,25 @@ async def test_the_same_interchange_or_po_again_makes_no_second_order(hub) -> No
     assert len([d for d in listed if d["po_number"] == po]) == 1
 
 
+async def test_other_content_under_a_taken_isa13_is_409_and_never_dropped_as_a_resend(hub) -> None:  # noqa: ANN001
+    """bench/chaos found a new PO under a reused ISA13 answered as a resend (2xx) and never taken."""
+    headers = await partner(hub)
+    isa, po, other = control(), f"PO-{uuid.uuid4().hex[:8]}", f"PO-{uuid.uuid4().hex[:8]}"
+    text = purchase_order(isa, po, [("SKU-1003", 1, None)])
+    first = (await send(hub, headers, text)).json()
+    reused = await send(hub, headers, purchase_order(isa, other, [("SKU-1003", 2, None)]))
+    assert reused.status_code == 409, reused.text
+    assert reused.json()["code"] == "edi_control_number_reused" and str(isa) in reused.json()["detail"]
+    listed = (await hub.http.get(DOCS, headers=headers)).json()["items"]
+    assert not [d for d in listed if d.get("po_number") == other], "nothing of the refused interchange was taken"
+    rewrapped = text.replace("~", "~\r\n") if "\n" not in text else text.replace("\n", "")
+    again = await send(hub, headers, rewrapped)  # the same interchange, other line breaks: still a resend
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    assert again.json()["orders"] == first["orders"]
+    fixed = await send(hub, headers, purchase_order(isa + 1, other, [("SKU-1003", 2, None)]))
+    assert fixed.status_code == 200 and fixed.json()["orders"][0]["outcome"] == "accepted", fixed.text
+
+
 async def test_unknown_sku_lines_are_rejected_in_the_855_and_the_rest_captured(hub) -> None:  # noqa: ANN001
     headers = await partner(hub)
     body = (await send(hub, headers, purchase_order(control(), f"PO-{uuid.uuid4().hex[:8]}",
