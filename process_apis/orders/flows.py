@@ -91,19 +91,27 @@ class OrderFlows:
         self._wake()
 
     async def release_to_wms(self, message: Message) -> None:
+        """Release a posted order; and an order whose shipment came in before its release was written
+        (a worker stopped between the two): the release again (idempotent at the warehouse) only to
+        record its fulfilment id and step, the status left as the shipment set it."""
         order = await self._order(message.decode(repo.OrderRef).order_id)
-        if order.status != "posted":
+        late = order.status in repo.SHIPPED_ALREADY and order.fulfilment_id is None
+        if order.status != "posted" and not late:
             return
         if self._releases is not None:
             found = await self._releases.release(order, _address(order.ship_to))
-            async with self._engine.begin() as conn:
-                await repo.move(conn, order.order_id, "released", ["posted"], fulfilment_id=found[0].fulfilment_id,
-                                detail=released_detail(found)[:500])
-            return
-        ref = await self._wms.release(FulfilmentRequest(
-            order_id=order.order_id, lines=tuple(FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in order.lines),
-            ship_to=_address(order.ship_to)))
-        await self._batches.record(RELEASED, order, ref.fulfilment_id, f"WMS fulfilment {ref.fulfilment_id}")
+            fulfilment_id, detail = found[0].fulfilment_id, released_detail(found)[:500]
+        else:
+            ref = await self._wms.release(FulfilmentRequest(
+                order_id=order.order_id, ship_to=_address(order.ship_to),
+                lines=tuple(FulfilmentLine(sku=l.sku, quantity=l.quantity) for l in order.lines)))
+            fulfilment_id, detail = ref.fulfilment_id, f"WMS fulfilment {ref.fulfilment_id}"
+            if not late and await self._batches.record(RELEASED, order, fulfilment_id, detail):
+                return
+        async with self._engine.begin() as conn:  # not moved from posted: its shipment may have come first
+            if late or not await repo.move(conn, order.order_id, "released", ["posted"], fulfilment_id=fulfilment_id,
+                                           detail=detail):
+                await repo.record_late_release(conn, order.order_id, fulfilment_id, detail)
 
     async def record_shipment(self, message: Message) -> None:
         """Apply the shipment whole, or refuse it (see ``shipping``): a refusal is counted

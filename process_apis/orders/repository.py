@@ -75,6 +75,7 @@ class StoredOrder(msgspec.Struct, frozen=True, kw_only=True):
     ship_to: dict | None
     payment: dict | None
     created_at: datetime
+    fulfilment_id: str | None = None
 
 
 async def insert_order(conn: AsyncConnection, order: StoredOrder, business_key: str | None, detail: str | None,
@@ -108,6 +109,24 @@ async def move(conn: AsyncConnection, order_id: str, to: OrderStatus, from_: Ite
     if result.rowcount != 1:
         return False
     await add_history(conn, order_id, to, now, detail)
+    return True
+
+
+SHIPPED_ALREADY = ("shipped", "delivered")
+"""Where a shipment may take an order before its release is written (``record_late_release``)."""
+
+
+async def record_late_release(conn: AsyncConnection, order_id: str, fulfilment_id: str, detail: str) -> bool:
+    """The release of an order whose shipment was recorded first (the WMS shipped it before the
+    hub had written down the release): its fulfilment id and a ``released`` history step, the
+    status left as it is. False: it was recorded already."""
+    result = await conn.execute(update(orders).where(orders.c.order_id == order_id, orders.c.fulfilment_id.is_(None),
+                                                     orders.c.status.in_(SHIPPED_ALREADY))
+                                .values(fulfilment_id=fulfilment_id))
+    if result.rowcount != 1:
+        return False
+    await add_history(conn, order_id, "released", datetime.now(UTC),
+                      f"{detail} (recorded after its shipment: the warehouse shipped before the release was written)")
     return True
 
 
@@ -236,7 +255,7 @@ def _stored(row: object) -> StoredOrder:
         channel_order_ref=r["channel_order_ref"], po_number=r["po_number"], currency=r["currency"],
         total=Decimal(r["total"]), status=r["status"], erp_order_number=r["erp_order_number"],
         lines=msgspec.convert(r["lines"], tuple[OrderLineView, ...]), ship_to=r["ship_to"], payment=r["payment"],
-        created_at=_utc(r["created_at"]),
+        created_at=_utc(r["created_at"]), fulfilment_id=r.get("fulfilment_id"),
     )
 
 
