@@ -19,6 +19,7 @@ from system_apis.threepl.client import auth_headers
 from tests.commerce_hub.orders_support import key, until
 from tests.commerce_hub.test_fulfilment_routing import ORDER
 from tests.commerce_hub.test_returns import SCOPES
+from tests.conftest import fresh_pg_database
 from tests.e2e.conftest import SPLIT_ROLES, RedisServer, SplitHub, private_redis, wait_statuses
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -38,7 +39,16 @@ def redis_server(tmp_path_factory) -> Iterator[RedisServer]:  # noqa: ANN001
 
 
 @pytest.fixture(scope="module")
-def split(pg_url, redis_server, tmp_path_factory) -> Iterator[SplitHub]:  # noqa: ANN001
+def own_pg() -> Iterator[str]:
+    """A database of this module's own: the 3PL's stock (3PL-MV) and this module's holds stay out of
+    the session's shared one, and earlier tests' holds do not move this order's lines."""
+    with fresh_pg_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def split(own_pg, redis_server, tmp_path_factory) -> Iterator[SplitHub]:  # noqa: ANN001
+    pg_url = own_pg
     workdir = tmp_path_factory.mktemp("threepl-split")
     (workdir / "hub.toml").write_text(HUB_TOML)
     hub = SplitHub(workdir, pg_url, redis_url=redis_server.url, extra_env={
