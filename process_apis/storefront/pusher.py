@@ -165,7 +165,7 @@ class StorefrontPusher:
         """Record what the shop now shows; the claim ends (a row that moved on meanwhile stays due)."""
         now = utcnow()
         sent = [{"s": lv.sku, "l": lv.location, "p": lv.available, "v": versions[(lv.sku, lv.location)]}
-                for lv in batch]
+                for lv in sorted(batch, key=lambda lv: (lv.sku, lv.location))]  # the refresh's lock order
         async with self._engine.begin() as conn:
             await conn.execute(update(levels).where(levels.c.sku == bindparam("s"), levels.c.location == bindparam("l"),
                                                     levels.c.claim == claim)
