@@ -1,10 +1,16 @@
 """One background task calling ``tick`` every ``period`` seconds until stopped (the backend
-reports, the connection probes): ``tick`` handles its own failures."""
+reports, the connection probes), on the pollers' runner (``shared.periodic.run_every``):
+``tick`` handles its own failures; one it does not is logged and the next tick comes on time."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
+
+from shared.periodic import run_every
+
+log = logging.getLogger("commerce_hub.ops")
 
 
 class Every:
@@ -23,6 +29,4 @@ class Every:
             self._task = None
 
     async def _run(self) -> None:
-        while True:
-            await self._tick()
-            await asyncio.sleep(self._period)
+        await run_every(self._tick, self._period, log=log, what=self._name)
