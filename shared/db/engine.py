@@ -11,6 +11,8 @@ from sqlalchemy import event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from shared.db import sqlite_driver
+
 
 PING_WHEN_IDLE_SECONDS = 1.0
 """A pooled PostgreSQL connection idle longer than this is pinged before use."""
@@ -33,7 +35,7 @@ def create_engine(database_url: str, *, pool_size: int = 10, pool_overflow: int 
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30, "async_creator_fn": sqlite_driver.connect})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     overflow = pool_size if pool_overflow is None else pool_overflow

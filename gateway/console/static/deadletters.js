@@ -109,7 +109,9 @@
     if (!cursor && self.extended) return;  // polling leaves an operator's extra pages alone
     const query = new URLSearchParams({ limit: "50", ...self.filter });
     if (cursor) query.set("cursor", cursor);
+    const asked = self.filter;  // a new filter replaces the object: an answer for an older one is dropped
     const page = await attempt(`/dead-letters?${query}`);
+    if (asked !== self.filter) return;  // a poll sent before the operator filtered, answered after
     if (page.error) {
       put("dlq-more", "");
       return put("dlq", failure(page.error, "Dead letters"));

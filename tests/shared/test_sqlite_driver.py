@@ -1,0 +1,56 @@
+"""The SQLite engine's connections close without hanging when SQLAlchemy has already forced a
+stop (its terminate path for a connection whose task is cancelled): see shared/db/sqlite_driver."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import text
+
+from shared.db.engine import create_engine
+
+
+async def _driver_connection(engine):  # noqa: ANN001, ANN202 - the raw aiosqlite connection
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        return raw.driver_connection
+
+
+async def test_a_close_after_a_forced_stop_returns_and_ends_the_worker(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        driver = await _driver_connection(engine)
+        driver.stop()  # SQLAlchemy's forced close, queued before the graceful close's own
+        await asyncio.wait_for(driver.close(), 10)  # aiosqlite's own close waited here forever
+        await asyncio.to_thread(driver._thread.join, 10)
+        assert not driver._thread.is_alive()
+    finally:
+        await engine.dispose()
+
+
+async def test_a_cancelled_graceful_close_beside_a_forced_stop_does_not_wait_forever(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        driver = await _driver_connection(engine)
+        closing = asyncio.create_task(driver.close())
+        await asyncio.sleep(0)  # the graceful close's statement is queued...
+        driver.stop()  # ...then the forced stop, as SQLAlchemy does on a cancellation
+        await asyncio.wait_for(closing, 10)
+        assert driver._connection is None
+    finally:
+        await engine.dispose()
+
+
+async def test_connections_still_read_write_and_close(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+            await conn.execute(text("INSERT INTO t VALUES (1), (2)"))
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT sum(n) FROM t"))).scalar_one() == 3
+        driver = await _driver_connection(engine)
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(driver._thread.join, 10)
+    assert not driver._thread.is_alive()  # dispose closed it and its worker ended
