@@ -5,6 +5,7 @@
     FulfilmentPort       fakes.backoffice.FakeFulfilment
     PaymentsPort         fakes.backoffice.FakePayments
     ChannelPlatformPort  fakes.backoffice.FakeChannelPlatform
+    ChannelOrderFeed     fakes.channel.FakeOrderFeed
     PricingPort          fakes.pricing.FakePricing
 
 Each is in memory, behaves like the real one where the process relies on it

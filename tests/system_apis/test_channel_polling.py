@@ -1,51 +1,128 @@
 """Polling a channel that sends no webhooks: each order queued once across rounds, a failing feed
-asked again from the same cursor, the other feeds unharmed."""
+asked again from the same cursor, the other feeds unharmed; the cursor stored once its page's
+orders are accepted (never before), a new poller (a restart) going on from it, and never moved back
+by a slower instance."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from shared.db.engine import create_engine
 from shared.db.tables import outbox
 from shared.errors import BackendUnavailable
 from shared.idempotency import IdempotencyLedger
-from shared.models import ChannelOrder, ChannelOrderLine
+from system_apis.channel import polling
+from system_apis.channel.poll_cursors import PollCursors
 from system_apis.channel.polling import ChannelPoller
-from system_apis.channel.port import FeedPage
+from tests.fakes.channel import FakeOrderFeed, stamp
 
 
-def _order(ref: str, channel: str) -> ChannelOrder:
-    return ChannelOrder(channel=channel, channel_order_ref=ref, currency="USD", total=Decimal("1.10"),
-                        lines=(ChannelOrderLine(sku="SKU-1003", quantity=1, unit_price=Decimal("1.10")),))
+@pytest.fixture(params=["sqlite_url", "pg_url"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue(request.param)
 
 
-class Feed:
-    def __init__(self, refs: list[str], fail: bool = False) -> None:
-        self.refs, self.fail, self.asked = refs, fail, []
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[object]:
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
 
-    async def orders_since(self, cursor: str | None, channel: str) -> FeedPage:
-        self.asked.append(cursor)
-        if self.fail:
-            raise BackendUnavailable("down", backend="x")
-        return FeedPage(orders=[_order(r, channel) for r in self.refs], cursor=f"c{len(self.asked)}")
+
+def poller(engine: object, **feeds: FakeOrderFeed) -> ChannelPoller:
+    """A poller as a (re)started hub makes one: nothing in memory."""
+    ledger = IdempotencyLedger(engine, ttl=timedelta(hours=72))
+    return ChannelPoller({name: (name, feed) for name, feed in feeds.items()}, engine, ledger, interval=1.0)
+
+
+async def queued(engine: object, ref: str) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.key == ref))).scalar_one()
 
 
 async def test_each_polled_order_is_queued_once_and_a_failing_feed_keeps_its_cursor(sqlite_url: str) -> None:
     engine = create_engine(sqlite_url)
-    ledger = IdempotencyLedger(engine, ttl=timedelta(hours=72))
-    good, down = Feed(["3001", "3002"]), Feed([], fail=True)
-    poller = ChannelPoller({"mage": ("mage", good), "other": ("other", down)}, engine, ledger, interval=1.0)
+    good, down = FakeOrderFeed(), FakeOrderFeed()
+    down.failure = BackendUnavailable("down", backend="x")
+    good.place("3001"), good.place("3002")
+    polls = poller(engine, mage=good, other=down)
     try:
-        assert await poller.poll_once() == 2
-        good.refs.append("3003")
-        assert await poller.poll_once() == 1  # 3001 and 3002 again: duplicates
+        assert await polls.poll_once() == 2
+        good.place("3003")
+        assert await polls.poll_once() == 1  # 3001 and 3002 again: duplicates
         async with engine.connect() as conn:
-            queued = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
+            total = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
     finally:
         await engine.dispose()
 
-    assert queued == 3
-    assert good.asked == [None, "c1"] and down.asked == [None, None]
+    assert total == 3
+    assert good.asked == [None, stamp(good.now)] and down.asked == [None, None]
+
+
+async def test_a_restarted_poller_goes_on_from_the_stored_cursor_past_the_look_back(engine: object) -> None:
+    """Regression: the cursor lived in memory, so a poller made after a restart longer than the
+    look-back asked from the look-back and never saw an order placed in between."""
+    feed = FakeOrderFeed()
+    name = f"mage-{id(feed)}"
+    first = feed.place(f"r-{id(feed)}-1")
+    assert await poller(engine, **{name: feed}).poll_once() == 1
+    start = feed.now
+    feed.now += timedelta(hours=72)  # the hub was down for three days
+    missed = f"r-{id(feed)}-2"
+    feed.place(missed, at=start + timedelta(hours=36))  # older than the 24 h look-back now
+
+    assert await poller(engine, **{name: feed}).poll_once() == 1
+    assert feed.asked == [None, first]
+    assert await queued(engine, missed) == 1
+
+
+async def test_the_cursor_is_stored_only_after_its_page_is_accepted(engine: object,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: a page whose orders could not be accepted must leave the stored cursor where it
+    was, so the restarted poller asks that page again instead of skipping its orders."""
+    feed = FakeOrderFeed()
+    name, lost = f"mage-{id(feed)}", f"r-{id(feed)}-2"
+    first = feed.place(f"r-{id(feed)}-1")
+    polls = poller(engine, **{name: feed})
+    assert await polls.poll_once() == 1
+    feed.now += timedelta(hours=72)
+    feed.place(lost, at=feed.now - timedelta(hours=36))
+    accept = polling.accept_order
+
+    async def failing(*args: object, **kw: object) -> str:
+        if args[4].channel_order_ref == lost:  # accept_order(engine, ledger, name, delivery_id, order, ...)
+            raise ConnectionError("the database went away")
+        return await accept(*args, **kw)
+
+    monkeypatch.setattr(polling, "accept_order", failing)
+    with pytest.raises(ConnectionError):
+        await polls.poll_once()
+    stored = await PollCursors(engine).load(name)
+    monkeypatch.setattr(polling, "accept_order", accept)
+    assert await polls.poll_once() == 1  # the same poller asks the same page again
+
+    assert stored == first
+    assert feed.asked == [None, first, first]
+    assert await queued(engine, lost) == 1
+
+
+async def test_a_slower_instance_never_moves_the_stored_cursor_back(engine: object) -> None:
+    """Two instances polling one platform: the one whose page was read before a later order came
+    stores after the other; the later cursor stays."""
+    ahead, behind = FakeOrderFeed(), FakeOrderFeed()  # one platform, read at two moments
+    name, refs = f"mage-{id(ahead)}", [f"r-{id(ahead)}-{i}" for i in (1, 2, 3)]
+    one, other = poller(engine, **{name: ahead}), poller(engine, **{name: behind})
+    ahead.place(refs[0]), behind.place(refs[0])
+    assert await other.poll_once() == 1 and await one.poll_once() == 0  # both at the first order's time
+    for feed in (ahead, behind):
+        feed.place(refs[1], at=feed.now + timedelta(minutes=2))
+    ahead.place(refs[2], at=ahead.now + timedelta(minutes=5))  # after the slower one read its page
+    assert await one.poll_once() == 2  # stores 09:05
+    assert await other.poll_once() == 0  # its page ends at 09:02: stored after, a no-op
+
+    assert behind.asked == [None, stamp(behind.now)]
+    assert await PollCursors(engine).load(name) == stamp(ahead.now + timedelta(minutes=5))

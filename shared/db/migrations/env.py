@@ -18,6 +18,7 @@ import shared.db.erp_tables  # noqa: F401 - its tables join the metadata
 import shared.db.edi_tables  # noqa: F401 - its tables join the metadata
 import shared.db.migration_tables  # noqa: F401 - its tables join the metadata
 import shared.db.fulfilment_tables  # noqa: F401 - its tables join the metadata
+import shared.db.channel_poll_tables  # noqa: F401 - its tables join the metadata
 from shared.db.tables import metadata
 
 _LOCK_ID = 0x48554221  # "HUB!"
