@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.e2e.conftest import HUB, ORDER, RedisServer, private_redis, erp_sales
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 BASE_PORT = int(os.environ.get("HUB_TEST_CLUSTER_PORT", "9240"))  # another range: set it
 ADMIN = "e2e-cluster-admin-key-0123456789"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -112,6 +114,18 @@ async def test_cluster_up_places_an_order_through_the_load_balancer_and_down_lea
             await wait_statuses(api, headers, [placed.json()["order_id"]], "released", 60)
             unknown = cluster.hub("restart", "nope", timeout=30)
             assert unknown.returncode == 1 and "no member 'nope'" in unknown.stderr, unknown.stderr
+
+            # the README's load on the cluster (bench/cluster_load.py): the four channels' orders taken,
+            # and the flows' counts it prints (the console's Flows panel) move while it runs
+            loaded = subprocess.run([sys.executable, str(ROOT / "bench" / "cluster_load.py"),
+                                     "--url", lb, "--admin-key", ADMIN, "--rate", "4", "--seconds", "8",
+                                     "--drain", "60"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+            assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+            ticks = [line for line in loaded.stdout.splitlines() if line.startswith("t=")]
+            assert len(ticks) >= 2 and "0 order(s) refused for good" in loaded.stdout, loaded.stdout
+            captured = [int(line.split("order_capture done ")[1].split(";")[0].split(",")[0]) for line in ticks
+                        if "order_capture done " in line]
+            assert captured and captured[-1] >= 2 + 16, loaded.stdout  # the two above, then the load's (4/s x 8 s x 0.5)
 
         for gateway in ("gateway-1", "gateway-2"):  # round robin: each gateway answered some of them
             scraped = httpx.get(f"{processes[gateway]['url']}/metrics", headers={"X-API-Key": ADMIN}, timeout=5).text
