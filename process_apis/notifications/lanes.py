@@ -26,9 +26,9 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from process_apis.notifications.repository import LaneRef, utc
-from shared.sealing import DataKeyError, DataKeys
 from shared.db.tables import webhook_deliveries as deliveries
 from shared.db.tables import webhook_subscriptions as subs
+from shared.sealing import DataKeyError, DataKeys
 from system_apis.webhooks.port import WebhookResult
 
 log = logging.getLogger("commerce_hub.webhooks")

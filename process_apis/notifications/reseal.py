@@ -3,30 +3,38 @@
 A database made before sealing holds plaintext secrets; after a key rotation, rows are sealed
 under the older key. ``reseal`` opens each one and writes it under the current key, one
 compare-and-set UPDATE per changed row (a rotation by a partner in between wins; the row is
-already sealed then). A row that no key here opens stops it with ``DataKeyError``: a hub
+already sealed then). A previous secret whose overlap has ended signs nothing more: it is
+cleared rather than opened. A row that no key here opens stops it with ``DataKeyError``: a hub
 started with a wrong or lost key refuses to start instead of failing every delivery.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from process_apis.notifications.repository import utc
 from shared.db.tables import webhook_subscriptions as subs
 from shared.sealing import DataKeys, sealed_kid
 
 
 async def reseal(engine: AsyncEngine, keys: DataKeys) -> int:
     """Rows changed: every secret (and previous secret) not sealed under the current key."""
+    now = datetime.now(UTC)
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(subs.c.id, subs.c.secret, subs.c.previous_secret))).all()
+        rows = (await conn.execute(select(subs.c.id, subs.c.secret, subs.c.previous_secret,
+                                          subs.c.previous_secret_until))).all()
     changed = 0
     for row in rows:
         stale = [(name, value) for name, value in (("secret", row.secret), ("previous_secret", row.previous_secret))
                  if value is not None and sealed_kid(value) != keys.current]
         if not stale:
             continue
-        new = {name: keys.reseal(value, row.id) for name, value in stale}
+        ended = (utc(row.previous_secret_until) or now) <= now
+        new = {name: None if name == "previous_secret" and ended else keys.reseal(value, row.id)
+               for name, value in stale}
         async with engine.begin() as conn:
             done = await conn.execute(update(subs).where(subs.c.id == row.id, *(
                 getattr(subs.c, name) == value for name, value in stale)).values(**new))

@@ -10,6 +10,7 @@ import binascii
 import json
 import logging
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,12 +130,15 @@ async def test_the_start_seals_plaintext_rows_and_they_sign_as_before(
     legacy = new_secret()
     async with running(db_url, key_file) as (hub, engine, headers):
         sub = await subscribe(hub, headers, receiver.url)
-        async with engine.begin() as conn:
-            await conn.execute(update(subs).where(subs.c.id == sub["id"]).values(secret=legacy))
+        async with engine.begin() as conn:  # a previous secret whose overlap ended is cleared, not kept
+            await conn.execute(update(subs).where(subs.c.id == sub["id"]).values(
+                secret=legacy, previous_secret=new_secret(), previous_secret_until=datetime(2026, 1, 1, tzinfo=UTC)))
     settings = make_settings(db_url, data_key_file=str(key_file))
     assert await seal_secrets(settings) == 1 and await seal_secrets(settings) == 0  # once
     async with running(db_url, key_file) as (hub, engine, headers):
-        assert_hidden((await stored(engine, sub["id"])).secret, legacy)
+        row = await stored(engine, sub["id"])
+        assert_hidden(row.secret, legacy)
+        assert row.previous_secret is None
         got = await stock_event(hub, receiver, 31)
         assert Webhook(legacy).verify(got.body, got.headers)["data"]["on_hand"] == 31
 
