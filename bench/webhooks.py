@@ -40,6 +40,7 @@ from shared.db.tables import webhook_deliveries  # noqa: E402
 from shared.messaging import OutboxStore, RedisTransport, TableTransport, Worker, WorkerConfig  # noqa: E402
 from shared.models import StockChanged  # noqa: E402
 from system_apis.webhooks.client import build_webhook_sender  # noqa: E402
+from tests.process_apis.notifications.support import KEYS  # noqa: E402
 
 SUBSCRIPTIONS = 100
 RECEIVER = """
@@ -83,7 +84,7 @@ async def run(database_url: str, redis_url: str | None, n_events: int, concurren
     redis = None
     async with AsyncExitStack() as stack:
         sender = await build_webhook_sender(stack, sandbox=True, timeout=10, concurrency=concurrency)
-        service = NotificationService(engine, sender)
+        service = NotificationService(engine, sender, keys=KEYS)
         for i in range(SUBSCRIPTIONS):
             await service.subscribe(f"CUST-B{i % 2}", "bench", base + f"/s{i}", ["inventory.changed"])
         config = WorkerConfig(concurrency=concurrency, batch_size=200, poll_seconds=0.05)
@@ -95,7 +96,7 @@ async def run(database_url: str, redis_url: str | None, n_events: int, concurren
             transport = RedisTransport(store, redis, config, namespace=f"hub:stream:bench-{secrets.token_hex(3)}")
         else:
             transport = TableTransport(store, config)
-        flow = DeliveryFlow(engine, sender, Policy())
+        flow = DeliveryFlow(engine, sender, Policy(), keys=KEYS)
         worker = Worker(transport, flow.handlers(), config=config, name="bench")
         total = SUBSCRIPTIONS * n_events
         started, cpu = time.perf_counter(), time.process_time()

@@ -8,6 +8,7 @@ from commerce_hub.context import Context
 from process_apis.notifications.delivery import DeliveryFlow
 from process_apis.notifications.lanes import Policy
 from process_apis.notifications.service import NotificationService
+from shared.sealing import load_data_keys
 from system_apis.webhooks.client import HttpWebhookSender, build_webhook_sender
 
 _SENDERS: dict[int, HttpWebhookSender] = {}
@@ -25,7 +26,7 @@ async def webhook_sender(ctx: Context) -> HttpWebhookSender:
 
 
 async def notification_service(ctx: Context) -> NotificationService:
-    return NotificationService(await ctx.database(), await webhook_sender(ctx),
+    return NotificationService(await ctx.database(), await webhook_sender(ctx), keys=load_data_keys(ctx.settings),
                                secret_overlap=ctx.settings.webhook_secret_overlap_seconds, wake=ctx.wake)
 
 
@@ -37,5 +38,6 @@ def delivery_policy(ctx: Context) -> Policy:
 
 
 async def delivery_handlers(ctx: Context) -> dict:
-    flow = DeliveryFlow(await ctx.database(), await webhook_sender(ctx), delivery_policy(ctx), wake=ctx.wake)
+    flow = DeliveryFlow(await ctx.database(), await webhook_sender(ctx), delivery_policy(ctx),
+                        keys=load_data_keys(ctx.settings), wake=ctx.wake)
     return flow.handlers()

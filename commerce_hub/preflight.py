@@ -4,6 +4,7 @@ naming it instead of a traceback from a worker process."""
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from sqlalchemy import text
 
@@ -11,6 +12,8 @@ from shared.db.engine import create_engine
 from shared.settings import Settings, SettingsError
 
 DB_ROLES = {"all", "gateway", "process", "system", "worker"}
+SEALING_ROLES = {"all", "process", "worker"}
+"""Roles that read or write partner webhook secrets (sealed with the data key)."""
 
 
 def preflight(settings: Settings, role: str) -> None:
@@ -21,6 +24,8 @@ def preflight(settings: Settings, role: str) -> None:
     if role in DB_ROLES:
         asyncio.run(_check_database(settings))
         migrate(settings)
+    if role in SEALING_ROLES:
+        asyncio.run(seal_secrets(settings))
     if settings.redis_url:
         asyncio.run(_check_redis(settings.redis_url))
     needed = {
@@ -50,6 +55,30 @@ def migrate(settings: Settings) -> None:
 
     asyncio.run(_check_database(settings))
     upgrade(settings.database_url)
+
+
+async def seal_secrets(settings: Settings, *, strict: bool | None = None) -> int:
+    """Load the data key (made once in the sandbox) and seal every webhook secret under it;
+    a stored secret the key does not open stops the start naming HUB_DATA_KEY_FILE (``strict``,
+    production's default). The sandbox leaves such a row as it is and says so: a PostgreSQL
+    sandbox keeps its key in its working directory, so two directories on one database hold
+    two keys, and neither should keep the other from starting."""
+    from process_apis.notifications.reseal import reseal
+    from shared.sealing import SETTING, DataKeyError, load_data_keys
+
+    keys = load_data_keys(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        done = await reseal(engine, keys, strict=not settings.sandbox if strict is None else strict)
+        if done.unreadable:
+            print(f"hub: {done.unreadable} webhook signing secret(s) sealed under another data key than "
+                  f"{SETTING}'s; their deliveries wait until the hub runs with that key (sandbox)", file=sys.stderr)
+        return done.changed
+    except DataKeyError as exc:
+        raise SettingsError(f"{SETTING}: {exc.reason} Start with the key that sealed them "
+                            "(an old key may stay below the new one in the file).") from None
+    finally:
+        await engine.dispose()
 
 
 async def _check_database(settings: Settings) -> None:

@@ -205,6 +205,11 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "replay may.", "Replay a shorter range."),
     _p("webhook_url_refused", 422, "Webhook URL refused", "The URL is not https (in production) or resolves to "
        "a private, loopback, link-local or metadata address.", "Use a public https URL (see `/docs/webhooks`)."),
+    _p("data_key_mismatch", 500, "The hub cannot read a stored secret", "The subscription's signing secret is "
+       "stored encrypted, and this hub instance does not hold the data key that encrypted it (an operator "
+       "started it with a wrong or lost `HUB_DATA_KEY_FILE`). Nothing was sent or changed.",
+       "Retry later. Operators: start the hub with the key that sealed the secrets (docs/security.md, "
+       "\"Data key\"). " + _SUPPORT, retry=True),
     # -- EDI (issue 13) ----------------------------------------------------------------------------------
     _p("edi_unreadable", 400, "Not an X12 interchange", "The body does not start with a readable ISA segment, "
        "so no separators or sender can be read (and no 997 can be addressed).",

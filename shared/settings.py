@@ -284,6 +284,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     disabled; the partner enables it again (``POST /v1/partner/webhooks/{id}/enable``)."""
     webhook_secret_overlap_seconds: float = 86400.0
     """After a secret rotation, how long deliveries are also signed with the previous secret."""
+    data_key_file: str | None = None
+    """A file of data keys (base64 of 32 bytes, one a line; the first seals, the others only open)
+    that seal partner webhook secrets at rest (``shared.sealing``). Required with HUB_SANDBOX=0;
+    unset with the sandbox: a key made once beside the SQLite file (else ``./var/data.key``)."""
 
     # --- EDI (issue 13) ---
     edi_partners: dict[str, EdiPartner] = {}

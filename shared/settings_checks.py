@@ -12,6 +12,9 @@ from shared.settings import (
     RETURN_REASONS, Settings, SettingsError,
 )
 
+DATA_KEY_REQUIRED = ("HUB_DATA_KEY_FILE: required when HUB_SANDBOX=0 (a file holding the data key that seals "
+                     "webhook secrets at rest; make one with: openssl rand -base64 32)")
+
 
 def validate(s: Settings) -> None:
     """Every rule across settings; the first broken one raises `SettingsError` naming it."""
@@ -51,6 +54,8 @@ def validate(s: Settings) -> None:
             if getattr(s, name) is None and name.split("_")[0] not in s.connections:
                 raise SettingsError(f"HUB_{name.upper()}: required when HUB_SANDBOX=0")
         _validate_production_secrets(s)
+        if not s.data_key_file:
+            raise SettingsError(DATA_KEY_REQUIRED)
     _validate_returns(s)
     _validate_stock(s)
     _validate_retention(s)

@@ -37,6 +37,7 @@ from process_apis.notifications import lanes
 from process_apis.notifications.repository import DELIVER_TOPIC, LaneRef, trigger
 from shared.batching import GroupCommit
 from shared.messaging.outbox import Message, utcnow
+from shared.sealing import DataKeys
 from system_apis.webhooks.port import WebhookRequest, WebhookResult, WebhookSenderPort
 
 BATCH = 50
@@ -56,11 +57,11 @@ both update are locked in one order (``lanes.record``), so they cannot deadlock.
 
 
 class DeliveryFlow:
-    def __init__(self, engine: AsyncEngine, sender: WebhookSenderPort, policy: lanes.Policy, *,
+    def __init__(self, engine: AsyncEngine, sender: WebhookSenderPort, policy: lanes.Policy, *, keys: DataKeys,
                  clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random,
                  wake: Callable[[], None] = lambda: None, per_subscription: int = PER_SUBSCRIPTION,
                  lanes_in_flight: int = LANES_IN_FLIGHT) -> None:
-        self._engine, self._sender, self._policy = engine, sender, policy
+        self._engine, self._sender, self._policy, self._keys = engine, sender, policy, keys
         self._clock, self._rng, self._wake = clock, rng, wake
         parallel = PARALLEL_POSTGRES if engine.dialect.name == "postgresql" else 1
         self._claims = GroupCommit(self._claim, parallel=parallel)
@@ -108,7 +109,7 @@ class DeliveryFlow:
             return await self._claim_in(conn, refs)
 
     async def _claim_in(self, conn, refs: list[LaneRef]) -> list[lanes.Step]:  # noqa: ANN001 - AsyncConnection
-        steps = await lanes.claim(conn, refs, self._clock(), self._policy.lease)
+        steps = await lanes.claim(conn, refs, self._clock(), self._policy.lease, self._keys)
         for ref, step in zip(refs, steps, strict=True):
             if step.kind in ("busy", "wait"):  # look again when the lease or the backoff ends
                 await trigger(conn, ref.subscription_id, ref.lane, delay=step.wait + 0.05)

@@ -15,8 +15,9 @@ streak: every attempt failing for ``disable_after`` seconds disables it.
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -27,7 +28,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from process_apis.notifications.repository import LaneRef, utc
 from shared.db.tables import webhook_deliveries as deliveries
 from shared.db.tables import webhook_subscriptions as subs
+from shared.sealing import DataKeyError, DataKeys
 from system_apis.webhooks.port import WebhookResult
+
+log = logging.getLogger("commerce_hub.webhooks")
+UNREADABLE_WAIT = 60.0
+"""Seconds a lane waits when its subscription's secret does not open, before it looks again."""
 
 
 class Policy(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,13 +67,17 @@ class Step(msgspec.Struct, frozen=True):
     wait: float = 0.0
 
 
-async def claim(conn: AsyncConnection, refs: list[LaneRef], now: datetime, lease: float) -> list[Step]:
-    """One step per ref, in order; a lane named twice is claimed once (the others find it busy)."""
+async def claim(conn: AsyncConnection, refs: list[LaneRef], now: datetime, lease: float,
+                keys: DataKeys) -> list[Step]:
+    """One step per ref, in order; a lane named twice is claimed once (the others find it busy).
+    A claimed delivery carries its subscription's secrets opened with ``keys``; a subscription
+    whose secret does not open (a wrong data key) is logged and its lanes wait ``UNREADABLE_WAIT``
+    without spending an attempt, while the other lanes go on."""
     sub_rows = {r.id: r for r in await conn.execute(select(
         subs.c.id, subs.c.status, subs.c.url, subs.c.secret, subs.c.previous_secret, subs.c.previous_secret_until,
     ).where(subs.c.id.in_({r.subscription_id for r in refs})))}
-    live = {(r.subscription_id, r.lane) for r in refs
-            if r.subscription_id in sub_rows and sub_rows[r.subscription_id].status == "active"}
+    signing = _open(sub_rows.values(), now, keys)
+    live = {(r.subscription_id, r.lane) for r in refs if signing.get(r.subscription_id) is not None}
     heads = {}
     if live:
         # subscriptions IN (...) AND lanes IN (...): probes of ix_webhook_deliveries_lane (a fan-out's
@@ -92,13 +102,17 @@ async def claim(conn: AsyncConnection, refs: list[LaneRef], now: datetime, lease
     for ref in refs:
         key = (ref.subscription_id, ref.lane)
         head = heads.get(key)
-        if key not in live:
+        if ref.subscription_id in signing and signing[ref.subscription_id] is None:
+            steps.append(Step("wait", wait=UNREADABLE_WAIT))  # its secret did not open: logged in _open
+        elif key not in live:
             steps.append(Step("held"))  # deleted, or disabled: enabling it queues its lanes again
         elif head is None:
             steps.append(Step("empty"))
         elif head.id in taken and head.id not in given:
             given.add(head.id)
-            steps.append(Step("claimed", _claimed(head, taken[head.id], sub_rows[ref.subscription_id], now)))
+            steps.append(Step("claimed", Claimed(id=head.id, webhook_id=head.webhook_id, attempts=taken[head.id],
+                                                 body=head.body, url=sub_rows[ref.subscription_id].url,
+                                                 secrets=signing[ref.subscription_id])))
         else:
             steps.append(_waiting(head, now, lease if head.id in given else 0.2))
     return steps
@@ -118,13 +132,22 @@ def _waiting(head: Any, now: datetime, otherwise: float) -> Step:
     return Step("busy", wait=otherwise)  # taken by another worker between the read and the update
 
 
-def _claimed(head: Any, attempts: int, sub: Any, now: datetime) -> Claimed:
-    keys = (sub.secret,)
-    until = utc(sub.previous_secret_until)
-    if sub.previous_secret and until is not None and until > now:
-        keys += (sub.previous_secret,)
-    return Claimed(id=head.id, webhook_id=head.webhook_id, attempts=attempts, body=head.body, url=sub.url,
-                   secrets=keys)
+def _open(rows: Iterable[Any], now: datetime, keys: DataKeys) -> dict[str, tuple[str, ...] | None]:
+    """Each active subscription's signing secrets (the previous one too during its overlap),
+    opened; None for one whose secrets no data key here opens."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for sub in rows:
+        if sub.status != "active":
+            continue
+        until = utc(sub.previous_secret_until)
+        stored = (sub.secret, sub.previous_secret) if sub.previous_secret and until is not None and until > now \
+            else (sub.secret,)
+        try:
+            out[sub.id] = tuple(keys.open(value, sub.id) for value in stored)
+        except DataKeyError as exc:
+            log.error("webhook deliveries of %s wait: %s", sub.id, exc.reason)
+            out[sub.id] = None
+    return out
 
 
 Outcome = Literal["next", "retry", "held"]

@@ -18,6 +18,7 @@ from process_apis.notifications.schemas import EVENT_TYPES, Delivery, DeliveryPa
 from shared.db.engine import reading
 from shared.db.tables import webhook_deliveries as deliveries
 from shared.errors import BusinessRuleViolation, NotFound, ValidationFailed
+from shared.sealing import DataKeys
 from system_apis.webhooks.port import WebhookSenderPort, new_secret
 
 MAX_REPLAY = 10_000
@@ -25,9 +26,13 @@ MAX_REPLAY = 10_000
 
 
 class NotificationService:
-    def __init__(self, engine: AsyncEngine, sender: WebhookSenderPort, *, secret_overlap: float = 86400.0,
-                 wake: Callable[[], None] = lambda: None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
-        self._engine, self._sender, self._overlap = engine, sender, secret_overlap
+    """Signing secrets are stored sealed with ``keys`` (``shared.sealing``), bound to their
+    subscription's id; the plaintext is answered once, by ``subscribe`` and ``rotate_secret``."""
+
+    def __init__(self, engine: AsyncEngine, sender: WebhookSenderPort, *, keys: DataKeys,
+                 secret_overlap: float = 86400.0, wake: Callable[[], None] = lambda: None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self._engine, self._sender, self._overlap, self._keys = engine, sender, secret_overlap, keys
         self._wake, self._clock = wake, clock
 
     async def subscribe(self, customer_id: str, consumer: str, url: str, events: list[str]) -> Subscription:
@@ -35,9 +40,10 @@ class NotificationService:
         if unknown or not events:
             raise ValidationFailed(errors=[{"field": "events", "message": f"one or more of {', '.join(EVENT_TYPES)}"}])
         await self._sender.vet(url)
-        secret, now = new_secret(), self._clock()
-        values = dict(id=repo.new_subscription_id(), customer_id=customer_id, consumer=consumer, url=url,
-                      events=sorted(set(events)), secret=secret, status="active", created_at=now)
+        secret, now, subscription_id = new_secret(), self._clock(), repo.new_subscription_id()
+        values = dict(id=subscription_id, customer_id=customer_id, consumer=consumer, url=url,
+                      events=sorted(set(events)), secret=self._keys.seal(secret, subscription_id), status="active",
+                      created_at=now)
         async with self._engine.begin() as conn:
             if await repo.count_for(conn, customer_id) >= repo.MAX_PER_CUSTOMER:
                 raise BusinessRuleViolation(f"A customer may have at most {repo.MAX_PER_CUSTOMER} webhook "
@@ -60,7 +66,9 @@ class NotificationService:
         until = now + timedelta(seconds=self._overlap)
         async with self._engine.begin() as conn:
             row = await self._find(conn, customer_id, subscription_id)
-            await repo.change(conn, subscription_id, secret=secret, previous_secret=row.secret,
+            # the previous secret is resealed under the current key (a plaintext one from before sealing too)
+            await repo.change(conn, subscription_id, secret=self._keys.seal(secret, subscription_id),
+                              previous_secret=self._keys.reseal(row.secret, subscription_id),
                               previous_secret_until=until)
             row = await repo.find(conn, customer_id, subscription_id)
         rotated = repo.subscription_of(row, secret=secret)

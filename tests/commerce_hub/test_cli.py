@@ -110,6 +110,9 @@ def test_db_upgrade_creates_the_schema_and_is_idempotent(cli: Cli) -> None:
     ({**PRODUCTION, "HUB_WMS_WEBHOOK_SECRET": "sandbox-wms-secret"}, "HUB_WMS_WEBHOOK_SECRET"),
     ({k: v for k, v in PRODUCTION.items() if k != "HUB_ERP_WEBHOOK_SECRET"}, "HUB_ERP_WEBHOOK_SECRET"),
     ({"HUB_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:5999/hub"}, "HUB_SANDBOX"),
+    # the data key sealing webhook secrets: required in production, readable when named
+    ({k: v for k, v in PRODUCTION.items() if k != "HUB_DATA_KEY_FILE"}, "HUB_DATA_KEY_FILE"),
+    ({"HUB_DATA_KEY_FILE": "/nonexistent/data.key"}, "HUB_DATA_KEY_FILE"),
 ])
 def test_a_wrong_setting_stops_serve_with_exit_2_and_one_line_naming_it(cli: Cli, env: dict, setting: str) -> None:
     done = cli.run("serve", **env)
@@ -130,6 +133,27 @@ def test_a_wrong_connection_in_hub_toml_stops_serve_with_one_line(cli: Cli, toml
     assert done.returncode == 2, (done.stdout, done.stderr)
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and line in lines[0], done.stderr
+
+
+def test_serve_with_a_data_key_that_does_not_open_the_stored_secrets_stops_with_one_line(cli: Cli) -> None:
+    """A webhook secret sealed under another key: the start names HUB_DATA_KEY_FILE and the key id,
+    never the sealed value (the sandbox made its key beside the SQLite file on the first start)."""
+    import sqlite3
+
+    from shared.sealing import DataKeys, key_id, new_key_line
+
+    assert cli.run("db", "upgrade").returncode == 0
+    sealed = DataKeys(bytes(range(32))).seal("whsec_" + "A" * 43 + "=", "wh_1")
+    with sqlite3.connect(cli.cwd / "hub.db") as db:
+        db.execute("INSERT INTO webhook_subscriptions (id, customer_id, consumer, url, events, secret, status, "
+                   "created_at) VALUES ('wh_1', 'CUST-A', 'p', 'https://p.example/in', '[]', ?, 'active', "
+                   "'2026-11-22 10:00:00.000000')", (sealed,))
+    (cli.cwd / "wrong.key").write_text(new_key_line() + "\n")
+    done = cli.run("serve", "--port", "9701", HUB_DATA_KEY_FILE=str(cli.cwd / "wrong.key"))
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    [line] = done.stderr.strip().splitlines()
+    assert "HUB_DATA_KEY_FILE:" in line, line
+    assert key_id(bytes(range(32))) in line and sealed.split(":")[3] not in line and "serving" not in done.stdout
 
 
 # -- hub dlq ---------------------------------------------------------------------------

@@ -134,6 +134,30 @@ def test_the_configmap_names_only_known_settings_and_no_secret() -> None:
     assert {e["name"] for e in sandbox["env"]} <= KNOWN
 
 
+def test_the_data_key_file_is_mounted_from_a_secret_in_every_role_that_reads_it() -> None:
+    """HUB_DATA_KEY_FILE (the ConfigMap holds its path, never the key) names a read-only Secret
+    volume in the roles that seal and open webhook secrets, and in no other role."""
+    from commerce_hub.preflight import SEALING_ROLES
+
+    path = Path(_configmap()["HUB_DATA_KEY_FILE"])
+    for role, deployment in {_role_of(d): d for d in _of_kind("Deployment").values()}.items():
+        pod = deployment["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        secret_volumes = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+        mounts = [m for m in container.get("volumeMounts", []) if m["name"] in secret_volumes]
+        if role not in SEALING_ROLES:
+            assert not mounts, f"{role} mounts the data key it never reads"
+            continue
+        [mount] = mounts
+        assert mount["readOnly"] is True and path.parent == Path(mount["mountPath"]), role
+        assert secret_volumes[mount["name"]] == "commerce-hub-data-key"
+    compose = _compose()
+    compose_path = compose["x-hub"]["environment"]["HUB_DATA_KEY_FILE"]
+    for name, role in _hub_services(compose).items():
+        mounted = [v for v in compose["services"][name].get("volumes", []) if v.split(":")[1] == compose_path]
+        assert (mounted == [f"./secrets/data-key:{compose_path}:ro"]) == (role in SEALING_ROLES), name
+
+
 def test_production_settings_start_with_the_secret_given_and_refuse_a_published_value() -> None:
     config = _configmap()
     assert config["HUB_SANDBOX"] == "0"

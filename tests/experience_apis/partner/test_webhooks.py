@@ -31,14 +31,6 @@ async def hub(db_url: str):  # noqa: ANN201
         yield await start_mobile_hub(stack, db_url, **FAST)
 
 
-@pytest.fixture
-async def receiver():  # noqa: ANN201
-    r = Receiver()
-    r.url = await r.start()  # type: ignore[attr-defined]
-    yield r
-    await r.stop()
-
-
 async def partner(hub, customer: str = "CUST-ACME") -> dict:  # noqa: ANN001
     return {"X-API-Key": await hub.new_key("webhooks:manage", "orders:write", "orders:read", customer=customer)}
 

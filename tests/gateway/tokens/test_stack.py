@@ -15,7 +15,7 @@ from gateway.tokens.wiring import TokenStack, build_token_stack
 from shared.errors import Unauthorized
 from shared.settings import SettingsError, load_settings
 from tests.gateway.tokens.conftest import AUDIENCE, ISSUER, JWKS_URL, FakeIdp, new_key
-from tests.production_env import PRODUCTION_SECRETS
+from tests.production_env import PRODUCTION_DATA_KEY, PRODUCTION_SECRETS
 
 IDP = {"jwt_issuer": ISSUER, "jwt_audience": AUDIENCE, "jwt_jwks_url": JWKS_URL}
 
@@ -72,7 +72,7 @@ async def test_without_a_provider_only_hub_tokens_are_accepted(
     ({**IDP, "jwt_issuer": "commerce-hub"}, "HUB_JWT_ISSUER"),
     ({**IDP, "jwt_jwks_url": "http://idp.example/jwks", "sandbox": False, "erp_url": "http://e", "wms_url": "http://w",
       "pos_url": "http://p", "payments_url": "http://pay", "shopify_url": "http://shop",
-      **{k.removeprefix("HUB_").lower(): v for k, v in PRODUCTION_SECRETS.items()},
+      **{k.removeprefix("HUB_").lower(): v for k, v in {**PRODUCTION_SECRETS, **PRODUCTION_DATA_KEY}.items()},
       "shopify_access_token": "shpat_0123456789abcdef"}, "HUB_JWT_JWKS_URL"),
 ])
 async def test_a_wrong_provider_setting_stops_the_start_naming_it(

@@ -25,6 +25,7 @@ from shared.messaging.outbox import Message, enqueue_many
 from shared.models import StockChanged, StockChanges
 from tests.commerce_hub.orders_support import until
 from tests.e2e.conftest import RedisServer, private_redis
+from tests.process_apis.notifications.support import KEYS
 
 SKUS = [f"SKU-F{i:03d}" for i in range(40)]
 LOCATIONS = ("DC-EAST", "DC-WEST", "STORE-NYC")
@@ -101,7 +102,7 @@ async def test_batched_deliveries_beside_single_reports_end_at_the_newest_truth(
     from msgspec.json import encode
 
     engine = create_engine(db_url)
-    await NotificationService(engine, _NoSender()).subscribe("CUST-B1", "partner", "https://partner.example/in",
+    await NotificationService(engine, _NoSender(), keys=KEYS).subscribe("CUST-B1", "partner", "https://partner.example/in",
                                                             ["inventory.changed"])
     invalidated: list[list[str]] = []
     marked: list[tuple[list[str], object]] = []

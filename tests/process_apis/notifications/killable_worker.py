@@ -16,6 +16,7 @@ from process_apis.notifications.lanes import Policy
 from shared.db.engine import create_engine
 from shared.messaging import OutboxStore, RedisTransport, TableTransport, Worker, WorkerConfig
 from system_apis.webhooks.client import build_webhook_sender
+from tests.process_apis.notifications.support import KEYS
 
 CONFIG = WorkerConfig(lease_seconds=1.0, poll_seconds=0.05)
 POLICY = Policy(retry_base=0.1, retry_max=0.3, lease=1.0)
@@ -35,7 +36,7 @@ async def main(url: str, redis_url: str | None, namespace: str | None) -> None:
         redis = aioredis.Redis.from_url(redis_url)
     async with AsyncExitStack() as stack:
         sender = await build_webhook_sender(stack, sandbox=True, timeout=30)
-        worker = Worker(transport(engine, redis, namespace), DeliveryFlow(engine, sender, POLICY).handlers(),
+        worker = Worker(transport(engine, redis, namespace), DeliveryFlow(engine, sender, POLICY, keys=KEYS).handlers(),
                         config=CONFIG, name="doomed")
         await worker.start()
         print("ready", flush=True)

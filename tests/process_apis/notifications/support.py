@@ -7,11 +7,15 @@ import secrets
 from process_apis.notifications import events
 from process_apis.notifications.service import NotificationService
 from shared.models import StockChanged
+from shared.sealing import DataKeys
+
+KEYS = DataKeys(bytes(range(32)))
+"""The data key sealing the secrets of these tests' subscriptions (the worker subprocesses too)."""
 
 
 async def one_subscriber(engine, sender, url: str):  # noqa: ANN001, ANN201
     """A partner subscribed to ``inventory.changed`` at ``url``: (service, customer, subscription)."""
-    service = NotificationService(engine, sender)
+    service = NotificationService(engine, sender, keys=KEYS)
     customer = f"CUST-{secrets.token_hex(3)}"
     return service, customer, await service.subscribe(customer, "partner", url, ["inventory.changed"])
 

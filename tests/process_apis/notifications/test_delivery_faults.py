@@ -22,7 +22,7 @@ from shared.messaging import OutboxStore, RedisTransport, TableTransport, Worker
 from system_apis.webhooks.client import build_webhook_sender
 from tests.commerce_hub.orders_support import until
 from tests.process_apis.notifications.receiver import Receiver
-from tests.process_apis.notifications.support import emit, one_subscriber
+from tests.process_apis.notifications.support import KEYS, emit, one_subscriber
 
 CONFIG = WorkerConfig(lease_seconds=1.0, poll_seconds=0.05)
 POLICY = Policy(retry_base=0.1, retry_max=0.3, lease=1.0)
@@ -45,7 +45,7 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_the_webhook_id_kept(
         service, customer, sub = await one_subscriber(engine, sender, base + "/in")
         sku = f"SKU-{secrets.token_hex(3)}"
         await emit(engine, [sku], 3)
-        flow = DeliveryFlow(engine, sender, POLICY)
+        flow = DeliveryFlow(engine, sender, POLICY, keys=KEYS)
         first = worker(engine, redis, flow, namespace, "doomed")
         await first.start()
         await until(lambda: _arrived(receiver, 1), timeout=10)  # the first delivery is on the wire, unanswered

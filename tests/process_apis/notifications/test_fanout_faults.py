@@ -31,7 +31,7 @@ from system_apis.webhooks.client import build_webhook_sender
 from tests.commerce_hub.orders_support import until
 from tests.process_apis.notifications.killable_worker import CONFIG, POLICY, transport
 from tests.process_apis.notifications.receiver import Receiver
-from tests.process_apis.notifications.support import emit, one_subscriber
+from tests.process_apis.notifications.support import KEYS, emit, one_subscriber
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -71,7 +71,7 @@ async def test_a_worker_process_killed_mid_delivery_is_replaced_and_the_webhook_
             after = len(receiver.arrived)
             receiver.hold.set()
             heir = Worker(transport(engine, redis, namespace if redis else None),
-                          DeliveryFlow(engine, sender, POLICY).handlers(), config=CONFIG, name="heir")
+                          DeliveryFlow(engine, sender, POLICY, keys=KEYS).handlers(), config=CONFIG, name="heir")
             await heir.start()
             try:
                 await until(lambda: _delivered(service, customer, sub.id, 3), timeout=30)
@@ -95,12 +95,12 @@ async def test_a_partner_down_for_minutes_then_back_gets_every_event_in_order(se
     skus = [f"SKU-{secrets.token_hex(3)}" for _ in range(4)]
     async with AsyncExitStack() as stack:
         sender = await build_webhook_sender(stack, sandbox=True, timeout=5)
-        service = NotificationService(engine, sender)
+        service = NotificationService(engine, sender, keys=KEYS)
         customer = f"CUST-{secrets.token_hex(3)}"
         subs = [await service.subscribe(customer, "partner", base + f"/p{i}", ["inventory.changed"]) for i in range(3)]
         await emit(engine, skus, 6)
         worker = Worker(transport(engine, redis, f"hub:stream:test-{secrets.token_hex(4)}" if redis else None),
-                        DeliveryFlow(engine, sender, policy).handlers(), config=CONFIG, name="fanout")
+                        DeliveryFlow(engine, sender, policy, keys=KEYS).handlers(), config=CONFIG, name="fanout")
         await worker.start()
         try:
             # down: each lane's head is tried again and again (8 attempts is minutes at the

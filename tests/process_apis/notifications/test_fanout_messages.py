@@ -26,7 +26,7 @@ from system_apis.webhooks.client import build_webhook_sender
 from tests.commerce_hub.orders_support import until
 from tests.process_apis.notifications.killable_worker import CONFIG, transport
 from tests.process_apis.notifications.receiver import Receiver
-from tests.process_apis.notifications.support import emit
+from tests.process_apis.notifications.support import KEYS, emit
 
 
 async def _messages(engine) -> list[LaneRef]:  # noqa: ANN001
@@ -43,7 +43,7 @@ async def test_one_message_per_fan_out_and_one_failing_partner_holds_back_no_oth
     policy = Policy(retry_base=0.05, retry_max=0.1, max_attempts=1000, disable_after=3600.0, lease=5.0)
     async with AsyncExitStack() as stack:
         sender = await build_webhook_sender(stack, sandbox=True, timeout=5)
-        service = NotificationService(engine, sender)
+        service = NotificationService(engine, sender, keys=KEYS)
         customer = f"CUST-{secrets.token_hex(3)}"
         subs = [await service.subscribe(customer, "partner", good_base + f"/p{i}", ["inventory.changed"])
                 for i in range(3)]
@@ -58,7 +58,7 @@ async def test_one_message_per_fan_out_and_one_failing_partner_holds_back_no_oth
         assert len(messages) == 2 and {m.lane for m in messages} == {f"{sku}@DC-EAST"}  # 4 active, 2 a message
         assert named == sorted([*(s.id for s in subs), failing.id])
         worker = Worker(transport(engine, redis, f"hub:stream:test-{secrets.token_hex(4)}" if redis else None),
-                        DeliveryFlow(engine, sender, policy).handlers(), config=CONFIG, name="fanout")
+                        DeliveryFlow(engine, sender, policy, keys=KEYS).handlers(), config=CONFIG, name="fanout")
         await worker.start()
         try:
             for sub in subs:
@@ -91,11 +91,11 @@ async def test_a_worker_works_at_most_lanes_in_flight_lanes_at_once(setup) -> No
     base = await receiver.start()
     async with AsyncExitStack() as stack:
         sender = await build_webhook_sender(stack, sandbox=True, timeout=10)
-        service = NotificationService(engine, sender)
+        service = NotificationService(engine, sender, keys=KEYS)
         customer = f"CUST-{secrets.token_hex(3)}"
         subs = [await service.subscribe(customer, "partner", base + f"/p{i}", ["inventory.changed"]) for i in range(5)]
         await emit(engine, [f"SKU-{secrets.token_hex(3)}"], 1)
-        flow = DeliveryFlow(engine, sender, Policy(lease=20.0), lanes_in_flight=2)
+        flow = DeliveryFlow(engine, sender, Policy(lease=20.0), keys=KEYS, lanes_in_flight=2)
         worker = Worker(transport(engine, redis, f"hub:stream:test-{secrets.token_hex(4)}" if redis else None),
                         flow.handlers(), config=CONFIG, name="bounded")
         await worker.start()

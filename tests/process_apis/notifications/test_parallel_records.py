@@ -17,6 +17,7 @@ from process_apis.notifications.repository import LaneRef
 from process_apis.notifications.service import NotificationService
 from shared.db.tables import webhook_subscriptions as subs
 from system_apis.webhooks.port import WebhookResult
+from tests.process_apis.notifications.support import KEYS
 
 OK, DOWN = WebhookResult(status=200), WebhookResult(status=503, error="answered 503")
 
@@ -28,7 +29,7 @@ class _NoSender:
 
 async def test_records_side_by_side_with_mixed_outcomes_never_deadlock(setup) -> None:
     engine, *_ = setup
-    service = NotificationService(engine, _NoSender())
+    service = NotificationService(engine, _NoSender(), keys=KEYS)
     ids = [(await service.subscribe("CUST-P", "partner", f"https://p{i}.example/h", ["inventory.changed"])).id
            for i in range(6)]
     policy = Policy(disable_after=3600.0)
