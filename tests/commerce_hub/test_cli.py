@@ -136,8 +136,9 @@ def test_a_wrong_connection_in_hub_toml_stops_serve_with_one_line(cli: Cli, toml
 
 
 def test_serve_with_a_data_key_that_does_not_open_the_stored_secrets_stops_with_one_line(cli: Cli) -> None:
-    """A webhook secret sealed under another key: the start names HUB_DATA_KEY_FILE and the key id,
-    never the sealed value (the sandbox made its key beside the SQLite file on the first start)."""
+    """Production: a webhook secret sealed under another key stops the start naming HUB_DATA_KEY_FILE
+    and the key id, never the sealed value. (A sandbox starts and leaves the row: see
+    tests/experience_apis/partner/test_webhook_secrets_at_rest.py.)"""
     import sqlite3
 
     from shared.sealing import DataKeys, key_id, new_key_line
@@ -149,7 +150,7 @@ def test_serve_with_a_data_key_that_does_not_open_the_stored_secrets_stops_with_
                    "created_at) VALUES ('wh_1', 'CUST-A', 'p', 'https://p.example/in', '[]', ?, 'active', "
                    "'2026-11-22 10:00:00.000000')", (sealed,))
     (cli.cwd / "wrong.key").write_text(new_key_line() + "\n")
-    done = cli.run("serve", "--port", "9701", HUB_DATA_KEY_FILE=str(cli.cwd / "wrong.key"))
+    done = cli.run("serve", "--port", "9701", **{**PRODUCTION, "HUB_DATA_KEY_FILE": str(cli.cwd / "wrong.key")})
     assert done.returncode == 2, (done.stdout, done.stderr)
     [line] = done.stderr.strip().splitlines()
     assert "HUB_DATA_KEY_FILE:" in line, line
