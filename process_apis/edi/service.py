@@ -39,12 +39,14 @@ from process_apis.orders.port import OrderPort
 from process_apis.orders.schemas import LineRequest, Placed, PlaceOrder
 from shared.db.engine import reading
 from shared.errors import BackendUnavailable, BusinessRuleViolation, Conflict
-from shared.messaging.outbox import Message, enqueue
+from shared.messaging.outbox import Message, enqueue, withdraw
 from system_apis.edi.port import AckLine, OrderAck, PurchaseOrder, Received, X12Codec
 
 CAPTURE_TOPIC = "edi.capture"
 SAFETY_NET_SECONDS = 60.0
-"""When the worker's copy of a capture becomes due: after the request has had its go."""
+"""When the worker's copy of a capture becomes due: after the request has had its go. A capture
+the request completes withdraws it in the transaction that records the outcome, so the flow shows
+no backlog for 850s already captured and the worker does not capture each one a second time."""
 _LINE = re.compile(r"^lines\[(\d+)\]")
 
 
@@ -79,8 +81,7 @@ class EdiService:
                 ack = await self._out.send(conn, partner, ack_type, ref,
                                            lambda env: self._codec.functional_ack(env, received))
                 for job in jobs:
-                    await enqueue(conn, CAPTURE_TOPIC, f"edi:{partner.name}:{job.po.po_number}", job,
-                                  delay=SAFETY_NET_SECONDS)
+                    await enqueue(conn, CAPTURE_TOPIC, capture_key(job), job, delay=SAFETY_NET_SECONDS)
         if first is None:
             await self._same_as_before(partner, received, ref, raw)
             return await self._receipt(partner, received, status, ref, replayed=True)
@@ -138,7 +139,7 @@ class EdiService:
             return done
         partner = self._partners.named(job.partner)
         po = job.po
-        key = f"edi:{partner.name}:{job.interchange_control}:{po.control}"
+        key = capture_key(job)
         refused: dict[int, str] = {}
         placed: Placed | None = None
         try:
@@ -190,12 +191,18 @@ class EdiService:
         async with self._engine.begin() as conn:
             if not await repo.record_order(conn, partner.name, job.interchange_control, job.po, outcome):
                 return await repo.outcome_of(conn, partner.name, job.interchange_control, job.po.control) or outcome
+            await withdraw(conn, CAPTURE_TOPIC, capture_key(job))  # captured in the request: no safety net left
             if ack is not None:
                 sent = await self._out.send(conn, partner, "855", f"{job.interchange_control}:{job.po.control}",
                                             lambda env: self._codec.order_ack(env, ack), order_id=outcome.order_id,
                                             po_number=job.po.po_number)
         self._out.drop_off([sent])
         return outcome
+
+
+def capture_key(job: CaptureJob) -> str:
+    """One 850's: its order's idempotency key and its ``edi.capture`` message's key."""
+    return f"edi:{job.partner}:{job.interchange_control}:{job.po.control}"
 
 
 def _ref(received: Received, status: str, raw: bytes) -> str:

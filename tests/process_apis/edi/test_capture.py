@@ -75,7 +75,7 @@ async def test_an_850_that_cannot_be_captured_now_is_captured_once_by_the_worker
     assert [d.doc_type for d in receipt.documents] == ["997"]
     async with engine.connect() as conn:
         row = (await conn.execute(select(outbox).where(outbox.c.topic == CAPTURE_TOPIC,
-                                                       outbox.c.key.endswith(po)))).one()
+                                                       outbox.c.payload.contains(po)))).one()
     message = Message(id=str(row.id), topic=row.topic, key=row.key, payload=row.payload.encode(), attempts=1)
     with pytest.raises(BackendUnavailable):
         await service.handlers()[CAPTURE_TOPIC](message)  # still down: the worker retries it
@@ -87,6 +87,22 @@ async def test_an_850_that_cannot_be_captured_now_is_captured_once_by_the_worker
         acks = (await conn.execute(select(func.count()).select_from(edi_documents).where(
             edi_documents.c.doc_type == "855", edi_documents.c.po_number == po))).scalar_one()
     assert acks == 1
+
+
+async def test_an_850_captured_in_the_request_leaves_no_safety_net_behind(edi) -> None:  # noqa: ANN001
+    """The worker's copy is withdrawn with the outcome: no edi backlog for 850s already captured, and
+    a failed capture's copy stays (the test above)."""
+    service, orders, engine = edi
+    pos = [f"PO-{uuid.uuid4().hex[:6]}" for _ in range(2)]
+    for po in pos:
+        receipt = await service.receive(purchase_order(uuid.uuid4().int % 10**8 + 1, po,
+                                                       [("SKU-1003", 1, None)]).encode())
+        assert receipt.orders[0].outcome == "accepted"
+    async with engine.connect() as conn:
+        left = (await conn.execute(select(func.count()).select_from(outbox).where(
+            outbox.c.topic == CAPTURE_TOPIC, outbox.c.payload.contains(pos[0]) | outbox.c.payload.contains(pos[1])
+        ))).scalar_one()
+    assert left == 0 and len(orders.placed) == 2
 
 
 async def test_a_refused_line_is_left_out_and_the_rest_is_captured(edi) -> None:  # noqa: ANN001

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, CircuitOpen, NotFound
 from shared.messaging import OutboxStore, WorkerConfig, enqueue, first_time
-from shared.messaging.outbox import Message
+from shared.messaging.outbox import Message, withdraw
 from shared.messaging.outcomes import decide
 from tests.shared.messaging.conftest import Backbone, Order
 
@@ -37,6 +37,23 @@ async def test_enqueue_belongs_to_the_callers_transaction(backbone: Backbone) ->
     assert (first.topic, first.key, first.payload, first.attempts) == ("order.accepted", "O-2", '{"order_id":"O-2","n":0}', 0)
     assert second.payload == '{"order_id":"O-3"}' and int(second.id) > int(first.id)
     assert first.first_attempt_at is None and first.published_at is None and first.claimed_until is None
+
+
+@DB_ONLY
+async def test_withdraw_takes_only_what_is_not_due_and_in_no_ones_hands(backbone: Backbone) -> None:
+    async with backbone.engine.begin() as conn:
+        await enqueue(conn, "edi.capture", "net", b'{"n":1}', delay=60)  # a safety net: withdrawn
+        await enqueue(conn, "edi.capture", "due", b'{"n":2}')  # due now: a worker may hold it
+        await enqueue(conn, "edi.capture", "claimed", b'{"n":3}', delay=60)
+        await enqueue(conn, "edi.capture", "published", b'{"n":4}', delay=60)
+        await enqueue(conn, "other.topic", "net", b'{"n":5}', delay=60)
+        await conn.execute(text("UPDATE outbox SET claimed_until = available_at WHERE key = 'claimed'"))
+        await conn.execute(text("UPDATE outbox SET published_at = created_at WHERE key = 'published'"))
+    async with backbone.engine.begin() as conn:
+        assert [await withdraw(conn, "edi.capture", key) for key in ("net", "due", "claimed", "published")] \
+            == [1, 0, 0, 0]
+    assert sorted((r.topic, r.key) for r in await backbone.rows()) == [
+        ("edi.capture", "claimed"), ("edi.capture", "due"), ("edi.capture", "published"), ("other.topic", "net")]
 
 
 @DB_ONLY
