@@ -4,7 +4,7 @@ workers that carry orders on to the back office (``all`` and ``worker`` roles)."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -110,7 +110,9 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
                        wake=ctx.wake, metrics=ctx.metrics, routes=routes)
     returned = ShippedBy(engine, routes) if routes.several else system.fulfilment  # to who shipped it
     track_fulfilment(ctx, engine, routes)
-    pusher = open_storefront_push(ctx, engine, system.channels)
+    if system.channels:  # a stock source removed or added back since the last start
+        await storefront_levels.mark_sources_changed(engine, process.stock.sources)
+    pusher = open_storefront_push(ctx, engine, system.channels, process.stock.sources)
 
     async def stock_applied(skus: list[str]) -> None:
         if pusher is not None:
@@ -176,17 +178,19 @@ def reconciliation(ctx: Context, engine: AsyncEngine, system: SystemPorts, stock
     return service
 
 
-def open_storefront_push(ctx: Context, engine: AsyncEngine,
-                         channels: Mapping[str, ChannelPlatformPort]) -> StorefrontPusher | None:
+def open_storefront_push(ctx: Context, engine: AsyncEngine, channels: Mapping[str, ChannelPlatformPort],
+                         sources: Sequence[str] = ()) -> StorefrontPusher | None:
     """The storefront push (issue 11) when a channel platform is configured: started with the
     workers, toward the first channel-platform connection (docs/connections.md).
 
     The platform shows its channel's available-to-promise: its safety buffer
-    (``HUB_SAFETY_BUFFER`` / ``HUB_SAFETY_BUFFER_BY_CHANNEL``) is held back."""
+    (``HUB_SAFETY_BUFFER`` / ``HUB_SAFETY_BUFFER_BY_CHANNEL``) is held back, and only the configured
+    stock ``sources``' levels are shown."""
     if not channels:
         return None
     channel, platform = next(iter(channels.items()))
-    pusher = StorefrontPusher(engine, platform, safety_buffer=safety_buffer(ctx.settings).of(channel))
+    pusher = StorefrontPusher(engine, platform, safety_buffer=safety_buffer(ctx.settings).of(channel),
+                              sources=sources)
     pusher.start()
     ctx.stack.push_async_callback(pusher.stop)
     ctx.wakers.append(pusher.wake)

@@ -13,10 +13,12 @@ later reads ask it again until it answers (a partial load is never taken for a f
 one). An event for a SKU not loaded records that one location and nothing more.
 
 What counts (the same rule in ``availability`` and in ``reserve``'s one UPDATE): a
-level whose source has loaded the SKU (its events keep it current), a level reported
-within ``stale_seconds`` (a missing source's last known value, while fresh), and a
-level from before sources were recorded (no source). A missing source's older levels
-do not count: the answer says which sources were missing (``SkuStock.missing``).
+level from before sources were recorded (no source), and, of a configured source, a
+level whose source has loaded the SKU (its events keep it current) or one reported
+within ``stale_seconds`` (a missing source's last known value, while fresh). A missing
+source's older levels do not count: the answer says which sources were missing
+(``SkuStock.missing``). A source no longer configured (removed from hub.toml) is not
+missing but gone: its levels are kept, never counted, and count again once it is back.
 
 Available-to-promise, for a channel: ``sum(counted available) - reserved - buffer``,
 the buffer being that channel's safety stock (``SafetyBuffer``). Reserving is one
@@ -39,10 +41,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import msgspec
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from process_apis.inventory.holds import COUNTED, RESERVE, reserve_all
+from process_apis.inventory.holds import COUNTED, RESERVE, SOURCES, reserve_all
+from process_apis.inventory.schemas import Loaded, SafetyBuffer, SkuStock
+from process_apis.inventory.writes import level_row as _row
+from process_apis.inventory.writes import level_upsert as _level_upsert
 from shared.db.dialect import insert
 from shared.db.engine import reading
 from shared.db.stock_tables import stock_loads as loads
@@ -54,40 +59,10 @@ from system_apis.wms.port import StockPort
 
 log = logging.getLogger(__name__)
 
-_N_LOADED = select(func.count()).where(loads.c.sku == reservations.c.sku).scalar_subquery()
-"""How many sources have loaded a reservation row's SKU (source names are the composition's
-fixed ones; a source renamed would need its old ``stock_loads`` rows deleted)."""
-
-
-class SafetyBuffer(msgspec.Struct, frozen=True, kw_only=True):
-    """Units per SKU held back from a channel's available-to-promise (settings
-    ``HUB_SAFETY_BUFFER`` and ``HUB_SAFETY_BUFFER_BY_CHANNEL``)."""
-
-    default: int = 0
-    by_channel: dict[str, int] = {}
-
-    def of(self, channel: str | None) -> int:
-        return self.by_channel.get(channel, self.default) if channel else self.default
-
-
-class SkuStock(msgspec.Struct, frozen=True, kw_only=True):
-    """What the book holds for one SKU, for one channel: the counted locations, the holds,
-    the channel's buffer, and the sources that did not answer for it (a partial answer)."""
-
-    sku: str
-    locations: dict[str, int] = {}
-    reserved: int = 0
-    buffer: int = 0
-    missing: tuple[str, ...] = ()
-
-    @property
-    def free(self) -> int:
-        """What an order of this channel may still reserve: exactly the condition ``reserve`` checks."""
-        return max(sum(self.locations.values()) - self.reserved - self.buffer, 0)
-
-    @property
-    def partial(self) -> bool:
-        return bool(self.missing)
+_N_LOADED = select(func.count()).where(loads.c.sku == reservations.c.sku, loads.c.source.in_(SOURCES)
+                                        ).scalar_subquery()
+"""How many of the configured sources have loaded a reservation row's SKU (the loads of a source
+no longer configured, or renamed, are kept but never count)."""
 
 
 class StockBook:
@@ -98,6 +73,7 @@ class StockBook:
                  | None = None) -> None:
         self._engine = engine
         self._sources = dict(sources)
+        self._names = sorted(self._sources)
         self._timeout = timeout
         self._stale = timedelta(seconds=stale_seconds)
         self._buffer = buffer
@@ -108,15 +84,27 @@ class StockBook:
         if self._on_change is not None and skus:
             await self._on_change(conn, skus, None)
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The configured stock sources' names: only their levels count (and sourceless ones)."""
+        return tuple(self._names)
+
     async def ensure_loaded(self, skus: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """``load``'s sources missing per SKU."""
+        return (await self.load(skus)).missing
+
+    async def load(self, skus: Sequence[str]) -> Loaded:
         """Load the SKUs not fully loaded from the sources that have not answered for them yet;
-        answers the sources missing for each SKU that has any (empty: a full load).
+        answers the sources missing for each SKU that has any (empty: a full load), and the SKUs
+        holding levels of a source no longer configured (what order capture must know).
 
         A SKU no source knows stays unloaded (no row is made for it): asked again, it is
         fetched again, so made-up SKUs leave nothing behind."""
         wanted = sorted(set(skus))
-        full = await self._full(wanted)
-        return await self._load([s for s in wanted if s not in full])
+        full, retired = await self._full(wanted)
+        rest = [s for s in wanted if s not in full]
+        missing = await self._load(rest)
+        return Loaded(missing=missing, retired=frozenset(retired | await self._retired(rest)))
 
     async def availability(self, skus: Sequence[str], channel: str | None = None) -> dict[str, SkuStock]:
         """What ``channel`` may promise of ``skus`` (loading what is not loaded), every one answered.
@@ -124,7 +112,7 @@ class StockBook:
         A fully loaded SKU (the cache-miss path's usual case) costs one statement: its hold and
         its levels, joined, seen at one instant."""
         wanted = sorted(set(skus))
-        found = await self._full(wanted)
+        found, _ = await self._full(wanted)
         rest = [sku for sku in wanted if sku not in found]
         missing: dict[str, tuple[str, ...]] = {}
         if rest:
@@ -134,20 +122,37 @@ class StockBook:
         return {sku: msgspec.structs.replace(found.get(sku) or SkuStock(sku=sku), buffer=buffer,
                                              missing=missing.get(sku, ())) for sku in wanted}
 
-    async def _full(self, skus: list[str]) -> dict[str, SkuStock]:
-        """The fully loaded ones of ``skus`` (a reservation row, every source's load), with their levels."""
+    async def _full(self, skus: list[str]) -> tuple[dict[str, SkuStock], set[str]]:
+        """The fully loaded ones of ``skus`` (a reservation row, every configured source's load),
+        with their counted levels; and those of them that hold levels of a source no longer
+        configured, which do not count (``COUNTED``'s rule: here every other level does)."""
         if not skus:
-            return {}
-        query = (select(reservations.c.sku, reservations.c.reserved, levels.c.location, levels.c.available)
+            return {}, set()
+        query = (select(reservations.c.sku, reservations.c.reserved, levels.c.location, levels.c.available,
+                        levels.c.source)
                  .select_from(reservations.outerjoin(levels, levels.c.sku == reservations.c.sku))
-                 .where(reservations.c.sku.in_(skus), _N_LOADED >= len(self._sources)))
+                 .where(reservations.c.sku.in_(skus), _N_LOADED >= len(self._names)))
         out: dict[str, SkuStock] = {}
+        retired: set[str] = set()
         async with reading(self._engine) as conn:
-            for row in await conn.execute(query):
+            for row in await conn.execute(query, {"sources": self._names}):
                 stock = out.setdefault(row.sku, SkuStock(sku=row.sku, locations={}, reserved=int(row.reserved)))
-                if row.location is not None:
+                if row.location is None:
+                    continue
+                if row.source is None or row.source in self._sources:
                     stock.locations[row.location] = int(row.available)
-        return out
+                else:
+                    retired.add(row.sku)
+        return out, retired
+
+    async def _retired(self, skus: list[str]) -> set[str]:
+        """Those of ``skus`` the book holds levels of from a source no longer configured."""
+        if not skus:
+            return set()
+        async with reading(self._engine) as conn:
+            return set((await conn.execute(select(levels.c.sku).distinct().where(
+                levels.c.sku.in_(skus), levels.c.source.is_not(None), levels.c.source.notin_(SOURCES)),
+                {"sources": self._names})).scalars())
 
     async def _counted(self, skus: list[str]) -> dict[str, SkuStock]:
         """``skus`` as the book counts them now, whatever their load (``COUNTED``)."""
@@ -155,7 +160,7 @@ class StockBook:
                  .where(levels.c.sku.in_(skus), COUNTED))
         out = {sku: SkuStock(sku=sku, locations={}) for sku in skus}
         async with reading(self._engine) as conn:
-            for row in await conn.execute(query, {"fresh": self._fresh_since()}):
+            for row in await conn.execute(query, self._counting()):
                 out[row.sku].locations[row.location] = int(row.available)
             held = await conn.execute(select(reservations.c.sku, reservations.c.reserved)
                                       .where(reservations.c.sku.in_(skus)))
@@ -227,7 +232,7 @@ class StockBook:
                     rows[lv.sku, lv.location] = _row(lv.sku, lv.location, lv.on_hand, lv.available, lv.sequence,
                                                      now, None, name)
             if rows:
-                await conn.execute(_level_upsert(conn), [rows[key] for key in sorted(rows)])
+                await conn.execute(_level_upsert(conn, adopt=self._names), [rows[key] for key in sorted(rows)])
             if marks:  # executemany: a multi-row VALUES was compiled anew for every load
                 stmt = insert(conn, loads)
                 await conn.execute(stmt.on_conflict_do_update(index_elements=[loads.c.sku, loads.c.source],
@@ -313,7 +318,7 @@ class StockBook:
         """Hold ``quantity`` of ``sku`` for an order of ``channel`` if that much is free over the
         channel's buffer (``SkuStock.free``); False (nothing held) otherwise."""
         result = await conn.execute(RESERVE, {"s": sku, "q": quantity, "b": self._buffer.of(channel),
-                                               "fresh": self._fresh_since()})
+                                               **self._counting()})
         if result.rowcount == 1:
             await self._changed(conn, [sku])
         return result.rowcount == 1
@@ -322,7 +327,7 @@ class StockBook:
                            channel: str | None = None) -> set[str]:
         """``reserve`` for every SKU of ``wanted`` (SKU -> quantity) in one statement; the SKUs held.
         Short of some, the caller rolls back (``holds.reserve_all``)."""
-        held = await reserve_all(conn, wanted, self._buffer.of(channel), self._fresh_since())
+        held = await reserve_all(conn, wanted, self._buffer.of(channel), self._fresh_since(), self._names)
         await self._changed(conn, sorted(held))
         return held
 
@@ -333,10 +338,11 @@ class StockBook:
             async with self._engine.begin() as conn:
                 await self._changed(conn, sorted(set(skus)))
 
-    def one_trip_holds(self, channel: str | None) -> bool:
+    def one_trip_holds(self, channel: str | None, loaded: Loaded = Loaded()) -> bool:
         """Whether ``hub_capture_order`` (migration 0006: ``reserved + q <= sum(available)``, every
-        level) holds as ``reserve`` would for fully loaded SKUs: only with no buffer."""
-        return self._buffer.of(channel) == 0
+        level) holds as ``reserve`` would for the SKUs ``loaded``: only with no buffer, every
+        source answering, and no level of a source no longer configured among them."""
+        return self._buffer.of(channel) == 0 and not loaded.missing and not loaded.retired
 
     async def unreserve(self, conn: AsyncConnection, sku: str, quantity: int) -> None:
         """Give back a hold (shipped or cancelled); never below zero."""
@@ -349,13 +355,17 @@ class StockBook:
         """(sum of counted available at all locations, reserved) for ``sku``."""
         async with reading(self._engine) as conn:
             total = (await conn.execute(select(func.coalesce(func.sum(levels.c.available), 0))
-                                        .where(levels.c.sku == sku, COUNTED), {"fresh": self._fresh_since()})
+                                        .where(levels.c.sku == sku, COUNTED), self._counting())
                      ).scalar_one()
             held = (await conn.execute(select(reservations.c.reserved).where(reservations.c.sku == sku))).scalar()
         return int(total), int(held or 0)
 
     def _fresh_since(self) -> datetime:
         return self._clock() - self._stale
+
+    def _counting(self) -> dict[str, object]:
+        """``COUNTED``'s parameters now."""
+        return {"fresh": self._fresh_since(), "sources": self._names}
 
     async def _upsert(self, conn: AsyncConnection, sku: str, location: str, on_hand: int, available: int,
                       sequence: int, received_at: datetime | None = None, *, same_sequence: bool = False,
@@ -364,32 +374,3 @@ class StockBook:
         result = await conn.execute(_level_upsert(conn, same_sequence=same_sequence), row)
         return result.rowcount == 1
 
-
-def _row(sku: str, location: str, on_hand: int, available: int, sequence: int, updated_at: datetime,
-         received_at: datetime | None, source: str | None) -> dict:
-    """One level's parameters for ``_level_upsert``."""
-    return {"sku": sku, "location": location, "on_hand": on_hand, "available": available, "sequence": sequence,
-            "updated_at": updated_at, "received_at": received_at, "visible_at": None, "source": source}
-
-
-def _level_upsert(conn: AsyncConnection, *, same_sequence: bool = False):  # noqa: ANN202
-    """Insert or update levels, executed with one ``_row`` or a list of them (``executemany``: the
-    statement is compiled once and cached, whatever the batch's size; a multi-row VALUES was
-    compiled anew for every batch, about 0.3 ms per row). A row is taken when its sequence is
-    newer than the book's (or, ``same_sequence``, equal with other values: a reconciliation's
-    correction). A report that is taken is not checkout-visible yet (``visible_at`` cleared); a
-    report with no source keeps the one recorded. One statement never holds a (sku, location)
-    twice (PostgreSQL refuses to update a row twice in one command)."""
-    stmt = insert(conn, levels)
-    newer = stmt.excluded.sequence > levels.c.sequence
-    if same_sequence:
-        newer = or_(newer, and_(stmt.excluded.sequence == levels.c.sequence, or_(
-            stmt.excluded.available != levels.c.available, stmt.excluded.on_hand != levels.c.on_hand)))
-    return stmt.on_conflict_do_update(
-        index_elements=[levels.c.sku, levels.c.location],
-        set_={"on_hand": stmt.excluded.on_hand, "available": stmt.excluded.available,
-              "sequence": stmt.excluded.sequence, "updated_at": stmt.excluded.updated_at,
-              "received_at": stmt.excluded.received_at, "visible_at": stmt.excluded.visible_at,
-              "source": func.coalesce(stmt.excluded.source, levels.c.source)},
-        where=newer,
-    )

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.db.engine import reading
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from process_apis.inventory.schemas import Loaded
 from process_apis.inventory.stock import StockBook
 from process_apis.orders import repository as repo
 from process_apis.orders import rules
@@ -89,7 +90,7 @@ class OrderService:
         return OrderPage(items=tuple(items), next_cursor=items[-1].order_id if more and items else None)
 
     async def _capture(self, cmd: PlaceOrder, scope: str, key: str, arrived: float) -> OrderView:
-        order, on_account, missing = await self._prepare(cmd)
+        order, on_account, loaded = await self._prepare(cmd)
         try:
             async with self._engine.begin() as conn:
                 # Inserts first, the contended rows (stock, credit) last: their row locks are
@@ -99,7 +100,7 @@ class OrderService:
                 await enqueue(conn, ACCEPTED_TOPIC, order.order_id, repo.OrderRef(order_id=order.order_id))
                 answer = _view(order)
                 await self._ledger.complete(conn, scope, key, 201, msgspec.json.encode(answer), order.order_id)
-                await self._reserve(conn, cmd, order, on_account, missing)
+                await self._reserve(conn, cmd, order, on_account, loaded.missing)
                 await repo.add_history(conn, order.order_id, order.status, order.created_at, None,
                                        latency_ms=elapsed_ms(arrived))
         except IntegrityError as exc:
@@ -109,17 +110,17 @@ class OrderService:
             raise Conflict("This channel order was already captured.", code="duplicate_order") from exc
         return answer
 
-    async def _prepare(self, cmd: PlaceOrder) -> tuple[repo.StoredOrder, Customer | None, dict[str, tuple[str, ...]]]:
+    async def _prepare(self, cmd: PlaceOrder) -> tuple[repo.StoredOrder, Customer | None, Loaded]:
         """The checks that need no transaction, and the order they make (with its on-account
-        customer, whose credit the order holds, and the stock sources missing per SKU);
-        raises the refusal."""
+        customer, whose credit the order holds, and its SKUs' load: the stock sources missing
+        per SKU); raises the refusal."""
         customer, contract, items = await self._read_back_office(cmd)
         if customer is not None:
             rules.check_credit(customer)
         lines = rules.priced_lines(cmd, items, contract)
         total = rules.total_of(lines)
         paid_by = rules.check_payment(cmd, customer, total)
-        missing = await self._stock.ensure_loaded([line.sku for line in lines])
+        loaded = await self._stock.load([line.sku for line in lines])
         now = datetime.now(UTC)
         order = repo.StoredOrder(
             order_id=repo.new_order_id(), consumer=cmd.consumer, customer_id=cmd.customer_id, channel=cmd.channel,
@@ -130,17 +131,17 @@ class OrderService:
             ship_to=msgspec.to_builtins(cmd.ship_to) if cmd.ship_to else None,
             payment=msgspec.to_builtins(cmd.payment) if cmd.payment else None, created_at=now,
         )
-        return order, customer if paid_by == rules.ON_ACCOUNT else None, missing
+        return order, customer if paid_by == rules.ON_ACCOUNT else None, loaded
 
     async def _capture_in_one_trip(self, cmd: PlaceOrder, scope: str, key: str, request: bytes,
                                    arrived: float) -> OrderView | None:
         """The accepted order, or None: the general path decides (see ``one_trip``)."""
         assert self._one_trip is not None
         try:
-            order, on_account, missing = await self._prepare(cmd)
+            order, on_account, loaded = await self._prepare(cmd)
         except HubError:
             return None  # refused or a backend down: the general path answers and stores it
-        if missing or not self._stock.one_trip_holds(cmd.channel):
+        if not self._stock.one_trip_holds(cmd.channel, loaded):
             return None  # the function holds against every level with no buffer: the general path
         answer = _view(order)
         credit = None if on_account is None else Credit(

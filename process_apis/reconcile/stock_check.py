@@ -11,6 +11,9 @@ source is asked for its levels. Per (sku, location) the backend reported:
 - a location the book holds that no source reports any more (all sources answered):
   ``reported``.
 
+The rows of a source no longer configured (``holds.SERVED``) are neither compared nor reported:
+they are kept as history and count for nothing (docs/inventory.md).
+
 A repair goes through ``StockBook.correct`` with the partner ``inventory.changed`` event in
 the same transaction, then ``on_changed(sku)`` after the commit, as ``InventorySync`` does:
 the composition root drops that SKU's cached answers there, so price answers show it. A
@@ -24,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from process_apis.inventory.holds import SERVED
 from process_apis.inventory.stock import StockBook
 from process_apis.notifications import events as partner_events
 from process_apis.reconcile.check import Findings
@@ -101,7 +105,8 @@ class StockCheck:
 
     async def _held(self, skus: list[str]) -> dict[tuple[str, str], StockLevel]:
         async with reading(self._engine) as conn:
-            rows = await conn.execute(select(levels).where(levels.c.sku.in_(skus)))
+            rows = await conn.execute(select(levels).where(levels.c.sku.in_(skus), SERVED),
+                                      {"sources": sorted(self._sources)})
             return {(r.sku, r.location): StockLevel(sku=r.sku, location=r.location, on_hand=r.on_hand,
                                                     available=r.available, sequence=r.sequence) for r in rows}
 

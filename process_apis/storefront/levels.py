@@ -13,8 +13,9 @@ The push works in two steps so that no stale value can win:
    for a SKU leaves one due row per location with the latest value.
 
 What the shop is told per location (``allocate``): the book's available
-there, less the SKU's holds and the storefront channel's safety buffer,
-taken from the locations with the most first (ties by name), never below 0.
+there (0 at a location of a stock source no longer configured: ``holds.SERVED``),
+less the SKU's holds and the storefront channel's safety buffer, taken from
+the locations with the most first (ties by name), never below 0.
 Holds are per SKU (order capture reserves against the SKU's total), so the
 levels the shop shows add up to the channel's available-to-promise,
 ``max(sum(available) - reserved - buffer, 0)``.
@@ -25,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import and_, bindparam, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from process_apis.inventory.holds import SERVED, SOURCES
 from shared.db.dialect import among, insert
 from shared.db.engine import reading
 from shared.db.storefront_tables import storefront_levels as levels
@@ -70,9 +72,11 @@ def allocate(available: dict[str, int], reserved: int, buffer: int) -> dict[str,
 class DesiredLevels:
     """Turns due marks into desired rows (step 2 of the module docstring)."""
 
-    def __init__(self, engine: AsyncEngine, *, safety_buffer: int = 0) -> None:
+    def __init__(self, engine: AsyncEngine, *, safety_buffer: int = 0, sources: Sequence[str] | None = None) -> None:
+        """``sources``: the configured stock sources (``StockBook.sources``); None: every level."""
         self._engine = engine
         self._buffer = safety_buffer
+        self._sources = None if sources is None else sorted(sources)
 
     async def refresh(self, limit: int = REFRESH_BATCH) -> int:
         """One round over at most ``limit`` due SKUs; answers how many were read."""
@@ -83,7 +87,7 @@ class DesiredLevels:
             if not due:
                 return 0
             skus = [row.sku for row in due]
-            book = await _book(conn, skus)
+            book = await _book(conn, skus, self._sources)
             held = await _stored(conn, skus)
         rows = []
         for row in sorted(due, key=lambda r: r.sku):
@@ -103,13 +107,17 @@ class DesiredLevels:
         return len(due)
 
 
-async def _book(conn: AsyncConnection, skus: list[str]) -> dict[str, tuple[dict[str, int], int]]:
-    """Per SKU: available per location as the book holds it, and its holds."""
+async def _book(conn: AsyncConnection, skus: list[str],
+                sources: list[str] | None) -> dict[str, tuple[dict[str, int], int]]:
+    """Per SKU: available per location as the book holds it (of the ``sources``), and its holds."""
     out: dict[str, tuple[dict[str, int], int]] = {}
     held = dict((await conn.execute(select(stock_reservations.c.sku, stock_reservations.c.reserved)
                                     .where(among(stock_reservations.c.sku, skus, conn.dialect.name)))).all())
-    for row in await conn.execute(select(stock_levels.c.sku, stock_levels.c.location, stock_levels.c.available)
-                                  .where(among(stock_levels.c.sku, skus, conn.dialect.name))):
+    query = (select(stock_levels.c.sku, stock_levels.c.location, stock_levels.c.available)
+             .where(among(stock_levels.c.sku, skus, conn.dialect.name)))
+    if sources is not None:
+        query = query.where(SERVED)
+    for row in await conn.execute(query, {} if sources is None else {"sources": sources}):
         out.setdefault(row.sku, ({}, int(held.get(row.sku) or 0)))[0][row.location] = int(row.available)
     for sku, reserved in held.items():
         out.setdefault(sku, ({}, int(reserved or 0)))
@@ -138,6 +146,24 @@ async def _write(conn: AsyncConnection, rows: list[dict]) -> None:
         where=newer,
     )
     await conn.execute(stmt, [{**r, "version": 1, "pushed_version": 0} for r in rows])
+
+
+async def mark_sources_changed(engine: AsyncEngine, sources: Sequence[str]) -> int:
+    """At start: mark the SKUs whose shown levels the configured stock ``sources`` may have changed
+    (a source removed from hub.toml or added back since the last start), so the push corrects the
+    shop without waiting for their next report: a location showing stock whose level is of a source
+    no longer configured, and one showing 0 beside a served level with stock (also a location whose
+    stock is all held: re-read, unchanged, never pushed again). Answers how many SKUs."""
+    joined = levels.join(stock_levels, and_(stock_levels.c.sku == levels.c.sku,
+                                            stock_levels.c.location == levels.c.location))
+    gone = and_(levels.c.desired > 0, stock_levels.c.source.is_not(None), stock_levels.c.source.notin_(SOURCES))
+    back = and_(levels.c.desired == 0, stock_levels.c.available > 0, SERVED)
+    async with engine.begin() as conn:
+        skus = list((await conn.execute(select(levels.c.sku).distinct().select_from(joined)
+                                        .where(or_(gone, back)).order_by(levels.c.sku),
+                                        {"sources": sorted(sources)})).scalars())
+        await mark(conn, skus)
+    return len(skus)
 
 
 async def forget_pushed(engine: AsyncEngine) -> None:

@@ -25,7 +25,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 from sqlalchemy import and_, bindparam, exists, or_, select, tuple_, update
@@ -55,11 +55,12 @@ class StorefrontPusher:
     def __init__(
         self, engine: AsyncEngine, platform: ChannelPlatformPort, *, safety_buffer: int = 0,
         levels_per_call: int = MAX_LEVELS_PER_CALL, poll_seconds: float = 0.5,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep, sources: Sequence[str] | None = None,
     ) -> None:
+        """``sources``: the configured stock sources (``StockBook.sources``); None: every level."""
         self._engine = engine
         self._platform = platform
-        self.desired = DesiredLevels(engine, safety_buffer=safety_buffer)
+        self.desired = DesiredLevels(engine, safety_buffer=safety_buffer, sources=sources)
         self._per_call = max(1, min(levels_per_call, MAX_LEVELS_PER_CALL))
         self._poll = poll_seconds
         self._sleep = sleep
