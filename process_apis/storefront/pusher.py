@@ -45,6 +45,8 @@ LEASE_SECONDS = 60.0
 BACKOFF = (0.25, 10.0)
 """Outage backoff: first and largest wait, doubling, with jitter."""
 REFUSED_WAIT_SECONDS = 60.0
+HAND_BACK_SECONDS = 5.0
+"""At stop, how long handing an in-flight claim back may take before the lease is left to free it."""
 LINGER_SECONDS = 0.05
 """After a wake, let a burst's other marks gather before reading them: one round for many reports."""
 KEEP_FRACTION = 0.25
@@ -110,6 +112,9 @@ class StorefrontPusher:
             return 0.0 if read else None  # marks read may have more behind them
         try:
             budget = await self._push(batch)
+        except asyncio.CancelledError:  # stopped mid-push: the rows go back now, not when the lease ends
+            await self._hand_back(claim)
+            raise
         except BackendThrottled as exc:
             await self._release(claim, exc.code)
             return exc.retry_after if exc.retry_after is not None else 1.0
@@ -177,6 +182,16 @@ class StorefrontPusher:
         async with self._engine.begin() as conn:
             await conn.execute(update(levels).where(levels.c.claim == claim)
                                .values(claim=None, claimed_until=None, last_error=why[:200]))
+
+    async def _hand_back(self, claim: str) -> None:
+        """A stopping pusher's claim, released for the next process (its push may have reached the
+        shop: setting the same absolute levels again is harmless). Bounded: a database that is
+        gone at shutdown leaves the claim to its lease, as a crash does."""
+        try:
+            async with asyncio.timeout(HAND_BACK_SECONDS), self._engine.begin() as conn:
+                await conn.execute(update(levels).where(levels.c.claim == claim).values(claim=None, claimed_until=None))
+        except Exception:  # noqa: BLE001 - the lease covers it
+            log.warning("storefront pusher: its claim was not handed back at stop; the lease frees it")
 
     async def _refuse(self, level: StorefrontLevel, exc: BackendError) -> None:
         """A level the shop refuses: set aside for a while (the drift check reports it)."""

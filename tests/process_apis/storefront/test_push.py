@@ -241,6 +241,27 @@ async def test_a_pusher_that_died_holding_a_claim_delays_its_rows_only_for_the_l
     assert rig.shows("SKU-1") == {"DC-EAST": 5}
 
 
+async def test_a_pusher_stopped_mid_push_hands_its_claim_back_for_the_next_process(rig: Rig) -> None:
+    await rig.report("SKU-1", "DC-EAST", 7, 1)
+    in_flight, never = asyncio.Event(), asyncio.Event()
+
+    async def hanging(batch):  # noqa: ANN001, ANN202 - the port's signature: a call still on its way at stop
+        in_flight.set()
+        await never.wait()
+
+    real = rig.ports.shopify.set_inventory_levels
+    rig.ports.shopify.set_inventory_levels = hanging  # type: ignore[method-assign]
+    rig.pusher.start()
+    await asyncio.wait_for(in_flight.wait(), 10)
+    await rig.pusher.stop()
+    async with rig.engine.connect() as conn:
+        row = (await conn.execute(select(storefront_levels))).one()
+    assert (row.claim, row.claimed_until) == (None, None)  # not held for the 60 s lease
+    rig.ports.shopify.set_inventory_levels = real  # type: ignore[method-assign]
+    await rig.run()  # the next process pushes it at once
+    assert rig.shows("SKU-1") == {"DC-EAST": 7}
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_pushers_of_several_processes_never_deadlock_while_reports_keep_coming(rig: Rig) -> None:
     """Three pushers on engines of their own (as in three worker processes) refresh and claim the
