@@ -109,9 +109,9 @@ async def test_a_shopify_order_by_its_order_id_and_its_webhook_id(either_hub: Hu
     hooked = await hub.http.post("/hooks/shopify", content=body, headers=_signed(body, webhook_id))
     assert hooked.status_code == 200, hooked.text
 
-    async def captured() -> list[dict]:
+    async def captured() -> list[dict]:  # the intake step is "pending" until its message is handled
         return [i for i in await journeys(hub, webhook_id)
-                if any(s["step"] == "channel_order.received" for s in i["steps"])]
+                if any(s["step"] == "channel_order.received" and s["outcome"] == "done" for s in i["steps"])]
 
     [by_hook] = await until(captured)
     [by_id] = await journeys(hub, shopify_id)
