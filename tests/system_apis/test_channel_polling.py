@@ -5,6 +5,8 @@ by a slower instance."""
 
 from __future__ import annotations
 
+import uuid
+
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -67,12 +69,13 @@ async def test_a_restarted_poller_goes_on_from_the_stored_cursor_past_the_look_b
     """Regression: the cursor lived in memory, so a poller made after a restart longer than the
     look-back asked from the look-back and never saw an order placed in between."""
     feed = FakeOrderFeed()
-    name = f"mage-{id(feed)}"
-    first = feed.place(f"r-{id(feed)}-1")
+    tag = uuid.uuid4().hex[:8]  # the session's database outlives the test: names of its own
+    name = f"mage-{tag}"
+    first = feed.place(f"r-{tag}-1")
     assert await poller(engine, **{name: feed}).poll_once() == 1
     start = feed.now
     feed.now += timedelta(hours=72)  # the hub was down for three days
-    missed = f"r-{id(feed)}-2"
+    missed = f"r-{tag}-2"
     feed.place(missed, at=start + timedelta(hours=36))  # older than the 24 h look-back now
 
     assert await poller(engine, **{name: feed}).poll_once() == 1
@@ -85,8 +88,9 @@ async def test_the_cursor_is_stored_only_after_its_page_is_accepted(engine: obje
     """Regression: a page whose orders could not be accepted must leave the stored cursor where it
     was, so the restarted poller asks that page again instead of skipping its orders."""
     feed = FakeOrderFeed()
-    name, lost = f"mage-{id(feed)}", f"r-{id(feed)}-2"
-    first = feed.place(f"r-{id(feed)}-1")
+    tag = uuid.uuid4().hex[:8]  # the session's database outlives the test: names of its own
+    name, lost = f"mage-{tag}", f"r-{tag}-2"
+    first = feed.place(f"r-{tag}-1")
     polls = poller(engine, **{name: feed})
     assert await polls.poll_once() == 1
     feed.now += timedelta(hours=72)
@@ -114,7 +118,8 @@ async def test_a_slower_instance_never_moves_the_stored_cursor_back(engine: obje
     """Two instances polling one platform: the one whose page was read before a later order came
     stores after the other; the later cursor stays."""
     ahead, behind = FakeOrderFeed(), FakeOrderFeed()  # one platform, read at two moments
-    name, refs = f"mage-{id(ahead)}", [f"r-{id(ahead)}-{i}" for i in (1, 2, 3)]
+    tag = uuid.uuid4().hex[:8]  # the session's database outlives the test: names of its own
+    name, refs = f"mage-{tag}", [f"r-{tag}-{i}" for i in (1, 2, 3)]
     one, other = poller(engine, **{name: ahead}), poller(engine, **{name: behind})
     ahead.place(refs[0]), behind.place(refs[0])
     assert await other.poll_once() == 1 and await one.poll_once() == 0  # both at the first order's time

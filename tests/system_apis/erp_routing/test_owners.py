@@ -43,21 +43,30 @@ async def test_switching_the_primary_under_concurrent_orders_never_posts_one_twi
 
     # Eight posts in flight at a time, and each switch waits for a count of them to finish (not for
     # the clock), so the primary moves while posts are in flight on a slow machine as on a fast one.
+    # Posts not yet started wait for the switch to be stored (those in flight go on): on a loaded
+    # machine the switch's own write could otherwise land after every post (one full run saw that).
     gate, progressed, done = asyncio.Semaphore(8), asyncio.Condition(), [0]
+    switches = ((10, QBO), (25, "erp"), (40, QBO))
+    flowing = asyncio.Event()
+    flowing.set()
 
     async def post(sales_order):  # noqa: ANN001, ANN202
         async with gate:
+            await flowing.wait()
             posted = await two.erp.post_sales_order(sales_order)
         async with progressed:
             done[0] += 1
+            if any(done[0] == after for after, _ in switches):
+                flowing.clear()
             progressed.notify_all()
         return posted
 
     async def switch_back_and_forth() -> None:
-        for after, target in ((10, QBO), (25, "erp"), (40, QBO)):
+        for after, target in switches:
             async with progressed:
                 await progressed.wait_for(lambda after=after: done[0] >= after)
             await two.book.switch(target)
+            flowing.set()
 
     first = await asyncio.gather(switch_back_and_forth(), *(post(o) for o in orders))
     # Every order redelivered (the outbox's at-least-once) after the primary moved again, and
