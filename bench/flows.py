@@ -30,6 +30,7 @@ HUB_BENCH_BASE_PORT (default 18600: ports base .. base+3).
 from __future__ import annotations
 
 import argparse
+import base64
 import asyncio
 import json
 import os
@@ -85,6 +86,14 @@ def wait_for(url: str, seconds: float) -> None:
     raise SystemExit(f"bench: {url} not ready in {seconds:.0f} s")
 
 
+def data_key(work: Path) -> str:
+    """A data key of the run's own (production needs ``HUB_DATA_KEY_FILE``: it seals webhook secrets)."""
+    path = work / "data.key"
+    if not path.exists():
+        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return str(path)
+
+
 class Topology:
     """The four processes, started in their own sessions and stopped by pid."""
 
@@ -94,6 +103,7 @@ class Topology:
         self.env = {**os.environ, "HUB_DATABASE_URL": database_url, "HUB_REDIS_URL": redis_url,
                     "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN, "HUB_LOG_LEVEL": "warning", "HUB_HOST": "127.0.0.1",
                     "HUB_SANDBOX_AUTOSHIP_SECONDS": "0", "HUB_SANDBOX": "0", "HUB_WORKERS": "1",
+                    "HUB_DATA_KEY_FILE": data_key(work),
                     "HUB_SHOPIFY_ACCESS_TOKEN": "shpat_bench_0123456789abcdef",
                     "HUB_INTERNAL_SECRET": "bench-internal-secret-0123456789",
                     "HUB_SANDBOX_EVENTS_URL": f"http://127.0.0.1:{self.ports['hub']}",

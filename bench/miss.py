@@ -20,6 +20,7 @@ Everything listens on 127.0.0.1 and is stopped by pid at the end.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import platform
@@ -66,6 +67,14 @@ def session_ticks(sid: int) -> int:
     return total
 
 
+def data_key(work: Path) -> str:
+    """A data key of the run's own (production needs ``HUB_DATA_KEY_FILE``: it seals webhook secrets)."""
+    path = work / "data.key"
+    if not path.exists():
+        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    return str(path)
+
+
 class Run:
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
         base = int(os.environ.get("HUB_BENCH_PORT", "9600"))
@@ -76,6 +85,7 @@ class Run:
                     or f"sqlite+aiosqlite:///{work}/hub.db",
                     "HUB_BOOTSTRAP_ADMIN_KEY": ADMIN, "HUB_LOG_LEVEL": "warning", "HUB_HOST": "127.0.0.1",
                     "HUB_SANDBOX_AUTOSHIP_SECONDS": "0", "HUB_SANDBOX": "0", "HUB_WORKERS": "1",
+                    "HUB_DATA_KEY_FILE": data_key(work),
                     "HUB_SHOPIFY_ACCESS_TOKEN": "shpat_bench_0123456789abcdef",
                     "HUB_INTERNAL_SECRET": "bench-internal-secret-0123456789",
                     "HUB_SANDBOX_EVENTS_URL": f"http://127.0.0.1:{self.ports['hub']}",

@@ -51,6 +51,7 @@ if [ "${HUB_BENCH_SANDBOX:-}" = process ]; then
   for b in erp wms pos payments shopify; do export "HUB_$(tr a-z A-Z <<<"$b")_URL=http://127.0.0.1:$SANDBOX_PORT/sandbox/$b"; done
   # the hub as production runs it: private secrets (the webhook ones above sign the sandbox's events)
   export HUB_SANDBOX=0 HUB_SHOPIFY_ACCESS_TOKEN=shpat_bench_0123456789abcdef HUB_INTERNAL_SECRET=bench-internal-secret-0123456789
+  head -c 32 /dev/urandom | base64 > "$WORK/data.key"; export HUB_DATA_KEY_FILE=$WORK/data.key   # production seals webhook secrets
   for _ in $(seq 1 200); do curl -sf "$SANDBOX/health/live" >/dev/null && break; sleep 0.1; done
 fi
 setsid .venv/bin/hub serve > "$WORK/hub.log" 2>&1 & HUB_PID=$!
