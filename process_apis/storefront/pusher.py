@@ -178,18 +178,21 @@ class StorefrontPusher:
                                .values(pushed=bindparam("p"), pushed_version=bindparam("v"), pushed_at=now,
                                        claim=None, claimed_until=None, last_error=None), sent)
 
-    async def _release(self, claim: str, why: str) -> None:
+    async def _release(self, claim: str, why: str | None = None) -> None:
+        """The claim's rows free again; ``why`` (a failed push's code) kept as their last error."""
+        values: dict = {"claim": None, "claimed_until": None}
+        if why is not None:
+            values["last_error"] = why[:200]
         async with self._engine.begin() as conn:
-            await conn.execute(update(levels).where(levels.c.claim == claim)
-                               .values(claim=None, claimed_until=None, last_error=why[:200]))
+            await conn.execute(update(levels).where(levels.c.claim == claim).values(**values))
 
     async def _hand_back(self, claim: str) -> None:
         """A stopping pusher's claim, released for the next process (its push may have reached the
         shop: setting the same absolute levels again is harmless). Bounded: a database that is
         gone at shutdown leaves the claim to its lease, as a crash does."""
         try:
-            async with asyncio.timeout(HAND_BACK_SECONDS), self._engine.begin() as conn:
-                await conn.execute(update(levels).where(levels.c.claim == claim).values(claim=None, claimed_until=None))
+            async with asyncio.timeout(HAND_BACK_SECONDS):
+                await self._release(claim)
         except Exception:  # noqa: BLE001 - the lease covers it
             log.warning("storefront pusher: its claim was not handed back at stop; the lease frees it")
 
