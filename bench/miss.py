@@ -20,7 +20,6 @@ Everything listens on 127.0.0.1 and is stopped by pid at the end.
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import os
 import platform
@@ -32,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from flows import http, wait_for  # noqa: E402 (run as a script: bench/ is on the path)
+from flows import data_key, http, wait_for  # noqa: E402 (run as a script: bench/ is on the path)
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -65,14 +64,6 @@ def session_ticks(sid: int) -> int:
         if int(fields[3]) == sid:
             total += int(fields[11]) + int(fields[12])
     return total
-
-
-def data_key(work: Path) -> str:
-    """A data key of the run's own (production needs ``HUB_DATA_KEY_FILE``: it seals webhook secrets)."""
-    path = work / "data.key"
-    if not path.exists():
-        path.write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
-    return str(path)
 
 
 class Run:
