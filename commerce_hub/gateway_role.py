@@ -27,6 +27,7 @@ from gateway.upstream import Upstream
 from commerce_hub.context import Context
 from commerce_hub.ops_role import ops_admin
 from shared.bus import CatalogChanged
+from shared.near_cache import DropAgain
 from system_apis.inbound import CATALOG_TOPIC
 from process_apis.journeys.port import JourneyPort
 from process_apis.ops.catalog import FLOW_TOPICS
@@ -86,14 +87,22 @@ def response_cache(ctx: Context) -> ResponseCache:
         store = RedisStore(ctx.redis, trust_local=ctx.bus_connected)
     cache = ResponseCache(store, ttl=ctx.settings.cache_ttl_seconds, stale=ctx.settings.cache_stale_seconds)
 
-    async def on_change(payload: bytes) -> None:
-        event = msgspec.json.decode(payload, type=CatalogChanged)
+    near = ctx.settings.near_cache_seconds  # process_apis/pricing/near.py: answers may lag that much
+    again = DropAgain(near + 0.25 if near > 0 else 0.0)
+    ctx.stack.callback(again.cancel)
+
+    async def drop(event: CatalogChanged) -> None:
         if event.reason == "purge":
             await cache.purge(event.sku)
         elif event.skus:
             await cache.invalidate_many(event.skus)
         else:
             await cache.invalidate(event.sku)
+
+    async def on_change(payload: bytes) -> None:
+        event = msgspec.json.decode(payload, type=CatalogChanged)
+        await drop(event)
+        again.after(lambda: drop(event))
 
     ctx.bus.subscribe(CATALOG_TOPIC, on_change)
     return cache

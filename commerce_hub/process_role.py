@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from commerce_hub.context import WORK_TOPIC, Context
@@ -19,6 +20,8 @@ from process_apis.catalog.reader import ReplicaReader
 from process_apis.catalog.store import ReplicaStore
 from process_apis.catalog.sync import ErpSync
 from process_apis.inventory.stock import SafetyBuffer, StockBook
+from process_apis.pricing.near import NearPricing
+from process_apis.pricing.service import PricingService
 from process_apis.observed import ObservedOrders, ObservedReturns, observed_handlers
 from process_apis.inventory.sync import InventorySync
 from process_apis.journeys.service import JourneyService
@@ -63,6 +66,9 @@ class OrderProcess:
     erp: ReplicaReader | None = None
     """The ERP replica as price answers read it (issue 11): served whatever its age."""
     erp_sync: ErpSync | None = None
+    near: NearPricing | None = None
+    """What price answers hold near (``process_apis/pricing/near.py``); order capture drops the
+    stock of the SKUs it holds."""
 
 
 async def order_process(ctx: Context, system: SystemPorts) -> OrderProcess:
@@ -75,8 +81,9 @@ async def order_process(ctx: Context, system: SystemPorts) -> OrderProcess:
         ctx.bus.subscribe(CATALOG_TOPIC, backoffice.on_catalog_changed)
         stock = stock_book(ctx.settings, engine, system)
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
-        built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake),
-                                            ctx.metrics), stock)
+        near = NearPricing(ctx.settings.near_cache_seconds)
+        built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake,
+                                                         held=near.stock.drop), ctx.metrics), stock, near=near)
         built.returns = ObservedReturns(ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
                                                       wake=ctx.wake), ctx.metrics)
         built.journeys = JourneyService(engine)
@@ -84,6 +91,20 @@ async def order_process(ctx: Context, system: SystemPorts) -> OrderProcess:
         built.erp, built.erp_sync = erp, erp_sync
         ctx.order_process = built
     return built
+
+
+def pricing_service(ctx: Context, process: OrderProcess) -> PricingService:
+    """Price answers, reading the replica and the book through the near caches (dropped by the
+    catalogue events this process hears; ``HUB_NEAR_CACHE_SECONDS`` bounds the rest)."""
+    near = process.near
+    erp, stock = process.erp, process.stock
+    if near is not None and near.enabled and erp is not None:
+        async def drop(payload: bytes) -> None:
+            near.drop(msgspec.json.decode(payload, type=CatalogChanged))
+
+        ctx.bus.subscribe(CATALOG_TOPIC, drop)
+        erp, stock = near.records(erp), near.stock_of(stock)
+    return PricingService(erp, stock, currencies=ctx.settings.currencies)
 
 
 def open_replica(ctx: Context, engine, erp) -> tuple[ReplicaReader, ErpSync]:  # noqa: ANN001

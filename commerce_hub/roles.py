@@ -30,7 +30,7 @@ from gateway.identity import CredentialAuthenticator, Identity
 from commerce_hub.edi_role import edi_service
 from commerce_hub.notifications_role import notification_service
 from commerce_hub.ops_role import export_inventory_lag, open_backend_reports
-from commerce_hub.process_role import follow_sandbox, open_workers, order_process
+from commerce_hub.process_role import follow_sandbox, open_workers, order_process, pricing_service
 from process_apis.edi.port import EdiPort
 from process_apis.journeys.port import JourneyPort
 from process_apis.notifications.port import NotificationPort
@@ -39,7 +39,6 @@ from process_apis.orders.port import OrderPort
 from process_apis.returns.port import ReturnPort
 from process_apis.pricing.port import PricingPort
 from process_apis.reconcile.port import ReconcilePort
-from process_apis.pricing.service import PricingService
 from shared.resilience.circuits import CircuitPort, GuardCircuits
 from shared.metrics import sample_process_every
 from shared.resilience.observed import observe_guards
@@ -242,7 +241,7 @@ async def _process(ctx: Context, system: SystemPorts | None) -> dict:
                 "webhooks": rpc_client(NotificationPort, "webhooks", client),
                 "edi": rpc_client(EdiPort, "edi", client)}
     process = await order_process(ctx, system)
-    return {"pricing": ObservedPricing(PricingService(process.erp, process.stock, currencies=ctx.settings.currencies)),
+    return {"pricing": ObservedPricing(pricing_service(ctx, process)),
             "orders": process.service, "returns": process.returns, "journeys": process.journeys,
             "reconciliations": process.reconciliations,
             "webhooks": await notification_service(ctx), "edi": await edi_service(ctx, process.service)}

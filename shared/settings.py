@@ -147,6 +147,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Fresh life of a cached product answer (events invalidate sooner)."""
     cache_stale_seconds: float = 600.0
     """How long a cached answer may be served STALE while backends fail."""
+    near_cache_seconds: float = 0.5
+    """How long price answers may reuse an item, a contract or a SKU's stock read from the database
+    (``process_apis/pricing/near.py``); 0: read every time. At most 1, so that a change still
+    reaches every answer within 2 seconds."""
     return_window_days: int = 30
     """Days after its shipment during which an item may be returned (``outside_return_window``)."""
     return_window_days_by_channel: dict[str, int] = {}

@@ -113,6 +113,8 @@ def _validate_returns(s: Settings) -> None:
 def _validate_stock(s: Settings) -> None:
     if not 0 < s.stock_source_timeout_seconds <= 30:
         raise SettingsError("HUB_STOCK_SOURCE_TIMEOUT_SECONDS: must be more than 0 and at most 30")
+    if not 0 <= s.near_cache_seconds <= 1:
+        raise SettingsError("HUB_NEAR_CACHE_SECONDS: must be 0 (read every time) to 1")
     if s.stock_stale_seconds < 0:
         raise SettingsError("HUB_STOCK_STALE_SECONDS: must be 0 (a missing source counts nothing) or more")
     if s.safety_buffer < 0:

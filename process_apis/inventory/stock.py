@@ -84,6 +84,10 @@ class StockBook:
         if self._on_change is not None and skus:
             await self._on_change(conn, skus, None)
 
+    def buffer_of(self, channel: str | None) -> int:
+        """The safety stock ``channel``'s answers hold back (``SafetyBuffer``)."""
+        return self._buffer.of(channel)
+
     @property
     def sources(self) -> tuple[str, ...]:
         """The configured stock sources' names: only their levels count (and sourceless ones)."""

@@ -21,6 +21,7 @@ import asyncio
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from collections.abc import Sequence
 from typing import Callable
 
 import msgspec
@@ -50,8 +51,11 @@ ACCEPTED_TOPIC = "order.accepted"
 
 class OrderService:
     def __init__(self, engine: AsyncEngine, ledger: IdempotencyLedger, backoffice: BackOffice, stock: StockBook,
-                 *, wake: Callable[[], None] = lambda: None) -> None:
+                 *, wake: Callable[[], None] = lambda: None,
+                 held: Callable[[Sequence[str]], object] = lambda skus: None) -> None:
+        """``held(skus)``: after an order's hold commits (price answers' near stock drops them)."""
         self._engine = engine
+        self._held = held
         self._ledger = ledger
         self._backoffice = backoffice
         self._stock = stock
@@ -66,14 +70,18 @@ class OrderService:
         if self._one_trip is not None:
             answer = await self._capture_in_one_trip(command, scope, idempotency_key, request, arrived)
             if answer is not None:
-                self._wake()
+                self._accepted(answer)
                 return Placed(order=answer)
         outcome = await self._ledger.run(scope, idempotency_key, request,
                                          lambda: self._capture(command, scope, idempotency_key, arrived))
         if isinstance(outcome, Replayed):
             return Placed(order=msgspec.json.decode(outcome.response, type=OrderView), replayed=True)
-        self._wake()
+        self._accepted(outcome)
         return Placed(order=outcome)
+
+    def _accepted(self, order: OrderView) -> None:
+        self._wake()
+        self._held(sorted({line.sku for line in order.lines}))
 
     async def get_order(self, order_id: str, viewer: Viewer) -> OrderView:
         async with reading(self._engine) as conn:

@@ -17,7 +17,19 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import fresh_pg_database
+
 HUB = str(Path(sys.executable).with_name("hub"))
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """Each e2e module's own migrated PostgreSQL database, not the session's: holds that earlier
+    tests left there (orders not yet released when their hub stopped, more of them on a loaded
+    machine) count against the fresh sandbox stock these hubs start with, and refused orders
+    (``insufficient_stock``) followed."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 def free_port() -> int:
