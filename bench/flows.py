@@ -24,7 +24,8 @@ Not a test: it prints numbers. Bounded: ``--seconds`` of load, then at most
     HUB_BENCH_PROFILE=/tmp/prof .venv/bin/python bench/flows.py ...   # py-spy of every process
 
 Env: HUB_BENCH_REDIS_URL (default redis://127.0.0.1:6379/10, flushed first),
-HUB_BENCH_BASE_PORT (default 18600: ports base .. base+3).
+HUB_BENCH_BASE_PORT (default 18600: ports base .. base+3), HUB_BENCH_DB_PREFIX
+(default flows_bench: the database is PREFIX_PID, dropped at the end).
 """
 
 from __future__ import annotations
@@ -331,7 +332,7 @@ def main() -> None:
                              "time the worker's drain (the flows' own rate)")
     parser.add_argument("--concurrency", type=int, default=64, help="the worker's HUB_WORKER_CONCURRENCY")
     args = parser.parse_args()
-    db = f"flows_bench_{os.getpid()}"
+    db = f"{os.environ.get('HUB_BENCH_DB_PREFIX', 'flows_bench')}_{os.getpid()}"
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
     dsn = f"postgresql://postgres@127.0.0.1:5432/{db}"
     redis_url = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")

@@ -27,7 +27,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import msgspec
-from sqlalchemy import case, select, update
+from sqlalchemy import String, any_, bindparam, case, func, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import Grouping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.notifications import events as partner_events
@@ -40,6 +42,25 @@ from shared.messaging.outbox import enqueue_many
 from shared.telemetry import current_trace_id, current_traceparent
 
 _HISTORY = order_history.insert()
+_MOVES: dict[str, object] = {}
+
+
+def _moves(kind: StepKind) -> object:
+    """PostgreSQL: ``kind``'s conditional UPDATE for a batch, built once: the ids and their references
+    as two array parameters (``refs[array_position(ids, order_id)]``), so the statement's text is the
+    same for every batch and the driver prepares it once. The CASE of one WHEN per order (SQLite's
+    form) was a new statement text per batch size: compiled by SQLAlchemy and prepared by
+    PostgreSQL (a round trip, a parse and a plan) again and again."""
+    stmt = _MOVES.get(kind.to)
+    if stmt is None:
+        ids = bindparam("ids", type_=postgresql.ARRAY(String))
+        refs = bindparam("refs", type_=postgresql.ARRAY(String))
+        stmt = _MOVES[kind.to] = (
+            update(orders).where(orders.c.order_id == any_(ids), orders.c.status.in_(kind.from_))
+            .values({"status": kind.to, "updated_at": bindparam("now"),
+                     kind.column: Grouping(refs)[func.array_position(ids, orders.c.order_id)]})
+            .returning(orders.c.order_id))
+    return stmt
 
 
 class Step(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,15 +113,19 @@ class FlowBatches:
     async def _record(self, kind: StepKind, steps: list[Step]) -> Sequence[bool]:
         now = datetime.now(UTC)
         by_id = {s.order.order_id: s for s in steps}  # one order twice in a batch: moved once
-        column = orders.c[kind.column]
-        stmt = (update(orders)
-                .where(orders.c.order_id.in_(list(by_id)), orders.c.status.in_(kind.from_))
-                .values({"status": kind.to, "updated_at": now,
-                         kind.column: case({i: s.reference for i, s in by_id.items()}, value=orders.c.order_id,
-                                           else_=column)})
-                .returning(orders.c.order_id))
         async with self._engine.begin() as conn:
-            moved = sorted((await conn.execute(stmt)).scalars().all())
+            if conn.dialect.name == "postgresql":  # one statement text whatever the batch's size
+                result = await conn.execute(_moves(kind), {"ids": list(by_id), "now": now,
+                                                          "refs": [s.reference for s in by_id.values()]})
+            else:
+                column = orders.c[kind.column]
+                result = await conn.execute(
+                    update(orders).where(orders.c.order_id.in_(list(by_id)), orders.c.status.in_(kind.from_))
+                    .values({"status": kind.to, "updated_at": now,
+                             kind.column: case({i: s.reference for i, s in by_id.items()}, value=orders.c.order_id,
+                                               else_=column)})
+                    .returning(orders.c.order_id))
+            moved = sorted(result.scalars().all())
             if moved:
                 await conn.execute(_HISTORY, [{"order_id": i, "status": kind.to, "at": now, "detail": by_id[i].detail,
                                                "trace_id": by_id[i].trace_id, "latency_ms": None} for i in moved])

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from process_apis.orders.schemas import (
     HistoryEntry, OrderLineView, OrderStatus, OrderSummary, OrderView, ShipmentLine, ShipmentView, Viewer)
 from process_apis.notifications import events as partner_events
-from shared.db.dialect import insert
+from shared.db.dialect import among, insert
 from shared.db.tables import customer_credit, order_history, orders, shipments
 from shared.models import ShipmentConfirmed
 from shared.telemetry import current_trace_id
@@ -137,7 +137,7 @@ async def load(conn: AsyncConnection, order_id: str) -> StoredOrder | None:
 
 async def load_many(conn: AsyncConnection, order_ids: Iterable[str]) -> dict[str, StoredOrder]:
     """The orders of these ids that exist, by id: one statement."""
-    rows = (await conn.execute(select(orders).where(orders.c.order_id.in_(list(order_ids))))).all()
+    rows = (await conn.execute(select(orders).where(among(orders.c.order_id, order_ids, conn.dialect.name)))).all()
     return {row.order_id: _stored(row) for row in rows}
 
 

@@ -48,13 +48,24 @@ async def mark(conn: AsyncConnection, skus: Sequence[str], received_at: datetime
     if not wanted:
         return
     at = received_at or utcnow()
-    stmt = insert(conn, marks)
-    stmt = stmt.on_conflict_do_update(index_elements=[marks.c.sku], set_={
-        "version": marks.c.version + 1,
-        "received_at": case((stmt.excluded.received_at > marks.c.received_at, stmt.excluded.received_at),
-                            else_=marks.c.received_at)})
     # executemany: compiled once whatever the number of SKUs (a multi-row VALUES is compiled anew each time)
-    await conn.execute(stmt, [{"sku": s, "version": 1, "seen_version": 0, "received_at": at} for s in wanted])
+    await conn.execute(_mark_statement(conn), [{"sku": s, "version": 1, "seen_version": 0, "received_at": at}
+                                               for s in wanted])
+
+
+_MARKS: dict[str, object] = {}
+"""``mark``'s upsert per dialect name, built once (it runs with every stock report and hold)."""
+
+
+def _mark_statement(conn: AsyncConnection) -> object:
+    stmt = _MARKS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = insert(conn, marks)
+        stmt = _MARKS[conn.dialect.name] = stmt.on_conflict_do_update(index_elements=[marks.c.sku], set_={
+            "version": marks.c.version + 1,
+            "received_at": case((stmt.excluded.received_at > marks.c.received_at, stmt.excluded.received_at),
+                                else_=marks.c.received_at)})
+    return stmt
 
 
 def allocate(available: dict[str, int], reserved: int, buffer: int) -> dict[str, int]:
