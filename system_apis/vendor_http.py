@@ -166,6 +166,11 @@ class VendorHttp:
         """``get`` and ``decode`` in one."""
         return self.decode(await self.get(operation, path, **kwargs), type)
 
+    def classify(self, response: httpx.Response) -> None:
+        """The backend's judgement of an answer (raises as ``_send`` would): for answers that came
+        inside another, e.g. each write's answer in a bulk request (``vendor_batch``)."""
+        self._classify(response)
+
     def decode(self, body: bytes, type: type[T]) -> T:
         """A vendor body as its Struct; one that does not fit is a permanent ``BackendError``."""
         try:

@@ -36,6 +36,7 @@ from system_apis.erp.vendor_schemas import (
     ErpSalesOrder,
     ErpSalesOrderList,
 )
+from system_apis.vendor_batch import VendorBatch
 from system_apis.vendor_http import VendorHttp, parse_retry_after, raise_for_vendor_status
 
 T = TypeVar("T")
@@ -64,6 +65,11 @@ class ErpHttpAdapter:
 
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+        self._posts = VendorBatch(
+            http, "post_sales_orders", "/api/v1/salesOrders/batch", single=self._post_sales_order,
+            body=mapping.to_sales_order_body, key=lambda order: order.order_id,
+            answer=lambda body: mapping.to_order_ref(self._http.decode(body, ErpSalesOrder)),
+            span=lambda orders: {"hub.order_ids": [o.order_id for o in orders]})
 
     async def probe(self) -> ProbeResult:
         """Health: ``GET /api/v1/items?limit=1``, the item master's first row."""
@@ -106,7 +112,11 @@ class ErpHttpAdapter:
         return mapping.to_contract_prices_page(page)
 
     async def post_sales_order(self, order: SalesOrder) -> ErpOrderRef:
-        """Idempotency key and ``externalRef`` are both the hub's order id: a retry books nothing new."""
+        """Idempotency key and ``externalRef`` are both the hub's order id: a retry books nothing new.
+        Posts made at the same moment go together as one ``salesOrders/batch`` (``vendor_batch``)."""
+        return await self._posts.call(order)
+
+    async def _post_sales_order(self, order: SalesOrder) -> ErpOrderRef:
         body = await self._http.post(
             "post_sales_order",
             "/api/v1/salesOrders",

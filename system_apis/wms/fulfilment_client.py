@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from shared.errors import BackendError, NotFound
 from shared.models import ExpectedReceipt, FulfilmentRef, FulfilmentRequest
+from system_apis.vendor_batch import VendorBatch
 from system_apis.vendor_http import VendorHttp
 from system_apis.wms import mapping
 from system_apis.wms.vendor_schemas import WmsExpectedReceipt, WmsFulfilmentRequest, WmsInspectionBody
@@ -21,9 +22,19 @@ class WmsFulfilmentAdapter:
 
     def __init__(self, http: VendorHttp) -> None:
         self._http = http
+        self._releases = VendorBatch(
+            http, "release_many", "/api/v2/fulfillment_requests/batch", single=self._release,
+            body=mapping.to_fulfilment_body, key=lambda request: request.order_id,
+            answer=lambda body: mapping.to_fulfilment_ref(self._http.decode(body, WmsFulfilmentRequest)),
+            span=lambda requests: {"hub.order_ids": [r.order_id for r in requests]})
 
     async def release(self, request: FulfilmentRequest) -> FulfilmentRef:
-        """Idempotent on the order id (the WMS's ``order_ref``); the WMS confirms shipments by event."""
+        """Idempotent on the order id (the WMS's ``order_ref``); the WMS confirms shipments by event.
+        Releases made at the same moment go together as one ``fulfillment_requests/batch``
+        (``vendor_batch``)."""
+        return await self._releases.call(request)
+
+    async def _release(self, request: FulfilmentRequest) -> FulfilmentRef:
         body = await self._http.post(
             "release",
             "/api/v2/fulfillment_requests",

@@ -3,7 +3,8 @@
 Vendor API (faulted) below ``/sandbox/erp/api/v1``; the views below
 ``/sandbox/erp`` are controls. A write answers 201 with the new record, or
 200 with the first one when its ``Idempotency-Key`` or ``externalRef`` was
-seen before.
+seen before. ``POST .../salesOrders/batch`` books up to 100 sales orders in one
+request (``sandbox.bulk``), each as ``POST .../salesOrders`` would alone.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from litestar.params import Parameter
 
 from shared.jsonbody import MalformedJson, decode_json
 
+from system_apis.sandbox.bulk import BulkIn, BulkOut, BulkRequest, run_bulk
 from system_apis.sandbox.erp.state import ErpBackend
-from system_apis.sandbox.erp.errors import ErpUserError
+from system_apis.sandbox.erp.errors import ErpUserError, RecordNotFound
+from system_apis.sandbox.erp.schemas import ErpError, ErpErrorDetail
 from system_apis.sandbox.erp.order_schemas import (
     CreditMemoIn,
     CreditMemoViews,
@@ -55,6 +58,18 @@ async def post_sales_order(request: Request[Any, Any, Any], erp: ErpBackend) -> 
     """Book a sales order, once per ``externalRef`` and per ``Idempotency-Key``."""
     body = decode_erp(await request.body(), SalesOrderIn)
     return _answer(*erp.transactions.post_sales_order(body, _key(request)))
+
+
+@post("/salesOrders/batch", status_code=200)
+async def post_sales_orders(request: Request[Any, Any, Any], erp: ErpBackend) -> BulkOut:
+    """Book up to 100 sales orders, each once per ``externalRef`` and per its ``idempotencyKey``;
+    one answer per request, in order (``sandbox.bulk``)."""
+    bulk = decode_erp(await request.body(), BulkIn)
+
+    def book(one: BulkRequest) -> Response[ErpSalesOrder]:
+        return _answer(*erp.transactions.post_sales_order(decode_erp(bytes(one.body), SalesOrderIn), one.idempotency_key))
+
+    return run_bulk(bulk.requests, book, {ErpUserError: user_error, RecordNotFound: record_not_found})
 
 
 @get("/salesOrders")
@@ -103,6 +118,16 @@ async def credit_memo_view(erp: ErpBackend, external_ref: str | None = None) -> 
     return CreditMemoViews(items=erp.transactions.credit_memo_views(external_ref))
 
 
-TRANSACTION_API = (post_sales_order, find_sales_orders, get_sales_order, post_credit_memo, get_credit_memo,
+def record_not_found(_: Request[Any, Any, Any] | None, exc: RecordNotFound) -> Response[ErpError]:
+    """CloudERP's 404 body."""
+    return Response(ErpError(error=ErpErrorDetail(code="RCRD_DSNT_EXIST", message=str(exc))), status_code=404)
+
+
+def user_error(_: Request[Any, Any, Any] | None, exc: ErpUserError) -> Response[ErpError]:
+    """CloudERP's 400 body, with the error code."""
+    return Response(ErpError(error=ErpErrorDetail(code=exc.code, message=str(exc))), status_code=400)
+
+
+TRANSACTION_API = (post_sales_order, post_sales_orders, find_sales_orders, get_sales_order, post_credit_memo, get_credit_memo,
                    void_credit_memo)
 TRANSACTION_VIEWS = (sales_order_view, credit_memo_view)

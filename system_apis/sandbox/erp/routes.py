@@ -12,7 +12,7 @@ from system_apis.sandbox import erp_controls
 from system_apis.sandbox.control_errors import ControlNotFound
 from system_apis.sandbox.erp.state import ErpBackend
 from system_apis.sandbox.erp.errors import ErpUserError, RecordNotFound
-from system_apis.sandbox.erp.order_routes import TRANSACTION_API, TRANSACTION_VIEWS
+from system_apis.sandbox.erp.order_routes import TRANSACTION_API, TRANSACTION_VIEWS, record_not_found, user_error
 from system_apis.sandbox.erp.schemas import (
     THROTTLED,
     CustomerItemPrices,
@@ -104,16 +104,6 @@ async def set_contract_price(
     if prices is None:
         raise ControlNotFound(f"unknown customer {customer_id}")
     return prices
-
-
-def record_not_found(_: Request[Any, Any, Any], exc: RecordNotFound) -> Response[ErpError]:
-    """CloudERP's 404 body."""
-    return Response(ErpError(error=ErpErrorDetail(code="RCRD_DSNT_EXIST", message=str(exc))), status_code=404)
-
-
-def user_error(_: Request[Any, Any, Any], exc: ErpUserError) -> Response[ErpError]:
-    """CloudERP's 400 body, with the error code."""
-    return Response(ErpError(error=ErpErrorDetail(code=exc.code, message=str(exc))), status_code=400)
 
 
 ERP = BackendSpec(

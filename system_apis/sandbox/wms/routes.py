@@ -1,7 +1,8 @@
 """ShipWorks WMS over HTTP: its vendor API (``/sandbox/wms/api/v2``), ship and receive controls, spec.
 
 A write answers 201 with the new record, or 200 with the first one when its
-``order_ref`` (``rma_ref``) was seen before.
+``order_ref`` (``rma_ref``) was seen before. ``POST .../fulfillment_requests/batch``
+releases up to 100 orders in one request (``sandbox.bulk``), each as alone.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.params import Parameter
 
 from system_apis.sandbox.backend import BackendSpec
+from system_apis.sandbox.bulk import BulkIn, BulkOut, BulkRequest, run_bulk
 from system_apis.sandbox.control_errors import ControlNotFound, decode_control
 from system_apis.sandbox.wms.state import WmsBackend
 from system_apis.sandbox.wms.schemas import (
@@ -46,6 +48,19 @@ async def release(request: Request[Any, Any, Any], wms: WmsBackend) -> Response[
     """Release an order to the warehouse, once per ``order_ref``; nothing is allocated yet."""
     record, created = wms.fulfilments.release(decode_wms(await request.body(), FulfilmentRequestIn))
     return Response(record, status_code=201 if created else 200)
+
+
+@post("/fulfillment_requests/batch", status_code=200)
+async def release_many(request: Request[Any, Any, Any], wms: WmsBackend) -> BulkOut:
+    """Release up to 100 orders, each once per its ``order_ref``; one answer per request, in order
+    (``sandbox.bulk``)."""
+    bulk = decode_wms(await request.body(), BulkIn)
+
+    def one(each: BulkRequest) -> Response[FulfilmentRequest]:
+        record, created = wms.fulfilments.release(decode_wms(bytes(each.body), FulfilmentRequestIn))
+        return Response(record, status_code=201 if created else 200)
+
+    return run_bulk(bulk.requests, one, {WmsInvalid: invalid, WmsNotFound: not_found})
 
 
 @post("/expected_receipts")
@@ -96,11 +111,11 @@ async def receive(request: Request[Any, Any, Any], wms: WmsBackend) -> ExpectedR
         raise ControlNotFound(str(exc)) from exc
 
 
-def not_found(_: Request[Any, Any, Any], exc: WmsNotFound) -> Response[WmsErrors]:
+def not_found(_: Request[Any, Any, Any] | None, exc: WmsNotFound) -> Response[WmsErrors]:
     return Response(WmsErrors(errors=[WmsErrorCode(code="not_found", message=str(exc))]), status_code=404)
 
 
-def invalid(_: Request[Any, Any, Any], exc: WmsInvalid) -> Response[WmsErrors]:
+def invalid(_: Request[Any, Any, Any] | None, exc: WmsInvalid) -> Response[WmsErrors]:
     return Response(WmsErrors(errors=[WmsErrorCode(code="invalid_request", message=str(exc))]), status_code=400)
 
 
@@ -112,7 +127,7 @@ async def health() -> dict[str, str]:
 WMS = BackendSpec(
     name="wms",
     api_path="/api/v2",
-    api_handlers=(get_inventory, health, release, expect_receipt, cancel_receipt, cancel_receipt_by_post, inspect_receipt),
+    api_handlers=(get_inventory, health, release, release_many, expect_receipt, cancel_receipt, cancel_receipt_by_post, inspect_receipt),
     build=WmsBackend,
     throttle_body=WmsErrors(errors=[WmsErrorCode(code="rate_limited")]),
     control_handlers=(ship, receive),
