@@ -124,8 +124,14 @@ async def test_an_oversized_content_length_is_refused_before_authentication(hub:
 
 async def test_cached_answers_carry_each_requests_own_headers(hub: Hub, key: str) -> None:
     """A hit's headers are prebuilt per cache entry; the request id and RateLimit fields are
-    each request's own, never the ones of the request that filled the cache."""
-    answers = [await hub.http.get(PRODUCT, headers=api(key, **{"X-Request-ID": f"req-{n}"})) for n in range(3)]
+    each request's own, never the ones of the request that filled the cache. Ten other requests
+    of the key between two reads spend ten tokens: the bucket refills one per 50 ms, so each
+    read's remaining is lower than the one before however slow the machine is (within 500 ms)."""
+    answers = []
+    for n in range(3):
+        answers.append(await hub.http.get(PRODUCT, headers=api(key, **{"X-Request-ID": f"req-{n}"})))
+        for _ in range(10):
+            await hub.http.get(UNKNOWN, headers=api(key))
     assert [a.headers["x-cache"] for a in answers] == ["MISS", "HIT", "HIT"]
     assert [a.headers["x-request-id"] for a in answers] == ["req-0", "req-1", "req-2"]
     remaining = [int(LIMIT.match(a.headers["ratelimit"])["r"]) for a in answers]
