@@ -17,9 +17,10 @@ classifier as the single write's would be (a refusal is that call's
 ``BackendError``, not the batch's). What the calls share: the bulk request,
 guarded once (one breaker count, one bulkhead slot) and retried whole on
 ``BackendUnavailable`` (safe: every write in it is idempotent), within the
-shortest of its callers' deadlines, in a span of its own (``hub.order_ids``
-names the orders; a write sent alone keeps its caller's span as before). A vendor without the bulk path (404) gets
-the calls one by one from then on.
+shortest of its callers' deadlines, in a span of its own (its writes'
+idempotency keys under ``span_keys``, e.g. ``hub.order_ids``; a write sent
+alone keeps its caller's span as before). A vendor without the bulk path
+(404) gets the calls one by one from then on.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import msgspec
 from shared.batching import GroupCommit
 from shared.errors import BackendError, NotFound
 from shared.resilience import remaining_deadline
-from system_apis.vendor_http import SpanValue, VendorHttp
+from system_apis.vendor_http import VendorHttp
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -72,13 +73,15 @@ class VendorBatch(Generic[T, R]):
     """``call(item)``: ``single(item)`` when alone, else one bulk POST to ``path`` with the others.
 
     ``body(item)`` and ``key(item)``: what the single write sends; ``answer(body)``: the result
-    from a successful answer's body. ``limit``: the vendor's most writes per bulk request."""
+    from a successful answer's body; ``span_keys``: the span attribute naming the bulk request's keys.
+    ``limit``: the vendor's most writes per bulk request."""
 
     def __init__(self, http: VendorHttp, operation: str, path: str, *, single: Callable[[T], Awaitable[R]],
-                 body: Callable[[T], Any], key: Callable[[T], str | None], answer: Callable[[bytes], R],
-                 span: Callable[[list[T]], dict[str, SpanValue]] | None = None, limit: int = 100) -> None:
+                 body: Callable[[T], Any], key: Callable[[T], str], answer: Callable[[bytes], R],
+                 span_keys: str, limit: int = 100) -> None:
         self._http, self._operation, self._path = http, operation, path
-        self._single, self._body, self._key, self._answer, self._span = single, body, key, answer, span
+        self._single, self._body, self._key, self._answer, self._span_keys = single, body, key, answer, span_keys
+        self._request = httpx.Request("POST", path)  # what each write's answer is judged as the answer to
         self._group: GroupCommit[_Call[T], R | BaseException] = GroupCommit(self._flush, limit=limit, parallel=4,
                                                                         isolated=True)
         self._unbatched = False
@@ -93,15 +96,16 @@ class VendorBatch(Generic[T, R]):
     async def _flush(self, calls: list[_Call[T]]) -> Sequence[R | BaseException]:
         if len(calls) == 1 or self._unbatched:
             return await self._alone(calls)
-        requests = [_Request(body=msgspec.Raw(msgspec.json.encode(self._body(c.item))), idempotency_key=self._key(c.item))
-                    for c in calls]
+        keys = [self._key(c.item) for c in calls]
+        requests = [_Request(body=msgspec.Raw(msgspec.json.encode(self._body(c.item))), idempotency_key=key)
+                    for c, key in zip(calls, keys, strict=True)]
         ends = [c.ends_at for c in calls if c.ends_at is not None]
         try:
             raw = await self._http.post_raw(
                 self._operation, self._path, msgspec.json.encode(_Bulk(requests)),
                 headers={"Content-Type": "application/json"}, retry=True,
                 deadline=max(min(ends) - time.monotonic(), 0.0) if ends else None,
-                span_attributes={"hub.batch_size": len(calls), **(self._span([c.item for c in calls]) if self._span else {})})
+                span_attributes={"hub.batch_size": len(calls), self._span_keys: keys})
         except NotFound:  # the vendor has no bulk path: one by one from now on
             self._unbatched = True
             return await self._alone(calls)
@@ -118,11 +122,9 @@ class VendorBatch(Generic[T, R]):
 
     def _one(self, answer: _Response) -> R | BaseException:
         """The classifier's judgement of one write's answer, as if it had come alone."""
-        response = httpx.Response(answer.status, content=bytes(answer.body),
-                                  request=httpx.Request("POST", self._path))
+        response = httpx.Response(answer.status, content=bytes(answer.body), request=self._request)
         try:
             self._http.classify(response)
             return self._answer(response.content)
         except Exception as exc:  # noqa: BLE001 - this call's own error, handed to its caller
             return exc
-

@@ -68,8 +68,7 @@ class ErpHttpAdapter:
         self._posts = VendorBatch(
             http, "post_sales_orders", "/api/v1/salesOrders/batch", single=self._post_sales_order,
             body=mapping.to_sales_order_body, key=lambda order: order.order_id,
-            answer=lambda body: mapping.to_order_ref(self._http.decode(body, ErpSalesOrder)),
-            span=lambda orders: {"hub.order_ids": [o.order_id for o in orders]})
+            answer=self._order_ref, span_keys="hub.order_ids")
 
     async def probe(self) -> ProbeResult:
         """Health: ``GET /api/v1/items?limit=1``, the item master's first row."""
@@ -124,6 +123,9 @@ class ErpHttpAdapter:
             idempotency_key=order.order_id,
             span_attributes={"hub.order_id": order.order_id, "hub.channel": order.channel},
         )
+        return self._order_ref(body)
+
+    def _order_ref(self, body: bytes) -> ErpOrderRef:
         return mapping.to_order_ref(self._http.decode(body, ErpSalesOrder))
 
     async def find_sales_order(self, order_id: str) -> SalesOrderRecord | None:

@@ -52,6 +52,6 @@ def run_bulk(requests: list[BulkRequest], write: Callable[[BulkRequest], Respons
         try:
             response = write(request)
         except tuple(errors) as exc:
-            response = errors[type(exc)](None, exc)
+            response = next(handle for kind, handle in errors.items() if isinstance(exc, kind))(None, exc)
         answers.append(BulkResponse(status=response.status_code, body=msgspec.Raw(_ENCODE.encode(response.content))))
     return BulkOut(responses=answers)

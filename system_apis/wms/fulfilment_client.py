@@ -25,8 +25,7 @@ class WmsFulfilmentAdapter:
         self._releases = VendorBatch(
             http, "release_many", "/api/v2/fulfillment_requests/batch", single=self._release,
             body=mapping.to_fulfilment_body, key=lambda request: request.order_id,
-            answer=lambda body: mapping.to_fulfilment_ref(self._http.decode(body, WmsFulfilmentRequest)),
-            span=lambda requests: {"hub.order_ids": [r.order_id for r in requests]})
+            answer=self._fulfilment_ref, span_keys="hub.order_ids")
 
     async def release(self, request: FulfilmentRequest) -> FulfilmentRef:
         """Idempotent on the order id (the WMS's ``order_ref``); the WMS confirms shipments by event.
@@ -42,6 +41,9 @@ class WmsFulfilmentAdapter:
             idempotency_key=request.order_id,
             span_attributes={"hub.order_id": request.order_id},
         )
+        return self._fulfilment_ref(body)
+
+    def _fulfilment_ref(self, body: bytes) -> FulfilmentRef:
         return mapping.to_fulfilment_ref(self._http.decode(body, WmsFulfilmentRequest))
 
     async def expect_receipt(self, receipt: ExpectedReceipt) -> None:
