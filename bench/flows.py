@@ -248,7 +248,7 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
         raise SystemExit(f"bench: no order accepted ({code}: {answer[:300]!r})")
     pg = await asyncpg.connect(dsn)
     await offer(hub, key, rate=args.rate, seconds=min(3.0, args.seconds), connections=args.connections)  # warm-up
-    await pg.execute("ANALYZE")  # the statistics a running database has (autovacuum is off here)
+    await pg.execute("ANALYZE")  # the statistics a running database has (and if autovacuum is left off)
     deadline, epoch = time.monotonic() + args.drain, datetime(2000, 1, 1, tzinfo=UTC)
     while time.monotonic() < deadline:  # the warm-up's orders released first
         accepted, _, released = await sample(pg, epoch)
@@ -320,6 +320,34 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
           f"{sys.implementation.name} {sys.version.split()[0]}, {os.cpu_count()} cores")
 
 
+class Autovacuum:
+    """PostgreSQL's autovacuum for the run. This machine's server has it off (its CI settings);
+    a hub in production runs with it on (docs/deployment.md), and the flows' queue tables
+    (outbox, orders) slow the database down within minutes without it."""
+
+    def __init__(self, admin: str, wanted: str) -> None:
+        self._admin = admin
+        self.was = self._psql("SHOW autovacuum")
+        self._set = wanted == "on" and self.was != "on"
+        if self._set:
+            self._psql("ALTER SYSTEM SET autovacuum = on", "SELECT pg_reload_conf()")
+            deadline = time.monotonic() + 10  # the reload is a signal: taken a moment later
+            while self._psql("SHOW autovacuum") != "on" and time.monotonic() < deadline:
+                time.sleep(0.1)
+        print(f"bench: PostgreSQL autovacuum {self._psql('SHOW autovacuum')} for the run"
+              + (f" (the server's own setting: {self.was}, restored at the end)" if self._set else ""), flush=True)
+
+    def _psql(self, *commands: str) -> str:
+        argv = ["psql", "-q", "-At", "-d", self._admin]
+        for command in commands:
+            argv += ["-c", command]
+        return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.strip()
+
+    def restore(self) -> None:
+        if self._set:
+            self._psql("ALTER SYSTEM RESET autovacuum", "SELECT pg_reload_conf()")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=400, help="orders offered per second")
@@ -331,6 +359,9 @@ def main() -> None:
                         help="instead of a constant load: accept this many orders with the worker stopped, then "
                              "time the worker's drain (the flows' own rate)")
     parser.add_argument("--concurrency", type=int, default=64, help="the worker's HUB_WORKER_CONCURRENCY")
+    parser.add_argument("--autovacuum", choices=("on", "as-is"), default="on",
+                        help="on (default): PostgreSQL's autovacuum turned on for the run if the server has it off "
+                             "(ALTER SYSTEM, reset at the end), as a production server runs; as-is: left as it is")
     args = parser.parse_args()
     db = f"{os.environ.get('HUB_BENCH_DB_PREFIX', 'flows_bench')}_{os.getpid()}"
     admin = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -338,6 +369,7 @@ def main() -> None:
     redis_url = os.environ.get("HUB_BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
     subprocess.run(["redis-cli", "-u", redis_url, "FLUSHDB"], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["psql", "-q", "-d", admin, "-c", f"CREATE DATABASE {db}"], check=True)
+    autovacuum = Autovacuum(admin, args.autovacuum)
     work = Path(tempfile.mkdtemp(prefix="flows-bench-"))
     top = Topology(int(os.environ.get("HUB_BENCH_BASE_PORT", "18600")),
                    dsn.replace("postgresql:", "postgresql+asyncpg:"), redis_url, work, args.concurrency)
@@ -346,6 +378,7 @@ def main() -> None:
         asyncio.run(run(args, top, dsn, db))
     finally:
         top.stop()
+        autovacuum.restore()
         subprocess.run(["psql", "-q", "-d", admin, "-c", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)"])
         print(f"logs: {work}")
 

@@ -34,7 +34,7 @@ from process_apis.inventory.stock import StockBook
 from process_apis.orders import repository as repo
 from process_apis.orders import rules
 from process_apis.orders.backoffice import BackOffice
-from process_apis.orders.one_trip import Credit, OneTripCapture, elapsed_ms
+from process_apis.orders.one_trip import OK, UNLOADED, Credit, OneTripCapture, elapsed_ms
 from process_apis.orders.schemas import (
     OWN_CHANNELS, LineRequest, OrderPage, OrderView, Payment, Placed, PlaceOrder, Viewer,
 )
@@ -118,17 +118,18 @@ class OrderService:
             raise Conflict("This channel order was already captured.", code="duplicate_order") from exc
         return answer
 
-    async def _prepare(self, cmd: PlaceOrder) -> tuple[repo.StoredOrder, Customer | None, Loaded]:
+    async def _prepare(self, cmd: PlaceOrder, *, load: bool = True) -> tuple[repo.StoredOrder, Customer | None, Loaded]:
         """The checks that need no transaction, and the order they make (with its on-account
         customer, whose credit the order holds, and its SKUs' load: the stock sources missing
-        per SKU); raises the refusal."""
+        per SKU; with ``load`` False the SKUs are not loaded, and the answer says nothing is
+        missing); raises the refusal."""
         customer, contract, items = await self._read_back_office(cmd)
         if customer is not None:
             rules.check_credit(customer)
         lines = rules.priced_lines(cmd, items, contract)
         total = rules.total_of(lines)
         paid_by = rules.check_payment(cmd, customer, total)
-        loaded = await self._stock.load([line.sku for line in lines])
+        loaded = await self._stock.load([line.sku for line in lines]) if load else Loaded()
         now = datetime.now(UTC)
         order = repo.StoredOrder(
             order_id=repo.new_order_id(), consumer=cmd.consumer, customer_id=cmd.customer_id, channel=cmd.channel,
@@ -143,24 +144,41 @@ class OrderService:
 
     async def _capture_in_one_trip(self, cmd: PlaceOrder, scope: str, key: str, request: bytes,
                                    arrived: float) -> OrderView | None:
-        """The accepted order, or None: the general path decides (see ``one_trip``)."""
-        assert self._one_trip is not None
+        """The accepted order, or None: the general path decides (see ``one_trip``).
+
+        The function checks that the SKUs are fully loaded itself (the usual case: one round
+        trip); when they are not, they are loaded here and the function called once more."""
+        one_trip = self._one_trip
+        assert one_trip is not None
+        if not self._stock.one_trip_holds(cmd.channel):
+            return None  # the function holds against every level with no buffer: the general path
         try:
-            order, on_account, loaded = await self._prepare(cmd)
+            order, on_account, _ = await self._prepare(cmd, load=False)
         except HubError:
             return None  # refused or a backend down: the general path answers and stores it
-        if not self._stock.one_trip_holds(cmd.channel, loaded):
-            return None  # the function holds against every level with no buffer: the general path
         answer = _view(order)
         credit = None if on_account is None else Credit(
             on_account.customer_id, rules.cents(order.total), rules.cents(on_account.credit_limit))
-        captured = await self._one_trip.capture(
-            order, business_key(cmd), scope=scope, key=key, fingerprint=fingerprint(request),
-            answer=msgspec.json.encode(answer), expires_at=self._ledger.expires_at(),
-            holds=_holds(order), credit=credit, arrived=arrived)
-        if captured:
-            await self._stock.held_elsewhere([line.sku for line in order.lines])
-        return answer if captured else None
+
+        def capture():  # noqa: ANN202
+            return one_trip.capture(
+                order, business_key(cmd), scope=scope, key=key, fingerprint=fingerprint(request),
+                answer=msgspec.json.encode(answer), expires_at=self._ledger.expires_at(),
+                holds=_holds(order), credit=credit, sources=self._stock.sources, arrived=arrived)
+
+        outcome = await capture()
+        if outcome == UNLOADED:
+            try:
+                loaded = await self._stock.load(sorted(_holds(order)))
+            except HubError:
+                return None
+            if not self._stock.one_trip_holds(cmd.channel, loaded):
+                return None  # a source missing, or a retired source's levels: the general path
+            outcome = await capture()
+        if outcome != OK:
+            return None
+        await self._stock.held_elsewhere([line.sku for line in order.lines])
+        return answer
 
     async def _read_back_office(self, cmd: PlaceOrder) -> tuple[Customer | None, object, dict[str, Item | None]]:
         skus = sorted({line.sku for line in cmd.lines})

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import msgspec
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from process_apis.orders import repository as repo
 from process_apis.orders.one_trip import Credit, OneTripCapture
@@ -17,6 +17,9 @@ from process_apis.orders.service import ACCEPTED_TOPIC
 from shared.db.engine import create_engine
 from shared.db.tables import customer_credit, idempotency_keys, order_history, orders
 from shared.errors import BusinessRuleViolation
+from process_apis.inventory.stock import StockBook
+from shared.models import StockLevel
+from tests.fakes.stock import FakeStock
 from tests.process_apis.orders.conftest import World, now
 
 
@@ -30,9 +33,9 @@ async def world(pg_url: str) -> World:
 class Counting(OneTripCapture):
     def __init__(self, inner: OneTripCapture) -> None:
         self.__dict__.update(inner.__dict__)
-        self.outcomes: list[bool] = []
+        self.outcomes: list[str] = []
 
-    async def capture(self, *args, **kwargs) -> bool:  # noqa: ANN002, ANN003
+    async def capture(self, *args, **kwargs) -> str:  # noqa: ANN002, ANN003
         self.outcomes.append(await super().capture(*args, **kwargs))
         return self.outcomes[-1]
 
@@ -57,16 +60,19 @@ def stored(world: World, *lines: tuple[str, int], customer: str | None = None, p
 
 
 async def call(world: World, order: repo.StoredOrder, key: str, holds: dict[str, int], *,
-               credit: Credit | None = None, business_key: str | None = None, arrived: float | None = None) -> bool:
+               credit: Credit | None = None, business_key: str | None = None, arrived: float | None = None,
+               sources: tuple[str, ...] | None = None) -> str:
+    """The function's outcome: "ok", "unloaded" or "fallback" (``sources``: the book's, unless given)."""
     one_trip = OneTripCapture(world.engine, ACCEPTED_TOPIC)
     return await one_trip.capture(order, business_key, scope="s", key=key, fingerprint="f", answer=b"{}",
-                                  expires_at=world.ledger.expires_at(), holds=holds, credit=credit, arrived=arrived)
+                                  expires_at=world.ledger.expires_at(), holds=holds, credit=credit,
+                                  sources=world.book.sources if sources is None else sources, arrived=arrived)
 
 
 async def test_a_new_order_is_captured_in_one_trip_with_all_it_needs(world: World) -> None:
     spy = counted(world)
     placed = await world.service.place_order(world.order((world.drill, 3, None), customer=world.acme), "k1")
-    assert spy.outcomes == [True] and not placed.replayed
+    assert spy.outcomes == ["unloaded", "ok"] and not placed.replayed  # the drill loaded between the two
     order_id = placed.order.order_id
     assert await world.book.available(world.drill) == (50, 3)
     assert await world.outbox_count(order_id) == 1
@@ -85,7 +91,7 @@ async def test_a_new_order_is_captured_in_one_trip_with_all_it_needs(world: Worl
     assert loaded.lines == placed.order.lines and loaded.total == Decimal("297.00")
 
     again = await world.service.place_order(world.order((world.drill, 3, None), customer=world.acme), "k1")
-    assert spy.outcomes == [True, False] and again.replayed and again.order.order_id == order_id
+    assert spy.outcomes == ["unloaded", "ok", "fallback"] and again.replayed and again.order.order_id == order_id
 
 
 async def test_the_capture_latency_adds_the_time_before_the_call_to_the_function_run_time(world: World) -> None:
@@ -93,8 +99,8 @@ async def test_the_capture_latency_adds_the_time_before_the_call_to_the_function
 
     await world.book.ensure_loaded([world.drill])
     timed, untimed = stored(world, (world.drill, 1)), stored(world, (world.drill, 1))
-    assert await call(world, timed, "timed", {world.drill: 1}, arrived=time.perf_counter() - 0.25)
-    assert await call(world, untimed, "untimed", {world.drill: 1})
+    assert "ok" == await call(world, timed, "timed", {world.drill: 1}, arrived=time.perf_counter() - 0.25)
+    assert "ok" == await call(world, untimed, "untimed", {world.drill: 1})
     async with world.engine.connect() as conn:
         latency = dict((await conn.execute(select(order_history.c.order_id, order_history.c.latency_ms).where(
             order_history.c.order_id.in_([timed.order_id, untimed.order_id])))).all())
@@ -110,7 +116,7 @@ def repo_viewer(world: World):  # noqa: ANN201
 async def test_a_shortage_on_any_sku_writes_nothing(world: World) -> None:
     await world.book.ensure_loaded([world.drill, world.bits])
     order = stored(world, (world.drill, 2), (world.bits, 9))  # bits has 8
-    assert not await call(world, order, "short", {world.drill: 2, world.bits: 9})
+    assert "fallback" == await call(world, order, "short", {world.drill: 2, world.bits: 9})
     assert await world.book.available(world.drill) == (50, 0)  # the drill's hold was undone
     assert await count(world, orders, orders.c.order_id == order.order_id) == 0
     assert await count(world, idempotency_keys, idempotency_keys.c.key == "short") == 0
@@ -119,9 +125,9 @@ async def test_a_shortage_on_any_sku_writes_nothing(world: World) -> None:
 async def test_credit_beyond_the_limit_writes_nothing(world: World) -> None:
     await world.book.ensure_loaded([world.drill])
     order = stored(world, (world.drill, 1), customer=world.bolt)
-    assert await call(world, order, "c1", {world.drill: 1}, credit=Credit(world.bolt, 40_000, 50_000))
+    assert "ok" == await call(world, order, "c1", {world.drill: 1}, credit=Credit(world.bolt, 40_000, 50_000))
     second = stored(world, (world.drill, 1), customer=world.bolt)
-    assert not await call(world, second, "c2", {world.drill: 1}, credit=Credit(world.bolt, 20_000, 50_000))
+    assert "fallback" == await call(world, second, "c2", {world.drill: 1}, credit=Credit(world.bolt, 20_000, 50_000))
     assert await world.book.available(world.drill) == (50, 1)
     async with world.engine.connect() as conn:
         open_cents = (await conn.execute(select(customer_credit.c.open_cents)
@@ -132,10 +138,10 @@ async def test_credit_beyond_the_limit_writes_nothing(world: World) -> None:
 async def test_a_used_business_key_or_idempotency_key_is_left_to_the_general_path(world: World) -> None:
     await world.book.ensure_loaded([world.bits])
     first = stored(world, (world.bits, 1), customer=world.acme, po="PO-1")
-    assert await call(world, first, "p1", {world.bits: 1}, business_key=f"po:{world.acme}:PO-1")
-    assert not await call(world, stored(world, (world.bits, 1), customer=world.acme, po="PO-1"), "p2",
+    assert "ok" == await call(world, first, "p1", {world.bits: 1}, business_key=f"po:{world.acme}:PO-1")
+    assert "fallback" == await call(world, stored(world, (world.bits, 1), customer=world.acme, po="PO-1"), "p2",
                           {world.bits: 1}, business_key=f"po:{world.acme}:PO-1")
-    assert not await call(world, stored(world, (world.bits, 1)), "p1", {world.bits: 1})
+    assert "fallback" == await call(world, stored(world, (world.bits, 1)), "p1", {world.bits: 1})
     assert await world.book.available(world.bits) == (8, 1)
 
 
@@ -146,5 +152,37 @@ async def test_racing_for_the_last_units_in_one_trip_never_oversells(world: Worl
                                    return_exceptions=True)
     assert len([r for r in results if not isinstance(r, Exception)]) == 8
     assert all(isinstance(r, BusinessRuleViolation) for r in results if isinstance(r, Exception))
-    assert spy.outcomes.count(True) == 8  # the accepted ones all went in one trip
+    assert spy.outcomes.count("ok") == 8  # the accepted ones all went in one trip
     assert await world.book.available(world.bits) == (8, 8)
+
+
+async def test_an_order_for_loaded_skus_is_one_round_trip_and_nothing_else(world: World) -> None:
+    await world.book.ensure_loaded([world.drill])
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest) -> None:  # noqa: ANN001, ANN002
+        statements.append(statement)
+
+    event.listen(world.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        placed = await world.service.place_order(world.order((world.drill, 2, None), customer=world.acme), "one")
+    finally:
+        event.remove(world.engine.sync_engine, "before_cursor_execute", seen)
+    assert placed.order.status == "accepted" and await world.book.available(world.drill) == (50, 2)
+    assert statements == []  # no stock read before the call: the function checks the load itself
+
+
+async def test_a_sku_not_loaded_from_every_source_is_answered_unloaded_with_nothing_written(world: World) -> None:
+    order = stored(world, (world.drill, 1))
+    assert "unloaded" == await call(world, order, "u1", {world.drill: 1})  # never loaded
+    await world.book.ensure_loaded([world.drill])
+    assert "unloaded" == await call(world, order, "u2", {world.drill: 1}, sources=("pos", "wms"))  # the POS never asked
+    tpl = FakeStock(StockLevel(sku=world.drill, location="3PL-MV", on_hand=25, available=25, sequence=1))
+    await StockBook(world.engine, {"tpl": tpl, "wms": world.stock}).ensure_loaded([world.drill])
+    assert "unloaded" == await call(world, order, "u3", {world.drill: 1})  # the 3PL's level: a source not counted
+    assert await count(world, orders, orders.c.order_id == order.order_id) == 0
+    assert await count(world, idempotency_keys, idempotency_keys.c.key.in_(["u1", "u2", "u3"])) == 0
+    assert await world.book.available(world.drill) == (50, 0)
+
+    assert "ok" == await call(world, order, "u4", {world.drill: 1}, sources=("tpl", "wms"))  # counted when configured
+    assert await count(world, orders, orders.c.order_id == order.order_id) == 1
