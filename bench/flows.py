@@ -358,7 +358,8 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=0,
                         help="instead of a constant load: accept this many orders with the worker stopped, then "
                              "time the worker's drain (the flows' own rate)")
-    parser.add_argument("--concurrency", type=int, default=64, help="the worker's HUB_WORKER_CONCURRENCY")
+    parser.add_argument("--concurrency", type=int, default=256,
+                        help="the worker's HUB_WORKER_CONCURRENCY (256: deploy/'s setting)")
     parser.add_argument("--autovacuum", choices=("on", "as-is"), default="on",
                         help="on (default): PostgreSQL's autovacuum turned on for the run if the server has it off "
                              "(ALTER SYSTEM, reset at the end), as a production server runs; as-is: left as it is")
