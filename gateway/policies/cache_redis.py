@@ -11,6 +11,13 @@ confirmed it fresh (or this instance stored it): a hit then costs at most one
 round trip per key per second, and a change still shows within that second
 plus the event's delivery, inside the contract's 2 s. Redis failing: the
 cache degrades to the local copy and to the app; it never fails a request.
+
+Misses that arrive together share their round trips (``GroupCommit``, no timer:
+a lone miss goes at once): one MGET reads every waiting key's entry and marker,
+one pipeline stores every fetched answer. A Redis round trip from the asyncio
+client costs more of the gateway's CPU than the rest of a miss served from the
+near records (bench/miss.py: 775 against 399 µs per miss with and without
+Redis), so a miss's two round trips are shared rather than paid per request.
 """
 
 from __future__ import annotations
@@ -22,10 +29,13 @@ from typing import Callable, Sequence
 import msgspec
 
 from gateway.policies.cache import Entry, MemoryStore
+from shared.batching import GroupCommit
 
 log = logging.getLogger("commerce_hub.cache")
 _decoder = msgspec.msgpack.Decoder(Entry)
 _encoder = msgspec.msgpack.Encoder()
+_BATCH = 100
+"""Keys per shared MGET, answers per shared pipeline."""
 _CONFIRMED = "confirmed_at"
 """Local only (never encoded): when Redis last said this entry was fresh."""
 
@@ -38,6 +48,10 @@ class RedisStore:
         self._trust_local = trust_local
         self._clock = clock
         self._near = near_seconds
+        self._reads: GroupCommit[str, tuple[bytes | None, bytes | None]] = GroupCommit(
+            self._read_many, limit=_BATCH, isolated=True)
+        self._writes: GroupCommit[tuple[str, Entry, float], None] = GroupCommit(
+            self._write_many, limit=_BATCH, isolated=True)
 
     @property
     def epoch(self) -> int:
@@ -53,7 +67,7 @@ class RedisStore:
     async def get(self, key: str) -> Entry | None:
         epoch = self._local.epoch
         try:
-            packed, fresh = await self._redis.mget(f"hub:c:e:{key}", f"hub:c:f:{key}")
+            packed, fresh = await self._reads.submit(key)
         except Exception:
             log.warning("cache: Redis read failed; using the local copy", exc_info=True)
             return self._local.get_local(key)
@@ -73,14 +87,30 @@ class RedisStore:
         entry.__dict__[_CONFIRMED] = now
         await self._local.put(key, entry)
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.set(f"hub:c:e:{key}", _encoder.encode(entry), px=max(1, int((entry.stale_until - now) * 1000)))
-                pipe.set(f"hub:c:f:{key}", b"1", px=max(1, int((entry.fresh_until - now) * 1000)))
-                pipe.sadd(f"hub:c:sku:{entry.sku}", key)
-                pipe.pexpire(f"hub:c:sku:{entry.sku}", max(1, int((entry.stale_until - now) * 1000)))
-                await pipe.execute()
+            await self._writes.submit((key, entry, now))
         except Exception:
             log.warning("cache: Redis write failed; kept locally only", exc_info=True)
+
+    async def _read_many(self, keys: list[str]) -> list[tuple[bytes | None, bytes | None]]:
+        """Each key's (entry, freshness marker), in one MGET."""
+        values = await self._redis.mget(*[name for key in keys for name in (f"hub:c:e:{key}", f"hub:c:f:{key}")])
+        return [(values[2 * i], values[2 * i + 1]) for i in range(len(keys))]
+
+    async def _write_many(self, writes: list[tuple[str, Entry, float]]) -> list[None]:
+        """Each answer's entry, marker and index membership, in one pipeline (a SKU's index
+        kept as long as its longest-lived entry of the batch)."""
+        index_ms: dict[str, int] = {}
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for key, entry, now in writes:
+                stale_ms = max(1, int((entry.stale_until - now) * 1000))
+                pipe.set(f"hub:c:e:{key}", _encoder.encode(entry), px=stale_ms)
+                pipe.set(f"hub:c:f:{key}", b"1", px=max(1, int((entry.fresh_until - now) * 1000)))
+                pipe.sadd(f"hub:c:sku:{entry.sku}", key)
+                index_ms[entry.sku] = max(index_ms.get(entry.sku, 0), stale_ms)
+            for sku, ms in index_ms.items():
+                pipe.pexpire(f"hub:c:sku:{sku}", ms)
+            await pipe.execute()
+        return [None] * len(writes)
 
     async def invalidate(self, sku: str | None, *, drop: bool) -> None:
         await self._local.invalidate(sku, drop=drop)  # bumps the epoch first

@@ -4,6 +4,7 @@ does not, and a change elsewhere still shows within that second."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import pytest
@@ -133,3 +134,42 @@ async def test_the_memory_store_drops_a_batch_of_skus_and_only_those(clock) -> N
     await cache.invalidate_many(["A", "C", "UNKNOWN"])
     assert [cache.fresh_local(f"/p/{s}") is None for s in ("A", "B", "C")] == [True, False, True]
     assert cache.can_serve_stale(cache.entry("/p/A"))  # kept for stale-if-error
+
+
+async def test_misses_arriving_together_share_one_read_and_one_write_each_answered_its_own(client, clock) -> None:
+    """Twenty misses at once: one MGET for their look-ups and one pipeline for their answers
+    (twenty of each before), and every key still gets its own entry, here and elsewhere."""
+    cache = ResponseCache(RedisStore(client, Bus(), clock=clock), ttl=30, stale=600, clock=clock)
+    tag = secrets.token_hex(4)
+    keys = [f"/v1/storefront/products/SKU-{tag}?currency=USD&quantity={n}#-" for n in range(20)]
+    reads = counting(client)
+    assert await asyncio.gather(*(cache.lookup(k) for k in keys)) == [None] * 20
+    assert reads[0] == 1
+    pipelines = [0]
+    pipeline = client.pipeline
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        pipelines[0] += 1
+        return pipeline(*args, **kwargs)
+
+    client.pipeline = counted
+    await asyncio.gather(*(cache.store_entry(k, cache.make_entry(f'{{"n": {n}}}'.encode(), b"application/json",
+                                                                   f"SKU-{tag}"), cache.epoch())
+                           for n, k in enumerate(keys)))
+    assert pipelines[0] == 1
+    other = ResponseCache(RedisStore(client, Bus(), clock=clock), ttl=30, stale=600, clock=clock)
+    found = await asyncio.gather(*(other.lookup(k) for k in keys))
+    assert [e.body for e in found] == [f'{{"n": {n}}}'.encode() for n in range(20)]
+    assert all(other.is_fresh(e) for e in found) and reads[0] == 2
+    assert await client.ttl(f"hub:c:sku:SKU-{tag}") > 600  # the index lives as long as its entries
+
+
+async def test_a_failed_shared_read_leaves_each_miss_its_local_copy(client, clock) -> None:
+    cache, key = await stored(client, clock, Bus())
+
+    async def down(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise ConnectionError("Redis is down")
+
+    client.mget = down
+    found = await asyncio.gather(*(cache.lookup(key) for _ in range(5)), cache.lookup("absent#-"))
+    assert [e is not None for e in found] == [True] * 5 + [False]
