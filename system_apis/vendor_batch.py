@@ -18,8 +18,9 @@ classifier as the single write's would be (a refusal is that call's
 guarded once (one breaker count, one bulkhead slot) and retried whole on
 ``BackendUnavailable`` (safe: every write in it is idempotent), within the
 shortest of its callers' deadlines, in a span of its own (its writes'
-idempotency keys under ``span_keys``, e.g. ``hub.order_ids``; a write sent
-alone keeps its caller's span as before). A vendor without the bulk path
+idempotency keys under ``span_keys``, e.g. ``hub.order_ids``, and a link to
+each caller's span, so each order's trace reaches it; a write sent alone keeps
+its caller's span as before). A vendor without the bulk path
 (404) gets the calls one by one from then on.
 """
 
@@ -33,6 +34,8 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 import msgspec
+from opentelemetry import trace
+from opentelemetry.trace import Link
 
 from shared.batching import GroupCommit
 from shared.errors import BackendError, NotFound
@@ -62,11 +65,12 @@ class _Answers(msgspec.Struct, frozen=True):
 
 
 class _Call(Generic[T]):
-    __slots__ = ("item", "ends_at", "context")
+    __slots__ = ("item", "ends_at", "context", "span")
 
     def __init__(self, item: T, ends_at: float | None) -> None:
         self.item, self.ends_at = item, ends_at
         self.context = contextvars.copy_context()  # its trace, deadline and log fields, for a write sent alone
+        self.span = trace.get_current_span().get_span_context()  # linked from a bulk request's span
 
 
 class VendorBatch(Generic[T, R]):
@@ -105,7 +109,8 @@ class VendorBatch(Generic[T, R]):
                 self._operation, self._path, msgspec.json.encode(_Bulk(requests)),
                 headers={"Content-Type": "application/json"}, retry=True,
                 deadline=max(min(ends) - time.monotonic(), 0.0) if ends else None,
-                span_attributes={"hub.batch_size": len(calls), self._span_keys: keys})
+                span_attributes={"hub.batch_size": len(calls), self._span_keys: keys},
+                span_links=[Link(c.span) for c in calls if c.span.is_valid])
         except NotFound:  # the vendor has no bulk path: one by one from now on
             self._unbatched = True
             return await self._alone(calls)

@@ -24,7 +24,7 @@ from typing import Any, NoReturn, TypeVar
 import httpx
 import msgspec
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from shared.messaging.outbox import utcnow
@@ -121,11 +121,13 @@ class VendorHttp:
         retry: bool = False,
         span_attributes: Mapping[str, SpanValue] | None = None,
         deadline: float | None = None,
+        span_links: Sequence[Link] = (),
     ) -> bytes:
         """POST ``content`` as is, with ``headers`` (a SOAP envelope, a form); retried only with
-        ``retry`` (the caller knows the call is safe to repeat). The body of the answer."""
+        ``retry`` (the caller knows the call is safe to repeat). The body of the answer. ``span_links``:
+        the spans this call serves besides its parent's (a bulk request's callers)."""
         request = self._client.build_request("POST", path, content=content, headers=dict(headers))
-        return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline)
+        return await self._send(operation, request, span_attributes, retry=retry, deadline=deadline, links=span_links)
 
     async def send(
         self,
@@ -187,6 +189,7 @@ class VendorHttp:
         retry: bool,
         deadline: float | None,
         whole: bool = False,
+        links: Sequence[Link] = (),
     ) -> Any:
         attributes = {"hub.backend": self.name, "http.request.method": request.method, "url.path": request.url.path}
         attributes.update(span_attributes or {})
@@ -194,6 +197,7 @@ class VendorHttp:
             f"{self.name}.{operation}",
             kind=SpanKind.CLIENT,
             attributes=attributes,
+            links=links,
             record_exception=False,
             set_status_on_exception=False,
         ) as span:

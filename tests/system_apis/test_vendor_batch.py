@@ -150,14 +150,20 @@ async def test_a_malformed_write_inside_a_bulk_request_is_its_own_400(ports: San
     assert answer.json()["responses"][0]["body"]["error"]["code"] == "MISSING_REQD_FLD"
 
 
-async def test_a_lone_post_is_a_span_under_its_callers_and_a_bulk_one_names_its_orders(ports: SandboxPorts,
-                                                                                      spans) -> None:
+async def test_a_lone_post_is_a_span_under_its_callers_and_a_bulk_one_names_and_links_its_orders(
+        ports: SandboxPorts, spans) -> None:
     from opentelemetry import trace
 
     tracer = trace.get_tracer("test")
     with tracer.start_as_current_span("caller") as caller:
         await ports.erp.post_sales_order(_order(1))
-    await asyncio.gather(*(ports.erp.post_sales_order(_order(n)) for n in range(2, 5)))
+
+    async def traced(n: int):  # noqa: ANN202 - each order's handler in a span of its own
+        with tracer.start_as_current_span(f"handler-{n}") as span:
+            await ports.erp.post_sales_order(_order(n))
+            return span.get_span_context()
+
+    handlers = await asyncio.gather(*(traced(n) for n in range(2, 5)))
 
     finished = spans.get_finished_spans()
     (alone,) = [s for s in finished if s.name == "erp.post_sales_order"]
@@ -165,3 +171,6 @@ async def test_a_lone_post_is_a_span_under_its_callers_and_a_bulk_one_names_its_
     (bulk,) = [s for s in finished if s.name == "erp.post_sales_orders"]
     assert list(bulk.attributes["hub.order_ids"]) == ["ord_002", "ord_003", "ord_004"]
     assert bulk.attributes["hub.batch_size"] == 3
+    assert [(l.context.trace_id, l.context.span_id) for l in bulk.links] == [  # each order's trace reaches it
+        (h.trace_id, h.span_id) for h in handlers]
+    assert bulk.context.trace_id not in {h.trace_id for h in handlers}  # a trace of its own, not the first caller's
