@@ -26,6 +26,7 @@ from shared.db.dialect import insert
 from shared.db.tables import backend_pauses, outbox
 from shared.errors import CircuitOpen
 from shared.messaging.outbox import as_utc, utcnow
+from shared.singleflight import SingleFlight
 
 PAUSES_TOPIC = "ops.pauses.changed"
 PAUSED_CODE = "backend_paused"
@@ -50,19 +51,32 @@ class PauseBook:
         self._clock, self._wake = clock, wake
         self._cache: dict[str, datetime] = {}
         self._read_at = float("-inf")
+        self._changes = 0
+        self._reads: SingleFlight[dict[str, datetime]] = SingleFlight()
         bus.subscribe(PAUSES_TOPIC, self._on_change)
 
     async def _on_change(self, _payload: bytes) -> None:
+        self._changed()
+
+    def _changed(self) -> None:
+        self._changes += 1
         self._read_at = float("-inf")
 
     async def current(self) -> dict[str, datetime]:
-        """Paused backends and since when (cached for at most ``refresh`` seconds)."""
+        """Paused backends and since when (cached for at most ``refresh`` seconds). Callers that
+        find the cache lapsed together share one read; a read that a change overtook is answered
+        but not kept, and callers after the change read again."""
         if time.monotonic() - self._read_at >= self._refresh:
-            async with self._engine.connect() as conn:
-                rows = (await conn.execute(select(backend_pauses.c.backend, backend_pauses.c.paused_at))).all()
-            self._cache = {row.backend: as_utc(row.paused_at) for row in rows}
-            self._read_at = time.monotonic()
+            self._cache, _ = await self._reads.run(self._changes, self._read)
         return self._cache
+
+    async def _read(self) -> dict[str, datetime]:
+        changes = self._changes
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(backend_pauses.c.backend, backend_pauses.c.paused_at))).all()
+        if changes == self._changes:
+            self._read_at = time.monotonic()
+        return {row.backend: as_utc(row.paused_at) for row in rows}
 
     async def check(self, backend: str) -> None:
         """Raise ``BackendPaused`` when ``backend`` is paused."""
@@ -92,7 +106,7 @@ class PauseBook:
         self._wake()
 
     async def _announce(self, backend: str) -> None:
-        self._read_at = float("-inf")
+        self._changed()
         await self._bus.publish(PAUSES_TOPIC, PausesChanged(backend=backend))
 
 

@@ -1,0 +1,54 @@
+"""The pause book's cache (shared/ops/pauses.py): every handler of a worker asks it before each
+backend call, so callers that find it lapsed together share one read, and a read overtaken by a
+pause or resume is not kept."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import event
+
+from shared.bus import LocalBus
+from shared.db.engine import create_engine
+from shared.ops.pauses import PauseBook
+
+
+@pytest.fixture
+async def engine(sqlite_url: str):  # noqa: ANN201
+    engine = create_engine(sqlite_url)
+    yield engine
+    await engine.dispose()
+
+
+def reads_of(engine, during=None) -> list[str]:  # noqa: ANN001
+    """The book's reads of the whole pause table on ``engine`` from now on (``during()`` runs as
+    each is sent)."""
+    seen: list[str] = []
+
+    def sent(conn, cursor, statement, *rest) -> None:  # noqa: ANN001, ANN002
+        if "backend_pauses" in statement and statement.lstrip().upper().startswith("SELECT") \
+                and "WHERE" not in statement.upper():
+            seen.append(statement)
+            if during is not None:
+                during()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", sent)
+    return seen
+
+
+async def test_callers_finding_the_cache_lapsed_together_share_one_read(engine) -> None:  # noqa: ANN001
+    book = PauseBook(engine, LocalBus())
+    reads = reads_of(engine)
+    answers = await asyncio.gather(*(book.current() for _ in range(20)))
+    assert answers == [{}] * 20 and len(reads) == 1
+    await book.pause("erp", "ops")  # announced: the next caller reads again
+    assert "erp" in await book.current() and len(reads) == 2
+
+
+async def test_a_read_overtaken_by_a_change_is_answered_but_not_kept(engine) -> None:  # noqa: ANN001
+    book = PauseBook(engine, LocalBus())
+    reads = reads_of(engine, during=lambda: book._changed() if len(reads) == 1 else None)  # noqa: SLF001
+    assert await book.current() == {}  # the first read: a pause announced while it ran
+    assert await book.current() == {} and len(reads) == 2  # not cached: read again
+    assert await book.current() == {} and len(reads) == 2  # this one was kept
