@@ -267,14 +267,16 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
                                      connections=args.connections))
     print(f"{'t s':>5} {'accepted':>9} {'posted':>8} {'released':>9} {'backlog':>8}   (cumulative counts)")
     rows = []
-    load_cpu = None
+    load_cpu = during = None
     while True:
         await asyncio.sleep(args.every)
         t = time.monotonic() - t0
         now = await sample(pg, since)
         rows.append((t, *now))
         print(f"{t:5.0f} {now[0]:9d} {now[1]:8d} {now[2]:9d} {now[0] - now[2]:8d}", flush=True)
-        if load.done() and load_cpu is None:
+        if not load.done():
+            during = (t, now)  # the last sample taken while orders were still being offered
+        elif load_cpu is None:
             load_cpu = (top.cpu(), await pg_cpu(pg, db), time.monotonic() - t0, now)
         if load.done() and (now[2] >= now[0] or t > args.seconds + args.drain):
             break
@@ -288,14 +290,14 @@ async def run(args: argparse.Namespace, top: Topology, dsn: str, db: str) -> Non
            ON r.order_id = a.order_id AND r.status = 'released' WHERE a.status = 'accepted' AND a.at >= $1""", since)]
     await pg.close()
     ref_after = await insert_rate(dsn)
-    lcpu, lpg, lt, lnow = load_cpu
+    lt, lnow = during or load_cpu[2:]
     n = rows[-1][1]
     print(f"\noffered {args.rate}/s for {args.seconds} s: {sent.sent} sent, {sent.ok} accepted (201), "
           f"{sent.failed} failed; client p50 {sent.p50 * 1000:.0f} ms, p99 {sent.p99 * 1000:.0f} ms")
     if args.backlog:
         print(f"drain of a backlog of {n} orders (the flows alone, from the worker's start): "
               f"{rows[-1][3] / rows[-1][0]:.0f} released/s over {rows[-1][0]:.0f} s")
-    print(f"during the load ({lt:.0f} s): accepted {lnow[0] / lt:.0f}/s, posted {lnow[1] / lt:.0f}/s, "
+    print(f"during the load (its last sample, at {lt:.0f} s): accepted {lnow[0] / lt:.0f}/s, posted {lnow[1] / lt:.0f}/s, "
           f"released {lnow[2] / lt:.0f}/s; backlog at its end {lnow[0] - lnow[2]}")
     lags.sort()
     print(f"accepted -> released: p50 {pct(lags, 0.5) * 1000:.0f} ms, p99 {pct(lags, 0.99) * 1000:.0f} ms, "
