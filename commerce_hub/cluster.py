@@ -110,8 +110,8 @@ def _role_env(ports: dict[str, int]) -> dict[str, str]:
     """Every role's environment: this one's, plus where the other members listen (and the
     workers' concurrency of deploy/, 256, unless this environment sets one)."""
     url = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
-    return {"HUB_WORKER_CONCURRENCY": "256", **os.environ, "HUB_HOST": HOST, "HUB_EXPERIENCE_URL": url["experience"], "HUB_PROCESS_URL": url["process"],
-            "HUB_SYSTEM_URL": url["system"], "HUB_SANDBOX_EVENTS_URL": url["lb"], "HUB_TRUSTED_PROXIES": HOST,
+    return {"HUB_WORKER_CONCURRENCY": "256", **os.environ, "HUB_HOST": HOST, "HUB_EXPERIENCE_URL": url["experience"],
+            "HUB_PROCESS_URL": url["process"], "HUB_SYSTEM_URL": url["system"], "HUB_SANDBOX_EVENTS_URL": url["lb"], "HUB_TRUSTED_PROXIES": HOST,
             **({"HUB_SANDBOX_URL": url["sandbox"]} if "sandbox" in url else {})}
 
 

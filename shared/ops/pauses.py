@@ -67,16 +67,19 @@ class PauseBook:
         find the cache lapsed together share one read; a read that a change overtook is answered
         but not kept, and callers after the change read again."""
         if time.monotonic() - self._read_at >= self._refresh:
-            self._cache, _ = await self._reads.run(self._changes, self._read)
+            found, _ = await self._reads.run(self._changes, self._read)
+            return found
         return self._cache
 
     async def _read(self) -> dict[str, datetime]:
+        """The pauses now; kept as the cache only if no change overtook the read."""
         changes = self._changes
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(backend_pauses.c.backend, backend_pauses.c.paused_at))).all()
+        found = {row.backend: as_utc(row.paused_at) for row in rows}
         if changes == self._changes:
-            self._read_at = time.monotonic()
-        return {row.backend: as_utc(row.paused_at) for row in rows}
+            self._cache, self._read_at = found, time.monotonic()
+        return found
 
     async def check(self, backend: str) -> None:
         """Raise ``BackendPaused`` when ``backend`` is paused."""

@@ -52,3 +52,27 @@ async def test_a_read_overtaken_by_a_change_is_answered_but_not_kept(engine) -> 
     assert await book.current() == {}  # the first read: a pause announced while it ran
     assert await book.current() == {} and len(reads) == 2  # not cached: read again
     assert await book.current() == {} and len(reads) == 2  # this one was kept
+
+
+async def test_an_overtaken_read_finishing_last_does_not_replace_the_newer_answer(engine) -> None:  # noqa: ANN001
+    """Two reads in flight, a pause announced between their starts: the older one, finishing last,
+    is answered to its own callers but the book keeps what the newer one read."""
+    book = PauseBook(engine, LocalBus())
+    older_may_finish = asyncio.Event()
+
+    async def held_read(inner=book._read):  # noqa: ANN001, ANN202, SLF001 - the seam under test
+        found = await inner()
+        if not older_may_finish.is_set() and "erp" not in found:
+            await older_may_finish.wait()  # the first read waits until the newer one is done
+        return found
+
+    book._read = held_read  # noqa: SLF001
+    older = asyncio.create_task(book.current())
+    await asyncio.sleep(0)
+    while not book._reads._running:  # noqa: SLF001 - until the older read is in flight
+        await asyncio.sleep(0)
+    await book.pause("erp", "ops")  # a change: the next caller starts a newer read
+    newer = await book.current()
+    older_may_finish.set()
+    assert "erp" in newer and await older == {}
+    assert "erp" in await book.current()  # the book kept the newer answer
