@@ -111,7 +111,8 @@ def _role_env(ports: dict[str, int]) -> dict[str, str]:
     workers' concurrency of deploy/, 256, unless this environment sets one)."""
     url = {name: f"http://{HOST}:{port}" for name, port in ports.items()}
     return {"HUB_WORKER_CONCURRENCY": "256", **os.environ, "HUB_HOST": HOST, "HUB_EXPERIENCE_URL": url["experience"],
-            "HUB_PROCESS_URL": url["process"], "HUB_SYSTEM_URL": url["system"], "HUB_SANDBOX_EVENTS_URL": url["lb"], "HUB_TRUSTED_PROXIES": HOST,
+            "HUB_PROCESS_URL": url["process"], "HUB_SYSTEM_URL": url["system"], "HUB_SANDBOX_EVENTS_URL": url["lb"],
+            "HUB_TRUSTED_PROXIES": HOST,
             **({"HUB_SANDBOX_URL": url["sandbox"]} if "sandbox" in url else {})}
 
 

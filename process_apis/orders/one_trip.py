@@ -12,7 +12,8 @@ written, when one of its SKUs is not fully loaded from the stock sources named
 (or holds a level of a source not named: migration 0030), so the caller loads
 them and may call again; ``FALLBACK`` when the general path must decide: the
 key is already in the ledger (a replay, a request in flight, a reused key), the
-stock or the credit ran out, the business key was used, or the call failed. The general path then runs as it always did, so every
+stock or the credit ran out, the business key was used, or the call failed.
+The general path then runs as it always did, so every
 refusal and replay is stored and answered by one code path only; and if the
 call did commit before its connection failed, the general path finds the key
 done and replays the answer.

@@ -159,17 +159,18 @@ class OrderService:
         answer = _view(order)
         credit = None if on_account is None else Credit(
             on_account.customer_id, rules.cents(order.total), rules.cents(on_account.credit_limit))
+        holds, encoded, printed = _holds(order), msgspec.json.encode(answer), fingerprint(request)
 
         def capture():  # noqa: ANN202
             return one_trip.capture(
-                order, business_key(cmd), scope=scope, key=key, fingerprint=fingerprint(request),
-                answer=msgspec.json.encode(answer), expires_at=self._ledger.expires_at(),
-                holds=_holds(order), credit=credit, sources=self._stock.sources, arrived=arrived)
+                order, business_key(cmd), scope=scope, key=key, fingerprint=printed, answer=encoded,
+                expires_at=self._ledger.expires_at(), holds=holds, credit=credit, sources=self._stock.sources,
+                arrived=arrived)
 
         outcome = await capture()
         if outcome == UNLOADED:
             try:
-                loaded = await self._stock.load(sorted(_holds(order)))
+                loaded = await self._stock.load(sorted(holds))
             except HubError:
                 return None
             if not self._stock.one_trip_holds(cmd.channel, loaded):
