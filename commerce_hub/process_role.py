@@ -49,8 +49,11 @@ from system_apis.sandbox.runtime import Sandbox
 from system_apis.channel.port import ChannelPlatformPort
 from system_apis.wiring import SystemPorts
 from system_apis.wms.fulfilment_routes import FulfilmentRoutes
-from shared.bus import CatalogChanged
+from shared.bus import CatalogChanged, ChangeNotices
 from system_apis.inbound import CATALOG_TOPIC
+
+HOLD_NOTICE_LINGER_SECONDS = 0.05
+"""Holds taken within 50 ms share one ``catalog.changed``: at most 20 a second per process."""
 
 
 @dataclass
@@ -69,6 +72,9 @@ class OrderProcess:
     near: NearPricing | None = None
     """What price answers hold near (``process_apis/pricing/near.py``); order capture drops the
     stock of the SKUs it holds."""
+    holds: ChangeNotices | None = None
+    """Holds taken (order capture) and given back (shipments) tell the catalogue topic, so the
+    gateway's cached answers follow them (CONTRACT section 3: a stock change within 2 s)."""
 
 
 async def order_process(ctx: Context, system: SystemPorts) -> OrderProcess:
@@ -82,8 +88,15 @@ async def order_process(ctx: Context, system: SystemPorts) -> OrderProcess:
         stock = stock_book(ctx.settings, engine, system)
         ledger = IdempotencyLedger(engine, ttl=timedelta(seconds=ctx.settings.idempotency_key_retention_seconds))
         near = NearPricing(ctx.settings.near_cache_seconds)
-        built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake,
-                                                         held=near.stock.drop), ctx.metrics), stock, near=near)
+        holds = ChangeNotices(ctx.bus, CATALOG_TOPIC, reason="stock-held", linger=HOLD_NOTICE_LINGER_SECONDS)
+        ctx.stack.callback(holds.close)
+
+        def held(skus: Sequence[str]) -> None:
+            near.stock.drop(skus)
+            holds.add(skus)
+
+        built = OrderProcess(ObservedOrders(OrderService(engine, ledger, backoffice, stock, wake=ctx.wake, held=held),
+                                            ctx.metrics), stock, near=near, holds=holds)
         built.returns = ObservedReturns(ReturnService(engine, ledger, backoffice, return_policy(ctx.settings),
                                                       wake=ctx.wake), ctx.metrics)
         built.journeys = JourneyService(engine)
@@ -128,7 +141,7 @@ async def open_workers(ctx: Context, system: SystemPorts, ports: dict) -> None:
     system = worker_ports(ctx, system)  # paused backends: their messages wait (issue 12)
     routes = system.fulfilment_routes()
     flows = OrderFlows(engine, system.erp, system.fulfilment, system.channels, process.stock,
-                       wake=ctx.wake, metrics=ctx.metrics, routes=routes)
+                       wake=ctx.wake, metrics=ctx.metrics, routes=routes, released=process.holds.add)
     returned = ShippedBy(engine, routes) if routes.several else system.fulfilment  # to who shipped it
     track_fulfilment(ctx, engine, routes)
     if system.channels:  # a stock source removed or added back since the last start

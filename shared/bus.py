@@ -11,9 +11,10 @@ all instances sharing the Redis hear it, including the publisher itself.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections import defaultdict
-from typing import Awaitable, Callable, Protocol
+from typing import Awaitable, Callable, Iterable, Protocol
 
 import msgspec
 
@@ -108,3 +109,35 @@ class RedisBus(LocalBus):
                 await asyncio.sleep(1)
             finally:
                 await pubsub.aclose()
+
+
+class ChangeNotices:
+    """Tells the catalogue topic that some SKUs' stock changed where no event comes from a backend
+    (an order's hold taken or given back): ``add`` never waits and never fails its caller. A message
+    goes ``linger`` seconds after the first SKU added since the last one, naming every SKU added
+    meanwhile, so a stream of orders costs a message per ``linger`` (each heard by every gateway
+    and process), not one per order; the contract's 2 s leave room for it."""
+
+    def __init__(self, bus: Bus, topic: str, reason: str, linger: float = 0.0) -> None:
+        self._bus, self._topic, self._reason, self._linger = bus, topic, reason, linger
+        self._pending: set[str] = set()
+        self._task: asyncio.Task | None = None
+
+    def add(self, skus: Iterable[str]) -> None:
+        self._pending.update(skus)
+        if self._pending and (self._task is None or self._task.done()):
+            self._task = asyncio.get_running_loop().create_task(self._run(), context=contextvars.Context())
+
+    async def _run(self) -> None:
+        while self._pending:
+            if self._linger > 0:
+                await asyncio.sleep(self._linger)  # the batching window, not a wait for state
+            skus, self._pending = sorted(self._pending), set()
+            try:
+                await self._bus.publish(self._topic, CatalogChanged(sku=None, skus=skus, reason=self._reason))
+            except Exception:  # noqa: BLE001 - the cache TTL still bounds what it leaves
+                log.warning("bus: %s not published for %d SKUs", self._reason, len(skus), exc_info=True)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()

@@ -21,7 +21,7 @@ backoff and dead-letters the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import msgspec
 from shared.db.engine import reading
@@ -53,9 +53,11 @@ class OrderFlows:
     def __init__(self, engine: AsyncEngine, erp: ErpPort, wms: FulfilmentPort,
                  channels: Mapping[str, ChannelPlatformPort] | None, stock: StockBook, *,
                  wake: Callable[[], None] = lambda: None, metrics: Registry | None = None,
-                 routes: FulfilmentRoutes | None = None) -> None:
+                 routes: FulfilmentRoutes | None = None,
+                 released: Callable[[Sequence[str]], object] = lambda skus: None) -> None:
         """``channels``: the channel platform serving each channel (an order's ``channel``);
-        ``routes``: the fulfilment connections when there are several (else all goes to ``wms``)."""
+        ``routes``: the fulfilment connections when there are several (else all goes to ``wms``);
+        ``released(skus)``: after a shipment's holds are given back (committed)."""
         self._engine = engine
         self._batches = FlowBatches(engine)
         self._refused = (metrics or Registry()).counter(
@@ -67,6 +69,7 @@ class OrderFlows:
         self._channels = channels or {}
         self._stock = stock
         self._wake = wake
+        self._released = released
         self._releases = Releases(engine, routes, stock) if routes is not None and routes.several else None
 
     def handlers(self) -> dict:
@@ -131,6 +134,7 @@ class OrderFlows:
         if refused is not None:
             self._refused.inc(refused.code)
             raise BusinessRuleViolation(refused.detail, code=refused.code)
+        self._released(sorted(shipping.per_sku(shipment.lines)))
         self._wake()
 
     async def _apply(self, conn: AsyncConnection, order: repo.StoredOrder, shipment: ShipmentConfirmed) -> None:

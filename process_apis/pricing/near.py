@@ -9,10 +9,10 @@ conditional UPDATE), so nothing here can oversell. A stock answer missing a sour
 not held: the next read asks that source again, as the book does.
 
 What an answer may lag: order capture drops the stock of the SKUs it holds in this process
-(``OrderService(held=...)``), after the hold commits; a hold taken in another process or given
-back (holds send no event; the gateway's cached answers do not follow them either,
-docs/security.md), and any change whose event has not reached this process yet, shows within
-``ttl``. The gateway drops its cached answers a second time ``ttl`` after each change
+(``OrderService(held=...)``), after the hold commits; holds taken and given back also send a
+catalogue event (reason ``stock-held``, docs/security.md) that drops them in every process and at
+the gateway; any change whose event has not reached this process yet shows within ``ttl``. The
+gateway drops its cached answers a second time ``ttl`` after each change
 (``shared.near_cache.DropAgain``), so the contract's "within 2 seconds" holds through both caches.
 """
 

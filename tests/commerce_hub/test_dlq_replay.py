@@ -46,6 +46,17 @@ async def deployment(services: dict, tmp_path) -> AsyncIterator[tuple[Hub, str]]
         yield await start_hub(stack, make_settings(url, redis_url=services["redis_url"], **FAST)), url
 
 
+@pytest.fixture
+async def opening_at_once(services: dict, tmp_path) -> AsyncIterator[tuple[Hub, str]]:  # noqa: ANN001
+    """``deployment`` whose circuits open at the first failure: the dead letter then always comes
+    with the ERP's circuit open. With five failures to open it, a busy machine whose worker first
+    tried the order after its one-second budget had passed dead-lettered it after one attempt,
+    the circuit still closed (seen on 2026-12-07 with another hub loading the machine)."""
+    async with database(services["kind"], tmp_path, services["pg_url"]) as url, AsyncExitStack() as stack:
+        yield await start_hub(stack, make_settings(url, redis_url=services["redis_url"], **FAST,
+                                                   breaker_failure_threshold=1)), url
+
+
 async def dead_letters_of(hub: Hub, order_id: str) -> list[dict]:
     answer = await hub.http.get("/admin/v1/dead-letters", params={"topic": "order.accepted"}, headers=ADMIN)
     assert answer.status_code == 200, answer.text
@@ -80,8 +91,8 @@ async def test_a_replay_right_after_the_fault_cleared_posts_the_order_once(deplo
     assert same["id"] == letter["id"] and same["replayed_at"]
 
 
-async def test_a_replay_while_the_erp_is_down_reports_the_open_circuit_and_waits_for_it(deployment) -> None:  # noqa: ANN001
-    hub, url = deployment
+async def test_a_replay_while_the_erp_is_down_reports_the_open_circuit_and_waits_for_it(opening_at_once) -> None:  # noqa: ANN001
+    hub, url = opening_at_once
     headers, order_id, letter = await order_dead_lettered_in_an_erp_outage(hub)
     asked = datetime.now(UTC)
     replayed = await hub.http.post(f"/admin/v1/dead-letters/{letter['id']}/replay", headers=ADMIN)

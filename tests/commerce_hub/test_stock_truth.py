@@ -45,3 +45,31 @@ async def test_a_first_stock_event_does_not_hide_the_other_warehouse(hub: Hub) -
     await until(lambda: shows(48))  # the seed's 50, less the order's hold
     rest = await hub.http.post("/v1/storefront/orders", json=order_of(48), headers={**headers, **key()})
     assert rest.status_code == 201, rest.text
+
+
+async def test_an_orders_hold_reaches_a_cached_product_answer_at_once(sqlite_url: str) -> None:
+    """CONTRACT section 3: a change of stock reaches the product answer within 2 s, whatever the
+    TTL. A hold is such a change: the cached answer (TTL 5 minutes, no second drop) follows it."""
+    async with AsyncExitStack() as stack:
+        hub = await start_hub(stack, make_settings(sqlite_url, sandbox_autoship_seconds=0, cache_ttl_seconds=300,
+                                                   near_cache_seconds=0))
+        headers = {"X-API-Key": await hub.new_key("orders:write", "catalog:read")}
+
+        async def answer() -> tuple[str, int]:
+            got = await hub.http.get("/v1/storefront/products/SKU-1001", headers=headers)
+            assert got.status_code == 200, got.text
+            return got.headers["x-cache"], got.json()["available_quantity"]
+
+        await until(lambda: _hit(answer))  # cached, and fresh for 5 minutes
+        _, before = await answer()
+        placed = await hub.http.post("/v1/storefront/orders", json=order_of(2), headers={**headers, **key()})
+        assert placed.status_code == 201, placed.text
+        assert await until(lambda: _shows(answer, before - 2), timeout=2)
+
+
+async def _hit(answer) -> bool:  # noqa: ANN001
+    return (await answer())[0] == "HIT"
+
+
+async def _shows(answer, quantity: int) -> bool:  # noqa: ANN001
+    return (await answer())[1] == quantity

@@ -9,6 +9,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.e2e.conftest import free_port
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 WALKTHROUGH = ("Walkthrough (curl)", "Orders", "Returns", "Partners", "Operators")
 ADMIN = "admin-secret-0123456789"  # the README's own
@@ -38,10 +40,16 @@ class Ran:
     calls: list[str]
 
 
+RECEIVER_PORT = 9009
+"""The README's webhook receiver's port: the script gets a free one instead, so a run beside
+another (or anything on 9009) never collides."""
+
+
 def run_shell(lines: list[str], cwd: Path, port: int, timeout: float = 240) -> Ran:
-    """``lines`` as one bash script in ``cwd`` (``localhost:8080`` meaning the hub on ``port``),
-    with no ``HUB_*`` of this process's environment."""
+    """``lines`` as one bash script in ``cwd`` (``localhost:8080`` meaning the hub on ``port``,
+    the receiver's 9009 a free port), with no ``HUB_*`` of this process's environment."""
     script = PRELUDE + "\n".join(lines).replace("localhost:8080", f"localhost:{port}")
+    script = re.sub(rf"\b{RECEIVER_PORT}\b", str(free_port()), script)
     log = cwd / "curl.log"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
     done = subprocess.run(["bash", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=timeout,

@@ -26,7 +26,9 @@ class Shipper:
     def __init__(self, world) -> None:  # noqa: ANN001
         self.world = world
         self.registry = Registry()
-        self.flows = OrderFlows(world.engine, None, None, None, world.book, metrics=self.registry)  # type: ignore[arg-type]
+        self.released: list[list[str]] = []
+        self.flows = OrderFlows(world.engine, None, None, None, world.book, metrics=self.registry,  # type: ignore[arg-type]
+                                released=self.released.append)
 
     async def ship(self, order_id: str, *lines: tuple[str, int], shipment_id: str | None = None,
                    tracking: str | None = None, carrier: str = "UPS") -> None:
@@ -75,6 +77,20 @@ async def test_a_shipment_of_five_for_a_one_unit_order_is_refused_whole(world) -
     assert await shipper.shipped(order_id) == [("SHP-OK", ((world.bits, 1),))]
     assert await shipper.status(order_id) == "shipped"
     assert await world.book.available(world.bits) == (8, 0)
+
+
+async def test_a_shipment_tells_of_the_holds_it_gave_back(world) -> None:
+    """The gateway's cached answers follow a hold given back (``released``: a catalogue event);
+    a refused or repeated shipment gives nothing back and tells nothing."""
+    shipper = Shipper(world)
+    order_id = await placed(world, (world.drill, 2, "129.00"), (world.bits, 1, "24.50"))
+    await shipper.refused("over_shipment", order_id, (world.drill, 3))
+    assert shipper.released == []
+    await shipper.ship(order_id, (world.drill, 2), (world.bits, 1), shipment_id="SHP-1")
+    assert shipper.released == [sorted([world.drill, world.bits])]
+    assert await world.book.available(world.drill) == (50, 0)
+    await shipper.ship(order_id, (world.drill, 2), (world.bits, 1), shipment_id="SHP-1")  # redelivered
+    assert len(shipper.released) == 1
 
 
 async def test_partly_excessive_shipment_applies_nothing(world) -> None:
