@@ -14,7 +14,7 @@ cannot reach it answers ``unknown``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -40,10 +40,17 @@ def services(request) -> dict:  # noqa: ANN001
             "redis_url": request.getfixturevalue("redis_url") if real else None}
 
 
+@asynccontextmanager
+async def _started(services: dict, tmp_path, **overrides: object) -> AsyncIterator[tuple[Hub, str]]:  # noqa: ANN001
+    """The one-process hub on the service's database, with ``FAST`` and ``overrides``."""
+    async with database(services["kind"], tmp_path, services["pg_url"]) as url, AsyncExitStack() as stack:
+        yield await start_hub(stack, make_settings(url, redis_url=services["redis_url"], **FAST, **overrides)), url
+
+
 @pytest.fixture
 async def deployment(services: dict, tmp_path) -> AsyncIterator[tuple[Hub, str]]:  # noqa: ANN001
-    async with database(services["kind"], tmp_path, services["pg_url"]) as url, AsyncExitStack() as stack:
-        yield await start_hub(stack, make_settings(url, redis_url=services["redis_url"], **FAST)), url
+    async with _started(services, tmp_path) as started:
+        yield started
 
 
 @pytest.fixture
@@ -52,9 +59,8 @@ async def opening_at_once(services: dict, tmp_path) -> AsyncIterator[tuple[Hub, 
     with the ERP's circuit open. With five failures to open it, a busy machine whose worker first
     tried the order after its one-second budget had passed dead-lettered it after one attempt,
     the circuit still closed (seen on 2026-12-07 with another hub loading the machine)."""
-    async with database(services["kind"], tmp_path, services["pg_url"]) as url, AsyncExitStack() as stack:
-        yield await start_hub(stack, make_settings(url, redis_url=services["redis_url"], **FAST,
-                                                   breaker_failure_threshold=1)), url
+    async with _started(services, tmp_path, breaker_failure_threshold=1) as started:
+        yield started
 
 
 async def dead_letters_of(hub: Hub, order_id: str) -> list[dict]:
