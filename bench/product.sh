@@ -7,6 +7,8 @@
 # HUB_BENCH_NO_MISS=1 skips the cache-miss row. The port after the hub's serves bench/floor_app.py
 # (granian answering a fixed body: the server's own cost). The last column is the answering server's CPU
 # per request (from /proc), the figure other work on a shared machine moves least.
+# HUB_BENCH_EAGER=1 adds two rows on ports +3 and +4: bench/eager_edge.py, the same hub (its own
+# one-process HubApp and key) and the fixed answer behind a bare uvloop protocol instead of granian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}; CONNS=${2:-64}
@@ -14,9 +16,9 @@ command -v wrk >/dev/null && command -v nginx >/dev/null || {
   echo "bench: installing wrk and nginx" >&2; apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null; }
 ./hub --help >/dev/null   # make sure .venv exists
 WORK=$(mktemp -d); chmod 755 "$WORK"; mkdir -m 777 "$WORK/cache"; HUB_PORT=${HUB_BENCH_PORT:-18180}; NGINX_PORT=${HUB_BENCH_NGINX_PORT:-18181}; ADMIN=bench-admin-key-0123456789
-FLOOR_PORT=$((HUB_PORT + 2)); FLOOR_PID=
+FLOOR_PORT=$((HUB_PORT + 2)); FLOOR_PID=; EAGER_PORT=$((HUB_PORT + 3)); EAGER_PID=; RAW_PORT=$((HUB_PORT + 4)); RAW_PID=
 cleanup() { [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null; kill -- -"$HUB_PID" 2>/dev/null || kill "$HUB_PID" 2>/dev/null
-            [ -n "$FLOOR_PID" ] && { kill -- -"$FLOOR_PID" 2>/dev/null || kill "$FLOOR_PID" 2>/dev/null; }; rm -rf "$WORK"; }
+            for pid in $FLOOR_PID $EAGER_PID $RAW_PID; do kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null; done; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 export HUB_DATABASE_URL=${HUB_BENCH_DATABASE_URL:-sqlite+aiosqlite:///$WORK/hub.db}
@@ -50,6 +52,13 @@ nginx -c "$WORK/nginx.conf"
 FLOOR_BODY=$BODY setsid .venv/bin/granian --interface asgi --loop uvloop --workers 1 --host 127.0.0.1 --port "$FLOOR_PORT" \
   --log-level warning bench.floor_app:app > "$WORK/floor.log" 2>&1 & FLOOR_PID=$!
 for _ in $(seq 1 100); do curl -sf "localhost:$FLOOR_PORT/" >/dev/null && break; sleep 0.1; done
+if [ -n "${HUB_BENCH_EAGER:-}" ]; then
+  setsid .venv/bin/python bench/eager_edge.py --port "$EAGER_PORT" > "$WORK/eager.out" 2> "$WORK/eager.log" & EAGER_PID=$!
+  FLOOR_BODY=$BODY setsid .venv/bin/python bench/eager_edge.py --port "$RAW_PORT" --fixed > "$WORK/raw.out" 2> "$WORK/raw.log" & RAW_PID=$!
+  for _ in $(seq 1 200); do grep -qs ready "$WORK/eager.out" && grep -qs ready "$WORK/raw.out" && break; sleep 0.1; done
+  EAGER_KEY=$(head -1 "$WORK/eager.out")
+  curl -sf "localhost:$EAGER_PORT$URL" -H "X-API-Key: $EAGER_KEY" | grep -q SKU-1001 || { echo "bench: eager_edge did not answer:"; cat "$WORK/eager.log"; exit 1; }
+fi
 curl -sf "localhost:$NGINX_PORT/cached$URL" >/dev/null || { echo "bench: nginx cannot reach the hub:"; cat "$WORK/nginx-error.log"; exit 1; }   # warm the nginx cache
 
 cpu_ticks() {  # the CPU clock ticks (user + system) of every process in session $1
@@ -82,4 +91,8 @@ run "$NGINX_SID" "nginx proxy_cache hit (in front of the hub)" "http://127.0.0.1
 run "$HUB_PID" "nginx proxy_pass -> hub (hub cache hit)" "http://127.0.0.1:$NGINX_PORT/proxy$URL"
 run "$FLOOR_PID" "granian, fixed answer (the hub server's floor)" "http://127.0.0.1:$FLOOR_PORT$URL"
 run "$HUB_PID" "hub, cache hit (API key, rate limit, cache)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY"
+if [ -n "${HUB_BENCH_EAGER:-}" ]; then
+  run "$RAW_PID" "bare uvloop protocol, fixed answer (its floor)" "http://127.0.0.1:$RAW_PORT$URL"
+  run "$EAGER_PID" "hub on the bare protocol, cache hit (eager)" "http://127.0.0.1:$EAGER_PORT$URL" -H "X-API-Key: $EAGER_KEY"
+fi
 [ -n "${HUB_BENCH_NO_MISS:-}" ] || run "$HUB_PID" "hub, cache miss (all layers, 3 backend calls)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY" -s bench/miss.lua
