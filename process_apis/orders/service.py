@@ -17,7 +17,6 @@ request's arrival at the process layer) to the last statement before the commit,
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,6 +43,7 @@ from shared.errors import BackendUnavailable, BusinessRuleViolation, Conflict, H
 from shared.idempotency import IdempotencyLedger, Replayed, fingerprint
 from shared.messaging.outbox import Message, enqueue
 from shared.models import ChannelOrder, ContractPrices, Customer, Item
+from shared.together import together
 
 ACCEPTED_TOPIC = "order.accepted"
 
@@ -194,14 +194,14 @@ class OrderService:
             if cmd.customer_id is None:
                 return None, ContractPrices(customer_id="")
             try:
-                return await asyncio.gather(self._backoffice.customer(cmd.customer_id),
-                                            self._backoffice.contract(cmd.customer_id))
+                return await together(self._backoffice.customer(cmd.customer_id),
+                                      self._backoffice.contract(cmd.customer_id))
             except NotFound as exc:
                 raise BusinessRuleViolation(f"The customer {cmd.customer_id!r} is not known to the ERP.",
                                             code="unknown_customer") from exc
 
-        (customer, contract), found = await asyncio.gather(
-            customer_and_contract(), asyncio.gather(*(item_or_none(s) for s in skus)))
+        (customer, contract), found = await together(
+            customer_and_contract(), together(*(item_or_none(s) for s in skus)))
         return customer, contract, dict(zip(skus, found))
 
     async def _reserve(self, conn: AsyncConnection, cmd: PlaceOrder, order: repo.StoredOrder,

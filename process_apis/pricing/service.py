@@ -36,6 +36,7 @@ from shared.errors import BackendError, BackendUnavailable, BusinessRuleViolatio
 from process_apis.inventory.stock import SkuStock
 from shared.models import ContractPrices, Item
 from shared.resilience import deadline_scope
+from shared.together import together
 from system_apis.erp.port import ErpPort
 
 
@@ -80,7 +81,7 @@ class PricingService:
     ) -> ProductPrice:
         self._supported(currency)
         with deadline_scope(self._budget):
-            (item, contract), levels = await asyncio.gather(
+            (item, contract), levels = await together(
                 self._item_and_contract(sku, customer_id), self._stock([sku], channel))
         _check_currency(item, currency)
         unit_price, source = rules.price_for(item, quantity, contract.prices.get(sku))
@@ -107,12 +108,7 @@ class PricingService:
                             channel: str | None) -> BasketResult:
         skus = sorted({line.sku for line in lines})
         contract = await self._contract(customer_id)  # unknown customer fails the request
-        stock_task = asyncio.ensure_future(self._stock(skus, channel))
-        items = await self._items(skus)
-        try:
-            levels: dict[str, SkuStock] | None = await stock_task
-        except (BackendError, asyncio.TimeoutError):
-            levels = None
+        items, levels = await together(self._items(skus), self._stock_or_none(skus, channel))
         results = tuple(self._line(line, items[line.sku], contract, levels, currency) for line in lines)
         total = sum((r.extended_price for r in results if r.status == "ok" and r.extended_price), Decimal("0.00"))
         return BasketResult(currency=currency, lines=results, total=total.quantize(rules.CENTS))
@@ -121,7 +117,7 @@ class PricingService:
         self, customer_id: str | None = None, offset: int = 0, limit: int = 100
     ) -> PriceListPage:
         with deadline_scope(self._budget):
-            page, contract = await asyncio.gather(self._erp.list_items(offset, limit), self._contract(customer_id))
+            page, contract = await together(self._erp.list_items(offset, limit), self._contract(customer_id))
         entries = []
         for item in page.items:
             if not item.orderable:
@@ -174,7 +170,7 @@ class PricingService:
                 slow = BackendError("The ERP replica took too long for this basket.", backend="erp")
                 return dict.fromkeys(skus, slow)
         rest = [sku for sku in skus if sku not in held]
-        held.update(zip(rest, await asyncio.gather(*(self._item_or_error(s) for s in rest))))
+        held.update(zip(rest, await together(*(self._item_or_error(s) for s in rest))))
         return held
 
     async def _item_and_contract(self, sku: str, customer_id: str | None) -> tuple[Item, ContractPrices]:
@@ -194,7 +190,7 @@ class PricingService:
 
         if held_item is not None and held_contract is not None:
             return held_item, held_contract
-        return await asyncio.gather(item(), contract())
+        return await together(item(), contract())
 
     async def _item_or_error(self, sku: str) -> Item | HubError:
         try:
@@ -214,6 +210,13 @@ class PricingService:
             raise BusinessRuleViolation(
                 f"The customer {customer_id!r} is not known to the ERP.", code="unknown_customer"
             ) from exc
+
+    async def _stock_or_none(self, skus: list[str], channel: str | None) -> dict[str, SkuStock] | None:
+        """A basket's stock; None when it cannot be read (its lines are priced without it)."""
+        try:
+            return await self._stock(skus, channel)
+        except (BackendError, asyncio.TimeoutError):
+            return None
 
     async def _stock(self, skus: list[str], channel: str | None) -> dict[str, SkuStock]:
         try:

@@ -15,7 +15,6 @@ whole return is.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Callable
@@ -36,6 +35,7 @@ from shared.errors import BusinessRuleViolation, Conflict, NotFound
 from shared.idempotency import IdempotencyLedger, Replayed
 from shared.messaging.outbox import enqueue
 from shared.models import Item
+from shared.together import together
 
 _TRIES = 5
 
@@ -165,7 +165,7 @@ class ReturnService:
             except NotFound:
                 return None  # no longer in the item master: not known as final sale
 
-        return dict(zip(skus, await asyncio.gather(*(item_or_none(s) for s in skus))))
+        return dict(zip(skus, await together(*(item_or_none(s) for s in skus))))
 
     async def _reviewable(self, conn, rma_id: str, already: str) -> repo.StoredReturn | None:  # noqa: ANN001
         """The RMA while it waits for review; None when it already is ``already`` (answer it again)."""

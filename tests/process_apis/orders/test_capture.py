@@ -54,6 +54,17 @@ async def test_each_refusal_has_its_code_and_stores_nothing(world, case: str, co
     assert await w.book.available(w.drill) in ((0, 0), (50, 0))
 
 
+async def test_an_unknown_customer_leaves_no_item_lookup_running(world) -> None:
+    """The refusal came while an item lookup still hung on the ERP: it went on behind the
+    answer, owned by nobody. Now it is cancelled and ended before the refusal propagates."""
+    world.erp.hanging.add(world.bits)
+    command = world.order((world.bits, 1, None), customer="NOBODY-" + world.acme)
+    with pytest.raises(BusinessRuleViolation) as refused:
+        await asyncio.wait_for(world.service.place_order(command, "k-gone"), 2)
+    assert refused.value.code == "unknown_customer" and world.bits in world.erp.lookups
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()] == []
+
+
 async def test_refusal_lists_every_offending_line(world) -> None:
     with pytest.raises(BusinessRuleViolation) as refused:
         await world.service.place_order(world.order(("X-" + world.bits, 1, None), (world.light, 1, None),

@@ -10,6 +10,7 @@ import pytest
 from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
 from shared.errors import BackendUnavailable, BusinessRuleViolation, NotFound
+from process_apis.pricing.schemas import BasketLine
 from tests.process_apis.pricing.conftest import NOW
 from tests.fakes.erp import FakeErp
 from tests.fakes.stock import FakeStock
@@ -70,6 +71,38 @@ async def test_a_hanging_stock_source_makes_a_partial_answer_on_its_own_deadline
     answer = await asyncio.wait_for(pricing.get_product("SKU-1002"), 2)
     assert (answer.available_quantity, answer.stock_partial, answer.missing_sources) == (5, True, ("pos",))
     assert [(loc.location, loc.available) for loc in answer.locations] == [("DC-WEST", 5)]
+
+
+def _pending_besides_me() -> list[asyncio.Task]:
+    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+
+
+async def test_an_unknown_sku_leaves_no_stock_read_running_behind_its_answer(
+    erp: FakeErp, stores: FakeStock, warehouses: FakeStock, engine  # noqa: ANN001
+) -> None:
+    """The 404 came while the stock read (a source call, then its recording) still ran: it went
+    on behind the answer, owned by nobody. Now it is cancelled and ended first."""
+    stores.hang = True
+    pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=30), budget=5)
+    with pytest.raises(NotFound):
+        await asyncio.wait_for(pricing.get_product("SKU-9999"), 2)
+    assert _pending_besides_me() == []
+
+
+async def test_a_cancelled_basket_leaves_no_stock_read_running(
+    erp: FakeErp, stores: FakeStock, warehouses: FakeStock, engine  # noqa: ANN001
+) -> None:
+    """A client gone mid-basket: its stock read ends with it."""
+    stores.hang = True
+    erp.hanging.add("SKU-1001")
+    pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=30), budget=5)
+    basket = asyncio.create_task(pricing.price_basket([BasketLine(sku="SKU-1001", quantity=1)]))
+    while not stores.calls:
+        await asyncio.sleep(0.001)
+    basket.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await basket
+    assert _pending_besides_me() == []
 
 
 async def test_stock_not_read_within_the_budget_is_a_backend_unavailable(
