@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
-import gc
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -161,8 +159,6 @@ async def _serve(port: int, fixed: bool) -> None:
             hub, key = await _start(None, workdir)
             app, shutdown = hub, hub.shutdown
             settle_heap()  # as the hub's lifespan does after startup under granian
-            if os.environ.get("EAGER_NO_GC"):
-                gc.disable()
             print(key, flush=True)
         server = await asyncio.get_running_loop().create_server(lambda: _Connection(app), "127.0.0.1", port,
                                                                 backlog=1024)

@@ -10,6 +10,7 @@ import pytest
 from process_apis.orders.schemas import Viewer
 from shared.errors import BackendUnavailable, BusinessRuleViolation, Conflict, NotFound
 from shared.idempotency import fingerprint
+from tests.cancelled import noting_cancellations
 
 
 async def test_contract_customer_order_is_accepted_at_the_contract_price(world) -> None:
@@ -59,16 +60,7 @@ async def test_an_unknown_customer_leaves_no_item_lookup_running(world) -> None:
     answer, owned by nobody. Now it is cancelled and ended before the refusal propagates. (Its
     cancellation is what is checked: a task left pending can be garbage-collected unseen.)"""
     world.erp.hanging.add(world.bits)
-    lookup, ended = world.erp.get_item, []
-
-    async def noting_its_end(sku: str):  # noqa: ANN202
-        try:
-            return await lookup(sku)
-        except asyncio.CancelledError:
-            ended.append(sku)
-            raise
-
-    world.erp.get_item = noting_its_end
+    ended = noting_cancellations(world.erp, "get_item")
     command = world.order((world.bits, 1, None), customer="NOBODY-" + world.acme)
     with pytest.raises(BusinessRuleViolation) as refused:
         await asyncio.wait_for(world.service.place_order(command, "k-gone"), 2)

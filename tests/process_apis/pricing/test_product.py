@@ -9,8 +9,9 @@ import pytest
 
 from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
-from shared.errors import BackendUnavailable, BusinessRuleViolation, NotFound
 from process_apis.pricing.schemas import BasketLine
+from shared.errors import BackendUnavailable, BusinessRuleViolation, NotFound
+from tests.cancelled import noting_cancellations
 from tests.process_apis.pricing.conftest import NOW
 from tests.fakes.erp import FakeErp
 from tests.fakes.stock import FakeStock
@@ -73,29 +74,13 @@ async def test_a_hanging_stock_source_makes_a_partial_answer_on_its_own_deadline
     assert [(loc.location, loc.available) for loc in answer.locations] == [("DC-WEST", 5)]
 
 
-def _noting_its_end(stores: FakeStock) -> list[str]:
-    """The hanging source's calls that were cancelled: a call left pending instead is never
-    noted (and a task left pending can be garbage-collected unseen, so that is not checked)."""
-    ask, ended = stores.get_stock, []
-
-    async def get_stock(skus: list[str]):  # noqa: ANN202
-        try:
-            return await ask(skus)
-        except asyncio.CancelledError:
-            ended.extend(skus)
-            raise
-
-    stores.get_stock = get_stock
-    return ended
-
-
 async def test_an_unknown_sku_leaves_no_stock_read_running_behind_its_answer(
     erp: FakeErp, stores: FakeStock, warehouses: FakeStock, engine  # noqa: ANN001
 ) -> None:
     """The 404 came while the stock read (a source call, then its recording) still ran: it went
     on behind the answer, owned by nobody. Now it is cancelled and ended first."""
     stores.hang = True
-    ended = _noting_its_end(stores)
+    ended = noting_cancellations(stores, "get_stock")
     lookup = erp.get_item
 
     async def after_the_stock_read_began(sku: str):  # noqa: ANN202
@@ -107,7 +92,7 @@ async def test_an_unknown_sku_leaves_no_stock_read_running_behind_its_answer(
     pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=30), budget=5)
     with pytest.raises(NotFound):
         await asyncio.wait_for(pricing.get_product("SKU-9999"), 2)
-    assert ended == ["SKU-9999"]
+    assert ended == [["SKU-9999"]]
 
 
 async def test_a_cancelled_basket_leaves_no_stock_read_running(
@@ -115,7 +100,7 @@ async def test_a_cancelled_basket_leaves_no_stock_read_running(
 ) -> None:
     """A client gone mid-basket: its stock read ends with it."""
     stores.hang = True
-    ended = _noting_its_end(stores)
+    ended = noting_cancellations(stores, "get_stock")
     erp.hanging.add("SKU-1001")
     pricing = PricingService(erp, StockBook(engine, {"wms": warehouses, "pos": stores}, timeout=30), budget=5)
     basket = asyncio.create_task(pricing.price_basket([BasketLine(sku="SKU-1001", quantity=1)]))
@@ -124,7 +109,7 @@ async def test_a_cancelled_basket_leaves_no_stock_read_running(
     basket.cancel()
     with pytest.raises(asyncio.CancelledError):
         await basket
-    assert ended == ["SKU-1001"]
+    assert ended == [["SKU-1001"]]
 
 
 async def test_stock_not_read_within_the_budget_is_a_backend_unavailable(
