@@ -65,3 +65,67 @@ async def test_different_keys_do_not_wait_for_each_other():
     assert await asyncio.wait_for(flight.run("b", fast), 1) == ("b", True)
     blocked.set()
     assert await slow_task == ("a", True)
+
+
+class _Gated:
+    """A call that waits for ``gate`` and notes whether it finished or was cancelled."""
+
+    def __init__(self) -> None:
+        self.gate, self.started, self.calls, self.ended = asyncio.Event(), asyncio.Event(), 0, ""
+
+    async def __call__(self) -> int:
+        self.calls += 1
+        self.started.set()
+        try:
+            await self.gate.wait()
+        except asyncio.CancelledError:
+            self.ended = "cancelled"
+            raise
+        self.ended = "finished"
+        return 42
+
+
+async def test_the_leader_going_away_leaves_the_call_to_its_followers():
+    """The call ran in the leader's task: cancelling the leader cancelled the call and every
+    follower raised the leader's CancelledError."""
+    flight: SingleFlight[int] = SingleFlight()
+    call = _Gated()
+    leader = asyncio.create_task(flight.run("k", call))
+    await call.started.wait()
+    follower = asyncio.create_task(flight.run("k", call))
+    await asyncio.sleep(0)  # the follower joins the flight
+    leader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    call.gate.set()
+    assert await asyncio.wait_for(follower, 1) == (42, False)
+    assert (call.calls, call.ended) == (1, "finished")
+
+
+async def test_a_follower_going_away_leaves_the_call_to_the_leader():
+    flight: SingleFlight[int] = SingleFlight()
+    call = _Gated()
+    leader = asyncio.create_task(flight.run("k", call))
+    await call.started.wait()
+    follower = asyncio.create_task(flight.run("k", call))
+    await asyncio.sleep(0)
+    follower.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await follower
+    call.gate.set()
+    assert await asyncio.wait_for(leader, 1) == (42, True)
+
+
+async def test_the_last_caller_going_away_ends_the_call_before_its_cancellation_returns():
+    flight: SingleFlight[int] = SingleFlight()
+    call = _Gated()
+    callers = [asyncio.create_task(flight.run("k", call)) for _ in range(2)]
+    await call.started.wait()
+    for caller in callers:
+        caller.cancel()
+    outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+    assert call.ended == "cancelled"  # nothing runs on behind everyone
+    fresh = _Gated()
+    fresh.gate.set()
+    assert await flight.run("k", fresh) == (42, True)  # and the next caller starts afresh

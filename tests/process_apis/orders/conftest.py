@@ -17,7 +17,7 @@ from process_apis.inventory.stock import StockBook
 from process_apis.orders.backoffice import BackOffice
 from process_apis.orders.schemas import LineRequest, Payment, PlaceOrder
 from process_apis.orders.service import OrderService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import outbox
 from shared.idempotency import IdempotencyLedger
 from shared.models import Customer, Item, PriceBreak, StockLevel
@@ -58,7 +58,8 @@ class World:
         self.ledger = IdempotencyLedger(engine)
         self.book = StockBook(engine, {"wms": self.stock})
         self.woken = 0
-        self.service = OrderService(engine, self.ledger, BackOffice(self.erp), self.book, wake=self._wake)
+        self.backoffice = BackOffice(self.erp)
+        self.service = OrderService(engine, self.ledger, self.backoffice, self.book, wake=self._wake)
 
     def _wake(self) -> None:
         self.woken += 1
@@ -86,7 +87,7 @@ def database_url(request) -> str:  # noqa: ANN001
 async def world(database_url: str) -> World:
     engine = create_engine(database_url)
     yield World(engine)
-    await engine.dispose()
+    await dispose(engine)
 
 
 def now() -> datetime:

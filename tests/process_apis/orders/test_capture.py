@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,47 @@ async def test_an_unknown_customer_leaves_no_item_lookup_running(world) -> None:
         await asyncio.wait_for(world.service.place_order(command, "k-gone"), 2)
     assert refused.value.code == "unknown_customer"
     assert world.bits in world.erp.lookups and ended == world.erp.lookups  # every lookup begun has ended
+
+
+async def test_a_refusal_does_not_cancel_the_item_lookup_another_order_shares(world) -> None:
+    """Order A's unknown customer cancels A's item lookup; order B asked for the same item
+    meanwhile and shares that one ERP call (single flight). B got A's ``CancelledError`` (a
+    500) when the call ran in A's task; now the call outlives A while B waits for it."""
+    item_gate, customer_gate, asked = asyncio.Event(), asyncio.Event(), []
+    get_item, get_customer, item = world.erp.get_item, world.erp.get_customer, world.backoffice.item
+
+    async def slow_item(sku: str) -> object:
+        await item_gate.wait()
+        return await get_item(sku)
+
+    async def slow_customer(customer_id: str) -> object:
+        if customer_id.startswith("NOBODY-"):
+            await customer_gate.wait()
+        return await get_customer(customer_id)
+
+    async def noted_item(sku: str) -> object:
+        asked.append(sku)  # then joins or starts the flight before this task yields
+        return await item(sku)
+
+    world.erp.get_item, world.erp.get_customer, world.backoffice.item = slow_item, slow_customer, noted_item
+    refused = asyncio.create_task(world.service.place_order(
+        world.order((world.bits, 1, None), customer="NOBODY-" + world.acme), "k-a"))
+    await asyncio.wait_for(_until(lambda: asked.count(world.bits) == 1), 2)  # A leads the lookup
+    accepted = asyncio.create_task(world.service.place_order(
+        world.order((world.bits, 1, None), customer=world.acme), "k-b"))
+    await asyncio.wait_for(_until(lambda: asked.count(world.bits) == 2), 2)  # B follows it
+    customer_gate.set()  # A is refused while both wait on the one lookup
+    with pytest.raises(BusinessRuleViolation) as refusal:
+        await asyncio.wait_for(refused, 2)
+    assert refusal.value.code == "unknown_customer"
+    item_gate.set()
+    placed = await asyncio.wait_for(accepted, 2)
+    assert placed.order.status == "accepted" and placed.order.lines[0].sku == world.bits
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0)
 
 
 async def test_refusal_lists_every_offending_line(world) -> None:
