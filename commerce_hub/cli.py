@@ -249,7 +249,7 @@ async def _create_key(svc: Any, args: argparse.Namespace) -> Any:
 async def _with_key_service(settings: Settings, fn: Callable[[Any], Awaitable[Any]]) -> Any:
     from gateway.keys.repository import KeyRepository
     from gateway.keys.service import KeyService
-    from shared.db.engine import create_engine
+    from shared.db.engine import create_engine, dispose
     from shared.errors import HubError
 
     engine = create_engine(settings.database_url)
@@ -259,7 +259,7 @@ async def _with_key_service(settings: Settings, fn: Callable[[Any], Awaitable[An
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors or []) or exc.detail
         raise SystemExit(f"hub: {detail}") from None
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 def _page_size(text: str) -> int:
@@ -369,7 +369,7 @@ async def _with_dead_letters(settings: Settings, fn: Callable[[Any], Awaitable[A
     (``HUB_SYSTEM_URL``) when set, else a replay reports them ``unknown``."""
     import httpx
 
-    from shared.db.engine import create_engine
+    from shared.db.engine import create_engine, dispose
     from shared.errors import HubError
     from shared.messaging.dead_letters import DeadLetterService
     from shared.resilience.circuits import CircuitPort
@@ -387,7 +387,7 @@ async def _with_dead_letters(settings: Settings, fn: Callable[[Any], Awaitable[A
         raise SystemExit(f"hub: {detail}") from None
     finally:
         await http.aclose()
-        await engine.dispose()
+        await dispose(engine)
 
 
 def _human(result: Any) -> str:

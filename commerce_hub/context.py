@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.route import Route
 from gateway.plans.book import PlanBook
 from shared.bus import Bus, LocalBus, RedisBus
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.metrics import Registry
 from shared.telemetry import instrument_engine
 from shared.settings import Settings, SettingsError
@@ -78,7 +78,7 @@ class Context:
         if self.engine is None:
             engine = create_engine(self.settings.database_url, pool_size=self.settings.db_pool_size,
                                    pool_overflow=self.settings.db_pool_overflow)
-            self.stack.push_async_callback(engine.dispose)
+            self.stack.push_async_callback(dispose, engine)
             instrument_engine(engine)
 
             async def ping() -> None:

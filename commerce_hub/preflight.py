@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy import text
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.settings import Settings, SettingsError
 
 DB_ROLES = {"all", "gateway", "process", "system", "worker"}
@@ -78,7 +78,7 @@ async def seal_secrets(settings: Settings, *, strict: bool | None = None) -> int
         raise SettingsError(f"{SETTING}: {exc.reason} Start with the key that sealed them "
                             "(an old key may stay below the new one in the file).") from None
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def _check_database(settings: Settings) -> None:
@@ -90,7 +90,7 @@ async def _check_database(settings: Settings) -> None:
         reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise SettingsError(f"HUB_DATABASE_URL: cannot connect to the database ({reason})") from None
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def _check_redis(url: str) -> None:

@@ -39,12 +39,14 @@ def start_hub(workdir: Path, env: dict[str, str], role: str = "all") -> Process:
     return process
 
 
-def until(check: Callable[[], object], timeout: float = 10.0, page: object | None = None) -> object:
-    """Poll ``check`` until it is truthy; its value, or AssertionError at the deadline. With a
-    ``page``, the wait runs inside Playwright, so its events (requests, routes) are handled."""
+def until(check: Callable[[], object], timeout: float = 10.0, page: object | None = None,
+          seen: Callable[[], object] | None = None) -> object:
+    """Poll ``check`` until it is truthy; its value, or AssertionError at the deadline (naming
+    what ``seen`` shows then, when given). With a ``page``, the wait runs inside Playwright, so
+    its events (requests, routes) are handled."""
     deadline = time.monotonic() + timeout
     while not (value := check()):
-        assert time.monotonic() < deadline, f"condition not met in {timeout} s"
+        assert time.monotonic() < deadline, f"condition not met in {timeout} s" + (f"; seen: {seen()!r}" if seen else "")
         if page is not None:
             page.wait_for_timeout(100)  # polling a condition, bounded by the deadline
         else:

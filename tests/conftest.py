@@ -135,12 +135,12 @@ async def start_hub(stack: AsyncExitStack, settings: Settings, role: str = "all"
 @asynccontextmanager
 async def hub_and_engine(url: str, **overrides: object) -> AsyncIterator[tuple[Hub, object]]:
     """A one-process hub on ``url`` (settings ``overrides``) and an engine of the test's own on its database."""
-    from shared.db.engine import create_engine
+    from shared.db.engine import create_engine, dispose
 
     async with AsyncExitStack() as stack:
         hub = await start_hub(stack, make_settings(url, **overrides))
         engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
+        stack.push_async_callback(dispose, engine)
         yield hub, engine
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, exc
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from shared.db import sqlite_driver
@@ -16,6 +18,8 @@ from shared.db import sqlite_driver
 
 PING_WHEN_IDLE_SECONDS = 1.0
 """A pooled PostgreSQL connection idle longer than this is pinged before use."""
+
+_SQLITE_WORKERS: WeakKeyDictionary[Engine, sqlite_driver.Workers] = WeakKeyDictionary()
 
 
 def create_engine(database_url: str, *, pool_size: int = 10, pool_overflow: int | None = None,
@@ -35,14 +39,26 @@ def create_engine(database_url: str, *, pool_size: int = 10, pool_overflow: int 
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30, "async_creator_fn": sqlite_driver.connect})
+        workers = sqlite_driver.Workers()
+        engine = create_async_engine(url, connect_args={"timeout": 30, "async_creator_fn": workers.connect})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _SQLITE_WORKERS[engine.sync_engine] = workers
         return engine
     overflow = pool_size if pool_overflow is None else pool_overflow
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=overflow)
     event.listen(engine.sync_engine, "checkin", _idle_since)
     event.listen(engine.sync_engine, "checkout", _ping_if_idle(ping_when_idle))
     return engine
+
+
+async def dispose(engine: AsyncEngine, *, wait: float = 5.0) -> None:
+    """``engine.dispose()``; for SQLite, then wait (at most ``wait`` seconds) for its
+    connections' worker threads to end while the loop still runs: one finishing a cancelled
+    statement hands its answer to the loop last (``sqlite_driver``)."""
+    await engine.dispose()
+    workers = _SQLITE_WORKERS.get(engine.sync_engine)
+    if workers is not None:
+        await asyncio.to_thread(workers.join, wait)
 
 
 def _idle_since(_dbapi_conn, record) -> None:  # noqa: ANN001 - DBAPI types

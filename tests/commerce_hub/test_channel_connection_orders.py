@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import orders
 from system_apis.woocommerce.webhooks import signature
 from tests.commerce_hub.orders_support import until
@@ -30,7 +30,7 @@ async def test_a_platform_order_reaches_the_erp_once_and_is_fulfilled_back(sqlit
     conn = {"kind": kind, "webhook_secret_file": str(secret_file)} if kind not in POLLED else {"kind": kind}
     engine = create_engine(sqlite_url)
     async with AsyncExitStack() as stack:
-        stack.push_async_callback(engine.dispose)
+        stack.push_async_callback(dispose, engine)
         hub = await start_hub(stack, make_settings(sqlite_url, connections={"shop-x": conn},
                                                    channel_poll_seconds=0.1))
 

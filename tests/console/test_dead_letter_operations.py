@@ -61,9 +61,14 @@ def test_filter_then_replay_all_matching_after_a_dry_run_count(hub, console) -> 
         # the filter applied first (the unfiltered list holds the same three letters, so the rows
         # alone cannot tell), then the rows read in one go: the table re-renders when the filter
         # applies (row by row, a row of the unfiltered list could vanish while it was being read)
-        until(lambda: "flow erp_posting" in page.text_content("#dlq-summary"), 10, page)
-        until(lambda: sorted(page.eval_on_selector_all("#dlq tr[data-letter]", "rows => rows.map(r => r.dataset.letter)"))
-              == sorted(d["id"] for d in letters), 10, page)
+        def summary() -> str:
+            return page.text_content("#dlq-summary")
+
+        def rows() -> list[str]:
+            return sorted(page.eval_on_selector_all("#dlq tr[data-letter]", "rows => rows.map(r => r.dataset.letter)"))
+
+        until(lambda: "flow erp_posting" in summary(), 10, page, seen=summary)
+        until(lambda: rows() == sorted(d["id"] for d in letters), 10, page, seen=lambda: (rows(), letters, summary()))
 
         page.click("#dlq-replay-all")  # the dry run's count first; cancelled: nothing replayed
         assert page.locator("#dlq-bulk-count").get_attribute("data-matched") == "3"

@@ -4,10 +4,12 @@ stop (its terminate path for a connection whose task is cancelled): see shared/d
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 
 
 async def _driver_connection(engine):  # noqa: ANN001, ANN202 - the raw aiosqlite connection
@@ -54,3 +56,34 @@ async def test_connections_still_read_write_and_close(sqlite_url: str) -> None:
         await engine.dispose()
     await asyncio.to_thread(driver._thread.join, 10)
     assert not driver._thread.is_alive()  # dispose closed it and its worker ended
+
+
+async def test_dispose_waits_for_a_worker_finishing_a_cancelled_statement(sqlite_url: str) -> None:
+    """A statement cancelled mid-flight goes on in its worker, which hands the answer to the
+    loop when it ends: ``engine.dispose()`` returned before that, and in a test or a hub shutting
+    down the loop could close first (``Event loop is closed`` in the worker: the CI warning of
+    2026-12-07). ``dispose`` returns once the worker has ended."""
+    engine, started, workers = create_engine(sqlite_url), threading.Event(), []
+
+    def slow() -> int:  # a statement that takes a while once it has begun
+        started.set()
+        time.sleep(0.3)
+        return 1
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _with_slow(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.run_async(lambda driver: driver.create_function("slow", 0, slow))
+        workers.append(dbapi_conn.driver_connection._thread)
+
+    async def read() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT slow()"))
+
+    reading = asyncio.create_task(read())
+    await asyncio.to_thread(started.wait, 10)
+    reading.cancel()  # the connection's graceful close waits for the statement...
+    await asyncio.sleep(0)
+    reading.cancel()  # ...until cancelled too (an outer deadline, a loop shutting down): a forced stop
+    await asyncio.gather(reading, return_exceptions=True)
+    await dispose(engine)
+    assert workers and not any(w.is_alive() for w in workers)

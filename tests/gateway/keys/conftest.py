@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.keys.repository import KeyRepository
 from gateway.keys.service import KeyService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.settings import DEFAULT_PLANS
 from tests.gateway.support import database_url  # noqa: F401 - a fixture, imported to be found here
 
@@ -32,7 +32,7 @@ class Clock:
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 @pytest.fixture

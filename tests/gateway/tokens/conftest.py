@@ -18,7 +18,7 @@ from gateway.tokens.hub_tokens import HubTokens
 from gateway.tokens.idp import IdpVerifier, jwks_loader
 from gateway.tokens.keycache import KeyCache
 from gateway.tokens.signing_keys import SigningKeyRepository, SigningKeys
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import signing_keys
 from shared.settings import DEFAULT_PLANS
 from tests.idp import AUDIENCE, ISSUER, JWKS_URL, FakeIdp  # noqa: F401 - re-exported for the token tests
@@ -81,7 +81,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     async with engine.begin() as conn:  # the PostgreSQL database lives for the session
         await conn.execute(delete(signing_keys))
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.catalog.store import ReplicaStore
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.erp_tables import erp_contract_prices, erp_customers, erp_items, erp_sync_state
 from shared.models import Item
 from tests.fakes.erp import FakeErp, customer
@@ -53,7 +53,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         for table in (erp_items, erp_customers, erp_contract_prices, erp_sync_state):
             await conn.execute(delete(table))
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 
 
 @pytest.fixture(params=["sqlite", "postgres+redis"])
@@ -27,4 +27,4 @@ async def setup(backends):  # noqa: ANN001, ANN201
     yield engine, redis, url, redis_url
     if redis is not None:
         await redis.aclose()
-    await engine.dispose()
+    await dispose(engine)

@@ -3,15 +3,13 @@ through the hub's stock book (on a fresh SQLite database)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
 import pytest
 
 from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from tests.fakes.erp import FakeErp
 from tests.fakes.stock import FakeStock
 from tests.process_apis.pricing.fakes import item, level
@@ -43,17 +41,7 @@ def stores() -> FakeStock:
 async def engine(sqlite_url: str):  # noqa: ANN201
     engine = create_engine(sqlite_url)
     yield engine
-    await engine.dispose()
-    _join_sqlite_threads(deadline=time.monotonic() + 5)
-
-
-def _join_sqlite_threads(deadline: float) -> None:
-    """A read cancelled mid-statement (a request that ended first: an unknown SKU, a client gone)
-    has its connection stopped, and aiosqlite's thread finishes that statement before it ends;
-    wait for it here, while this test's loop is open, or its answer lands on a closed loop."""
-    for thread in threading.enumerate():
-        if "_connection_worker_thread" in thread.name:
-            thread.join(max(0.0, deadline - time.monotonic()))
+    await dispose(engine)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 
 
 @pytest.fixture(params=["sqlite_url", pytest.param("fresh_pg_url", marks=pytest.mark.postgres)])
@@ -21,4 +21,4 @@ async def engine(own_database_url: str) -> AsyncIterator[object]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -26,7 +26,7 @@ from process_apis.returns.saga import ReturnSaga, StepBudget
 from process_apis.returns.schemas import RequestReturn, ReturnLineRequest, ReturnPolicy, ReturnView
 from process_apis.returns.service import ReturnService
 from shared.bus import LocalBus
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import dead_letters, outbox
 from shared.db.tables import orders as orders_table
 from shared.idempotency import IdempotencyLedger
@@ -174,4 +174,4 @@ async def world(database_url: str) -> World:
     w = World(engine)
     yield w
     await w.stop()
-    await engine.dispose()
+    await dispose(engine)

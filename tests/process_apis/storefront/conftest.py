@@ -14,7 +14,7 @@ from process_apis.inventory.stock import StockBook
 from process_apis.inventory.sync import InventorySync
 from process_apis.storefront import levels
 from process_apis.storefront.pusher import StorefrontPusher
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.messaging.outbox import Message
 from shared.models import StockChanged, StockLevel
 from system_apis.sandbox.shopify.state import ShopifyBackend
@@ -99,4 +99,4 @@ async def rig(database_url: str) -> AsyncIterator[Rig]:
         yield Rig(engine, ports, book, sync, pusher, source)
     finally:
         await ports.aclose()
-        await engine.dispose()
+        await dispose(engine)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import dead_letters, outbox, processed_messages
 from shared.messaging import (
     DeadLetterService, Handler, MessagingMetrics, OutboxStore, RedisTransport, TableTransport, Worker, WorkerConfig,
@@ -108,7 +108,7 @@ class Backbone:
         for worker in self.workers:
             await worker.stop(grace=0)
         for engine in self.engines:
-            await engine.dispose()
+            await dispose(engine)
 
 
 async def clean(engine: AsyncEngine) -> None:
@@ -151,4 +151,4 @@ async def backbone(deployment: tuple[str, str, str | None]) -> AsyncIterator[Bac
         if redis is not None:
             await clean_streams(redis, bb.namespace)
             await redis.aclose()
-        await engine.dispose()
+        await dispose(engine)
