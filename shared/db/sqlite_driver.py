@@ -60,7 +60,7 @@ class Workers:
 
     def connect(self, database: str | Path, **kwargs: Any) -> ClosingOnce:
         connection = connect(database, **kwargs)
-        self._threads = [t for t in self._threads if t.is_alive()]
+        self._threads = [t for t in self._threads if t.ident is None or t.is_alive()]  # not started, or running
         self._threads.append(connection._thread)
         return connection
 

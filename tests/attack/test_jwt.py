@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import select
 
 from gateway.tokens.jose import public_jwk
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import signing_keys
 from tests.conftest import Hub, make_settings, start_hub
 from tests.gateway.support import assert_problem, create_key
@@ -64,7 +64,7 @@ async def rig(sqlite_url: str) -> AsyncIterator[Rig]:
         engine = create_engine(sqlite_url)
         async with engine.connect() as conn:
             row = (await conn.execute(select(signing_keys).where(signing_keys.c.retired_at.is_(None)))).one()
-        await engine.dispose()
+        await dispose(engine)
         hub_key = serialization.load_pem_private_key(row.private_pem.encode(), None)
         partner = Forger(PARTNER, row.kid, row.algorithm, hub_key,
                          {"iss": "commerce-hub", "aud": "commerce-hub", "sub": key["id"], "client_id": key["id"],

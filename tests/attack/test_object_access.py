@@ -30,7 +30,7 @@ from sqlalchemy import select
 
 from process_apis.orders.repository import StoredOrder, insert_order, visible, visible_to
 from process_apis.orders.schemas import Viewer
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.migrate import upgrade
 from shared.db.tables import orders, returns
 from tests.commerce_hub.orders_support import until, wait_status
@@ -246,7 +246,7 @@ async def test_a_refused_return_left_nothing_behind(world: World) -> None:
         async with engine.connect() as conn:
             rows = (await conn.execute(select(returns.c.order_id, returns.c.consumer))).all()
     finally:
-        await engine.dispose()
+        await dispose(engine)
     for obj in OBJECTS:
         asked = {consumer for order_id, consumer in rows if order_id == world.order[obj]}
         assert world.owner[obj] in asked
@@ -292,7 +292,7 @@ async def test_the_sql_condition_and_the_python_check_are_one_rule(request, data
             assert found == {i for i, o in stored.items() if visible(o, viewer)}, viewer
             assert found == {i for i, o in stored.items() if documented(viewer, o.consumer, o.customer_id)}, viewer
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def _key(hub: Hub, consumer: str, customer: str | None, any_customer: bool) -> dict:
@@ -325,7 +325,7 @@ async def _shopify_order(world: World) -> tuple[str, str]:
 
         return await until(captured, timeout=30)
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def build_world(hub: Hub, idp: FakeIdp) -> World:

@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.bus import LocalBus
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import (
     dead_letters, idempotency_keys, order_history, orders, outbox, returns, shipments, stock_levels)
 from shared.errors import Unauthorized
@@ -124,7 +124,7 @@ async def private_hub(sqlite_url: str) -> AsyncIterator[Watched]:
     async with AsyncExitStack() as stack:
         hub = await start_hub(stack, make_settings(sqlite_url, worker_concurrency=0, **overrides))
         engine = create_engine(sqlite_url)
-        stack.push_async_callback(engine.dispose)
+        stack.push_async_callback(dispose, engine)
         watched = Watched(hub, engine)
         hub.app.bus.subscribe(CATALOG_TOPIC, watched.on_catalog)
         yield watched
@@ -184,7 +184,7 @@ async def test_a_hook_whose_secret_is_empty_accepts_nothing(sqlite_url: str, sou
             await hooks(scope, receive, send)
         assert sent == [] and await snapshot(engine) == before
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 # --- replays: 200, nothing done twice (a hub with the sandbox secrets and its workers) -------
@@ -206,7 +206,7 @@ async def _count(engine: AsyncEngine, table, *where) -> int:  # noqa: ANN001
 async def db(hub: Hub) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(hub.app.settings.database_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def _drained(engine: AsyncEngine) -> bool:

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import orders
 from system_apis.channel.poll_cursors import PollCursors
 from tests.commerce_hub.orders_support import until
@@ -56,7 +56,7 @@ async def test_an_order_placed_while_the_hub_was_down_past_the_look_back_is_capt
         taken = [len(await captured(engine, ref)) for ref in ("3001", "3002")]
         stored = await PollCursors(engine).load("shop-m")
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
     assert feed.asked[asked_before] == first  # not None: the stored cursor, not the look-back
     assert taken == [1, 1] and stored == stamp(stopped_at + timedelta(hours=36))
@@ -98,7 +98,7 @@ async def test_a_restarted_hub_asks_the_platform_from_the_stored_cursor(sqlite_u
             await until(lambda: captured(engine, later))
         taken = [len(await captured(engine, ref)) for ref in (first, later)]
     finally:
-        await engine.dispose()
+        await dispose(engine)
         await platform.aclose()
 
     assert searches()[asked_before] == cursor

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert, select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import dead_letters, outbox
 from shared.messaging.outbox import as_utc
 from tests.commerce_hub.orders_support import ACME_ORDER, erp_sales_orders, key, until, wait_status
@@ -124,7 +124,7 @@ async def test_a_replay_while_the_erp_is_down_reports_the_open_circuit_and_waits
         tried = await until(tried_and_failed, timeout=30)  # the ERP is still down: its first attempt failed
         assert as_utc(tried.first_attempt_at) >= retry_at.replace(microsecond=0)
     finally:
-        await engine.dispose()
+        await dispose(engine)
     assert [d["id"] for d in await dead_letters_of(hub, order_id)] == [letter["id"]]  # not dead-lettered again
     assert (await hub.http.delete("/sandbox/erp/faults")).status_code in (200, 204)
     await wait_status(hub.http, headers, order_id, "released", timeout=30)
@@ -153,6 +153,6 @@ async def test_a_split_gateway_that_cannot_reach_the_system_role_says_unknown(sq
             gateway = await start_hub(stack, settings, role="gateway")
             answer = await gateway.http.post("/admin/v1/dead-letters/dl_1/replay", headers=ADMIN)
     finally:
-        await engine.dispose()
+        await dispose(engine)
     assert answer.status_code == 202, answer.text
     assert answer.json() == {"id": "dl_1", "status": "replayed", "backend": "erp", "backend_circuit": "unknown"}

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from process_apis.storefront import levels as storefront
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import stock_levels
 from tests.commerce_hub.orders_support import key, until
 from tests.conftest import Hub, make_settings, start_hub
@@ -81,7 +81,7 @@ async def test_a_removed_source_is_not_counted_and_counts_again_once_added_back(
                 stock_levels.c.sku == "SKU-1001", stock_levels.c.location == "3PL-MV"))).one()
         assert tuple(kept) == (25, "tpl")
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
     async with AsyncExitStack() as stack:  # added back: it counts again (50 held by the order)
         hub, headers = await started(stack, database_url, with_3pl=True)
@@ -105,4 +105,4 @@ async def test_the_shop_is_told_only_the_configured_sources_stock(database_url: 
                 await until(lambda: shop_shows(hub, total))
                 await until(settled)
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import orders
 from system_apis.sandbox.shopify.orders import SHOP_DOMAIN
 from tests.commerce_hub.orders_support import until, wait_status
@@ -24,7 +24,7 @@ keys see it (a guest order; ``customers:any`` is no exception, docs/security.md)
 async def db(any_hub):  # noqa: ANN001, ANN201
     engine = create_engine(any_hub.app.settings.database_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def shipped_shopify_order(hub, db, headers: dict, *lines: tuple[str, int, str]) -> tuple[str, str]:  # noqa: ANN001

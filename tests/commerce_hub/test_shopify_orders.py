@@ -13,7 +13,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import orders, outbox
 from shared.settings import SANDBOX_SECRETS
 from tests.commerce_hub.orders_support import erp_sales_orders, until
@@ -23,7 +23,7 @@ from tests.commerce_hub.orders_support import erp_sales_orders, until
 async def db(hub):  # noqa: ANN001, ANN201
     engine = create_engine(hub.app.settings.database_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def hub_orders(db, ref: str) -> list:  # noqa: ANN001

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 
 pytestmark = pytest.mark.postgres
 
@@ -34,7 +34,7 @@ async def test_a_connection_closed_while_idle_is_replaced_before_use(pg_url: str
         second = await backend_pid(engine)  # would raise had the dead connection been handed out
         assert second != first
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_a_connection_back_a_moment_ago_is_used_without_a_ping(pg_url: str) -> None:
@@ -49,4 +49,4 @@ async def test_a_connection_back_a_moment_ago_is_used_without_a_ping(pg_url: str
         assert failed.value.connection_invalidated
         assert await backend_pid(engine) != first
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from shared.db.engine import create_engine, reading
+from shared.db.engine import create_engine, reading, dispose
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,7 +29,7 @@ async def test_each_statement_of_a_read_sees_what_was_committed_before_it(databa
         async with engine.begin() as conn:
             await conn.execute(text(f"DROP TABLE {table}"))
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_a_sqlite_read_leaves_the_isolation_level_alone(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -48,4 +48,4 @@ async def test_a_sqlite_read_leaves_the_isolation_level_alone(sqlite_url: str, m
             assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
         assert levels == []
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.errors import BackendUnavailable
 from shared.ops.backends import BackendReports, LastError, Report, merge, report_of
 from shared.ops.probes import ProbeResult
@@ -112,4 +112,4 @@ async def test_a_system_processs_probes_reach_another_processs_board_through_the
         assert view.probe.state == "down" and view.probe.detail == "answered 503"
         assert view.probe.checked_at.timestamp() == pytest.approx(now.timestamp())
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from shared.bus import LocalBus
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.ops.pauses import PauseBook
 
 
@@ -18,7 +18,7 @@ from shared.ops.pauses import PauseBook
 async def engine(sqlite_url: str):  # noqa: ANN201
     engine = create_engine(sqlite_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 def reads_of(engine, during=None) -> list[str]:  # noqa: ANN001
@@ -67,9 +67,9 @@ async def test_an_overtaken_read_finishing_last_does_not_replace_the_newer_answe
         return found
 
     book._read = held_read  # noqa: SLF001
+    sent = reads_of(engine)
     older = asyncio.create_task(book.current())
-    await asyncio.sleep(0)
-    while not book._reads._running:  # noqa: SLF001 - until the older read is in flight
+    while not sent:  # until the older read's SELECT is on its way (the shared read runs as a task of its own)
         await asyncio.sleep(0)
     await book.pause("erp", "ops")  # a change: the next caller starts a newer read
     newer = await book.current()

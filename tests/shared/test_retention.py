@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import idempotency_keys, processed_messages
 from shared.idempotency import Claim, IdempotencyLedger, Replayed, fingerprint
 from shared.messaging import first_time
@@ -43,7 +43,7 @@ def database_url(request) -> str:  # noqa: ANN001
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 def clock_days_ago(days: float) -> tuple[FakeClock, Callable[[], datetime]]:
@@ -227,7 +227,7 @@ async def test_a_worker_sweeps_at_start_and_counts_it_in_metrics(sqlite_url: str
             assert 'hub_retention_swept_rows_total{table="processed_messages"} 3' in metrics
             assert 'hub_retention_swept_rows_total{table="idempotency_keys"} 1' in metrics
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_a_hub_without_workers_does_not_sweep(sqlite_url: str) -> None:
@@ -241,7 +241,7 @@ async def test_a_hub_without_workers_does_not_sweep(sqlite_url: str) -> None:
             assert "hub_retention_swept_rows_total" not in (await hub.http.get("/metrics", headers={"X-API-Key": ADMIN_KEY})).text
             assert await ids_of(engine, "c") == {"1"}
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 @pytest.mark.parametrize(("name", "value"), [

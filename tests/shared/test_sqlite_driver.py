@@ -27,7 +27,7 @@ async def test_a_close_after_a_forced_stop_returns_and_ends_the_worker(sqlite_ur
         await asyncio.to_thread(driver._thread.join, 10)
         assert not driver._thread.is_alive()
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_a_cancelled_graceful_close_beside_a_forced_stop_does_not_wait_forever(sqlite_url: str) -> None:
@@ -40,7 +40,7 @@ async def test_a_cancelled_graceful_close_beside_a_forced_stop_does_not_wait_for
         await asyncio.wait_for(closing, 10)
         assert driver._connection is None
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_connections_still_read_write_and_close(sqlite_url: str) -> None:
@@ -53,7 +53,7 @@ async def test_connections_still_read_write_and_close(sqlite_url: str) -> None:
             assert (await conn.execute(text("SELECT sum(n) FROM t"))).scalar_one() == 3
         driver = await _driver_connection(engine)
     finally:
-        await engine.dispose()
+        await dispose(engine)
     await asyncio.to_thread(driver._thread.join, 10)
     assert not driver._thread.is_alive()  # dispose closed it and its worker ended
 

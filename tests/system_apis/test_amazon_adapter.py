@@ -13,7 +13,7 @@ import msgspec
 import pytest
 from sqlalchemy import func, select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import outbox
 from shared.errors import BackendError, BackendThrottled, BackendUnavailable, NotFound
 from shared.idempotency import IdempotencyLedger
@@ -232,7 +232,7 @@ async def test_an_order_seen_on_two_polls_is_queued_once(amazon: UnderTest, sqli
         async with engine.connect() as conn:
             queued = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
     finally:
-        await engine.dispose()
+        await dispose(engine)
     polls = [r for r in amazon.transport.sent if r.url.path.endswith("/orders/v0/orders")]
     assert taken == [1, 0, 1] and queued == 2 and later
     assert len(polls) == 3 and polls[1].url.params["LastUpdatedAfter"] != polls[0].url.params["LastUpdatedAfter"]

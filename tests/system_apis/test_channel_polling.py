@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import outbox
 from shared.errors import BackendUnavailable
 from shared.idempotency import IdempotencyLedger
@@ -32,7 +32,7 @@ def db_url(request: pytest.FixtureRequest) -> str:
 async def engine(db_url: str) -> AsyncIterator[object]:
     engine = create_engine(db_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 def poller(engine: object, **feeds: FakeOrderFeed) -> ChannelPoller:
@@ -59,7 +59,7 @@ async def test_each_polled_order_is_queued_once_and_a_failing_feed_keeps_its_cur
         async with engine.connect() as conn:
             total = (await conn.execute(select(func.count()).select_from(outbox))).scalar_one()
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
     assert total == 3
     assert good.asked == [None, stamp(good.now)] and down.asked == [None, None]

@@ -12,7 +12,7 @@ from contextlib import AsyncExitStack
 import pytest
 from sqlalchemy import delete
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import alert_events, alert_states, backend_pauses, backend_reports, dead_letters, outbox
 from shared.db.storefront_tables import storefront_levels, storefront_marks
 
@@ -35,7 +35,7 @@ async def ops_hub(database_url: str) -> AsyncIterator[Hub]:
         for table in (outbox, dead_letters, alert_states, alert_events, backend_pauses, backend_reports,
                       storefront_levels, storefront_marks):  # earlier tests' pushes (and claims)
             await conn.execute(delete(table))
-    await engine.dispose()
+    await dispose(engine)
     async with AsyncExitStack() as stack:
         hub = await start_hub(stack, make_settings(database_url, **FAST))
         yield hub

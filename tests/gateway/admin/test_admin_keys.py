@@ -9,7 +9,7 @@ import pytest
 from gateway.keys.repository import KeyRepository
 from gateway.keys.schemas import KeyCreate
 from gateway.keys.service import KeyService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.settings import DEFAULT_PLANS
 from tests.conftest import ADMIN_KEY, Hub
 from tests.gateway.support import api, assert_field_errors, assert_problem, create_key, status_with
@@ -80,7 +80,7 @@ async def test_an_expired_key_is_401(hub: Hub, sqlite_url: str) -> None:
                                now=lambda: datetime.now(UTC) - timedelta(days=1))
         created = await yesterday.create(KeyCreate(consumer="old", scopes=["catalog:read"], expires_in_seconds=3600))
     finally:
-        await engine.dispose()
+        await dispose(engine)
     assert_problem(await hub.http.get(PRODUCT, headers=api(created.key)), 401, "unauthorized")
     assert (await admin(hub, "GET", f"{KEYS}/{created.id}")).json()["status"] == "expired"
 

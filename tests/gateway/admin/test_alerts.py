@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 
 from process_apis.ops.alert_store import ALERT_TOPIC, AlertNotice, AlertStore
 from process_apis.ops.alerts import AlertWebhook
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import alert_events, alert_states, outbox
 from shared.errors import BackendError, BackendUnavailable
 from shared.messaging import Message
@@ -68,7 +68,7 @@ async def engine(database_url: str):  # noqa: ANN201
         for table in (alert_states, alert_events, outbox):
             await conn.execute(delete(table))
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def test_instances_evaluating_at_once_record_and_notify_each_transition_once(engine) -> None:  # noqa: ANN001

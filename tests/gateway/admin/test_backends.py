@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from shared.bus import LocalBus
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import outbox
 from shared.ops.pauses import PauseBook
 from tests.conftest import Hub
@@ -111,7 +111,7 @@ async def test_pause_defers_erp_posting_without_spending_budget_and_resume_posts
             row = (await conn.execute(select(outbox.c.first_attempt_at).where(outbox.c.key == order_id))).one()
         assert row.first_attempt_at is None  # a pause spends no retry budget
     finally:
-        await engine.dispose()
+        await dispose(engine)
     assert await status_of(ops_hub, key, order_id) == "accepted"
     assert await erp_records(ops_hub, order_id) == []
     view = by_name((await admin_get(ops_hub, "backends"))["items"], "backend")["erp"]

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 import pytest
 from sqlalchemy import delete
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import backend_pauses, backend_reports
 from system_apis.registry import KINDS
 from tests.conftest import Hub, make_settings, start_hub
@@ -26,7 +26,7 @@ async def _hub(stack: AsyncExitStack, database_url: str, seconds: float) -> Hub:
     async with engine.begin() as conn:  # PostgreSQL is shared by the session: no earlier reports
         for table in (backend_pauses, backend_reports):
             await conn.execute(delete(table))
-    await engine.dispose()
+    await dispose(engine)
     return await start_hub(stack, make_settings(database_url, **{**FAST, "connection_probe_seconds": seconds}))
 
 

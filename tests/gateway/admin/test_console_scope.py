@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import dead_letters
 from tests.conftest import Hub
 from tests.gateway.admin.ops_support import ADMIN, ops_hub  # noqa: F401 - the fixture
@@ -78,7 +78,7 @@ async def test_a_console_key_replays_and_resolves_and_the_audit_names_it(ops_hub
         await conn.execute(insert(dead_letters), [
             {"id": f"dl_console_{i}", "topic": "order.accepted", "key": f"O-console-{i}", "payload": "{}",
              "attempts": 1, "reason": "credit_hold: on hold", "dead_at": datetime.now(UTC)} for i in range(2)])
-    await engine.dispose()
+    await dispose(engine)
     assert (await call(ops_hub, "POST", "dead-letters/dl_console_0/replay", None, console_key)).status_code == 202
     resolved = await call(ops_hub, "POST", "dead-letters/dl_console_1/resolve", {"note": "settled"}, console_key)
     assert resolved.status_code == 200, resolved.text

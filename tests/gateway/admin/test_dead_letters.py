@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.admin.app import create_admin_app
 from shared.bus import LocalBus
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from process_apis.ops.catalog import FLOW_TOPICS
 from shared.db.ops_tables import audit_log
 from shared.db.tables import dead_letters, outbox, processed_messages
@@ -70,7 +70,7 @@ async def admin(database_url: str) -> AsyncIterator[Admin]:
     app = create_admin_app(None, None, LocalBus(), SECRET, dead_letters=service)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub") as http:
         yield Admin(engine, service, http)
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def test_the_listing_shows_newest_first_with_the_payload_decoded(admin: Admin) -> None:

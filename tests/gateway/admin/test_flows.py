@@ -101,14 +101,14 @@ async def _captures_report_their_real_latency(took: dict[str, float], flow: dict
     # general path and PostgreSQL's one-trip function alike
     from sqlalchemy import select
 
-    from shared.db.engine import create_engine
+    from shared.db.engine import create_engine, dispose
     from shared.db.tables import order_history
 
     engine = create_engine(database_url)
     async with engine.connect() as conn:
         rows = dict((await conn.execute(select(order_history.c.order_id, order_history.c.latency_ms).where(
             order_history.c.order_id.in_(list(took)), order_history.c.status == "accepted"))).all())
-    await engine.dispose()
+    await dispose(engine)
     assert rows.keys() == took.keys()
     for order_id, latency in rows.items():  # inside the client's own round trip, and not nothing
         assert latency is not None and 0.05 < latency <= took[order_id], (latency, took[order_id])
@@ -122,7 +122,7 @@ async def test_a_resolved_dead_letter_is_no_longer_open_in_its_flow(ops_hub: Hub
 
     from sqlalchemy import insert
 
-    from shared.db.engine import create_engine
+    from shared.db.engine import create_engine, dispose
     from shared.db.tables import dead_letters
     from tests.gateway.admin.ops_support import ADMIN
 
@@ -131,7 +131,7 @@ async def test_a_resolved_dead_letter_is_no_longer_open_in_its_flow(ops_hub: Hub
         await conn.execute(insert(dead_letters), [
             {"id": f"dl_flow_{i}", "topic": "order.accepted", "key": f"O-{i}", "payload": "{}", "attempts": 1,
              "reason": "credit_hold: on hold", "dead_at": datetime.now(UTC)} for i in range(3)])
-    await engine.dispose()
+    await dispose(engine)
     listed = await admin_get(ops_hub, "dead-letters?flow=erp_posting&status=open")
     assert sorted(item["id"] for item in listed["items"]) == ["dl_flow_0", "dl_flow_1", "dl_flow_2"]
     resolved = await ops_hub.http.post("/admin/v1/dead-letters/dl_flow_1/resolve", json={"note": "settled"},

@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 import pytest
 from sqlalchemy import delete
 
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.migration_tables import erp_diff_counts, erp_diff_samples, erp_owners, erp_routing_state
 from tests.conftest import Hub, make_settings, start_hub
 from tests.gateway.admin.ops_support import ADMIN, FAST, ops_hub, place  # noqa: F401
@@ -26,7 +26,7 @@ async def moving_hub(database_url: str) -> AsyncIterator[Hub]:
     async with engine.begin() as conn:  # PostgreSQL's database is shared by the session
         for table in (erp_owners, erp_routing_state, erp_diff_counts, erp_diff_samples):
             await conn.execute(delete(table))
-    await engine.dispose()
+    await dispose(engine)
     async with AsyncExitStack() as stack:
         yield await start_hub(stack, make_settings(database_url, connections=SECONDARY, **FAST))
 

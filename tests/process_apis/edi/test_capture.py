@@ -16,7 +16,7 @@ from process_apis.edi.schemas import CaptureJob, TradingPartner
 from process_apis.edi.service import CAPTURE_TOPIC, EdiService
 from process_apis.orders.schemas import OrderLineView, OrderView, Placed, PlaceOrder
 from shared.db.edi_tables import edi_documents
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import outbox
 from shared.errors import BackendUnavailable, BusinessRuleViolation
 from shared.messaging.outbox import Message
@@ -62,7 +62,7 @@ async def edi(database_url: str):  # noqa: ANN201
     partners = Partners([TradingPartner(name=f"p{uuid.uuid4().hex[:6]}", ids=BUYER, customer_id="CUST-ACME")], HUB)
     orders = FakeOrders()
     yield EdiService(engine, X12(), orders, partners, Outbound(partners)), orders, engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def test_an_850_that_cannot_be_captured_now_is_captured_once_by_the_worker(edi) -> None:  # noqa: ANN001

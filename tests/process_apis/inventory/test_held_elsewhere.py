@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from process_apis.inventory.stock import StockBook
 from process_apis.storefront import levels as storefront
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.storefront_tables import storefront_marks as marks
 
 
@@ -38,7 +38,7 @@ async def test_captures_finishing_together_mark_each_sku_once_and_return_marked(
         await book.held_elsewhere([hot])  # a later capture: a batch of its own
         assert (await _versions(engine, [hot]))[hot] == 2
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_no_on_change_marks_nothing(database_url: str) -> None:
@@ -48,4 +48,4 @@ async def test_no_on_change_marks_nothing(database_url: str) -> None:
         await StockBook(engine, {}).held_elsewhere([sku])
         assert await _versions(engine, [sku]) == {}
     finally:
-        await engine.dispose()
+        await dispose(engine)

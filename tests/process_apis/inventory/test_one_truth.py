@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.inventory.stock import StockBook
 from process_apis.pricing.service import PricingService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.models import StockChanged, StockLevel
 from tests.fakes.erp import FakeErp
 from tests.process_apis.pricing.fakes import item
@@ -51,7 +51,7 @@ class Backend:
 async def engine(sqlite_url: str):  # noqa: ANN201
     engine = create_engine(sqlite_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def capture_accepts(engine: AsyncEngine, book: StockBook, sku: str, quantity: int) -> bool:

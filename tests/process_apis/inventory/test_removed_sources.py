@@ -21,7 +21,7 @@ from process_apis.pricing.schemas import BasketLine
 from process_apis.pricing.service import PricingService
 from process_apis.reconcile.stock_check import StockCheck
 from process_apis.storefront import levels as storefront
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.storefront_tables import storefront_levels
 from shared.db.storefront_tables import storefront_marks as marks
 from shared.errors import BackendUnavailable
@@ -72,7 +72,7 @@ def own_database_url(request: pytest.FixtureRequest) -> str:
 async def rig(database_url: str):  # noqa: ANN201
     engine = create_engine(database_url)
     yield Rig(engine)
-    await engine.dispose()
+    await dispose(engine)
 
 
 async def test_a_fully_loaded_sku_counts_only_the_configured_sources(rig: Rig) -> None:
@@ -167,7 +167,7 @@ async def test_the_stock_reconciliation_leaves_a_removed_sources_rows_alone(own_
     try:
         await _reconciled(Rig(engine))
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def _reconciled(rig: Rig) -> None:

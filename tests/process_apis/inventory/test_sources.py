@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from process_apis.inventory.stock import SafetyBuffer, StockBook
 from process_apis.pricing.schemas import BasketLine
 from process_apis.pricing.service import PricingService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.errors import BackendUnavailable
 from shared.models import StockChanged
 from tests.fakes.erp import FakeErp
@@ -72,7 +72,7 @@ def database_url(request) -> str:  # noqa: ANN001
 async def engine(database_url: str):  # noqa: ANN201
     engine = create_engine(database_url)
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 @pytest.fixture

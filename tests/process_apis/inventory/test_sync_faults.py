@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from process_apis.inventory.stock import StockBook
 from process_apis.inventory.sync import STOCK_BATCH_TOPIC, STOCK_TOPIC, InventorySync
 from process_apis.notifications.service import NotificationService
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import outbox, stock_levels, webhook_deliveries
 from shared.messaging import OutboxStore, RedisTransport, Worker, WorkerConfig
 from shared.messaging.outbox import Message, enqueue_many
@@ -86,7 +86,7 @@ async def test_out_of_order_and_duplicated_reports_end_at_the_newest_truth(db_ur
         await asyncio.gather(*(sync.apply(message(c)) for c in reports[:200]))
         assert await book_of(engine) == truth and len(invalidated) == before
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 class _NoSender:
@@ -137,7 +137,7 @@ async def test_batched_deliveries_beside_single_reports_end_at_the_newest_truth(
         assert {f"stock:{sku}@{loc}:{seq}" for (sku, loc), (_, seq) in truth.items()} <= heard
         assert len(heard) < len(reports)  # not every report: only those that reached the book
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def test_a_batch_keeps_only_the_newest_of_one_row(sqlite_url: str) -> None:
@@ -152,7 +152,7 @@ async def test_a_batch_keeps_only_the_newest_of_one_row(sqlite_url: str) -> None
             assert await book.apply_many(conn, one[:1]) == [False]  # older than the row
         assert await book_of(engine) == {("SKU-F000", "DC-EAST"): (9, 7)}
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 # --- Redis restarted mid-burst ------------------------------------------------------------
@@ -190,7 +190,7 @@ async def _burst_through_a_restart(server: RedisServer, client, fresh_pg_url: st
     finally:
         await worker.stop()
         await client.aclose()
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def _some_applied(engine) -> bool:  # noqa: ANN001

@@ -21,7 +21,7 @@ from process_apis.ops.alerts import AlertEvaluator, Thresholds
 from process_apis.ops.flows import FlowsService
 from process_apis.ops.lag import percentiles
 from process_apis.ops.lag_gauge import NAME as LAG, InventoryLagGauge
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import alert_events, alert_states, outbox, stock_levels, stock_reservations
 from shared.messaging import Message
 from shared.metrics import Registry
@@ -44,7 +44,7 @@ async def engine(database_url: str):  # noqa: ANN201, F811
         for table in (stock_levels, stock_reservations, alert_states, alert_events, outbox):
             await conn.execute(delete(table))
     yield engine
-    await engine.dispose()
+    await dispose(engine)
 
 
 def report(sku: str, sequence: int, *, queued: datetime | None = None, location: str = "DC-EAST") -> Message:

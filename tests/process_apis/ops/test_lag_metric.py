@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import delete, insert
 
 from process_apis.ops.lag_gauge import NAME
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import stock_levels
 from tests.conftest import Hub
 from tests.e2e.conftest import free_port, spawn  # noqa: F401 - the fixture
@@ -109,4 +109,4 @@ async def test_a_split_process_role_with_two_workers_answers_the_figure_once(spa
 
         await eventually(gone, 15)
     finally:
-        await engine.dispose()
+        await dispose(engine)

@@ -14,7 +14,7 @@ from process_apis.orders import repository as repo
 from process_apis.orders.one_trip import Credit, OneTripCapture
 from process_apis.orders.schemas import OrderLineView
 from process_apis.orders.service import ACCEPTED_TOPIC
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.db.tables import customer_credit, idempotency_keys, order_history, orders
 from shared.errors import BusinessRuleViolation
 from process_apis.inventory.stock import StockBook
@@ -27,7 +27,7 @@ from tests.process_apis.orders.conftest import World, now
 async def world(pg_url: str) -> World:
     engine = create_engine(pg_url)
     yield World(engine)
-    await engine.dispose()
+    await dispose(engine)
 
 
 class Counting(OneTripCapture):

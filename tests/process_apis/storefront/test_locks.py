@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from process_apis.storefront import levels
-from shared.db.engine import create_engine
+from shared.db.engine import create_engine, dispose
 from shared.messaging.outbox import utcnow
 
 
@@ -21,7 +21,7 @@ async def engine(fresh_pg_url: str) -> AsyncIterator[AsyncEngine]:
     try:
         yield engine
     finally:
-        await engine.dispose()
+        await dispose(engine)
 
 
 async def blocked(engine: AsyncEngine, refresh: asyncio.Task, deadline: float = 60.0) -> None:

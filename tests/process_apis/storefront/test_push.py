@@ -269,7 +269,7 @@ async def test_pushers_of_several_processes_never_deadlock_while_reports_keep_co
     rows in scan order and deadlocked against another pusher's upsert of desired values), and the
     shop ends on the truth."""
     from process_apis.storefront.pusher import StorefrontPusher as Pusher
-    from shared.db.engine import create_engine
+    from shared.db.engine import create_engine, dispose
 
     engines = [create_engine(str(rig.engine.url.render_as_string(hide_password=False))) for _ in range(3)]
     pushers = [Pusher(engine, rig.ports.shopify, levels_per_call=25) for engine in engines]
@@ -293,6 +293,6 @@ async def test_pushers_of_several_processes_never_deadlock_while_reports_keep_co
             await asyncio.gather(reports(), *(drive(p) for p in pushers))
     finally:
         for engine in engines:
-            await engine.dispose()
+            await dispose(engine)
     for (sku, loc), qty in truth.items():
         assert rig.shows(sku)[loc] == qty
