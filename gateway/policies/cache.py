@@ -67,7 +67,11 @@ class Entry(msgspec.Struct, array_like=True, dict=True):
 
 class CacheStore(Protocol):
     epoch: int
-    """Bumped by every invalidation: what was read or fetched across one is not fresh."""
+    """Bumped by every invalidation. A fetch notes it before it starts; what it brings back is
+    fresh only if its SKU was not invalidated since (``changed_since``)."""
+
+    def changed_since(self, sku: str, epoch: int) -> bool:
+        """Whether `sku` (or every SKU) was invalidated after the epoch `epoch` was read."""
 
     async def get(self, key: str) -> Entry | None: ...
 
@@ -82,7 +86,12 @@ class CacheStore(Protocol):
 
 
 class MemoryStore:
-    """Entries in this process, indexed by SKU; oldest dropped beyond `max_entries`."""
+    """Entries in this process, indexed by SKU; oldest dropped beyond `max_entries`.
+
+    Each invalidation bumps ``epoch`` and records it against its SKU, so a fetch that an
+    invalidation of *another* SKU overtakes is still kept fresh. The record is bounded: past
+    `max_entries` SKUs it is cleared and counts as an invalidation of every SKU (safe: it only
+    makes fetches under way keep their answers as stale)."""
 
     def __init__(self, max_entries: int = 50_000, clock: Callable[[], float] = time.time) -> None:
         self._entries: dict[str, Entry] = {}
@@ -90,6 +99,22 @@ class MemoryStore:
         self._max = max_entries
         self._clock = clock
         self.epoch = 0
+        self._changed: dict[str, int] = {}
+        """SKU -> the epoch of its last invalidation."""
+        self._all_changed = 0
+        """The epoch of the last invalidation of every SKU (or of clearing ``_changed``)."""
+
+    def changed_since(self, sku: str, epoch: int) -> bool:
+        return self._all_changed > epoch or self._changed.get(sku, 0) > epoch
+
+    def _bump(self, skus: Sequence[str] | None) -> None:
+        self.epoch += 1
+        if skus is None or len(self._changed) + len(skus) > self._max:
+            self._changed.clear()
+            self._all_changed = self.epoch
+            return
+        for sku in skus:
+            self._changed[sku] = self.epoch
 
     def get_local(self, key: str) -> Entry | None:
         return self._entries.get(key)
@@ -111,12 +136,12 @@ class MemoryStore:
             self._by_sku.get(entry.sku, set()).discard(key)
 
     async def invalidate(self, sku: str | None, *, drop: bool) -> None:
-        self.epoch += 1
+        self._bump(None if sku is None else (sku,))
         keys = list(self._entries) if sku is None else list(self._by_sku.get(sku, ()))
         self._end(keys, drop)
 
     async def invalidate_many(self, skus: Sequence[str]) -> None:
-        self.epoch += 1
+        self._bump(skus)
         self._end([key for sku in skus for key in self._by_sku.get(sku, ())], drop=False)
 
     def _end(self, keys: list[str], drop: bool) -> None:
@@ -185,9 +210,9 @@ class ResponseCache:
         return self.store.epoch
 
     async def store_entry(self, key: str, entry: Entry, epoch: int) -> None:
-        """Store a fetched answer; if an invalidation ran during the fetch, the answer may
+        """Store a fetched answer; if its SKU was invalidated during the fetch, the answer may
         predate the change, so it is kept only as stale (for stale-if-error)."""
-        if self.store.epoch != epoch:
+        if self.store.changed_since(entry.sku, epoch):
             entry.fresh_until = self._clock()
         await self.store.put(key, entry)
 

@@ -57,6 +57,9 @@ class RedisStore:
     def epoch(self) -> int:
         return self._local.epoch
 
+    def changed_since(self, sku: str, epoch: int) -> bool:
+        return self._local.changed_since(sku, epoch)
+
     def get_local(self, key: str) -> Entry | None:
         entry = self._local.get_local(key)
         if entry is None or self._trust_local():
@@ -74,11 +77,12 @@ class RedisStore:
         if packed is None:
             return None
         entry = _decoder.decode(packed)
-        if fresh is None or self._local.epoch != epoch:
+        overtaken = self._local.changed_since(entry.sku, epoch)
+        if fresh is None or overtaken:
             entry.fresh_until = min(entry.fresh_until, self._clock())
         else:
             entry.__dict__[_CONFIRMED] = self._clock()
-        if self._local.epoch == epoch:  # read across an invalidation: answer it, never keep it
+        if not overtaken:  # read across an invalidation of its SKU: answer it, never keep it
             await self._local.put(key, entry)
         return entry
 

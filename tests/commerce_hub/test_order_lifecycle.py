@@ -197,6 +197,6 @@ async def test_orders_are_never_served_from_the_response_cache(hub) -> None:
         assert first.status_code == second.status_code == 200
         return second.headers["x-cache"] == "HIT"
 
-    # (The order's holds invalidate SKU-1003 over the bus, when they land: an answer fetched across
-    # any invalidation is kept as stale only, so a first pair can be MISS, MISS.)
+    # (An answer fetched across an invalidation of its SKU is kept as stale only, so a pair that a
+    # stock event for SKU-1001 overtakes can be MISS, MISS; the order's holds touch SKU-1003 only.)
     await until(kept, timeout=10)
