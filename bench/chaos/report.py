@@ -24,7 +24,8 @@ def _cell(window, kinds) -> str:  # noqa: ANN001
 def report(chaos, load, plan: list[Fault], book: Ledger, found: list[str], drained: float,  # noqa: ANN001
            left: dict[str, int], load_avg: tuple[float, float, float], seconds: float) -> str:
     t = load.tally
-    lines = [f"# Chaos run: {seconds / 60:g} min, {chaos.args.rate:g} orders/s offered, seed {chaos.args.seed}", "",
+    kind = "Soak run (no fault)" if getattr(chaos.args, "soak", False) else "Chaos run"
+    lines = [f"# {kind}: {seconds / 60:g} min, {chaos.args.rate:g} orders/s offered, seed {chaos.args.seed}", "",
              f"{sys.implementation.name} {platform.python_version()}, {os.cpu_count()} cores (shared with other "
              f"work); load average {load_avg[0]:.2f} at the start, {os.getloadavg()[0]:.2f} at the end. "
              f"Drain after the load: {drained:.0f} s; still owed then: "
@@ -51,15 +52,16 @@ def report(chaos, load, plan: list[Fault], book: Ledger, found: list[str], drain
                      + ", ".join(f"{s}: {n}" for s, n in sorted(w.statuses.items())) + " |")
     lines += ["", "## Memory (VmRSS of each member's process session, sampled every 5 s)", "",
               "| member | lives | RSS at first ready MiB | RSS at the end MiB | longest life s | growth MiB/h "
-              "(longest life, after its first 20 s) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+              "(longest life, after its first 20 s) | growth MiB/h (its second half) |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     by_member = defaultdict(list)
     for life in chaos.lives.values():
         if life.samples:
             by_member[life.member].append(life)
     for member, lives in sorted(by_member.items()):
         longest = max(lives, key=lambda life: life.seconds)
-        growth = longest.growth_per_hour(skip=20)
+        growth = [longest.growth_per_hour(skip=skip) for skip in (20, longest.seconds / 2)]
         lines.append(f"| {member} | {len(lives)} | {lives[0].samples[0][1] / 1024:.0f} | "
                      f"{lives[-1].samples[-1][1] / 1024:.0f} | {longest.seconds:.0f} | "
-                     f"{'-' if growth is None else f'{growth / 1024:+.0f}'} |")
+                     + " | ".join('-' if g is None else f'{g / 1024:+.0f}' for g in growth) + " |")
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@ mixed load at a modest constant rate, a member SIGKILLed (and restarted as the c
 30 s, Redis restarted once and PostgreSQL once; then a bounded drain and the ledger.
 
     .venv/bin/python bench/chaos/run.py --minutes 10      # 1-2 to try it
+    .venv/bin/python bench/chaos/run.py --soak --minutes 60   # the same load, no fault: memory per hour
 
 Everything listens on 127.0.0.1 in 9500-9599: the load balancer on --base-port (roles on the next
 8), the receiver on base+20, Redis on base+90, PostgreSQL on base+91. Bounded: the load lasts
@@ -179,7 +180,7 @@ class Chaos:
     async def run(self) -> int:
         keys, warm = await self.prepare()
         seconds = self.args.minutes * 60
-        plan = schedule(seconds, self.args.every, rng=random.Random(self.args.seed))
+        plan = [] if self.args.soak else schedule(seconds, self.args.every, rng=random.Random(self.args.seed))
         load_avg = os.getloadavg()
         print(f"chaos: load for {seconds:.0f} s, {len(plan)} faults; logs in {self.work}", flush=True)
         self.t0 = time.monotonic()
@@ -225,9 +226,12 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=180.0, help="at most this long to wait for the flows after")
     parser.add_argument("--seed", type=int, default=None, help="the fault schedule's seed (default: random)")
     parser.add_argument("--base-port", type=int, default=9500, help="the load balancer's port (9500-9599 here)")
+    parser.add_argument("--soak", action="store_true",
+                        help="no fault at all: each member lives the whole run (--minutes up to 60)")
     args = parser.parse_args()
-    if not 0.5 <= args.minutes <= 15:
-        parser.error("--minutes: between 0.5 and 15")
+    longest = 60 if args.soak else 15
+    if not 0.5 <= args.minutes <= longest:
+        parser.error(f"--minutes: between 0.5 and {longest}")
     args.seed = args.seed if args.seed is not None else random.randrange(10**6)
     work = Path(tempfile.mkdtemp(prefix="chaos-"))
     chaos = Chaos(args, work)
