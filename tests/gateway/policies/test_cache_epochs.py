@@ -7,16 +7,10 @@ from __future__ import annotations
 import secrets
 
 import pytest
-import redis.asyncio as redis
 
 from gateway.policies.cache import MemoryStore, ResponseCache
 from gateway.policies.cache_redis import RedisStore
 from tests.clocks import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(start=2_000_000_000.0)
 
 
 def memory_cache(clock: FakeClock, max_entries: int = 50_000) -> ResponseCache:
@@ -67,37 +61,33 @@ async def test_the_record_of_invalidated_skus_is_bounded_and_clearing_it_counts_
 
 
 @pytest.mark.redis
-async def test_a_shared_read_across_another_skus_invalidation_is_kept_locally(redis_url, clock) -> None:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        writer = ResponseCache(RedisStore(client, lambda: True, clock=clock), ttl=30, stale=600, clock=clock)
-        reader_store = RedisStore(client, lambda: True, clock=clock)
-        reader = ResponseCache(reader_store, ttl=30, stale=600, clock=clock)
-        mine, other = f"SKU-{secrets.token_hex(4)}", f"SKU-{secrets.token_hex(4)}"
-        key = f"/v1/storefront/products/{mine}?currency=USD&quantity=1#-"
-        await writer.store_entry(key, writer.make_entry(b"{}", b"application/json", mine), writer.epoch())
+async def test_a_shared_read_across_another_skus_invalidation_is_kept_locally(client, clock) -> None:
+    writer = ResponseCache(RedisStore(client, lambda: True, clock=clock), ttl=30, stale=600, clock=clock)
+    reader_store = RedisStore(client, lambda: True, clock=clock)
+    reader = ResponseCache(reader_store, ttl=30, stale=600, clock=clock)
+    mine, other = f"SKU-{secrets.token_hex(4)}", f"SKU-{secrets.token_hex(4)}"
+    key = f"/v1/storefront/products/{mine}?currency=USD&quantity=1#-"
+    await writer.store_entry(key, writer.make_entry(b"{}", b"application/json", mine), writer.epoch())
 
-        reads = reader_store._reads
-        submit = reads.submit
+    reads = reader_store._reads
+    submit = reads.submit
 
-        async def overtaken_by(sku: str):  # noqa: ANN202
-            async def read(k):  # noqa: ANN001, ANN202
-                answer = await submit(k)
-                await reader_store._local.invalidate(sku, drop=False)  # lands while the read is out
-                return answer
-            reads.submit = read
-            try:
-                return await reader.lookup(key)
-            finally:
-                reads.submit = submit
+    async def overtaken_by(sku: str):  # noqa: ANN202
+        async def read(k):  # noqa: ANN001, ANN202
+            answer = await submit(k)
+            await reader_store._local.invalidate(sku, drop=False)  # lands while the read is out
+            return answer
+        reads.submit = read
+        try:
+            return await reader.lookup(key)
+        finally:
+            reads.submit = submit
 
-        entry = await overtaken_by(other)
-        assert entry is not None and reader.is_fresh(entry)
-        assert reader.fresh_local(key) is not None  # kept: the next hit needs no round trip
+    entry = await overtaken_by(other)
+    assert entry is not None and reader.is_fresh(entry)
+    assert reader.fresh_local(key) is not None  # kept: the next hit needs no round trip
 
-        await reader_store._local.invalidate(mine, drop=True)  # forget the local copy
-        entry = await overtaken_by(mine)
-        assert entry is not None and not reader.is_fresh(entry)  # answered, not as fresh
-        assert reader.entry(key) is None  # and never kept
-    finally:
-        await client.aclose()
+    await reader_store._local.invalidate(mine, drop=True)  # forget the local copy
+    entry = await overtaken_by(mine)
+    assert entry is not None and not reader.is_fresh(entry)  # answered, not as fresh
+    assert reader.entry(key) is None  # and never kept

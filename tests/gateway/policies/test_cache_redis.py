@@ -8,20 +8,12 @@ import asyncio
 import secrets
 
 import pytest
-import redis.asyncio as redis
 
 from gateway.policies.cache import ResponseCache
 from gateway.policies.cache_redis import RedisStore
 from tests.clocks import FakeClock
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def client(redis_url):
-    c = redis.Redis.from_url(redis_url)
-    yield c
-    await c.aclose()
 
 
 class Bus:
@@ -45,11 +37,6 @@ def counting(client):  # noqa: ANN001, ANN201
 
     client.mget = wrapped
     return calls
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(start=2_000_000_000.0)  # wall-clock-like: entries are stamped with it
 
 
 async def stored(client, clock: FakeClock, bus: Bus) -> tuple[ResponseCache, str]:  # noqa: ANN001
