@@ -8,7 +8,9 @@ The call runs as its own task and belongs to all its callers together: one
 caller going away (its client left, or ``together`` cancelled it because a
 sibling read failed) neither cancels the call for the others nor hands them
 its ``CancelledError``. The call is cancelled, and waited for, only when the
-last of its callers goes away, so nothing runs on behind everyone.
+last of its callers goes away, so nothing runs on behind everyone; from that moment it is no
+longer the key's flight, so a caller arriving while it ends starts a call of its own instead
+of joining one that can only end cancelled.
 """
 
 from __future__ import annotations
@@ -45,13 +47,17 @@ class SingleFlight(Generic[T]):
         except asyncio.CancelledError:
             if flight.waiting == 1 and not flight.task.done():
                 flight.task.cancel()  # the last caller left: nobody wants the answer
+                self._forget(key, flight)
                 await asyncio.wait([flight.task])
             raise
         finally:
             flight.waiting -= 1
 
-    def _land(self, key: Hashable, flight: _Flight) -> None:
+    def _forget(self, key: Hashable, flight: _Flight) -> None:
         if self._running.get(key) is flight:
             del self._running[key]
+
+    def _land(self, key: Hashable, flight: _Flight) -> None:
+        self._forget(key, flight)
         if not flight.task.cancelled():
             flight.task.exception()  # retrieved: the callers raise it themselves

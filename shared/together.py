@@ -6,7 +6,9 @@ the recording of its answer) going on behind it, owned by nobody, and a request 
 went away had its siblings cancelled but not waited for. ``together`` is gather with an end:
 when one fails, or the caller is cancelled, the others are cancelled and awaited before the
 first error propagates, as itself (``asyncio.TaskGroup`` would wrap it in an ExceptionGroup,
-and callers catch ``NotFound``, ``BackendError``, ``TimeoutError``).
+and callers catch ``NotFound``, ``BackendError``, ``TimeoutError``). A caller cancelled again
+while it waits for the work it cancelled (an enclosing ``together`` whose other branch failed)
+still waits for that work to end, then raises ``CancelledError``, as ``TaskGroup`` does.
 """
 
 from __future__ import annotations
@@ -22,11 +24,22 @@ async def together(*awaitables: Awaitable[Any]) -> list[Any]:
     try:
         return await asyncio.gather(*tasks)
     except BaseException:
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
-        for task in tasks:  # retrieved here: the first of them is on its way up already
-            if not task.cancelled():
-                task.exception()
+        if await _end(tasks):
+            raise asyncio.CancelledError from None
         raise
+
+
+async def _end(tasks: list[asyncio.Future[Any]]) -> bool:
+    """Cancel ``tasks`` and wait until each has ended; whether the caller was cancelled meanwhile."""
+    for task in tasks:
+        task.cancel()
+    interrupted = False
+    while pending := [task for task in tasks if not task.done()]:
+        try:
+            await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            interrupted = True
+    for task in tasks:  # retrieved here: the first of them is on its way up already
+        if not task.cancelled():
+            task.exception()
+    return interrupted

@@ -129,3 +129,40 @@ async def test_the_last_caller_going_away_ends_the_call_before_its_cancellation_
     fresh = _Gated()
     fresh.gate.set()
     assert await flight.run("k", fresh) == (42, True)  # and the next caller starts afresh
+
+
+class _SlowToEnd(_Gated):
+    """A call whose cancellation takes until ``ending`` is set to finish, as a database
+    connection's clean-up does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancelling, self.ending = asyncio.Event(), asyncio.Event()
+
+    async def __call__(self) -> int:
+        try:
+            return await super().__call__()
+        except asyncio.CancelledError:
+            self.cancelling.set()
+            await self.ending.wait()
+            raise
+
+
+async def test_a_caller_arriving_while_the_abandoned_call_ends_starts_a_call_of_its_own():
+    """The abandoned call stayed the key's flight until it had ended: a caller arriving
+    meanwhile joined it and raised its CancelledError, though nobody had cancelled that caller."""
+    flight: SingleFlight[int] = SingleFlight()
+    abandoned = _SlowToEnd()
+    last = asyncio.create_task(flight.run("k", abandoned))
+    await abandoned.started.wait()
+    last.cancel()
+    await abandoned.cancelling.wait()  # the last caller left; the call is still ending
+    fresh = _Gated()
+    fresh.gate.set()
+    newcomer = asyncio.create_task(flight.run("k", fresh))
+    await asyncio.sleep(0)  # the newcomer finds the key's flight, or starts one
+    abandoned.ending.set()
+    assert await asyncio.wait_for(newcomer, 5) == (42, True)
+    with pytest.raises(asyncio.CancelledError):
+        await last
+    assert (abandoned.ended, fresh.ended) == ("cancelled", "finished")

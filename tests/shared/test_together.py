@@ -85,3 +85,39 @@ async def test_a_second_failure_is_retrieved_not_reported_as_lost(caplog: pytest
     gc.collect()
     await asyncio.sleep(0)
     assert "never retrieved" not in caplog.text
+
+
+async def test_a_caller_cancelled_again_while_ending_its_work_still_waits_for_it() -> None:
+    """A second cancellation, arriving while ``together`` waited for the work it had cancelled
+    after a failure, interrupted that wait: the caller went on and the work ran on behind it,
+    owned by nobody (an order's customer read was still ending when the next order asked)."""
+    ending, seen = asyncio.Event(), []
+
+    async def slow_to_end() -> int:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await ending.wait()  # a clean-up that takes a while, as a connection's does
+            seen.append("work ended")
+            raise
+        return 0
+
+    started = asyncio.Event()
+
+    async def starts_then_fails() -> int:
+        started.set()
+        await asyncio.sleep(0)
+        raise NotFound("no such SKU", code="unknown_sku")
+
+    caller = asyncio.create_task(together(slow_to_end(), starts_then_fails()))
+    caller.add_done_callback(lambda _: seen.append("caller returned"))
+    await started.wait()
+    for _ in range(3):
+        await asyncio.sleep(0)  # the failure is in; together is waiting for the slow one
+    caller.cancel()  # as an enclosing together does when a sibling of the caller fails
+    for _ in range(5):
+        await asyncio.sleep(0)
+    ending.set()
+    with pytest.raises((NotFound, asyncio.CancelledError)):
+        await asyncio.wait_for(caller, 5)
+    assert seen == ["work ended", "caller returned"]
