@@ -88,11 +88,15 @@ class Load:
                 status = response.status
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
             status, raw = 0, b""
-        self.tally.outcomes.append(Outcome(time.monotonic() - self.t0, kind, 200 <= status < 300, status))
         try:
-            return status, json.loads(raw) if raw else None
+            body = json.loads(raw) if raw else None
         except ValueError:
-            return status, None
+            body = None
+        ok = 200 <= status < 300
+        code = body.get("code") if not ok and isinstance(body, dict) else None
+        self.tally.outcomes.append(Outcome(time.monotonic() - self.t0, kind, ok, status,
+                                           code if isinstance(code, str) else ""))
+        return status, body
 
     async def place(self, channel: str, method: str, url: str, **kw) -> dict | None:  # noqa: ANN003
         """The same request until a 2xx or a final answer, for at most RETRY_SECONDS."""

@@ -48,6 +48,12 @@ class Outcome:
     kind: str  # the request kind: order.storefront, product.hit, basket, stock, return ...
     ok: bool  # a 2xx; False: any other status or no answer at all
     status: int = 0  # the HTTP status, 0 for no answer (refused, reset, timed out)
+    code: str = ""  # of an error: the problem's ``code`` when the answer was a problem document
+
+    @property
+    def label(self) -> str:
+        """How the report names an error: its status, then its problem code if it had one."""
+        return f"{self.status} {self.code}" if self.code else str(self.status)
 
 
 @dataclass
@@ -56,7 +62,7 @@ class Window:
     start: float
     end: float
     by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (requests, errors)
-    statuses: dict[int, int] = field(default_factory=dict)  # of the errors: status (0: no answer) -> count
+    statuses: dict[str, int] = field(default_factory=dict)  # of the errors: Outcome.label -> count
 
     @property
     def requests(self) -> int:
@@ -79,7 +85,7 @@ def windows(faults: Sequence[Fault], outcomes: Iterable[Outcome], seconds: float
                 n, e = w.by_kind.get(o.kind, (0, 0))
                 w.by_kind[o.kind] = (n + 1, e + (not o.ok))
                 if not o.ok:
-                    w.statuses[o.status] = w.statuses.get(o.status, 0) + 1
+                    w.statuses[o.label] = w.statuses.get(o.label, 0) + 1
                 break
     return bounds
 

@@ -41,7 +41,7 @@ def report(chaos, load, plan: list[Fault], book: Ledger, found: list[str], drain
         lines += [f"Returns not placed ({len(t.returns_failed)}): {'; '.join(t.returns_failed[:5])}", ""]
     lines += ["## Client-visible errors per fault window (errors/requests; every attempt counts, a retried order "
               "counts each try)", "", "| window | from s | to s | back after s | orders | reads | stock events | "
-              "returns | all | errors by status (0: no answer) |",
+              "returns | all | errors by status and problem code (0: no answer) |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     back = {(f["at"], f["target"]): f["back_after_s"] for f in chaos.fault_log}  # plan: the faults as done
     for w in windows(plan, t.outcomes, seconds):

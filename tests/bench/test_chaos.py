@@ -37,12 +37,13 @@ def test_the_schedule_is_the_seeds() -> None:
 def test_each_outcome_counts_in_the_window_of_the_fault_before_it() -> None:
     faults = [Fault(30, "kill", "worker-1"), Fault(45, "redis", "redis")]
     outcomes = [Outcome(1, "basket", True, 200), Outcome(31, "order.edi", False, 0),
-                Outcome(32, "order.edi", True, 201), Outcome(50, "basket", False, 503),
+                Outcome(32, "order.edi", True, 201), Outcome(50, "basket", False, 503, "backend_unavailable"),
                 Outcome(70, "basket", True, 200)]  # after the load's end: the last window's
     base, kill, redis = plan.windows(faults, outcomes, 60)
     assert (base.name, base.requests, base.errors) == ("baseline", 1, 0)
-    assert (kill.name, kill.by_kind, kill.statuses) == ("kill worker-1", {"order.edi": (2, 1)}, {0: 1})
+    assert (kill.name, kill.by_kind, kill.statuses) == ("kill worker-1", {"order.edi": (2, 1)}, {"0": 1})
     assert (redis.name, redis.start, redis.end, redis.by_kind) == ("restart redis", 45, 60, {"basket": (2, 1)})
+    assert redis.statuses == {"503 backend_unavailable": 1}  # an error names its problem's code
 
 
 def test_memory_growth_is_the_slope_after_the_warm_up() -> None:
