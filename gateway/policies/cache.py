@@ -12,7 +12,9 @@ catalog events call (stock or price changed in a backend) on every instance,
 so a change shows within the event's delivery time whatever the TTL.
 An invalidated or expired entry is kept ``stale`` seconds more, served as
 ``X-Cache: STALE`` only when the fresh fetch fails with a 5xx.
-``purge(sku)`` drops entries outright (the admin purge).
+``purge(sku)`` drops entries outright (the admin purge). An entry past its stale
+window can never be served again and leaves memory at the next sweep (at most every
+``SWEEP_SECONDS``, on a store), not when the entry bound finally pushes it out.
 
 N concurrent misses for one key make one upstream fetch (coalescing).
 Storage is a ``CacheStore``: ``MemoryStore`` (embedded default) or
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from itertools import takewhile
 from typing import Awaitable, Callable, Protocol, Sequence
 from urllib.parse import parse_qsl, urlencode
 
@@ -38,6 +41,8 @@ CACHE_HEADERS = ((b"cache-control", b"private, no-cache"), (b"vary", b"X-API-Key
 """On every cached answer: clients may keep it but must revalidate (a price change is never
 hidden by a browser cache), and it differs by credential."""
 _DEFAULT_QUERY = urlencode(sorted(DEFAULTS.items()))
+SWEEP_SECONDS = 5.0
+"""How often, at most, a store drops the entries past their stale window."""
 
 
 class Entry(msgspec.Struct, array_like=True, dict=True):
@@ -86,7 +91,10 @@ class CacheStore(Protocol):
 
 
 class MemoryStore:
-    """Entries in this process, indexed by SKU; oldest dropped beyond `max_entries`.
+    """Entries in this process, indexed by SKU; oldest dropped beyond `max_entries`, and those
+    past their stale window swept out on a store, oldest first (an entry lives ttl + stale from
+    the put that placed it last in the dict; one read from Redis may have less, and is dropped
+    once the entries before it are).
 
     Each invalidation bumps ``epoch`` and records it against its SKU, so a fetch that an
     invalidation of *another* SKU overtakes is still kept fresh. The record is bounded: past
@@ -98,6 +106,7 @@ class MemoryStore:
         self._by_sku: dict[str, set[str]] = {}
         self._max = max_entries
         self._clock = clock
+        self._next_sweep = 0.0
         self.epoch = 0
         self._changed: dict[str, int] = {}
         """SKU -> the epoch of its last invalidation."""
@@ -123,6 +132,7 @@ class MemoryStore:
         return self._entries.get(key)
 
     async def put(self, key: str, entry: Entry) -> None:
+        self._sweep()
         if len(self._entries) >= self._max and key not in self._entries:
             oldest = next(iter(self._entries))
             self._forget(oldest)
@@ -130,10 +140,20 @@ class MemoryStore:
         self._entries[key] = entry
         self._by_sku.setdefault(entry.sku, set()).add(key)
 
+    def _sweep(self) -> None:
+        now = self._clock()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_SECONDS
+        for key in list(takewhile(lambda k: self._entries[k].stale_until <= now, self._entries)):
+            self._forget(key)
+
     def _forget(self, key: str) -> None:
         entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._by_sku.get(entry.sku, set()).discard(key)
+        if entry is not None and (keys := self._by_sku.get(entry.sku)) is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_sku[entry.sku]
 
     async def invalidate(self, sku: str | None, *, drop: bool) -> None:
         self._bump(None if sku is None else (sku,))
