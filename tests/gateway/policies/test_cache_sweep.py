@@ -5,6 +5,8 @@ memory until that bound: the one-hour soak's gateways grew by about 6 MiB/h."""
 
 from __future__ import annotations
 
+import pytest
+
 from gateway.policies.cache import SWEEP_SECONDS, MemoryStore, ResponseCache
 from gateway.policies.cache_redis import RedisStore
 from tests.clocks import FakeClock
@@ -44,6 +46,7 @@ async def test_a_steady_stream_of_new_requests_holds_only_what_it_may_still_serv
     assert len(store._entries) <= TTL + STALE + SWEEP_SECONDS + 1
 
 
+@pytest.mark.redis
 async def test_the_redis_stores_local_copy_is_swept_too(clock: FakeClock, client) -> None:  # noqa: ANN001
     store = RedisStore(client, trust_local=lambda: True, clock=clock)
     cache = ResponseCache(store, ttl=TTL, stale=STALE, clock=clock)
