@@ -9,7 +9,7 @@ Rows: nginx -> the sandbox's ERP item (the reference), the hub's storefront prod
 (``bench/miss.lua``: every request a new quantity, so the edge cache never answers; a key bound
 to CUST-ACME, so the contract price is read too) and an uncached 10-line basket (POST
 /v1/storefront/price-availability, a new quantity every request). Each row gives req/s,
-p50/p99 and CPU µs per request of each process (hub: granian and its worker; sandbox; nginx).
+p50/p99 and CPU µs per request of each process (hub: its server process; sandbox; nginx).
 ``--root`` runs the hub code of another checkout (``git archive COMMIT | tar -x -C DIR``) with
 this venv: before/after on the same machine; ``--profile`` records the hub worker with py-spy
 (``pip install py-spy`` into the venv). Env: HUB_BENCH_PORT (9600: hub, +1 sandbox, +2
@@ -155,7 +155,8 @@ def wrk(args: argparse.Namespace, url: str, extra: list[str], sids: dict[str, in
 
 
 def profile(args: argparse.Namespace, run: Run, tag: str) -> subprocess.Popen:
-    """py-spy on the hub's worker (the granian child doing the work) for the row's duration."""
+    """py-spy on the hub's worker (the session's newest process: the server itself with one worker) for the
+    row's duration."""
     sid = run.procs["hub"].pid
     pids = subprocess.run(["pgrep", "-s", str(sid)], capture_output=True, text=True).stdout.split()
     worker = max(int(p) for p in pids)

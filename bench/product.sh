@@ -5,7 +5,7 @@
 # Env: HUB_BENCH_DATABASE_URL / HUB_BENCH_REDIS_URL to bench on PostgreSQL / Redis;
 # HUB_BENCH_PORT (18180) and HUB_BENCH_NGINX_PORT (18181) when those ports are taken;
 # HUB_BENCH_NO_MISS=1 skips the cache-miss row. The port after the hub's serves bench/floor_app.py
-# (granian answering a fixed body: the server's own cost). The last column is the answering server's CPU
+# (granian answering a fixed body: the floor of the server hub serve ran until 2026-12-07). The last column is the answering server's CPU
 # per request (from /proc), the figure other work on a shared machine moves least.
 # HUB_BENCH_EAGER=1 adds two rows on ports +3 and +4: bench/eager_edge.py, the same hub (its own
 # one-process HubApp and key) and the fixed answer behind a bare uvloop protocol instead of granian.
@@ -83,13 +83,13 @@ run() {  # server session id, name, url, extra wrk args
 }
 NGINX_SID=$(cat "$WORK/nginx.pid")   # nginx daemonises into a session of its own: its master's pid
 echo "wrk -t1 -c$CONNS -d${DURATION}s, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), database ${HUB_DATABASE_URL%%:*}, redis ${HUB_REDIS_URL:-none}, $(.venv/bin/python -c "import platform, sys; print(platform.python_implementation(), platform.python_version(), sys.base_prefix)")"
-echo "server CPU/req: CPU time of the answering server's processes (nginx: master and worker; hub: granian and its worker) over the run, per request"
+echo "server CPU/req: CPU time of the answering server's processes (nginx: master and worker; hub: its server process) over the run, per request"
 printf '| %-44s | %10s | %8s | %8s | %6s | %9s |\n' path "req/s" p50 p99 non2xx "CPU µs/req"
 printf '|%s|%s|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "------------" "----------" "----------" "--------" "-----------"
 run "$NGINX_SID" "nginx fixed body" "http://127.0.0.1:$NGINX_PORT/fixed"
 run "$NGINX_SID" "nginx proxy_cache hit (in front of the hub)" "http://127.0.0.1:$NGINX_PORT/cached$URL"
 run "$HUB_PID" "nginx proxy_pass -> hub (hub cache hit)" "http://127.0.0.1:$NGINX_PORT/proxy$URL"
-run "$FLOOR_PID" "granian, fixed answer (the hub server's floor)" "http://127.0.0.1:$FLOOR_PORT$URL"
+run "$FLOOR_PID" "granian, fixed answer (the earlier server)" "http://127.0.0.1:$FLOOR_PORT$URL"
 run "$HUB_PID" "hub, cache hit (API key, rate limit, cache)" "http://127.0.0.1:$HUB_PORT$URL" -H "X-API-Key: $KEY"
 if [ -n "${HUB_BENCH_EAGER:-}" ]; then
   run "$RAW_PID" "bare uvloop protocol, fixed answer (its floor)" "http://127.0.0.1:$RAW_PORT$URL"

@@ -30,6 +30,8 @@ class HubApp:
         self.adapters = adapters
         self.edge = None
         self.bus = None
+        self.lane = None
+        """The edge's hit lane, which ``commerce_hub.server`` offers bodiless GETs to (None: none)."""
         self._stack: AsyncExitStack | None = None
 
     async def startup(self) -> None:
@@ -38,6 +40,7 @@ class HubApp:
         self._stack = AsyncExitStack()
         await self._stack.__aenter__()
         self.edge, self.bus = await roles.build(self.settings, self.role, self._stack, self.adapters)
+        self.lane = getattr(self.edge, "lane", None)
 
     async def edge_bus_connected(self) -> None:
         """Tests: wait until this role's bus listens (immediate without Redis)."""
@@ -46,6 +49,7 @@ class HubApp:
             await connected.wait()
 
     async def shutdown(self) -> None:
+        self.lane = None
         if self._stack is not None:
             await self._stack.aclose()
             self._stack = None
@@ -93,7 +97,7 @@ def settle_heap() -> None:
 
 
 def create_app() -> HubApp:
-    """Granian's factory: settings from the environment the CLI prepared."""
+    """The server's factory (``commerce_hub.server``): settings from the environment the CLI prepared."""
     settings = load_settings()
     setup_logging(settings.log_level, settings.json_logs, secrets_of(settings))
     return HubApp(settings, os.environ.get("HUB_ROLE", "all"))

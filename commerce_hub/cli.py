@@ -162,21 +162,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
     preflight(settings, args.role)
     os.environ.update({"HUB_ROLE": args.role, "HUB_HOST": settings.host, "HUB_PORT": str(settings.port)})
-    from granian import Granian
-    from granian.constants import Interfaces, Loops
-    from granian.http import HTTP1Settings
+    from commerce_hub.server import serve
 
     workers = args.workers or settings.workers
     if workers > 1:
         # prometheus_client reads it when first imported: set before any worker imports it
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir(args.role, settings.port)
     print(f"hub: serving role {args.role} on http://{settings.host}:{settings.port} ({workers} worker(s))", flush=True)
-    Granian(
-        "commerce_hub.asgi:create_app", factory=True, interface=Interfaces.ASGI,
-        address=settings.host, port=settings.port, workers=workers, log_enabled=True,
-        log_level=settings.log_level.lower(), backlog=2048, loop=_loop(Loops),
-        http1_settings=_http1(settings, HTTP1Settings),
-    ).serve()
+    serve(settings, workers)
     return 0
 
 
@@ -190,24 +183,6 @@ def _metrics_dir(role: str, port: int) -> str:
     shutil.rmtree(path, ignore_errors=True)
     os.makedirs(path, mode=0o700)
     return path
-
-
-def _http1(settings: Settings, http1_settings: type) -> Any:
-    """granian's HTTP/1 timers (docs/security.md): one timer covers reading a request's
-    headers and an idle keep-alive connection's wait for the next request, so it runs the
-    smaller of the two settings; a keep-alive of 0 turns keep-alive off."""
-    keepalive = settings.http_keepalive_seconds
-    seconds = min(settings.http_header_timeout_seconds, keepalive) if keepalive else settings.http_header_timeout_seconds
-    return http1_settings(header_read_timeout=max(1000, round(seconds * 1000)), keep_alive=keepalive > 0)
-
-
-def _loop(loops):  # noqa: ANN001, ANN202
-    """uvloop where it is installed (measured: docs/performance.md), else asyncio."""
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return loops.asyncio
-    return loops.uvloop
 
 
 def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:

@@ -35,6 +35,7 @@ import uuid
 from typing import Callable
 
 from gateway.exchange import Exchange
+from gateway.lane import HitLane
 from gateway.policies.chain import Chain, Step
 from gateway.route import READ_ONLY, Route
 from shared.asgi import GuardedReceive
@@ -55,6 +56,7 @@ class Edge:
     def __init__(self, routes: list[Route], chain: Chain, metrics: Registry, *, internal_secret: str,
                  max_body_bytes: int = 1024 * 1024, body_timeout: float = 30.0) -> None:
         self.chain = chain
+        self.routes = list(routes)
         self._routes = [(r, _Compiled(r, chain.steps(r))) for r in sorted(routes, key=lambda r: len(r.prefix),
                                                                          reverse=True)]
         self._unmatched = chain.steps(None)
@@ -63,18 +65,22 @@ class Edge:
         self._body_timeout = body_timeout
         self._requests = metrics.counter("hub_http_requests_total", "Requests by route and status", ["route", "status"])
         self._latency = metrics.histogram("hub_http_request_seconds", "Request latency by route", ["route"])
+        self.lane = HitLane.build(self)
+        """The hit lane (``gateway.lane``) the server offers bodiless GETs to; None without a cache."""
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return  # lifespan is handled by the role's composition root
         started = time.perf_counter()
+        head = scope["method"] == "HEAD"
+        if head:  # served as GET; the server's own scope keeps HEAD, so it frames the answer without a body
+            scope = {**scope, "method": "GET"}
         headers = scope["hub.headers"] = dict(scope["headers"])
         request_id = scope["hub.request_id"] = _request_id(headers.get(b"x-request-id"))
         route, compiled = self._route(scope["path"])
         body = GuardedReceive(receive, self._max_body, self._body_timeout)
         exchange = scope["hub.answer"] = Exchange(send, scope, headers, request_id, body, route)
-        if exchange.head:
-            scope["method"] = "GET"
+        exchange.head = head
         try:
             for step in compiled.steps if compiled is not None else self._unmatched:
                 if await step(exchange):
@@ -96,13 +102,26 @@ class Edge:
         finally:
             # The exchange holds the scope and the scope the exchange: a cycle that would keep the
             # server's receive channel (in the body guard) alive until the cyclic collector ran,
-            # and granian closes a connection only once that channel is dropped (a 408's
-            # ``Connection: close`` then took seconds). Broken here, it goes with the request.
+            # and a server may close a connection only once that channel is dropped (granian, the
+            # earlier server: a 408's ``Connection: close`` then took seconds). Broken here, it goes
+            # with the request.
             del scope["hub.answer"]
             exchange.scope = None  # type: ignore[assignment]  # and through any copy of the scope
         name = route.name if route is not None else "unmatched"
         self._requests.inc(name, str(exchange.status))
         self._latency.observe(time.perf_counter() - started, name)
+
+    def route_for(self, path: str) -> tuple[Route | None, _Compiled | None]:
+        return self._route(path)
+
+    @staticmethod
+    def request_id(candidate: bytes | None) -> bytes:
+        return _request_id(candidate)
+
+    def count(self, route: str, status: str, seconds: float) -> None:
+        """A request answered past ``__call__`` (the hit lane), in the same two metrics."""
+        self._requests.inc(route, status)
+        self._latency.observe(seconds, route)
 
     def _route(self, path: str) -> tuple[Route | None, _Compiled | None]:
         for route, compiled in self._routes:

@@ -39,6 +39,7 @@ class Exchange:
         self.status = 500
         self.body = body
         self.head = scope["method"] == "HEAD"
+        """A HEAD request, served as GET (the edge sets it when it gives the policies a GET scope)."""
         self.incoming = headers.get(b"traceparent")
         self.route = route
         self.principal: Principal | None = None

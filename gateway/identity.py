@@ -18,7 +18,7 @@ before its credential is looked at.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Awaitable, Callable, Protocol
+from typing import TYPE_CHECKING, Awaitable, Callable, Mapping, Protocol
 
 from gateway.keys.service import KeyService
 from gateway.policies.sources import SourceGuard
@@ -58,6 +58,16 @@ class CredentialAuthenticator:
                 raise too_many_failures(wait) from None
             raise
 
+    def known(self, headers: Mapping[bytes, bytes], accepts: frozenset[str]) -> Principal | None:
+        """The principal of the request's one ``X-API-Key`` when the key service knows it without
+        waiting and no source is being refused; None: ``authenticate`` decides. `headers` hold
+        each field once (the lane declines a repeated one)."""
+        if self._guard.blocking or API_KEY not in accepts or b"authorization" in headers:
+            return None
+        raw = headers.get(b"x-api-key")
+        value = raw.decode("latin-1").strip() if raw is not None else ""
+        return self._keys.known(value) if value else None
+
     async def _credential(self, scope: dict, accepts: frozenset[str]) -> Principal:
         found = [(name, value) for name, value in scope["headers"] if name in _CREDENTIAL_HEADERS]
         if not found:
@@ -96,6 +106,11 @@ class Identity:
 
     def applies(self, route: Route | None) -> bool:
         return route is not None and route.authenticated
+
+    def known(self, headers: Mapping[bytes, bytes], accepts: frozenset[str]) -> Principal | None:
+        """The hit lane's question (``gateway.lane``): the principal, if known without waiting."""
+        known = getattr(self._auth, "known", None)
+        return known(headers, accepts) if known is not None else None
 
     async def enter(self, exchange: Exchange) -> bool:
         exchange.principal = await self._auth.authenticate(exchange.scope, exchange.route.credentials)  # type: ignore[union-attr]

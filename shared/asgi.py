@@ -4,7 +4,7 @@ whole (bounded) body, guard its reading at the edge, and send a whole answer.
 A body is refused, as a ``HubError`` raised from ``receive`` to whichever app reads it:
 over its size limit 413, not complete within its time limit 408 (``Connection: close``:
 the rest of it is never read), ended early ``BodyIncomplete`` (400, ``Connection: close``;
-the client left or broke its framing, which granian reports alike as ``http.disconnect``;
+the client left or broke its framing, which the server reports alike as ``http.disconnect``;
 the edge counts it as 499, never as a server error).
 """
 

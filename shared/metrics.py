@@ -5,7 +5,7 @@ call style the code uses (``counter.inc(*labels, amount=)``, ``gauge.set(*labels
 value=)``, ``histogram.observe(value, *labels)``), each label set's child cached so a
 hot-path increment is one dict lookup and the library's own locked add.
 
-Multiprocess mode: when a role runs several granian workers, ``hub serve`` points
+Multiprocess mode: when a role runs several worker processes, ``hub serve`` points
 ``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's own variable, read by the library
 at import) at a fresh per-role directory before the workers start; every worker
 writes its values there and a scrape of any worker answers the sum of all

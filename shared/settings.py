@@ -223,10 +223,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     address; empty: X-Forwarded-For is ignored and the source is the TCP peer."""
     # --- http: transport timeouts ---
     http_header_timeout_seconds: float = 10.0
-    """Time a client has to send a request's headers (1 to 60; granian's header read timeout)."""
+    """Time a client has to send a request's headers, from its connection or its first byte (1 to
+    60; the hub protocol's timer, commerce_hub/server.py: past it the connection is dropped)."""
     http_keepalive_seconds: float = 5.0
     """How long an idle keep-alive connection waits for its next request (0: no keep-alive; at
-    most 60). granian has one timer for this wait and the header read: it runs the smaller."""
+    most 60); the header timer then runs from the request's first byte."""
     http_body_timeout_seconds: float = 30.0
     """Time a client has to send a request's whole body once its reading began (more: 408)."""
     # --- telemetry ---

@@ -120,11 +120,30 @@ class KeyService:
     async def authenticate(self, secret: str) -> Principal:
         """The principal of an API key secret; anything wrong is the same 401."""
         digest = secrets.hash_secret(secret)
+        return await self._resolve(digest, self._loader(digest))
 
+    def known(self, secret: str) -> Principal | None:
+        """The hit lane's question (``gateway.lane``): ``authenticate`` without waiting, for a key
+        this instance holds as valid (refreshed behind the request past half its cache life, as
+        ``authenticate`` does); None for anything else (unknown, refused, expired from the cache),
+        which ``authenticate`` then decides."""
+        digest = secrets.hash_secret(secret)
+        cached = self._cache.get(digest)
+        clock = time.monotonic()
+        if cached is None or cached[0] <= clock:
+            return None
+        _, principal, ends_at = cached
+        if principal is None or (ends_at is not None and ends_at <= self._now()):
+            return None
+        if cached[0] - self._cache_seconds / 2 <= clock and digest not in self._background:
+            self._refresh_behind(digest, self._loader(digest))
+        return principal
+
+    def _loader(self, digest: str) -> Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]:
         async def load() -> tuple[KeyRecord | None, bool]:
             return await self._repo.find_by_hash(digest) or (None, False)
 
-        return await self._resolve(digest, load)
+        return load
 
     async def _resolve(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> Principal:
         """The hot path: a dict hit and a clock read (plus a wall-clock read for keys that
@@ -134,16 +153,18 @@ class KeyService:
         if cached is None or cached[0] <= clock:
             cached = await self._refresh(slot, load)
         elif cached[0] - self._cache_seconds / 2 <= clock and slot not in self._background:
-            # past half its life: refresh behind the request, which keeps the cached answer
-            # (a revocation still takes effect within cache_seconds)
-            task = asyncio.get_running_loop().create_task(self._refresh(slot, load))
-            self._background[slot] = task
-            task.add_done_callback(lambda t, s=slot: (self._background.pop(s, None),
-                                                      t.cancelled() or t.exception()))
+            self._refresh_behind(slot, load)
         _, principal, ends_at = cached
         if principal is None or (ends_at is not None and ends_at <= self._now()):
             raise Unauthorized("The API key is not valid.")
         return principal
+
+    def _refresh_behind(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> None:
+        """Past half its life: refresh behind the request, which keeps the cached answer (a
+        revocation still takes effect within cache_seconds)."""
+        task = asyncio.get_running_loop().create_task(self._refresh(slot, load))
+        self._background[slot] = task
+        task.add_done_callback(lambda t, s=slot: (self._background.pop(s, None), t.cancelled() or t.exception()))
 
     async def _refresh(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> tuple:
         """One database look-up per slot however many requests find it expired at once

@@ -70,6 +70,18 @@ class Entry(msgspec.Struct, array_like=True, dict=True):
         return pair
 
 
+    def wire(self, label: bytes) -> bytes:
+        """The fields of ``answer_headers(label)``'s 200 as they go on the wire (the hit lane,
+        ``gateway.lane``), built once per entry and label in this process."""
+        built = self.__dict__.get("_wire")
+        if built is None:
+            built = self.__dict__["_wire"] = {}
+        wire = built.get(label)
+        if wire is None:
+            wire = built[label] = b"".join(b"%s: %s\r\n" % pair for pair in self.answer_headers(label)[0])
+        return wire
+
+
 class CacheStore(Protocol):
     epoch: int
     """Bumped by every invalidation. A fetch notes it before it starts; what it brings back is

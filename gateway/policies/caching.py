@@ -29,6 +29,7 @@ from shared.telemetry import hit_span, span_traceparent
 
 if TYPE_CHECKING:
     from gateway.exchange import Exchange
+    from shared.identity import Principal
     from gateway.route import Route
 
 _KEPT = {b"deprecation", b"sunset", b"link"}
@@ -143,6 +144,17 @@ class CachePolicy:
 
     def applies(self, route: Route | None) -> bool:
         return route is not None and route.authenticated and route.cache_scope is not None
+
+    def fresh(self, path: str, query: bytes, principal: Principal, route: Route) -> Entry | None:
+        """The hit lane's question (``gateway.lane``): this process's fresh entry for a GET, or
+        None (no entry, stale, or a request the cache does not key). ``answered`` counts it."""
+        key = self.cache.key_for({"method": "GET", "path": path, "query_string": query}, principal,
+                                 route.cache_scope)  # type: ignore[arg-type]
+        return self.cache.fresh_local(key) if key is not None else None
+
+    def answered(self, route: Route) -> None:
+        """A hit the lane answered, counted as ``enter`` counts its own."""
+        self._lookups.inc(route.name, "HIT")
 
     async def enter(self, exchange: Exchange) -> bool:
         """A fresh entry of this process's copy is answered here (no app, no span unless

@@ -44,7 +44,7 @@ class Framing:
             raise MethodNotAllowed(methods)
         headers = exchange.headers
         length = headers.get(b"content-length")
-        if b"transfer-encoding" in headers:  # granian drops a Content-Length sent beside it: only this shows
+        if b"transfer-encoding" in headers:  # hub serve's parser already refuses it beside a Content-Length
             if length is not None:
                 raise BadRequest("Content-Length and Transfer-Encoding together: refused (RFC 9112 section 6.3).",
                                  code="bad_framing", headers={"Connection": "close"})

@@ -21,6 +21,7 @@ from shared.settings import Plan
 
 if TYPE_CHECKING:
     from gateway.exchange import Exchange
+    from shared.identity import Principal
     from gateway.route import Route
 
 
@@ -79,6 +80,10 @@ class LocalRateLimiter:
         self._buckets: dict[str, list[float]] = {}
 
     async def hit(self, consumer: str, plan_name: str) -> Decision:
+        return self.take(consumer, plan_name)
+
+    def take(self, consumer: str, plan_name: str) -> Decision:
+        """``hit`` without a coroutine: memory never makes a decision wait."""
         plan = self._plans()[plan_name]
         now = self._clock()
         bucket = self._buckets.get(consumer)
@@ -105,6 +110,13 @@ class Limits:
 
     def applies(self, route: Route | None) -> bool:
         return route is not None and route.authenticated
+
+    def take(self, principal: Principal) -> Decision | None:
+        """The hit lane's question (``gateway.lane``): an allowing decision reached without
+        waiting, or None (a refusal, or a limiter that must ask its store: ``enter`` decides)."""
+        take = getattr(self._limiter, "take", None)
+        decision = take(principal.consumer, principal.plan) if take is not None else None
+        return decision if decision is not None and decision.allowed else None
 
     async def enter(self, exchange: Exchange) -> bool:
         principal = exchange.principal

@@ -96,10 +96,7 @@ class RedisRateLimiter:
         for _ in range(_MAX_ROUNDS):  # spend locally; else wait for the slot's one Redis call, look again
             now = self._clock()
             if lease.tokens > 0 and lease.expires > now:
-                lease.tokens -= 1
-                if lease.refill is None and self._running_low(plan, lease, now):
-                    self._start_refill(slot, plan, lease, _batch(plan))  # the next batch, off the hot path
-                return decide(plan_name, plan, lease.shared_left + lease.tokens, True)
+                return self._spend(slot, plan, lease, now)
             if lease.denied_until > now:
                 return decide(plan_name, plan, lease.shared_left, False)
             lease.waiting += 1
@@ -112,6 +109,22 @@ class RedisRateLimiter:
                 return await self._local(consumer, plan_name, now)
         # Unreachable unless leases expire as fast as they are granted (a lease_seconds of ~0).
         return await self._local(consumer, plan_name, self._clock())
+
+    def take(self, consumer: str, plan_name: str) -> Decision | None:
+        """The decision without waiting, when the consumer's live lease has a token (the usual
+        case under load); None when only Redis can decide (``hit``)."""
+        slot = (consumer, plan_name)
+        lease = self._leases.get(slot)
+        now = self._clock()
+        if lease is None or lease.tokens <= 0 or lease.expires <= now:
+            return None
+        return self._spend(slot, self._plans()[plan_name], lease, now)
+
+    def _spend(self, slot: tuple[str, str], plan: Plan, lease: _Lease, now: float) -> Decision:
+        lease.tokens -= 1
+        if lease.refill is None and self._running_low(plan, lease, now):
+            self._start_refill(slot, plan, lease, _batch(plan))  # the next batch, off the hot path
+        return decide(slot[1], plan, lease.shared_left + lease.tokens, True)
 
     def _running_low(self, plan: Plan, lease: _Lease, now: float) -> bool:
         """Renew ahead (a lease of 4 or more tokens): a tenth of it left, or in its last fifth of

@@ -93,6 +93,11 @@ class SourceGuard(FailureWindow):
             peer = self._forwarded(scope, peer)
         return _bucket(peer)
 
+    @property
+    def blocking(self) -> bool:
+        """Whether any source is refused now (or was, until its next look-up clears it)."""
+        return bool(self._blocked)
+
     def refused_for(self, scope: dict) -> int | None:
         """Seconds the request's source must wait, or None; cheap while nobody is blocked."""
         return self.retry_after(self.source(scope)) if self._blocked else None

@@ -199,7 +199,8 @@ async def test_a_key_expiry_of_ten_years_is_accepted(hub: Hub) -> None:
 
 
 async def test_content_length_with_transfer_encoding_in_the_scope_is_400_and_closes(hub: Hub, key: str) -> None:
-    """granian drops Content-Length itself (test_bad_input_wire.py); another server may not."""
+    """The hub's server refuses both framings before the edge (test_bad_input_wire.py); the edge
+    refuses them too, whatever server hands it such a request."""
     response = await hub.http.post("/v1/storefront/price-availability", content=b'{"lines": []}',
                                    headers=api(key, **{"Transfer-Encoding": "chunked"}))
     assert_problem(response, 400, "bad_framing")

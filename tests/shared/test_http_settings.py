@@ -1,11 +1,10 @@
-"""The HTTP transport timeouts (HUB_HTTP_*): validated, and handed to granian as it takes them."""
+"""The HTTP transport timeouts (HUB_HTTP_*): validated, and handed to the server (uvicorn and the hub's
+protocol, commerce_hub/server.py) as it takes them."""
 
 from __future__ import annotations
 
 import pytest
-from granian.http import HTTP1Settings
-
-from commerce_hub.cli import _http1
+from commerce_hub.server import HubProtocol, config
 from tests.shared.test_settings import error_for, load
 
 
@@ -27,10 +26,9 @@ def test_a_wrong_timeout_is_one_line_naming_it(env: dict[str, str], setting: str
     assert error_for(env).startswith(f"{setting}:")
 
 
-@pytest.mark.parametrize(("header", "keepalive", "timer_ms", "keep_alive"), [
-    ("10", "5", 5000, True), ("2", "30", 2000, True), ("10", "0", 10000, False), ("1", "0.5", 1000, True)])
-def test_granian_runs_the_smaller_timer_and_no_keep_alive_at_0(header: str, keepalive: str, timer_ms: int,
-                                                               keep_alive: bool) -> None:
+@pytest.mark.parametrize(("header", "keepalive"), [("10", "5"), ("2", "30"), ("10", "0"), ("1", "0.5")])
+def test_the_server_gets_both_timers_as_set(header: str, keepalive: str) -> None:
     s = load({"HUB_HTTP_HEADER_TIMEOUT_SECONDS": header, "HUB_HTTP_KEEPALIVE_SECONDS": keepalive})
-    http1 = _http1(s, HTTP1Settings)
-    assert (http1.header_read_timeout, http1.keep_alive) == (timer_ms, keep_alive)
+    cfg = config(s, workers=1)
+    assert (cfg.header_timeout, cfg.timeout_keep_alive) == (float(header), float(keepalive))
+    assert cfg.http is HubProtocol and cfg.lifespan == "on" and not cfg.proxy_headers and not cfg.access_log

@@ -164,3 +164,22 @@ async def test_concurrent_requests_without_a_lease_share_one_call_sized_for_them
     decisions = await asyncio.gather(*(rl.hit(consumer, "slow") for _ in range(20)))
     assert all(d.allowed for d in decisions)
     assert calls[0] <= 3  # the first call for one, the next for all still waiting
+
+
+async def test_take_spends_a_live_lease_without_waiting_and_leaves_the_rest_to_hit(client):
+    """The hit lane's question (gateway/lane.py): a token of the live lease, else None, never a wait."""
+    clock = FakeClock()
+    plans = {"p": Plan(rate_per_second=100.0, burst=100)}  # a lease of 5 tokens
+    rl = limiter(client, plans, clock)
+    consumer = f"c-{secrets.token_hex(4)}"
+    calls = count_redis_calls(rl)
+    assert rl.take(consumer, "p") is None, "no lease yet: only hit (Redis) can decide"
+    first = await rl.hit(consumer, "p")
+    assert first.allowed and calls == [1]
+    taken = [rl.take(consumer, "p") for _ in range(4)]
+    assert all(d is not None and d.allowed for d in taken) and calls == [1]
+    assert [d.remaining for d in taken] == sorted((d.remaining for d in taken), reverse=True)
+    assert rl.take(consumer, "p") is None, "the lease is spent"
+    await rl.hit(consumer, "p")
+    clock.advance(1.0)  # past the lease's life
+    assert rl.take(consumer, "p") is None, "an expired lease is never spent"

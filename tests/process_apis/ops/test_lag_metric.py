@@ -1,5 +1,5 @@
 """Issue 12: ``hub_inventory_lag_p95_seconds`` on every role's /metrics, over HTTP: the one-process
-hub answers what ``/admin/v1/flows`` answers; a split process role with two granian workers
+hub answers what ``/admin/v1/flows`` answers; a split process role with two worker processes
 (Prometheus multiprocess mode) answers the database's figure once per scrape, whichever worker
 is scraped, and leaves the series out when nothing moved in the hour. The flows view's other
 figures (``hub_flow_*``, open orders, refund exceptions, open dead letters) on the admin API's

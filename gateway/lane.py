@@ -1,0 +1,129 @@
+"""The hit lane: a fresh cache hit answered in the server's socket callback, no ASGI on its way.
+
+The server (``commerce_hub.server``) offers the lane a complete, bodiless ``GET`` of strict
+shape that arrived on an idle connection. The lane asks each policy of the edge's declared
+chain the question it can answer without waiting, in the chain's order:
+
+1. cors       the route's CORS fields for an ``Origin`` (``Cors.response_headers``)
+2. framing    the route answers GET; no body fields (the server sends none here anyway)
+3. identity   the principal of the one ``X-API-Key`` from the key service's cache
+              (``Identity.known``): not near its refresh, no source being refused
+4. cache      this process's fresh entry for the request (``CachePolicy.fresh``)
+5. limits     a token spent without waiting (``Limits.take``: the in-process bucket, or a
+              token of the live Redis lease)
+
+and answers with exactly the bytes the chain would send: the entry's prebuilt fields, the
+request id, the RateLimit fields, CORS, ``traceparent`` (a span when the sampler asks for one).
+The cache is asked before limits so that a request the lane then declines has spent nothing.
+
+Any other answer (a miss, an expiring key, a refusal to make, a conditional or HEAD request,
+a bearer token, a repeated field, a ``Connection`` field) is declined: ``None``, and the request
+goes through the edge as usual, which decides it in full. The lane never refuses anything, so
+it can only answer what the chain would have answered 200. Its requests count in the same
+metrics (``hub_http_requests_total``, ``hub_http_request_seconds``, ``hub_cache_lookups_total``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from shared.telemetry import hit_span, span_traceparent
+from shared.trace_ids import new_span_id, new_trace_id, parse_traceparent, traceparent
+
+if TYPE_CHECKING:
+    from gateway.edge import Edge
+    from gateway.route import Route
+
+_DECLINED = frozenset({b"authorization", b"content-length", b"transfer-encoding", b"if-none-match", b"connection",
+                       b"expect", b"upgrade", b"range", b"if-modified-since"})
+"""Fields whose request the chain must judge in full (or that change the answer's framing)."""
+_HEAD = (b"HTTP/1.1 200 OK\r\n%s%sx-request-id: %s\r\nratelimit-policy: %s\r\nratelimit: %s\r\n%s"
+         b"traceparent: %s\r\n\r\n")
+"""The answer's head: the server's fields, the entry's, then this request's own, as ``Exchange`` adds them."""
+_LANE_POLICIES = {"cors", "framing", "identity", "limits", "cache"}
+
+
+class HitLane:
+    def __init__(self, edge: Edge) -> None:
+        policies = {p.name: p for p in edge.chain.policies}
+        self._identity, self._limits, self._cache = policies["identity"], policies["limits"], policies["cache"]
+        cors = policies.get("cors")
+        self._cors = cors if cors is not None and cors.enabled else None
+        self._edge = edge
+        self._routes = {route.prefix for route in edge.routes if self.serves(edge, route)}
+        self._date: tuple[object, bytes] = (None, b"")
+
+    @staticmethod
+    def build(edge: Edge) -> HitLane | None:
+        """The edge's lane, or None when its chain has no cache (nothing for a lane to answer)."""
+        names = {p.name for p in edge.chain.policies}
+        return HitLane(edge) if {"identity", "limits", "cache"} <= names <= _LANE_POLICIES else None
+
+    @staticmethod
+    def serves(edge: Edge, route: Route) -> bool:
+        """Whether the lane may answer under `route`: every policy the chain gives it has a lane
+        question above, and its three deciding ones apply."""
+        names = {n.split(" ")[0] for n in edge.chain.describe(route)}
+        return {"identity", "limits", "cache"} <= names <= _LANE_POLICIES and (not route.methods or "GET" in route.methods)
+
+    def __call__(self, data: bytes, defaults: list[tuple[bytes, bytes]]) -> bytes | None:
+        """The whole answer to the request `data` (``GET … HTTP/1.1``, headers, blank line; its
+        shape checked by the server), or None. `defaults`: the server's own fields (Date)."""
+        started = time.perf_counter()
+        lines = data[:-4].split(b"\r\n")
+        target = lines[0][4:-9]
+        headers: dict[bytes, bytes] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            name = name.lower()
+            if name in headers or name in _DECLINED:
+                return None
+            headers[name] = value.strip(b" \t")
+        raw_path, _, query = target.partition(b"?")
+        if b"%" in raw_path or b"#" in target:  # the parser's own decoding and splitting: the chain's path
+            return None
+        path = raw_path.decode("ascii")
+        route, _ = self._edge.route_for(path)
+        if route is None or route.prefix not in self._routes:
+            return None
+        principal = self._identity.known(headers, route.credentials)
+        if principal is None:
+            return None
+        entry = self._cache.fresh(path, query, principal, route)
+        if entry is None:
+            return None
+        decision = self._limits.take(principal)
+        if decision is None:
+            return None
+        self._cache.answered(route)
+        policy, limit = decision.headers()
+        cors = self._cors.response_headers(headers.get(b"origin")) if self._cors is not None else ()
+        head = _HEAD % (self._defaults(defaults), entry.wire(b"HIT"), self._edge.request_id(headers.get(b"x-request-id")),
+                        policy[1], limit[1], b"".join(b"%s: %s\r\n" % pair for pair in cors),
+                        _traceparent(headers, route.name))
+        self._edge.count(route.name, "200", time.perf_counter() - started)
+        return head + entry.body
+
+    def _defaults(self, defaults: list[tuple[bytes, bytes]]) -> bytes:
+        """The server's fields as bytes, made again only when the server changes them (each second)."""
+        if self._date[0] is not defaults:
+            self._date = (defaults, b"".join(b"%s: %s\r\n" % pair for pair in defaults))
+        return self._date[1]
+
+
+_UNTRACED = {"hub.headers": {}, "headers": []}
+
+
+def _traceparent(headers: dict[bytes, bytes], name: str) -> bytes:
+    """The answer's ``traceparent``: a span's when the sampler records this hit (as the chain's
+    ``hit_span``), else one continuing the caller's trace, unsampled here, or starting one."""
+    incoming = headers.get(b"traceparent")
+    scope = _UNTRACED if incoming is None else {
+        "hub.headers": headers, "headers": [(k, headers[k]) for k in (b"traceparent", b"tracestate") if k in headers]}
+    traced = hit_span(scope, name)
+    if traced is not None:
+        with traced as span:
+            return span_traceparent(span)
+    parsed = parse_traceparent(incoming)
+    return traceparent(parsed[0] if parsed else new_trace_id(), new_span_id(), False)
