@@ -102,9 +102,10 @@ class HubProtocol(HttpToolsProtocol):
             self._refuse(HeadTooLarge(f"The request line and headers exceed {MAX_HEAD_BYTES} bytes."))
 
     def _idle(self) -> bool:
-        """No request under way or waiting on this connection: the lane may answer in order."""
+        """No request under way or waiting on this connection, and the client reading what it was
+        sent (else its backpressure goes through uvicorn's flow control): the lane may answer."""
         return (self.cycle is None or self.cycle.response_complete) and not self.pipeline \
-            and not self.transport.is_closing()
+            and not self.flow.write_paused and not self.transport.is_closing()
 
     def on_message_begin(self) -> None:
         if self._oversized:

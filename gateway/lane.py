@@ -35,9 +35,10 @@ if TYPE_CHECKING:
     from gateway.edge import Edge
     from gateway.route import Route
 
-_DECLINED = frozenset({b"authorization", b"content-length", b"transfer-encoding", b"if-none-match", b"connection",
-                       b"expect", b"upgrade", b"range", b"if-modified-since"})
-"""Fields whose request the chain must judge in full (or that change the answer's framing)."""
+_DECLINED = frozenset({b"authorization", b"content-length", b"transfer-encoding", b"if-none-match", b"expect",
+                       b"upgrade", b"range", b"if-modified-since"})
+"""Fields whose request the chain must judge in full (or that change the answer's framing); a
+``Connection`` field too, unless it only asks for what HTTP/1.1 does anyway (``keep-alive``)."""
 _HEAD = (b"HTTP/1.1 200 OK\r\n%s%sx-request-id: %s\r\nratelimit-policy: %s\r\nratelimit: %s\r\n%s"
          b"traceparent: %s\r\n\r\n")
 """The answer's head: the server's fields, the entry's, then this request's own, as ``Exchange`` adds them."""
@@ -77,9 +78,10 @@ class HitLane:
         for line in lines[1:]:
             name, _, value = line.partition(b":")
             name = name.lower()
-            if name in headers or name in _DECLINED:
+            value = value.strip(b" \t")
+            if name in headers or name in _DECLINED or (name == b"connection" and value.lower() != b"keep-alive"):
                 return None
-            headers[name] = value.strip(b" \t")
+            headers[name] = value
         raw_path, _, query = target.partition(b"?")
         if b"%" in raw_path or b"#" in target:  # the parser's own decoding and splitting: the chain's path
             return None

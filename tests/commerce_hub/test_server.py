@@ -14,6 +14,7 @@ import uvicorn
 from commerce_hub.server import MAX_HEAD_BYTES, HubConfig, HubProtocol
 
 LANE_ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\nlane"
+BIG_ANSWER = b"HTTP/1.1 200 OK\r\ncontent-length: 65536\r\n\r\n" + b"b" * 65536
 HEADER_TIMEOUT, KEEPALIVE = 0.6, 0.5
 
 
@@ -27,6 +28,8 @@ class App:
 
     def lane(self, data: bytes, defaults: list) -> bytes | None:
         self.offered.append(data.split(b" ")[1])
+        if data.startswith(b"GET /big "):
+            return BIG_ANSWER
         return LANE_ANSWER if data.startswith(b"GET /lane ") else None
 
     async def __call__(self, scope: dict, receive, send) -> None:  # noqa: ANN001
@@ -51,6 +54,7 @@ async def served() -> AsyncIterator[tuple[App, int]]:
         assert not task.done(), task
         await asyncio.sleep(0.01)  # polling the server's own flag until it listens
     port = server.servers[0].sockets[0].getsockname()[1]
+    app.server = server
     yield app, port
     server.should_exit = True
     app.release.set()
@@ -183,3 +187,22 @@ async def test_a_body_still_arriving_after_an_early_answer_is_never_taken_for_a_
     writer.write(get("/a"))
     assert await read_answers(reader, 1) == [b"/a"]
     assert app.offered == [b"/a"] and app.called == ["/early", "/a"], "the body never reached the lane"
+
+
+async def test_a_client_that_stops_reading_gets_backpressure_not_an_unbounded_buffer(served: tuple[App, int]) -> None:
+    """Past the transport's high-water mark the lane declines, and uvicorn's flow control stops
+    reading the connection: the answers a client does not read never pile up in the server."""
+    app, port = served
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    sent = 0
+    while sent < 400:  # 400 answers of 64 KiB: 25 MiB, far past any socket buffer
+        writer.write(get("/big"))
+        sent += 1
+        try:
+            await asyncio.wait_for(writer.drain(), 0.5)
+        except asyncio.TimeoutError:
+            break  # the server stopped reading: backpressure reached the client
+    connection = next(iter(app.server.server_state.connections))
+    assert connection.transport.get_write_buffer_size() < 1024 * 1024
+    assert app.called and set(app.called) == {"/big"}, "past the mark the requests went to uvicorn's flow control"
+    writer.close()

@@ -73,6 +73,10 @@ async def test_the_lane_echoes_a_request_id_and_continues_a_trace(hub: Hub, key:
     assert fields["traceparent"].split("-")[1] == trace_id
 
 
+async def test_a_client_asking_for_keep_alive_gets_the_lane(hub: Hub, key: str) -> None:
+    assert hub.app.lane(request(PRODUCT, ("X-API-Key", key), ("Connection", "Keep-Alive")), DEFAULTS) is not None
+
+
 async def test_the_lane_spends_one_token_an_answer_and_leaves_the_refusal_to_the_chain(hub: Hub, key: str) -> None:
     answered = 0
     while (answer := hub.app.lane(request(PRODUCT, ("X-API-Key", key)), DEFAULTS)) is not None:
@@ -97,9 +101,10 @@ async def test_a_declined_request_spends_nothing(hub: Hub, key: str) -> None:
     (("X-API-Key", "{key}"), ("Authorization", "Bearer x")),
     (("X-API-Key", "{key}"), ("If-None-Match", "*")),
     (("X-API-Key", "{key}"), ("Connection", "close")),
+    (("X-API-Key", "{key}"), ("Connection", "keep-alive, Upgrade")),
     (("X-API-Key", "{key}"), ("Content-Length", "0")),
     (("X-API-Key", "{key}"), ("Transfer-Encoding", "chunked")),
-], ids=["no-key", "unknown-key", "key-twice", "two-credentials", "conditional", "connection-close",
+], ids=["no-key", "unknown-key", "key-twice", "two-credentials", "conditional", "connection-close", "connection-upgrade",
         "content-length", "chunked"])
 async def test_the_lane_declines_what_the_chain_must_judge(hub: Hub, key: str, fields: tuple) -> None:
     given = tuple((name, value.format(key=key)) for name, value in fields)
