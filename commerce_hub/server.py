@@ -85,12 +85,13 @@ class HubProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._draining:
             return
-        if not self._in_message and self._idle() and data[-4:] == b"\r\n\r\n" and data[:4] == b"GET ":
+        if data.startswith(b"GET ") and data.endswith(b"\r\n\r\n") and not self._in_message and self._idle():
             lane = getattr(self._lane_holder, "lane", None)
             if lane is not None and _STRICT_GET.fullmatch(data):
                 answer = lane(data, self.server_state.default_headers)
                 if answer is not None:
-                    self._disarm_head_timer()
+                    if self._head_timer is not None:
+                        self._disarm_head_timer()
                     self.server_state.total_requests += 1
                     self._lane_at = self.loop.time()
                     self.transport.write(answer)

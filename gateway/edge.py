@@ -118,10 +118,14 @@ class Edge:
     def request_id(candidate: bytes | None) -> bytes:
         return _request_id(candidate)
 
-    def count(self, route: str, status: str, seconds: float) -> None:
-        """A request answered past ``__call__`` (the hit lane), in the same two metrics."""
-        self._requests.inc(route, status)
-        self._latency.observe(seconds, route)
+    def latency_bounds(self, route: str) -> tuple[float, ...]:
+        return self._latency.bounds(route)
+
+    def count_many(self, route: str, status: str, buckets: list[int], seconds: float) -> None:
+        """Requests answered past ``__call__`` (the hit lane, tallied there), in the same two metrics:
+        ``buckets`` counts them per latency bucket, ``seconds`` is their total time."""
+        self._requests.inc(route, status, amount=sum(buckets))
+        self._latency.observe_many(buckets, seconds, route)
 
     def _route(self, path: str) -> tuple[Route | None, _Compiled | None]:
         for route, compiled in self._routes:

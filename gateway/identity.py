@@ -103,14 +103,14 @@ class Identity:
 
     def __init__(self, authenticator: Authenticator) -> None:
         self._auth = authenticator
+        self._known = getattr(authenticator, "known", None)
 
     def applies(self, route: Route | None) -> bool:
         return route is not None and route.authenticated
 
     def known(self, headers: Mapping[bytes, bytes], accepts: frozenset[str]) -> Principal | None:
         """The hit lane's question (``gateway.lane``): the principal, if known without waiting."""
-        known = getattr(self._auth, "known", None)
-        return known(headers, accepts) if known is not None else None
+        return self._known(headers, accepts) if self._known is not None else None
 
     async def enter(self, exchange: Exchange) -> bool:
         exchange.principal = await self._auth.authenticate(exchange.scope, exchange.route.credentials)  # type: ignore[union-attr]

@@ -107,6 +107,18 @@ class Histogram(_Metric):
         total.inc(value)
         buckets[bisect_left(bounds, value)].inc(1)
 
+    def bounds(self, *labels: str) -> tuple[float, ...]:
+        """The upper bounds of the buckets of `labels` (the last is +Inf)."""
+        return tuple(self.child(labels)._upper_bounds)  # type: ignore[attr-defined]
+
+    def observe_many(self, counts: list[int], total: float, *labels: str) -> None:
+        """Observations tallied elsewhere: ``counts[i]`` in the i-th bucket, summing to `total`."""
+        child = self.child(labels)
+        child._sum.inc(total)  # type: ignore[attr-defined]
+        for bucket, count in zip(child._buckets, counts):  # type: ignore[attr-defined]
+            if count:
+                bucket.inc(count)
+
     @property
     def values(self) -> dict[tuple[str, ...], float]:
         """The count of observations per label set."""

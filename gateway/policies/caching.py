@@ -152,9 +152,9 @@ class CachePolicy:
                                  route.cache_scope)  # type: ignore[arg-type]
         return self.cache.fresh_local(key) if key is not None else None
 
-    def answered(self, route: Route) -> None:
-        """A hit the lane answered, counted as ``enter`` counts its own."""
-        self._lookups.inc(route.name, "HIT")
+    def answered(self, route: Route, count: int) -> None:
+        """Hits the lane answered, counted as ``enter`` counts its own."""
+        self._lookups.inc(route.name, "HIT", amount=count)
 
     async def enter(self, exchange: Exchange) -> bool:
         """A fresh entry of this process's copy is answered here (no app, no span unless

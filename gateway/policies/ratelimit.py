@@ -107,6 +107,7 @@ class Limits:
 
     def __init__(self, limiter: RateLimiter) -> None:
         self._limiter = limiter
+        self._take = getattr(limiter, "take", None)
 
     def applies(self, route: Route | None) -> bool:
         return route is not None and route.authenticated
@@ -114,8 +115,7 @@ class Limits:
     def take(self, principal: Principal) -> Decision | None:
         """The hit lane's question (``gateway.lane``): an allowing decision reached without
         waiting, or None (a refusal, or a limiter that must ask its store: ``enter`` decides)."""
-        take = getattr(self._limiter, "take", None)
-        decision = take(principal.consumer, principal.plan) if take is not None else None
+        decision = self._take(principal.consumer, principal.plan) if self._take is not None else None
         return decision if decision is not None and decision.allowed else None
 
     async def enter(self, exchange: Exchange) -> bool:

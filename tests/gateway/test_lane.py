@@ -3,6 +3,7 @@ the chain answers it, and every other request declined to the chain (None), havi
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import AsyncIterator
@@ -10,6 +11,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
+from gateway.lane import FLUSH_SECONDS
 from tests.conftest import ADMIN_KEY, Hub, make_settings, start_hub
 from tests.gateway.support import api
 
@@ -157,7 +159,10 @@ async def test_lane_answers_count_in_the_edges_metrics(hub: Hub, key: str) -> No
     for _ in range(3):
         assert hub.app.lane(request(PRODUCT, ("X-API-Key", key)), DEFAULTS) is not None
     assert hub.app.lane(request("/v1/storefront/products/SKU-1002", ("X-API-Key", key)), DEFAULTS) is None
+    hub.app.lane.flush()  # as its timer does within FLUSH_SECONDS
     after = requests.values[("storefront-v1", "200")], lookups.values[("storefront-v1", "HIT")]
+    latency = hub.app.edge._latency.values[("storefront-v1",)]  # noqa: SLF001
+    assert latency >= after[0], "every answer observed in the latency histogram too"
     assert after == (before[0] + 3, before[1] + 3)
 
 
@@ -175,3 +180,22 @@ async def test_the_lane_gives_an_origin_the_chains_cors_fields(cors_hub: Hub, or
     _, fields, _ = parse(cors_hub.app.lane(request(PRODUCT, ("X-API-Key", key), ("Origin", origin)), DEFAULTS))  # type: ignore[arg-type]
     for name in ("access-control-allow-origin", "access-control-expose-headers"):
         assert fields.get(name) == chain.headers.get(name), name
+
+
+async def test_lane_answers_reach_the_metrics_by_themselves(hub: Hub, key: str) -> None:
+    requests = hub.app.edge._requests  # noqa: SLF001
+    before = requests.values.get(("storefront-v1", "200"), 0)
+    assert hub.app.lane(request(PRODUCT, ("X-API-Key", key), ("X-Request-ID", " padded ")), DEFAULTS) is not None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + FLUSH_SECONDS + 5
+    while requests.values.get(("storefront-v1", "200"), 0) == before:
+        assert loop.time() < deadline, "the tally never reached the metrics"
+        await asyncio.sleep(0.05)  # polling the metric, bounded by the deadline
+    assert requests.values[("storefront-v1", "200")] == before + 1
+
+
+async def test_field_whitespace_is_read_as_the_parser_reads_it(hub: Hub, key: str) -> None:
+    answer = hub.app.lane(request(PRODUCT, ("X-API-Key", f" {key}\t"), ("X-Request-ID", "\tpadded-id "),
+                                  ("Connection", " keep-alive ")), DEFAULTS)
+    _, fields, _ = parse(answer)  # type: ignore[arg-type]
+    assert fields["x-request-id"] == "padded-id"

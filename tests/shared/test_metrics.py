@@ -47,6 +47,21 @@ def test_the_call_style_of_the_code_keeps_working() -> None:
     assert "process_resident_memory_bytes" in text and "_created" not in text
 
 
+def test_observations_tallied_elsewhere_render_as_if_observed_one_by_one() -> None:
+    one_by_one, tallied = Registry(multiproc_dir=None), Registry(multiproc_dir=None)
+    seen = [0.0004, 0.0004, 0.003, 7.5]
+    for value in seen:
+        one_by_one.histogram("hub_x_seconds", "x", ["route"]).observe(value, "r")
+    histogram = tallied.histogram("hub_x_seconds", "x", ["route"])
+    bounds = histogram.bounds("r")
+    counts = [sum(1 for v in seen if (bounds[i - 1] if i else -1) < v <= bounds[i]) for i in range(len(bounds))]
+    histogram.observe_many(counts, sum(seen), "r")
+
+    def rendered(registry: Registry) -> list[str]:
+        return [line for line in registry.render().splitlines() if line.startswith("hub_x_seconds")]
+    assert rendered(one_by_one) == rendered(tallied) and len(rendered(tallied)) == len(bounds) + 2
+
+
 def test_cache_hit_ratio_is_derived_from_the_lookups() -> None:
     registry = Registry()
     lookups = registry.counter("hub_cache_lookups_total", "lookups", ["route", "result"])
