@@ -211,11 +211,10 @@ def config(settings: Settings, workers: int) -> HubConfig:
 def serve(settings: Settings, workers: int) -> None:
     """Run the role's app until SIGINT or SIGTERM (several worker processes for workers > 1)."""
     cfg = config(settings, workers)
-    server = uvicorn.Server(cfg)
     if workers > 1:
-        Multiprocess(cfg, target=server.run, sockets=[cfg.bind_socket()]).run()
+        Multiprocess(cfg, sockets=[cfg.bind_socket()]).run()  # each worker process runs its own Server(cfg)
     else:
-        server.run()
+        uvicorn.Server(cfg).run()
 
 
 def _has_uvloop() -> bool:

@@ -44,11 +44,15 @@ CATALOGUE: dict[str, ProblemCode] = {p.code: p for p in (
        "Send a smaller body: split a large basket or order."),
     _p("body_incomplete", 400, "Body incomplete", "The request body ended before its declared length, or its "
        "chunked framing broke; the connection is closed after this answer.", "Send the whole body again."),
-    _p("bad_framing", 400, "Bad framing", "The request carried both `Content-Length` and `Transfer-Encoding` "
-       "(RFC 9112 section 6.3); the connection is closed after this answer.", "Send one framing header only."),
-    _p("length_required", 411, "Content-Length required", "The body came chunked (`Transfer-Encoding`), "
-       "alone or beside a `Content-Length`; the hub accepts bodies with a `Content-Length` only and closes the "
-       "connection.", "Send the body with `Content-Length` (every HTTP client does for a body it holds)."),
+    _p("bad_framing", 400, "Bad framing", "The request could not be parsed as HTTP/1.1: it carried both "
+       "`Content-Length` and `Transfer-Encoding` (RFC 9112 section 6.3), or a malformed request line or header; "
+       "the connection is closed after this answer.", "Send one framing header only, and well-formed fields."),
+    _p("length_required", 411, "Content-Length required", "The body came chunked (`Transfer-Encoding`); the hub "
+       "accepts bodies with a `Content-Length` only and closes the connection.",
+       "Send the body with `Content-Length` (every HTTP client does for a body it holds)."),
+    _p("request_header_fields_too_large", 431, "Request header fields too large", "The request line and headers "
+       "together exceed 64 KiB; the connection is closed after this answer.",
+       "Send fewer or shorter headers (a cookie jar or a token grown too large, usually)."),
     _p("request_timeout", 408, "Request timeout", "The body did not arrive within the hub's body timeout "
        "(`HUB_HTTP_BODY_TIMEOUT_SECONDS`); the connection is closed.", "Send the body at a normal pace.",
        retry=True),
