@@ -56,7 +56,6 @@ class Edge:
     def __init__(self, routes: list[Route], chain: Chain, metrics: Registry, *, internal_secret: str,
                  max_body_bytes: int = 1024 * 1024, body_timeout: float = 30.0) -> None:
         self.chain = chain
-        self.routes = list(routes)
         self._routes = [(r, _Compiled(r, chain.steps(r))) for r in sorted(routes, key=lambda r: len(r.prefix),
                                                                          reverse=True)]
         self._unmatched = chain.steps(None)
@@ -77,7 +76,7 @@ class Edge:
             scope = {**scope, "method": "GET"}
         headers = scope["hub.headers"] = dict(scope["headers"])
         request_id = scope["hub.request_id"] = _request_id(headers.get(b"x-request-id"))
-        route, compiled = self._route(scope["path"])
+        route, compiled = self.route_for(scope["path"])
         body = GuardedReceive(receive, self._max_body, self._body_timeout)
         exchange = scope["hub.answer"] = Exchange(send, scope, headers, request_id, body, route)
         exchange.head = head
@@ -111,8 +110,9 @@ class Edge:
         self._requests.inc(name, str(exchange.status))
         self._latency.observe(time.perf_counter() - started, name)
 
-    def route_for(self, path: str) -> tuple[Route | None, _Compiled | None]:
-        return self._route(path)
+    @property
+    def routes(self) -> list[Route]:
+        return [route for route, _ in self._routes]
 
     @staticmethod
     def request_id(candidate: bytes | None) -> bytes:
@@ -127,7 +127,8 @@ class Edge:
         self._requests.inc(route, status, amount=sum(buckets))
         self._latency.observe_many(buckets, seconds, route)
 
-    def _route(self, path: str) -> tuple[Route | None, _Compiled | None]:
+    def route_for(self, path: str) -> tuple[Route | None, _Compiled | None]:
+        """The route whose prefix is the longest to match `path`, and its compiled steps."""
         for route, compiled in self._routes:
             if path.startswith(route.prefix):
                 return route, compiled

@@ -29,13 +29,14 @@ from __future__ import annotations
 import asyncio
 import time
 from bisect import bisect_left
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from shared.telemetry import hit_span, span_traceparent
 from shared.trace_ids import new_span_id, new_trace_id, parse_traceparent, traceparent
 
 if TYPE_CHECKING:
     from gateway.edge import Edge
+    from gateway.policies.chain import Chain
     from gateway.route import Route
 
 _DECLINED = frozenset({b"authorization", b"content-length", b"transfer-encoding", b"if-none-match", b"expect",
@@ -46,6 +47,7 @@ _HEAD = (b"HTTP/1.1 200 OK\r\n%s%sx-request-id: %s\r\nratelimit-policy: %s\r\nra
          b"traceparent: %s\r\n\r\n")
 """The answer's head: the server's fields, the entry's, then this request's own, as ``Exchange`` adds them."""
 _LANE_POLICIES = {"cors", "framing", "identity", "limits", "cache"}
+_DECIDING = {"identity", "limits", "cache"}
 FLUSH_SECONDS = 1.0
 """How long lane answers may wait, tallied, before they show in the metrics."""
 
@@ -57,7 +59,7 @@ class HitLane:
         cors = policies.get("cors")
         self._cors = cors if cors is not None and cors.enabled else None
         self._edge = edge
-        self._routes = {route.prefix for route in edge.routes if self.serves(edge, route)}
+        self._routes = {route.prefix for route in edge.routes if self.serves(edge.chain, route)}
         self._date: tuple[object, bytes] = (None, b"")
         self._tally: dict[str, tuple[Route, list[float]]] = {}
         """Per route: its answers per latency bucket, then their total seconds, since the last flush."""
@@ -67,15 +69,13 @@ class HitLane:
     @staticmethod
     def build(edge: Edge) -> HitLane | None:
         """The edge's lane, or None when its chain has no cache (nothing for a lane to answer)."""
-        names = {p.name for p in edge.chain.policies}
-        return HitLane(edge) if {"identity", "limits", "cache"} <= names <= _LANE_POLICIES else None
+        return HitLane(edge) if _answerable(p.name for p in edge.chain.policies) else None
 
     @staticmethod
-    def serves(edge: Edge, route: Route) -> bool:
+    def serves(chain: Chain, route: Route) -> bool:
         """Whether the lane may answer under `route`: every policy the chain gives it has a lane
         question above, and its three deciding ones apply."""
-        names = {n.split(" ")[0] for n in edge.chain.describe(route)}
-        return {"identity", "limits", "cache"} <= names <= _LANE_POLICIES and (not route.methods or "GET" in route.methods)
+        return _answerable(p.name for p in chain.applying(route)) and (not route.methods or "GET" in route.methods)
 
     def __call__(self, data: bytes, defaults: list[tuple[bytes, bytes]]) -> bytes | None:
         """The whole answer to the request `data` (``GET … HTTP/1.1``, headers, blank line; its
@@ -149,6 +149,11 @@ class HitLane:
 
 
 _UNTRACED = {"hub.headers": {}, "headers": []}
+
+
+def _answerable(names: Iterable[str]) -> bool:
+    """Policies the lane can stand in for: identity, limits and cache, and nothing it has no question for."""
+    return _DECIDING <= set(names) <= _LANE_POLICIES
 
 
 def _field(headers: dict[bytes, bytes], name: bytes) -> bytes | None:

@@ -132,10 +132,8 @@ class KeyService:
         clock = time.monotonic()
         if cached is None or cached[0] <= clock:
             return None
-        _, principal, ends_at = cached
-        if principal is None or (ends_at is not None and ends_at <= self._now()):
-            return None
-        if cached[0] - self._cache_seconds / 2 <= clock and digest not in self._background:
+        principal = self._valid(cached)
+        if principal is not None and cached[0] - self._cache_seconds / 2 <= clock and digest not in self._background:
             self._refresh_behind(digest, self._loader(digest))
         return principal
 
@@ -154,9 +152,16 @@ class KeyService:
             cached = await self._refresh(slot, load)
         elif cached[0] - self._cache_seconds / 2 <= clock and slot not in self._background:
             self._refresh_behind(slot, load)
+        principal = self._valid(cached)
+        if principal is None:
+            raise Unauthorized("The API key is not valid.")
+        return principal
+
+    def _valid(self, cached: tuple[float, Principal | None, datetime | None]) -> Principal | None:
+        """The cached principal, unless the key was refused or its end (expiry, rotation grace) passed."""
         _, principal, ends_at = cached
         if principal is None or (ends_at is not None and ends_at <= self._now()):
-            raise Unauthorized("The API key is not valid.")
+            return None
         return principal
 
     def _refresh_behind(self, slot: str, load: Callable[[], Awaitable[tuple[KeyRecord | None, bool]]]) -> None:

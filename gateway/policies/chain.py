@@ -49,10 +49,14 @@ class Chain:
             raise ValueError(f"policies {names}: each at most once, of {ORDER}")
         self.policies: tuple[Policy, ...] = tuple(sorted(given, key=lambda p: ORDER.index(p.name)))
 
+    def applying(self, route: Route | None) -> tuple[Policy, ...]:
+        """The policies `route` needs, in the declared order."""
+        return tuple(p for p in self.policies if p.applies(route))
+
     def steps(self, route: Route | None) -> tuple[Step, ...]:
         """The ``enter`` of every policy `route` needs, in the declared order."""
-        return tuple(p.enter for p in self.policies if p.applies(route))
+        return tuple(p.enter for p in self.applying(route))
 
     def describe(self, route: Route | None) -> list[str]:
         """``name (fails open|closed)`` of the policies `route` gets (docs, tests)."""
-        return [f"{p.name} (fails {p.fails})" for p in self.policies if p.applies(route)]
+        return [f"{p.name} (fails {p.fails})" for p in self.applying(route)]
